@@ -1,0 +1,252 @@
+"""Field types of the scenario schema: quantities with canonical units and year-indexed series.
+
+``Q("kW", gt=0)`` is a float field that also accepts ``"700 W"``; ``Series("CNY/kWh", ge=0)`` is a
+:class:`YearSeries` that accepts a scalar, a ``{year: value}`` map (interpolated linearly
+between its years) or either with unit strings. Every field records its canonical unit in its
+JSON schema (``"unit"``), so docs and error messages can name it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import numpy as np
+from pydantic import BeforeValidator, Field, GetCoreSchemaHandler, StringConstraints
+from pydantic_core import core_schema
+
+from planner.scenario.units import convert, describe_unit
+
+__all__ = ["Q", "Series", "PolicySeries", "YearSeries", "Fraction", "Name", "Count", "Years"]
+
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")]
+"""An identifier used as a YAML key and a model index (letters, digits, underscores)."""
+
+
+def _bounds_problem(value: float, ge: float | None, gt: float | None, le: float | None, lt: float | None) -> str:
+    if ge is not None and not value >= ge:
+        return f"must be >= {ge:g}"
+    if gt is not None and not value > gt:
+        return f"must be > {gt:g}"
+    if le is not None and not value <= le:
+        return f"must be <= {le:g}"
+    if lt is not None and not value < lt:
+        return f"must be < {lt:g}"
+    return ""
+
+
+def _converter(unit: str) -> Callable[[Any], Any]:
+    def _convert(value: Any) -> Any:
+        # None passes through so that Optional fields keep their meaning.
+        return None if value is None else convert(value, unit)
+
+    return _convert
+
+
+def Q(  # noqa: N802 - reads like a type in annotations
+    unit: str,
+    *,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+) -> Any:
+    """A float field in canonical ``unit`` that also accepts a pint string."""
+    return Annotated[
+        float,
+        BeforeValidator(_converter(unit)),
+        Field(ge=ge, gt=gt, le=le, lt=lt, json_schema_extra={"unit": unit}),
+    ]
+
+
+Fraction = Q("", ge=0, le=1)
+"""A share between 0 and 1 (``"80 %"`` accepted)."""
+
+Count = Annotated[int, Field(ge=0, strict=False)]
+"""A whole number of units (servers, racks, halls, blocks) [-]."""
+
+Years = Annotated[int, Field(ge=2000, le=2100)]
+
+
+@dataclass(frozen=True)
+class YearSeries:
+    """A value indexed by planning year.
+
+    ``points`` are ``(year, value)`` pairs sorted by year; between them the value is
+    interpolated linearly. A scalar is stored as a single point with ``year=None`` and holds
+    for every year. ``open_start`` series (policy limits) impose nothing before their first
+    year; other series must cover the whole horizon (checked against the scenario's years).
+    Values are in the canonical ``unit``.
+    """
+
+    points: tuple[tuple[int | None, float], ...]
+    unit: str
+    open_start: bool = False
+
+    @property
+    def is_scalar(self) -> bool:
+        """True for a single value that holds in every year."""
+        return len(self.points) == 1 and self.points[0][0] is None
+
+    @property
+    def first_year(self) -> int | None:
+        """The first year the series names (``None`` for a scalar)."""
+        return None if self.is_scalar else self.points[0][0]
+
+    @property
+    def last_year(self) -> int | None:
+        """The last year the series names (``None`` for a scalar)."""
+        return None if self.is_scalar else self.points[-1][0]
+
+    def at(self, year: int) -> float | None:
+        """The value in ``year`` [unit]; ``None`` before an open-start series begins.
+
+        Raises
+        ------
+        KeyError
+            For a year outside the series' range (the scenario checks coverage up front).
+        """
+        if self.is_scalar:
+            return self.points[0][1]
+        years = [y for y, _ in self.points]
+        first, last = years[0], years[-1]
+        assert first is not None and last is not None
+        if year < first:
+            if self.open_start:
+                return None
+            raise KeyError(f"year {year} is before the series starts ({first})")
+        if year > last:
+            raise KeyError(f"year {year} is after the series ends ({last})")
+        values = [v for _, v in self.points]
+        return float(np.interp(year, np.asarray(years, dtype=float), np.asarray(values, dtype=float)))
+
+    def values(self, years: Iterable[int]) -> np.ndarray:
+        """Values for ``years`` [unit] as a float array (NaN where an open-start series is unset)."""
+        out = [self.at(y) for y in years]
+        return np.array([np.nan if v is None else v for v in out], dtype=float)
+
+    def coverage_problem(self, years: list[int]) -> str:
+        """Why this series does not cover ``years`` (empty string when it does)."""
+        if self.is_scalar:
+            return ""
+        first, last = self.first_year, self.last_year
+        assert first is not None and last is not None
+        outside = [y for y, _ in self.points if y is not None and (y < years[0] or y > years[-1])]
+        if outside:
+            return f"years {outside} are outside the planning horizon {years[0]}-{years[-1]}"
+        if last < years[-1]:
+            return f"the map ends in {last} but the horizon runs to {years[-1]}: give a value for {years[-1]}"
+        if first > years[0] and not self.open_start:
+            return f"the map starts in {first} but the horizon starts in {years[0]}: give a value for {years[0]}"
+        return ""
+
+    def scaled(self, factor: float) -> YearSeries:
+        """The series multiplied by ``factor``."""
+        return YearSeries(tuple((y, v * factor) for y, v in self.points), self.unit, self.open_start)
+
+    def to_plain(self) -> float | dict[int, float]:
+        """Plain YAML form: a scalar or a ``{year: value}`` map in the canonical unit."""
+        if self.is_scalar:
+            return self.points[0][1]
+        return {int(y): v for y, v in self.points if y is not None}
+
+
+@dataclass(frozen=True)
+class _SeriesSpec:
+    unit: str
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+    open_start: bool = False
+
+    def parse(self, raw: Any) -> YearSeries:
+        if isinstance(raw, YearSeries):
+            return raw
+        if isinstance(raw, dict):
+            if not raw:
+                raise ValueError("an empty map: give a value, or a {year: value} map")
+            points: list[tuple[int | None, float]] = []
+            problems: list[str] = []
+            for key, value in raw.items():
+                year = _year_key(key)
+                if year is None:
+                    problems.append(f"year keys must be whole years like 2028, got {key!r}")
+                    continue
+                try:
+                    number = convert(value, self.unit)
+                except ValueError as exc:
+                    problems.append(f"at {year}: {exc}")
+                    continue
+                bad = _bounds_problem(number, self.ge, self.gt, self.le, self.lt)
+                if bad:
+                    problems.append(f"at {year}: {bad} (got {number:g})")
+                points.append((year, number))
+            if problems:
+                raise ValueError("; ".join(problems))
+            points.sort(key=lambda p: p[0] or 0)
+            years = [p[0] for p in points]
+            if len(set(years)) != len(years):
+                raise ValueError(f"a year appears twice: {years}")
+            return YearSeries(tuple(points), self.unit, self.open_start)
+        if isinstance(raw, list | tuple):
+            raise ValueError(
+                f"expected a value in {describe_unit(self.unit)} or a {{year: value}} map, got a list"
+            )
+        number = convert(raw, self.unit)
+        bad = _bounds_problem(number, self.ge, self.gt, self.le, self.lt)
+        if bad:
+            raise ValueError(f"{bad} (got {number:g})")
+        return YearSeries(((None, number),), self.unit, self.open_start)
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            self.parse,
+            serialization=core_schema.plain_serializer_function_ser_schema(lambda s: s.to_plain()),
+        )
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> dict[str, Any]:
+        return {"anyOf": [{"type": "number"}, {"type": "string"}, {"type": "object"}], "unit": self.unit}
+
+
+def _year_key(key: Any) -> int | None:
+    if isinstance(key, bool):
+        return None
+    if isinstance(key, int):
+        return key
+    if isinstance(key, float) and key.is_integer():
+        return int(key)
+    if isinstance(key, str) and key.strip().isdigit():
+        return int(key.strip())
+    return None
+
+
+def Series(  # noqa: N802 - reads like a type in annotations
+    unit: str,
+    *,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+) -> Any:
+    """A year-indexed value in canonical ``unit`` that must cover every planning year."""
+    return Annotated[YearSeries, _SeriesSpec(unit, ge, gt, le, lt)]
+
+
+def PolicySeries(  # noqa: N802
+    unit: str,
+    *,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+) -> Any:
+    """A year-indexed policy limit: nothing is imposed before its first year; it must reach the last."""
+    return Annotated[YearSeries, _SeriesSpec(unit, ge, gt, le, lt, open_start=True)]
+
+
+def finite(value: float) -> bool:
+    """True for a finite float."""
+    return math.isfinite(value)

@@ -1,0 +1,665 @@
+"""The scenario schema: every YAML key of DESIGN.md §2 as a frozen pydantic model.
+
+Each field's docstring states its meaning and canonical unit in brackets. Numbers in YAML are
+read in that unit; strings with a unit (``"700 W"``) are converted. Unknown keys are errors.
+Cross-field rules (names that must exist, years inside the horizon, ...) live in
+:mod:`planner.scenario.checks`; this module only describes shapes and single-field ranges.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, PrivateAttr, model_validator
+
+from planner.scenario.fields import (
+    Count,
+    Fraction,
+    Name,
+    PolicySeries,
+    Q,
+    Series,
+    Years,
+)
+
+__all__ = [
+    "Accelerator",
+    "Battery",
+    "Cooling",
+    "CoolingPlant",
+    "CriticalRule",
+    "Demand",
+    "Existing",
+    "Facility",
+    "Finance",
+    "Generators",
+    "GreenCertificates",
+    "Grid",
+    "Hall",
+    "Inference",
+    "Policy",
+    "Power",
+    "Ppa",
+    "Pv",
+    "Scenario",
+    "SeasonAdder",
+    "ShortfallPenalty",
+    "Solver",
+    "Tariff",
+    "Time",
+    "TouMultipliers",
+    "TouSeason",
+    "Training",
+]
+
+
+class Strict(BaseModel):
+    """Base of every schema model: frozen, unknown keys forbidden, attribute docstrings kept."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        use_attribute_docstrings=True,
+        validate_default=True,
+        arbitrary_types_allowed=False,
+    )
+
+
+def _hour_range(value: Any) -> Any:
+    """Accept ``"10-12"`` as well as ``[10, 12]`` for an hour range."""
+    if isinstance(value, str):
+        parts = value.replace("–", "-").split("-")
+        if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+            raise ValueError(f"an hour range is 'start-end' in whole hours 0-24, like '10-12', got {value!r}")
+        return (int(parts[0]), int(parts[1]))
+    return value
+
+
+def _check_hour_range(value: tuple[int, int]) -> tuple[int, int]:
+    start, end = value
+    if not (0 <= start <= 24 and 0 <= end <= 24):
+        raise ValueError(f"hours must be within 0-24, got {start}-{end}")
+    if start % 24 == end % 24:
+        raise ValueError(f"an hour range must not be empty or the whole day, got {start}-{end}")
+    return value
+
+
+HourRange = Annotated[
+    tuple[int, int],
+    BeforeValidator(_hour_range),
+    AfterValidator(_check_hour_range),
+    Field(description="half-open hour range [start, end), wrapping past midnight when start > end"),
+]
+Month = Annotated[int, Field(ge=1, le=12)]
+Lifetime = Annotated[int, Field(ge=1, le=60)]
+
+
+def _sorted_months(months: list[int]) -> list[int]:
+    if len(set(months)) != len(months):
+        raise ValueError(f"a month is listed twice: {months}")
+    return months
+
+
+# --------------------------------------------------------------------------- finance & time
+
+
+class Finance(Strict):
+    """Discounting of money to the first planning year."""
+
+    discount_rate: Q("", ge=0, lt=1)
+    """Real discount rate [1/year]; also used for the capital recovery factor of every asset."""
+    base_year: Years | None = None
+    """Year that money is discounted to [year]; defaults to the first planning year."""
+
+
+def _representative_days(value: Any) -> int | str:
+    if isinstance(value, str) and value.strip() in ("monthly", "full"):
+        return value.strip()
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 365:
+        return value
+    raise ValueError(f"expected a number of days from 1 to 365, 'monthly' or 'full', got {value!r}")
+
+
+class Time(Strict):
+    """Hourly profiles and how the year is reduced to representative days."""
+
+    profiles: Path
+    """CSV of 8760 hourly rows (see ``inputs/profiles/README.md``), relative to the scenario file."""
+    representative_days: Annotated[int | str, PlainValidator(_representative_days)] = 12
+    """Number of representative days found by tsam clustering, ``monthly`` (one typical day per
+    month) or ``full`` (all 365 days, no reduction) [days]."""
+    extreme_days: dict[str, Literal["max", "min"]] = Field(
+        default_factory=lambda: {"wet_bulb_c": "max", "inference_shape": "max"}
+    )
+    """Profile columns whose extreme day is kept as a representative day of its own, so that
+    sizing hours (hottest wet-bulb for cooling plant, peak load) are seen by the model."""
+    column_weights: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+    """Relative weight of each profile column in the clustering distance [-] (default 1)."""
+    seed: int = 0
+    """Seed of the clustering (the result is deterministic for a given seed)."""
+
+
+# --------------------------------------------------------------------------- demand
+
+
+class Training(Strict):
+    """Annual training compute that the cluster must deliver."""
+
+    flop: Series("EFLOP", ge=0)
+    """Model FLOPs of training work required per year [EFLOP/year] (1 EFLOP = 1e18 FLOP)."""
+    flexibility: Fraction = 0.5
+    """Share of a day's training rate that may move between its hours [-]: every hour's
+    rate is at least (1 - flexibility) x that day's mean rate."""
+    scale: Q("", ge=0) = 1.0
+    """Multiplier on ``flop`` for sensitivity sweeps [-]."""
+
+
+class Inference(Strict):
+    """Hourly inference throughput that the cluster must serve."""
+
+    peak_tokens_per_s: Series("token/s", ge=0)
+    """Peak inference throughput of the year [tokens/s of the reference model]; each hour's demand
+    is this times the profile's ``inference_shape``."""
+    reserve_margin: Q("", ge=0, le=2) = 0.2
+    """Installed inference capacity above the peak, for failures and bursts [-]."""
+    scale: Q("", ge=0) = 1.0
+    """Multiplier on ``peak_tokens_per_s`` for sensitivity sweeps [-]."""
+
+
+class ShortfallPenalty(Strict):
+    """Prices of demand not met: keep every plan feasible and make shortfall visible."""
+
+    training_cny_per_eflop: Q("CNY/EFLOP", gt=0)
+    """Cost of one EFLOP of training work not delivered [CNY/EFLOP]."""
+    inference_cny_per_million_tokens: Q("CNY/Mtoken", gt=0)
+    """Cost of one million tokens not served [CNY/Mtoken]."""
+    reserve_cny_per_token_per_s: Q("CNY*s/token/year", gt=0)
+    """Cost of inference reserve capacity missing for a year [CNY per (token/s) per year]."""
+
+
+class Demand(Strict):
+    """Training and inference demand, and the price of not meeting it."""
+
+    training: Training
+    inference: Inference
+    shortfall_penalty: ShortfallPenalty
+
+
+# --------------------------------------------------------------------------- compute
+
+
+class Accelerator(Strict):
+    """One server SKU (e.g. an 8-accelerator HGX H20 server)."""
+
+    vendor: str
+    """Manufacturer of the accelerator chip."""
+    chip: str
+    """Chip model, e.g. ``H20`` or ``Ascend 910C``."""
+    description: str = ""
+    """Free text, e.g. the sources of the numbers below."""
+    domestic: bool
+    """Made in China (counts towards the domestic compute share)."""
+    accelerators_per_server: Annotated[int, Field(ge=1, le=1024)]
+    """Accelerator chips in one server [chips/server]."""
+    pflops_per_server: Q("PFLOPS", gt=0)
+    """Dense BF16 peak of one server [PFLOPS]."""
+    tokens_per_s: Q("token/s", gt=0)
+    """Inference throughput of one server on the reference model [tokens/s]."""
+    full_kw: Q("kW", gt=0)
+    """Electric power of one server at full load [kW]."""
+    idle_kw: Q("kW", ge=0)
+    """Electric power of one installed, idle server [kW]."""
+    rack_units: Annotated[int, Field(ge=1, le=100)]
+    """Height of one server [U]."""
+    capex_cny: Series("CNY", gt=0)
+    """Purchase and installation price of one server in the year it is bought [CNY/server]."""
+    price_scale: Q("", gt=0) = 1.0
+    """Multiplier on ``capex_cny`` for sensitivity sweeps [-]."""
+    fixed_om_fraction: Q("1/year", ge=0, le=1) = 0.03
+    """Fixed O&M per year as a share of capex [1/year]."""
+    lifetime_years: Lifetime = 5
+    """Service life [years]."""
+    mfu: Q("", gt=0, le=1)
+    """Model-FLOPs utilisation achieved on training work [-]."""
+    availability: Q("", gt=0, le=1) = 0.95
+    """Share of installed servers usable at any hour (failures, maintenance) [-]."""
+    first_year: Years | None = None
+    """First year this SKU can be bought [year]; ``None``: from the start."""
+    last_year: Years | None = None
+    """Last year this SKU can be bought [year]; ``None``: to the end."""
+    max_new_per_year: Series("", ge=0) | None = None
+    """Purchase cap on new servers per year (export controls, supply) [servers/year];
+    ``None``: unlimited. A scalar or a {year: value} map."""
+    cooling: list[Name] = Field(min_length=1)
+    """Cooling technologies this server can be installed in (keys of ``cooling``)."""
+
+    @model_validator(mode="after")
+    def _idle_below_full(self) -> Accelerator:
+        if self.idle_kw > self.full_kw:
+            raise ValueError(f"idle_kw ({self.idle_kw:g} kW) must not exceed full_kw ({self.full_kw:g} kW)")
+        return self
+
+
+# --------------------------------------------------------------------------- cooling
+
+
+class CoolingPlant(Strict):
+    """Heat-rejection plant of one cooling technology, built in units (chillers, CDUs, dry coolers)."""
+
+    unit_mw: Q("MW", gt=0)
+    """IT heat one plant unit can reject [MW]."""
+    capex_cny_per_unit: Series("CNY", gt=0)
+    """Price of one plant unit [CNY/unit]."""
+    redundancy: Annotated[int, Field(ge=0, le=10)] = 1
+    """Spare units beyond what the IT load needs (N+k) [units]."""
+    lifetime_years: Lifetime = 15
+    """Service life [years]."""
+    fixed_om_fraction: Q("1/year", ge=0, le=1) = 0.03
+    """Fixed O&M per year as a share of capex [1/year]."""
+
+
+class Cooling(Strict):
+    """A rack and cooling technology (air, direct liquid cooling, immersion)."""
+
+    description: str = ""
+    """Free text."""
+    rack_kw_max: Q("kW", gt=0)
+    """Largest IT power one rack of this kind can hold [kW/rack]."""
+    rack_units: Annotated[int, Field(ge=1, le=200)] = 42
+    """Usable height of one rack [U/rack]."""
+    floor_slots_per_rack: Q("", gt=0) = 1.0
+    """Hall floor slots one rack occupies (tanks take more than a cabinet) [slots/rack]."""
+    capex_cny_per_rack: Series("CNY", gt=0)
+    """Price of one rack with its in-row cooling, manifolds or tank [CNY/rack]."""
+    lifetime_years: Lifetime = 10
+    """Service life of a rack [years]."""
+    fixed_om_fraction: Q("1/year", ge=0, le=1) = 0.03
+    """Fixed O&M per year as a share of rack capex [1/year]."""
+    basis: Literal["dry_bulb", "wet_bulb"]
+    """Ambient temperature that limits free cooling: dry-bulb (dry coolers, air economisers) or
+    wet-bulb (cooling towers, evaporative)."""
+    free_cooling_below_c: Q("degC", ge=-40, le=60)
+    """Below this ambient temperature all heat is rejected without compressors [°C]."""
+    mechanical_above_c: Q("degC", ge=-40, le=70)
+    """Above this ambient temperature all heat goes through compressors; in between the
+    mechanical share rises linearly (partial economiser) [°C]."""
+    cop_rated: Q("", gt=0, le=50)
+    """Coefficient of performance of the mechanical cooling at ``cop_rated_at_c`` [kW heat/kW electric]."""
+    cop_rated_at_c: Q("degC", ge=-40, le=60) = 30.0
+    """Ambient temperature at which ``cop_rated`` holds [°C]."""
+    cop_slope_per_c: Q("1/K", ge=0, le=5) = 0.1
+    """Fall of COP per °C of ambient above ``cop_rated_at_c`` (and rise below) [1/°C]."""
+    cop_min: Q("", gt=0, le=50) = 2.0
+    """Floor of the COP at the hottest hours [-]."""
+    fans_pumps_kw_per_kw: Q("", ge=0, le=1)
+    """Fans and pumps that run whatever the weather [kW electric/kW IT heat]."""
+    plant: CoolingPlant
+    """Heat-rejection plant sizing and cost."""
+
+    @model_validator(mode="after")
+    def _band(self) -> Cooling:
+        if self.mechanical_above_c <= self.free_cooling_below_c:
+            raise ValueError(
+                f"mechanical_above_c ({self.mechanical_above_c:g} °C) must be above "
+                f"free_cooling_below_c ({self.free_cooling_below_c:g} °C)"
+            )
+        return self
+
+
+# --------------------------------------------------------------------------- facility
+
+
+class Hall(Strict):
+    """One data hall: shell, floor, critical power distribution (UPS, PDUs)."""
+
+    rack_slots: Annotated[int, Field(ge=1, le=100_000)]
+    """Floor slots for racks [slots/hall]."""
+    it_mw: Q("MW", gt=0)
+    """Critical IT power the hall's electrical system delivers [MW/hall]."""
+    capex_cny: Series("CNY", gt=0)
+    """Price of one hall, fitted out [CNY/hall]."""
+    lifetime_years: Lifetime = 20
+    """Service life [years]."""
+    fixed_om_fraction: Q("1/year", ge=0, le=1) = 0.02
+    """Fixed O&M per year as a share of capex [1/year]."""
+
+
+class Facility(Strict):
+    """Data halls and the electrical overheads of the site."""
+
+    hall: Hall
+    max_halls: Count
+    """Most halls the site can hold in service at once [halls]."""
+    max_new_halls_per_year: Count | None = None
+    """Most halls that can be built in one year (construction capacity) [halls/year]."""
+    aux_loss_fraction: Q("", ge=0, le=0.5)
+    """UPS, distribution and lighting losses as a share of IT power [-]."""
+    oversubscription: Q("", ge=1, le=2) = 1.0
+    """Nameplate server power a hall may hold per MW of its power envelope [-]; actual hourly
+    draw always stays inside the envelope."""
+
+
+# --------------------------------------------------------------------------- power
+
+
+class TouSeason(Strict):
+    """The peak and valley hours of one tariff season; other hours are flat."""
+
+    name: str
+    """Label of the season."""
+    months: list[Month] = Field(min_length=1)
+    """Months of the season (1-12)."""
+    peak: list[HourRange] = Field(default_factory=list)
+    """Peak hours [h, h) as ranges like ``"10-12"``."""
+    valley: list[HourRange] = Field(default_factory=list)
+    """Valley hours [h, h) as ranges like ``"22-8"`` (wrapping past midnight)."""
+
+
+class CriticalRule(Strict):
+    """Hours that pay the critical-peak price."""
+
+    months: list[Month] = Field(min_length=1)
+    """Months the rule applies to."""
+    hours: list[HourRange] = Field(min_length=1)
+    """Critical hours [h, h)."""
+
+
+class TouMultipliers(Strict):
+    """Price of each time-of-use period relative to the flat price (of its floating part)."""
+
+    critical: Q("", gt=0, le=5) = 1.92
+    peak: Q("", gt=0, le=5) = 1.6
+    flat: Q("", gt=0, le=5) = 1.0
+    valley: Q("", gt=0, le=5) = 0.4
+
+
+class SeasonAdder(Strict):
+    """An energy-price adder for some months (e.g. dry-season scarcity)."""
+
+    months: list[Month] = Field(min_length=1)
+    """Months the adder applies to."""
+    cny_per_kwh: Q("CNY/kWh", ge=-1, le=5)
+    """Amount added to every hour's price [CNY/kWh]."""
+
+
+class Tariff(Strict):
+    """Two-part time-of-use tariff for grid electricity (Sichuan large-industrial style)."""
+
+    flat_cny_per_kwh: Series("CNY/kWh", gt=0, le=10)
+    """Flat-period energy price, all components included [CNY/kWh]."""
+    non_floating_cny_per_kwh: Q("CNY/kWh", ge=0, le=10) = 0.0
+    """Part of the price that does not float with TOU (government funds) [CNY/kWh]."""
+    multipliers: TouMultipliers = TouMultipliers()
+    """TOU ratios applied to the floating part of the price."""
+    seasons: list[TouSeason] = Field(min_length=1)
+    """Seasons with their peak and valley hours; together they cover each month once."""
+    critical: list[CriticalRule] = Field(default_factory=list)
+    """Critical-peak hours (override peak, flat and valley)."""
+    season_adders: list[SeasonAdder] = Field(default_factory=list)
+    """Energy-price adders by month."""
+    fixed_charge_basis: Literal["capacity", "demand"] = "capacity"
+    """Basis of the fixed charge: ``capacity`` per kVA of connected transformer capacity, or
+    ``demand`` per kW of the year's peak import."""
+    capacity_cny_per_kva_month: Q("CNY/kVA/month", ge=0) = 0.0
+    """Capacity charge [CNY/kVA/month], used with ``fixed_charge_basis: capacity``."""
+    demand_cny_per_kw_month: Q("CNY/kW/month", ge=0) = 0.0
+    """Demand charge [CNY/kW/month], used with ``fixed_charge_basis: demand``."""
+    scale: Q("", ge=0) = 1.0
+    """Multiplier on energy prices for sensitivity sweeps [-]."""
+
+
+class Grid(Strict):
+    """Grid connection built in substation/transformer blocks."""
+
+    block_mva: Q("MVA", gt=0)
+    """Transformer rating of one connection block [MVA]."""
+    power_factor: Q("", gt=0, le=1) = 0.95
+    """Power factor of the site [-]; a block carries ``block_mva x power_factor`` MW."""
+    capex_cny_per_block: Series("CNY", gt=0)
+    """Price of one block (substation bay, transformer, lines) [CNY/block]."""
+    lifetime_years: Lifetime = 30
+    """Service life [years]."""
+    fixed_om_fraction: Q("1/year", ge=0, le=1) = 0.02
+    """Fixed O&M per year as a share of capex [1/year]."""
+    max_blocks: Count
+    """Most blocks the utility can connect [blocks]."""
+    redundancy: Annotated[int, Field(ge=0, le=10)] = 1
+    """Blocks that may fail with the site still supplied (N-k) [blocks]."""
+    tariff: Tariff
+
+
+class Ppa(Strict):
+    """A green-power purchase contract (hydro, wind), contracted in MW each year."""
+
+    kind: str = "hydro"
+    """Label of the source (hydro, wind, ...)."""
+    availability_column: str
+    """Profile column with the share of contracted MW available each hour [-]."""
+    energy_cny_per_kwh: Series("CNY/kWh", ge=0, le=10)
+    """Price of energy taken [CNY/kWh]."""
+    capacity_cny_per_kw_year: Series("CNY/kW/year", ge=0) = 0.0
+    """Take-or-pay capacity fee per contracted kW and year [CNY/kW/year]."""
+    max_mw: Series("MW", ge=0)
+    """Most MW that can be contracted in a year [MW]."""
+    green: bool = True
+    """Counts towards the green-power share."""
+    emission_t_per_mwh: Q("t/MWh", ge=0, le=2) = 0.0
+    """Emission factor of the contracted energy [tCO2/MWh]."""
+
+
+class Pv(Strict):
+    """On-site photovoltaics."""
+
+    capex_cny_per_kw: Series("CNY/kW", ge=0)
+    """Installed price [CNY/kWp]."""
+    max_mw: Q("MW", ge=0)
+    """Most PV the site (roofs, car parks, nearby land) can hold [MWp]."""
+    lifetime_years: Lifetime = 25
+    """Service life [years]."""
+    fixed_om_fraction: Q("1/year", ge=0, le=1) = 0.015
+    """Fixed O&M per year as a share of capex [1/year]."""
+    profile_column: str = "pv_cf"
+    """Profile column with the hourly capacity factor [-]."""
+
+
+class Battery(Strict):
+    """Battery energy storage (LFP)."""
+
+    capex_cny_per_kwh: Series("CNY/kWh", ge=0)
+    """Price of energy capacity [CNY/kWh]."""
+    capex_cny_per_kw: Series("CNY/kW", ge=0)
+    """Price of power capacity (converters, grid connection) [CNY/kW]."""
+    charge_efficiency: Q("", gt=0, le=1) = 0.95
+    """Share of charged energy that is stored [-]."""
+    discharge_efficiency: Q("", gt=0, le=1) = 0.95
+    """Share of stored energy that is delivered [-]."""
+    max_mwh: Q("MWh", ge=0)
+    """Most energy capacity that can be installed [MWh]."""
+    max_mw: Q("MW", ge=0)
+    """Most power capacity that can be installed [MW]."""
+    lifetime_years: Lifetime = 12
+    """Service life [years]."""
+    fixed_om_fraction: Q("1/year", ge=0, le=1) = 0.02
+    """Fixed O&M per year as a share of capex [1/year]."""
+
+
+class Generators(Strict):
+    """Backup diesel gensets for the critical load."""
+
+    unit_mw: Q("MW", gt=0)
+    """Rating of one genset [MW]."""
+    capex_cny_per_unit: Series("CNY", gt=0)
+    """Installed price of one genset [CNY/unit]."""
+    redundancy: Annotated[int, Field(ge=0, le=10)] = 1
+    """Spare gensets (N+k) [units]."""
+    critical_fraction: Q("", ge=0, le=1) = 1.0
+    """Share of facility power that backup must carry [-]."""
+    lifetime_years: Lifetime = 20
+    """Service life [years]."""
+    fixed_om_fraction: Q("1/year", ge=0, le=1) = 0.02
+    """Fixed O&M per year as a share of capex [1/year]."""
+    max_units: Count = 1000
+    """Most gensets the site can hold [units]."""
+
+
+class GreenCertificates(Strict):
+    """Green electricity certificates (GEC) bought to cover the green-power requirement."""
+
+    price_cny_per_mwh: Series("CNY/MWh", ge=0)
+    """Price of one certificate [CNY/MWh]."""
+    max_share: Fraction = 1.0
+    """Largest share of the green requirement certificates may cover [-]."""
+
+
+class Power(Strict):
+    """Electricity supply: grid, contracts, on-site generation, storage and backup."""
+
+    grid: Grid
+    ppa: dict[Name, Ppa] = Field(default_factory=dict)
+    """Green-power contracts by name."""
+    pv: Pv
+    battery: Battery
+    generators: Generators
+    green_certificates: GreenCertificates
+    grid_emission_column: str = "grid_emission_t_per_mwh"
+    """Profile column with the grid's hourly emission factor [tCO2/MWh]."""
+
+
+# --------------------------------------------------------------------------- policy
+
+
+class Policy(Strict):
+    """Hard policy limits per year (a scalar holds every year; a map holds from its first year)."""
+
+    pue_max: PolicySeries("", ge=1, le=3) | None = None
+    """Annual power usage effectiveness cap [-]."""
+    green_share_min: PolicySeries("", ge=0, le=1) | None = None
+    """Least share of facility energy from green sources (PPA, PV, certificates) [-]."""
+    domestic_compute_share_min: PolicySeries("", ge=0, le=1) | None = None
+    """Least share of installed dense BF16 PFLOPS on domestic chips [-]."""
+    installed_eflops_min: PolicySeries("EFLOPS", ge=0) | None = None
+    """Least installed dense BF16 compute [EFLOPS]."""
+    carbon_price_cny_per_t: PolicySeries("CNY/t", ge=0) | None = None
+    """Price on location-based emissions [CNY/tCO2]."""
+    carbon_cap_t: PolicySeries("t", ge=0) | None = None
+    """Cap on location-based emissions per year [tCO2/year]."""
+
+
+# --------------------------------------------------------------------------- existing fleet
+
+
+class ExistingServers(Strict):
+    """Servers installed before the first planning year."""
+
+    accelerator: Name
+    cooling: Name
+    count: Count
+    year_built: Years
+
+
+class ExistingRacks(Strict):
+    """Racks installed before the first planning year."""
+
+    cooling: Name
+    count: Count
+    year_built: Years
+
+
+class ExistingUnits(Strict):
+    """Halls, grid blocks or gensets installed before the first planning year."""
+
+    count: Count
+    year_built: Years
+
+
+class ExistingCoolingUnits(Strict):
+    """Cooling plant units installed before the first planning year."""
+
+    cooling: Name
+    count: Count
+    year_built: Years
+
+
+class ExistingPv(Strict):
+    """PV installed before the first planning year."""
+
+    mw: Q("MW", ge=0)
+    year_built: Years
+
+
+class ExistingBattery(Strict):
+    """Battery installed before the first planning year."""
+
+    mwh: Q("MWh", ge=0)
+    mw: Q("MW", ge=0)
+    year_built: Years
+
+
+class Existing(Strict):
+    """The fleet and facility in place when planning starts (no capex; fixed O&M; retire by age)."""
+
+    servers: list[ExistingServers] = Field(default_factory=list)
+    racks: list[ExistingRacks] = Field(default_factory=list)
+    halls: list[ExistingUnits] = Field(default_factory=list)
+    grid_blocks: list[ExistingUnits] = Field(default_factory=list)
+    cooling_units: list[ExistingCoolingUnits] = Field(default_factory=list)
+    generators: list[ExistingUnits] = Field(default_factory=list)
+    pv: list[ExistingPv] = Field(default_factory=list)
+    battery: list[ExistingBattery] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- solver
+
+
+class Solver(Strict):
+    """HiGHS options."""
+
+    time_limit_s: Q("s", gt=0, le=7 * 86400) = 900.0
+    """Wall-clock limit of the MIP solve [s]; the best plan found is returned with its gap."""
+    mip_gap: Q("", ge=0, le=1) = 0.005
+    """Relative MIP gap at which the solve stops [-]."""
+    threads: Annotated[int, Field(ge=1, le=256)] = 1
+    """Solver threads (HiGHS's MIP search is essentially serial)."""
+    random_seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    """HiGHS random seed (fixed for reproducible plans)."""
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+class Scenario(Strict):
+    """A complete planning scenario: what can be built, what it costs, what must be met."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    """Label of the scenario (free text; escaped wherever it is shown)."""
+    description: str = ""
+    """Free text."""
+    currency: Literal["CNY"] = "CNY"
+    """Currency of every money value."""
+    years: list[Years] = Field(min_length=1, max_length=40)
+    """Planning years, consecutive and increasing [year]."""
+    finance: Finance
+    time: Time
+    demand: Demand
+    accelerators: dict[Name, Accelerator] = Field(min_length=1)
+    """Server SKUs by name."""
+    cooling: dict[Name, Cooling] = Field(min_length=1)
+    """Rack and cooling technologies by name."""
+    facility: Facility
+    power: Power
+    policy: Policy = Policy()
+    existing: Existing = Existing()
+    solver: Solver = Solver()
+    sources: dict[str, str] = Field(default_factory=dict)
+    """Where the numbers come from (key: what, value: source); not used by the model."""
+
+    _files: tuple[Path, ...] = PrivateAttr(default=())
+    """The files this scenario was merged from (set by the loader), the named file first."""
+
+    @property
+    def base_year(self) -> int:
+        """Year money is discounted to [year]."""
+        return self.finance.base_year if self.finance.base_year is not None else self.years[0]

@@ -1,0 +1,149 @@
+"""Unit handling for scenario values: pint strings converted to each field's canonical unit.
+
+A number in YAML is taken to be in the field's canonical unit already. A string such as
+``"700 W"``, ``"1.2 MW"``, ``"0.43 CNY/kWh"`` or ``"35 CNY/kW/month"`` is parsed by pint and
+converted. Two guards go beyond dimensional analysis:
+
+* Money per energy (``CNY/kWh``) and money per power per month (``CNY/kW/month``) have the
+  same dimension, so pint alone would silently turn a demand charge into an energy price.
+  A canonical unit that is a rate per calendar period (``/month``, ``/year``) therefore only
+  accepts inputs that name a calendar period too, and vice versa.
+* Temperatures are offset units: ``"77 degF"`` converts to 25 °C (not a temperature
+  difference).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import cache
+from typing import Any
+
+import pint
+
+__all__ = ["UREG", "UnitError", "convert", "describe_unit"]
+
+UREG = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+UREG.define("CNY = [currency] = yuan = RMB")
+UREG.define("MCNY = 1e6 CNY")
+UREG.define("FLOP = [compute]")
+UREG.define("FLOPS = FLOP / second")
+UREG.define("token = [tokens] = tokens")
+UREG.define("Mtoken = 1e6 token")
+UREG.define("server = [] = servers")
+UREG.define("tCO2 = tonne")
+
+_CALENDAR = {"month", "year", "day", "week"}
+_NUMBER_UNIT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+
+
+class UnitError(ValueError):
+    """A value whose unit cannot be converted to the field's canonical unit."""
+
+
+@cache
+def _unit(canonical: str) -> pint.Unit:
+    return UREG.Unit(canonical)
+
+
+def _calendar_rate(unit: pint.Unit) -> bool:
+    """True when ``unit`` divides by a calendar period (month, year, day, week)."""
+    return any(exp < 0 and UREG.get_name(name) in _CALENDAR for name, exp in unit._units.items())
+
+
+def describe_unit(canonical: str) -> str:
+    """Human form of a canonical unit with its dimension, e.g. ``kW (power)``."""
+    if canonical in ("", "1"):
+        return "a plain number"
+    return f"{canonical} ({_dim(_unit(canonical))})"
+
+
+def convert(value: Any, canonical: str) -> float:
+    """Convert ``value`` to a float in ``canonical`` units.
+
+    Parameters
+    ----------
+    value : float | int | str
+        A number (already in the canonical unit) or a string ``"<number> <unit>"``.
+    canonical : str
+        The field's canonical unit, a pint expression (``"kW"``, ``"CNY/kWh"``, ``""`` for
+        dimensionless).
+
+    Returns
+    -------
+    float
+        The value in the canonical unit.
+
+    Raises
+    ------
+    UnitError
+        If the string cannot be parsed, has the wrong dimension or is not finite.
+    """
+    if isinstance(value, bool):
+        raise UnitError(f"expected a number in {describe_unit(canonical)}, got a boolean ({value})")
+    if isinstance(value, int | float):
+        out = float(value)
+    elif isinstance(value, str):
+        out = _convert_string(value, canonical)
+    else:
+        raise UnitError(f"expected a number in {describe_unit(canonical)}, got {type(value).__name__}")
+    if not math.isfinite(out):
+        raise UnitError(f"expected a finite number, got {value!r}")
+    return out
+
+
+def _convert_string(text: str, canonical: str) -> float:
+    match = _NUMBER_UNIT.match(text)
+    if not match:
+        raise UnitError(f"cannot read {text!r} as '<number> <unit>' (expected {describe_unit(canonical)})")
+    number, unit_text = float(match.group(1)), match.group(2)
+    target = _unit(canonical)
+    if not unit_text:
+        return number
+    try:
+        given = UREG.Unit(unit_text)
+    except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError) as exc:
+        raise UnitError(f"unknown unit {unit_text!r} in {text!r} (expected {describe_unit(canonical)})") from exc
+    if given.dimensionality != target.dimensionality:
+        raise UnitError(
+            f"{text!r} has the wrong dimension: expected {describe_unit(canonical)},"
+            f" got {unit_text} ({_dim(given)})"
+        )
+    if _calendar_rate(given) != _calendar_rate(target):
+        raise UnitError(
+            f"{text!r}: expected {describe_unit(canonical)}; {unit_text} has the same dimension but "
+            "mixes up an energy price and a charge per period (e.g. CNY/kWh vs CNY/kW/month)"
+        )
+    try:
+        return float(UREG.Quantity(number, given).to(target).magnitude)
+    except pint.errors.PintError as exc:  # pragma: no cover - dimension was checked above
+        raise UnitError(f"cannot convert {text!r} to {canonical}: {exc}") from exc
+
+
+_DIMENSION_NAMES = {
+    "W": "power",
+    "kWh": "energy",
+    "CNY": "money",
+    "CNY/kWh": "money per energy, or per power per period",
+    "CNY/kW": "money per power",
+    "CNY/t": "money per mass",
+    "degC": "temperature",
+    "K": "temperature",
+    "PFLOPS": "compute rate",
+    "FLOP": "compute",
+    "token/s": "token rate",
+    "token": "tokens",
+    "t": "mass",
+    "t/MWh": "mass per energy",
+    "s": "time",
+    "": "dimensionless",
+}
+
+
+@cache
+def _dimension_table() -> dict[Any, str]:
+    return {UREG.Unit(u).dimensionality: name for u, name in _DIMENSION_NAMES.items()}
+
+
+def _dim(unit: pint.Unit) -> str:
+    return _dimension_table().get(unit.dimensionality, str(unit.dimensionality))
