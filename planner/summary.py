@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import xarray as xr
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -10,7 +11,13 @@ from rich.table import Table
 from planner.scenario import Scenario, scenario_files
 from planner.timeseries import TimeData, prepare_time
 
-__all__ = ["print_validation"]
+__all__ = ["print_plan", "print_validation"]
+
+
+def _titled(console: Console, title: str) -> Table:
+    """A table whose title is printed as a heading line (titles wrap badly on narrow tables)."""
+    console.print(f"\n[bold]{escape(title)}[/]")
+    return Table()
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
@@ -28,7 +35,7 @@ def print_validation(scenario: Scenario, console: Console) -> TimeData:
         console.print("merged from: " + " <- ".join(escape(str(f)) for f in files))
     console.print(f"profiles: {escape(str(s.time.profiles))}")
 
-    servers = Table(title="Server types", title_justify="left")
+    servers = _titled(console, "Server types")
     for col in ("name", "chip", "domestic", "PFLOPS", "tokens/s", "kW full/idle", "price [M CNY]", "cap/yr", "cooling"):
         servers.add_column(col, justify="left" if col in ("name", "chip", "cooling") else "right")
     for name, a in s.accelerators.items():
@@ -47,7 +54,7 @@ def print_validation(scenario: Scenario, console: Console) -> TimeData:
     console.print(servers)
 
     time = prepare_time(s)
-    cooling = Table(title="Cooling technologies", title_justify="left")
+    cooling = _titled(console, "Cooling technologies")
     for col in ("name", "kW/rack", "basis", "free below [°C]", "κ annual", "κ max", "PUE (κ + aux)"):
         cooling.add_column(col, justify="left" if col in ("name", "basis") else "right")
     w = time.weight[:, None]
@@ -60,7 +67,7 @@ def print_validation(scenario: Scenario, console: Console) -> TimeData:
         )
     console.print(cooling)
 
-    policy = Table(title="Policy limits by year", title_justify="left")
+    policy = _titled(console, "Policy limits by year")
     policy.add_column("limit")
     for y in s.years:
         policy.add_column(str(y), justify="right")
@@ -69,13 +76,13 @@ def print_validation(scenario: Scenario, console: Console) -> TimeData:
         if series is not None:
             policy.add_row(field, *[_fmt(v) for v in series.values(s.years)])
     demand = s.demand
-    policy.add_row("training [1e24 FLOP]", *[_fmt(v * 1e18 / 1e24) for v in demand.training.flop.values(s.years)])
+    policy.add_row("training [1e24 FLOP]", *[_fmt(v / 1e24) for v in demand.training.flop.values(s.years)])
     policy.add_row(
         "inference peak [M tokens/s]", *[_fmt(v / 1e6) for v in demand.inference.peak_tokens_per_s.values(s.years)]
     )
     console.print(policy)
 
-    days = Table(title=f"Representative days ({time.days.method}, {time.n_days} days)", title_justify="left")
+    days = _titled(console, f"Representative days ({time.days.method}, {time.n_days} days)")
     for col in ("day", "date", "weight [days]", "mean °C", "max WB °C", "extreme"):
         days.add_column(col, justify="right")
     extremes = {v: k for k, v in time.days.extremes.items()}
@@ -89,7 +96,7 @@ def print_validation(scenario: Scenario, console: Console) -> TimeData:
         console.print(days)
     console.print(f"weights sum to {time.weight.sum():g} days")
 
-    err = Table(title="Aggregation error (representative days vs the full year)", title_justify="left")
+    err = _titled(console, "Aggregation error (representative days vs the full year)")
     for col in ("column", "annual mean", "represented", "error %", "NRMSE %", "max actual/repr."):
         err.add_column(col, justify="left" if col == "column" else "right")
     for column, row in time.aggregation_error.iterrows():
@@ -103,3 +110,108 @@ def print_validation(scenario: Scenario, console: Console) -> TimeData:
         fixes = ", ".join(f"{escape(c)} ×{f:.3f}" for c, f in time.mean_correction.items())
         console.print(f"annual means restored after day selection: {fixes}")
     return time
+
+
+def print_plan(ds: xr.Dataset, console: Console) -> None:
+    """The plan at a glance: builds per year, MW, costs, policy KPIs, shortfall, solver, timings."""
+    years = [int(y) for y in ds.year.values]
+    status = ds.attrs.get("solver_status", "?")
+    gap = ds.attrs.get("mip_gap", float("nan"))
+    colour = "green" if status == "optimal" else "yellow"
+    console.print(
+        f"[bold]{escape(str(ds.attrs.get('scenario_name', '')))}[/]: NPV [bold]{float(ds['npv_cny']) / 1e9:,.3f} bn CNY[/]"
+        f"  — solver [{colour}]{escape(str(status))}[/] ({escape(str(ds.attrs.get('termination', '')))}),"
+        f" MIP gap {gap:.3%}"
+    )
+    if status != "optimal":
+        console.print(
+            f"[bold yellow]warning:[/] the plan is the best found when the solver stopped; it may cost up to "
+            f"{gap:.2%} more than the optimum"
+        )
+
+    builds = _titled(console, "What to build (new in the year; stock in service in brackets)")
+    builds.add_column("item")
+    for y in years:
+        builds.add_column(str(y), justify="right")
+
+    def row(label: str, new: np.ndarray, stock: np.ndarray | None = None, fmt: str = "{:,.0f}") -> None:
+        if not np.any(np.abs(new) > 1e-6) and (stock is None or not np.any(np.abs(stock) > 1e-6)):
+            return
+        cells = []
+        for i in range(len(years)):
+            cell = fmt.format(new[i]) if abs(new[i]) > 1e-6 else "·"
+            if stock is not None:
+                cell += f" ({fmt.format(stock[i])})"
+            cells.append(cell)
+        builds.add_row(escape(label), *cells)
+
+    for a in ds.accelerator.values:
+        new = ds["servers_new"].sel(accelerator=a).sum("cooling").values
+        stock = ds["servers"].sel(accelerator=a).sum("cooling").values
+        row(f"servers {a}", new, stock)
+    for c in ds.cooling.values:
+        row(f"racks {c}", ds["racks_new"].sel(cooling=c).values, ds["racks"].sel(cooling=c).values)
+    row("halls", ds["halls_new"].values, ds["halls"].values)
+    for c in ds.cooling.values:
+        row(f"cooling units {c}", ds["cooling_units_new"].sel(cooling=c).values, ds["cooling_units"].sel(cooling=c).values)
+    row("grid blocks", ds["grid_blocks_new"].values, ds["grid_blocks"].values)
+    row("gensets", ds["generators_new"].values, ds["generator_units"].values)
+    row("PV [MWp]", np.diff(ds["pv_mw"].values, prepend=0.0).clip(min=0), ds["pv_mw"].values, "{:,.1f}")
+    row("battery [MWh]", np.diff(ds["battery_mwh"].values, prepend=0.0).clip(min=0), ds["battery_mwh"].values, "{:,.1f}")
+    for k in ds.ppa.values:
+        row(f"PPA {k} contracted [MW]", ds["ppa_mw"].sel(ppa=k).values, None, "{:,.1f}")
+    console.print(builds)
+
+    kpi = _titled(console, "Operation, policy and cost by year")
+    kpi.add_column("figure")
+    for y in years:
+        kpi.add_column(str(y), justify="right")
+
+    def line(label: str, values: np.ndarray, fmt: str, limit: np.ndarray | None = None, upper: bool = True) -> None:
+        cells = []
+        for i, v in enumerate(values):
+            text = "-" if not np.isfinite(v) else fmt.format(v)
+            if limit is not None and np.isfinite(limit[i]):
+                ok = v <= limit[i] + 1e-6 if upper else v >= limit[i] - 1e-6
+                text += f" {'✓' if ok else '✗'} ({'≤' if upper else '≥'}{fmt.format(limit[i])})"
+            cells.append(text)
+        kpi.add_row(escape(label), *cells)
+
+    w = ds["day_weight"]
+    line("peak IT power [MW]", ds["it_power_mw"].sum("cooling").max(("day", "hour")).values, "{:,.1f}")
+    line("peak facility power [MW]", ds["facility_power_mw"].max(("day", "hour")).values, "{:,.1f}")
+    line("installed compute [EFLOPS]", ds["installed_pflops"].values / 1000, "{:,.1f}", ds["installed_eflops_min"].values,
+         upper=False)
+    line("PUE", ds["pue"].values, "{:.3f}", ds["pue_max"].values)
+    line("green share", ds["green_share"].values, "{:.1%}", ds["green_share_min"].values, upper=False)
+    line("domestic share", ds["domestic_share"].values, "{:.1%}", ds["domestic_share_min"].values, upper=False)
+    line("emissions [kt CO2]", ds["emissions_t"].values / 1000, "{:,.1f}")
+    line("utilisation", ds["utilisation"].values, "{:.1%}")
+    served = 1 - (ds["inference_unserved"] * w).sum(("day", "hour")) / (ds["inference_demand_tokens_per_s"] * w).sum(
+        ("day", "hour")
+    ).where(lambda x: x > 0)
+    line("inference served", served.values, "{:.2%}")
+    trained = 1 - ds["training_unserved_flop"] / ds["training_demand_flop"].where(ds["training_demand_flop"] > 0)
+    line("training delivered", trained.values, "{:.2%}")
+    line("annual cost [bn CNY]", ds["cost"].sum("component").values / 1e9, "{:,.3f}")
+    line("CNY per PFLOP-hour", ds["cost_per_pflop_hour"].values, "{:,.1f}")
+    line("CNY per million tokens", ds["cost_per_million_tokens"].values, "{:,.2f}")
+    console.print(kpi)
+
+    prices = ds["shadow_price"]
+    shown = [str(lim) for lim in prices.limit.values if np.isfinite(prices.sel(limit=lim).values).any()]
+    if shown:
+        sp = Table(title="Marginal cost of each policy limit [M CNY per step] (see report for the method)",
+                   title_justify="left")
+        sp.add_column("limit")
+        for y in years:
+            sp.add_column(str(y), justify="right")
+        for lim in shown:
+            vals = prices.sel(limit=lim).values / 1e6
+            sp.add_row(escape(lim), *["-" if not np.isfinite(v) else f"{v:,.2f}" for v in vals])
+        console.print(sp)
+
+    import json
+
+    timings = json.loads(ds.attrs.get("timings_s", "{}"))
+    console.print("timings \\[s]: " + ", ".join(f"{k} {v:.2f}" for k, v in timings.items()))

@@ -1,0 +1,52 @@
+"""``build_model(scenario) -> ConcreteModel``: the subsystems added in a fixed order."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from planner.model.compute import add_compute
+from planner.model.cooling import add_cooling
+from planner.model.data import ModelData
+from planner.model.facility import add_facility
+from planner.model.objective import add_objective
+from planner.model.policy import add_policy
+from planner.model.power import add_power
+from planner.scenario import Scenario
+from planner.timeseries import TimeData
+
+__all__ = ["build_model"]
+
+#: The order in which subsystems are added; each may use what the earlier ones defined.
+SUBSYSTEMS = (add_compute, add_facility, add_cooling, add_power, add_policy, add_objective)
+
+
+def build_model(scenario: Scenario | ModelData, time: TimeData | None = None) -> pyo.ConcreteModel:
+    """Build the planning MILP of a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario or ModelData
+        A validated scenario (its profiles are reduced here unless ``time`` is given), or
+        already prepared model data.
+    time : TimeData, optional
+        Representative days to use instead of reducing the scenario's profiles.
+
+    Returns
+    -------
+    pyomo.environ.ConcreteModel
+        The model, in scaled units (``planner.model.data``); ``m.planner_data`` holds the
+        :class:`ModelData` it was built from.
+    """
+    data = scenario if isinstance(scenario, ModelData) else ModelData.from_scenario(scenario, time)
+    m = pyo.ConcreteModel(name=data.scenario.name)
+    m.planner_data = data
+    m.cost_terms = {}
+    m.Y = pyo.Set(initialize=data.years, ordered=True, doc="planning years")
+    m.D = pyo.Set(initialize=data.days, ordered=True, doc="representative days")
+    m.H = pyo.Set(initialize=data.hours, ordered=True, doc="hours of a day")
+    m.A = pyo.Set(initialize=data.accelerators, ordered=True, doc="server types")
+    m.C = pyo.Set(initialize=data.cooling, ordered=True, doc="cooling technologies")
+    m.P = pyo.Set(initialize=data.ppas, ordered=True, doc="PPA contracts")
+    for add in SUBSYSTEMS:
+        add(m, data)
+    return m

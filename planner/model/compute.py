@@ -1,0 +1,202 @@
+"""Compute: servers by type and cooling, what they do each hour, and the demand they meet.
+
+Symbols: ``a`` server type, ``c`` cooling technology, ``(a, c) ∈ AC`` allowed pairs, ``y`` year,
+``d`` representative day with weight ``W_d`` [days], ``h`` hour. Model units (see ``data.py``):
+servers [-], inference [Mtok/s], training [ZFLOP], money [MCNY].
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from planner.model.data import MCNY, MTOK, ZFLOP, ZFLOP_PER_EFLOP, ModelData
+
+__all__ = ["add_compute"]
+
+
+def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """Add server stocks and builds, hourly activity, inference and training balances."""
+    s = data.scenario
+    acc = s.accelerators
+    m.AC = pyo.Set(initialize=data.pairs, dimen=2, ordered=True, doc="allowed (server type, cooling) pairs")
+    m.BUILD = pyo.Set(
+        initialize=[(a, c, y) for a, c in data.pairs for y in data.buildable_years(a)],
+        dimen=3,
+        ordered=True,
+        doc="(server type, cooling, year) in which new servers may be bought",
+    )
+
+    # ---------------------------------------------------------------- parameters (sweepable)
+    m.server_capex = pyo.Param(
+        m.A,
+        m.Y,
+        mutable=True,
+        initialize={(a, y): acc[a].capex_cny.at(y) * acc[a].price_scale / MCNY for a in m.A for y in m.Y},
+        doc="price of one server bought in year y [MCNY/server]",
+    )
+    caps = {
+        (a, y): acc[a].max_new_per_year.at(y)
+        for a in m.A
+        for y in m.Y
+        if acc[a].max_new_per_year is not None
+    }
+    m.CAPPED = pyo.Set(initialize=list(caps), dimen=2, ordered=True, doc="(server type, year) with a purchase cap")
+    m.purchase_cap_servers = pyo.Param(
+        m.CAPPED, mutable=True, initialize=caps, doc="most new servers of a type per year [servers/year]"
+    )
+    m.inference_demand = pyo.Param(
+        m.Y,
+        mutable=True,
+        initialize={
+            y: s.demand.inference.peak_tokens_per_s.at(y) * s.demand.inference.scale / MTOK for y in m.Y
+        },
+        doc="peak inference demand of the year R_y [Mtok/s]",
+    )
+    m.training_demand = pyo.Param(
+        m.Y,
+        mutable=True,
+        initialize={y: s.demand.training.flop.at(y) * s.demand.training.scale / ZFLOP for y in m.Y},
+        doc="training work required in year y E_y [ZFLOP]",
+    )
+
+    # ---------------------------------------------------------------- stocks
+    m.servers_new = pyo.Var(m.BUILD, within=pyo.NonNegativeIntegers, doc="b[a,c,y]: new servers [servers]")
+
+    def servers(m: pyo.ConcreteModel, a: str, c: str, y: int) -> pyo.Expression:
+        life = acc[a].lifetime_years
+        built = sum(m.servers_new[a, c, v] for v in data.vintages(data.buildable_years(a), life, y))
+        return data.existing_count(s.existing.servers, y, life, accelerator=a, cooling=c) + built
+
+    m.servers = pyo.Expression(m.AC, m.Y, rule=servers, doc="N[a,c,y]: servers in service [servers]")
+
+    # ---------------------------------------------------------------- hourly activity
+    m.servers_training = pyo.Var(
+        m.AC, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="z_tr: servers busy training [servers]"
+    )
+    m.servers_inference = pyo.Var(
+        m.AC, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="z_inf: servers serving inference [servers]"
+    )
+
+    def activity(m: pyo.ConcreteModel, a: str, c: str, y: int, d: int, h: int) -> pyo.Expression:
+        return m.servers_training[a, c, y, d, h] + m.servers_inference[a, c, y, d, h] <= (
+            acc[a].availability * m.servers[a, c, y]
+        )
+
+    m.activity = pyo.Constraint(
+        m.AC, m.Y, m.D, m.H, rule=activity,
+        doc="z_tr[a,c,y,d,h] + z_inf[a,c,y,d,h] <= availability_a * N[a,c,y]   [servers]",
+    )
+
+    # ---------------------------------------------------------------- inference
+    tokens = {a: acc[a].tokens_per_s / MTOK for a in m.A}
+    shape = data.time.inference_shape
+    m.inference_unserved = pyo.Var(
+        m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="u_inf: inference demand not served [Mtok/s]"
+    )
+
+    def inference_balance(m: pyo.ConcreteModel, y: int, d: int, h: int) -> pyo.Expression:
+        served = sum(tokens[a] * m.servers_inference[a, c, y, d, h] for a, c in m.AC)
+        return served + m.inference_unserved[y, d, h] >= m.inference_demand[y] * float(shape[d, h])
+
+    m.inference_balance = pyo.Constraint(
+        m.Y, m.D, m.H, rule=inference_balance,
+        doc="sum_(a,c) tok_a * z_inf[a,c,y,d,h] + u_inf[y,d,h] >= R_y * shape[d,h]   [Mtok/s]",
+    )
+    m.reserve_unserved = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="u_res: missing reserve capacity [Mtok/s]")
+    margin = s.demand.inference.reserve_margin
+
+    def inference_reserve(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        installed = sum(tokens[a] * m.servers[a, c, y] for a, c in m.AC)
+        return installed + m.reserve_unserved[y] >= (1 + margin) * m.inference_demand[y]
+
+    m.inference_reserve = pyo.Constraint(
+        m.Y, rule=inference_reserve,
+        doc="sum_(a,c) tok_a * N[a,c,y] + u_res[y] >= (1 + reserve) * R_y   [Mtok/s]",
+    )
+
+    # ---------------------------------------------------------------- training
+    # ZFLOP per server-hour: PFLOPS x MFU x 3600 s x 1e15 / 1e21
+    flop = {a: acc[a].pflops_per_server * acc[a].mfu * 3600 * 1e15 / 1e21 for a in m.A}
+    m.training_rate = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="F[y,d,h]: training work done [ZFLOP/h]")
+
+    def training_rate_def(m: pyo.ConcreteModel, y: int, d: int, h: int) -> pyo.Expression:
+        return m.training_rate[y, d, h] == sum(flop[a] * m.servers_training[a, c, y, d, h] for a, c in m.AC)
+
+    m.training_rate_def = pyo.Constraint(
+        m.Y, m.D, m.H, rule=training_rate_def,
+        doc="F[y,d,h] = sum_(a,c) PFLOPS_a * MFU_a * 3600 * 1e-6 * z_tr[a,c,y,d,h]   [ZFLOP/h]",
+    )
+    phi = s.demand.training.flexibility
+    if phi < 1:
+        m.training_day_mean = pyo.Var(m.Y, m.D, within=pyo.NonNegativeReals, doc="mean training rate of a day [ZFLOP/h]")
+        m.training_day_mean_def = pyo.Constraint(
+            m.Y, m.D,
+            rule=lambda m, y, d: 24 * m.training_day_mean[y, d] == sum(m.training_rate[y, d, h] for h in m.H),
+            doc="24 * Fbar[y,d] = sum_h F[y,d,h]   [ZFLOP]",
+        )
+        m.training_flexibility = pyo.Constraint(
+            m.Y, m.D, m.H,
+            rule=lambda m, y, d, h: m.training_rate[y, d, h] >= (1 - phi) * m.training_day_mean[y, d],
+            doc="F[y,d,h] >= (1 - flexibility) * Fbar[y,d]   [ZFLOP/h]",
+        )
+    m.training_unserved = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="u_tr: training work not done [ZFLOP]")
+
+    def training_balance(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        done = sum(data.weight[d] * m.training_rate[y, d, h] for d in m.D for h in m.H)
+        return done + m.training_unserved[y] >= m.training_demand[y]
+
+    m.training_balance = pyo.Constraint(
+        m.Y, rule=training_balance, doc="sum_(d,h) W_d * F[y,d,h] + u_tr[y] >= E_y   [ZFLOP]"
+    )
+
+    # ---------------------------------------------------------------- limits
+    def purchase_cap(m: pyo.ConcreteModel, a: str, y: int) -> pyo.Expression:
+        new = [m.servers_new[a, c, y] for c in acc[a].cooling if (a, c, y) in m.BUILD]
+        if not new:
+            return pyo.Constraint.Skip
+        return sum(new) <= m.purchase_cap_servers[a, y]
+
+    m.purchase_cap = pyo.Constraint(
+        m.CAPPED, rule=purchase_cap, doc="sum_c b[a,c,y] <= cap[a,y]   [servers/year] (export controls, supply)"
+    )
+
+    # ---------------------------------------------------------------- reported quantities
+    m.installed_pflops = pyo.Expression(
+        m.Y,
+        rule=lambda m, y: sum(acc[a].pflops_per_server * m.servers[a, c, y] for a, c in m.AC),
+        doc="installed dense BF16 compute [PFLOPS]",
+    )
+
+    # ---------------------------------------------------------------- costs [MCNY/year]
+    def server_capital(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        total = 0
+        for a, c in m.AC:
+            life, fom = acc[a].lifetime_years, acc[a].fixed_om_fraction
+            for v in data.vintages(data.buildable_years(a), life, y):
+                total += data.annual_capital_charge(m.server_capex[a, v], life, fom) * m.servers_new[a, c, v]
+        return total
+
+    def server_existing_om(m: pyo.ConcreteModel, y: int) -> float:
+        total = 0.0
+        for a, c in m.AC:
+            count = data.existing_count(s.existing.servers, y, acc[a].lifetime_years, accelerator=a, cooling=c)
+            total += count * acc[a].fixed_om_fraction * acc[a].capex_cny.at(data.years[0]) / MCNY
+        return total
+
+    penalty = s.demand.shortfall_penalty
+
+    def inference_shortfall(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        unserved_mtok = sum(data.weight[d] * 3600 * m.inference_unserved[y, d, h] for d in m.D for h in m.H)
+        return unserved_mtok * penalty.inference_cny_per_million_tokens / MCNY
+
+    def training_shortfall(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        return m.training_unserved[y] / ZFLOP_PER_EFLOP * penalty.training_cny_per_eflop / MCNY
+
+    def reserve_shortfall(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        return m.reserve_unserved[y] * MTOK * penalty.reserve_cny_per_token_per_s / MCNY
+
+    m.cost_terms["servers_capital"] = server_capital
+    m.cost_terms["fixed_om_existing_servers"] = server_existing_om
+    m.cost_terms["shortfall_inference"] = inference_shortfall
+    m.cost_terms["shortfall_training"] = training_shortfall
+    m.cost_terms["shortfall_reserve"] = reserve_shortfall

@@ -1,0 +1,153 @@
+"""Numbers prepared for the model: index sets, discounting, vintages, scaled units.
+
+The model is built in scaled units so that matrix coefficients stay within a few orders of
+magnitude (DESIGN.md §3, Numerics):
+
+=================  ==========================  ===========================
+quantity           model unit                  user unit
+=================  ==========================  ===========================
+money              MCNY (1e6 CNY)              CNY
+power              MW                          MW / kW
+energy             MWh                         MWh
+training work      ZFLOP (1e21 FLOP)           FLOP / EFLOP
+inference rate     Mtok/s (1e6 tokens/s)       tokens/s
+compute installed  PFLOPS                      PFLOPS / EFLOPS
+emissions          tCO2                        tCO2
+=================  ==========================  ===========================
+
+``results.py`` converts back with the factors defined here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from planner.scenario import Scenario
+from planner.timeseries import TimeData, prepare_time
+
+__all__ = ["ModelData", "crf", "MCNY", "ZFLOP", "ZFLOP_PER_EFLOP", "MTOK"]
+
+MCNY = 1e6  #: CNY per model money unit
+ZFLOP_PER_EFLOP = 1e-3  #: ZFLOP per EFLOP
+ZFLOP = 1e21  #: FLOP per model training unit
+MTOK = 1e6  #: tokens per model token unit
+HOURS = tuple(range(24))
+
+
+def crf(rate: float, life: int) -> float:
+    """Capital recovery factor [1/year]: the annuity per unit of capex over ``life`` years at ``rate``."""
+    if rate == 0:
+        return 1.0 / life
+    return rate * (1 + rate) ** life / ((1 + rate) ** life - 1)
+
+
+@dataclass(frozen=True, eq=False)
+class ModelData:
+    """A scenario and its time data, with the index sets and factors every subsystem uses."""
+
+    scenario: Scenario
+    time: TimeData
+    years: tuple[int, ...] = field(init=False)
+    days: tuple[int, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "years", tuple(self.scenario.years))
+        object.__setattr__(self, "days", tuple(range(self.time.n_days)))
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, time: TimeData | None = None) -> ModelData:
+        """Prepare model data (reducing the profiles unless ``time`` is given)."""
+        return cls(scenario, time if time is not None else prepare_time(scenario))
+
+    # ------------------------------------------------------------------ sets
+    @property
+    def hours(self) -> tuple[int, ...]:
+        """Hours of a representative day, 0-23."""
+        return HOURS
+
+    @cached_property
+    def weight(self) -> dict[int, float]:
+        """Calendar days each representative day stands for [days]."""
+        return {d: float(self.time.weight[d]) for d in self.days}
+
+    @cached_property
+    def discount(self) -> dict[int, float]:
+        """Discount factor of each year to the base year [-]."""
+        r = self.scenario.finance.discount_rate
+        y0 = self.scenario.base_year
+        return {y: (1 + r) ** -(y - y0) for y in self.years}
+
+    def buildable_years(self, accelerator: str) -> tuple[int, ...]:
+        """Years in which new servers of a type may be bought (window and cap > 0)."""
+        a = self.scenario.accelerators[accelerator]
+        out = []
+        for y in self.years:
+            if a.first_year is not None and y < a.first_year:
+                continue
+            if a.last_year is not None and y > a.last_year:
+                continue
+            if a.max_new_per_year is not None and (a.max_new_per_year.at(y) or 0.0) < 1:
+                continue
+            out.append(y)
+        return tuple(out)
+
+    @cached_property
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        """Allowed (server type, cooling) pairs that can hold servers at some point in the horizon."""
+        existing = {(e.accelerator, e.cooling) for e in self.scenario.existing.servers if e.count > 0}
+        out = []
+        for a, acc in self.scenario.accelerators.items():
+            for c in acc.cooling:
+                if self.buildable_years(a) or (a, c) in existing:
+                    out.append((a, c))
+        return tuple(out)
+
+    @cached_property
+    def accelerators(self) -> tuple[str, ...]:
+        """Server types that appear in some allowed pair."""
+        return tuple(dict.fromkeys(a for a, _ in self.pairs))
+
+    @cached_property
+    def cooling(self) -> tuple[str, ...]:
+        """All cooling technologies of the scenario."""
+        return tuple(self.scenario.cooling)
+
+    @cached_property
+    def ppas(self) -> tuple[str, ...]:
+        """PPA contract names."""
+        return tuple(self.scenario.power.ppa)
+
+    # ------------------------------------------------------------------ vintages
+    def alive(self, built: int, life: int, year: int) -> bool:
+        """An asset built in ``built`` serves years ``built .. built + life - 1``."""
+        return built <= year <= built + life - 1
+
+    def vintages(self, years: tuple[int, ...], life: int, year: int) -> tuple[int, ...]:
+        """The build years among ``years`` whose assets are in service in ``year``."""
+        return tuple(v for v in years if self.alive(v, life, year))
+
+    def annual_capital_charge(self, capex: float, life: int, fixed_om: float) -> float:
+        """Yearly charge of one unit in service: annuity plus fixed O&M [same unit as capex / year]."""
+        return capex * (crf(self.scenario.finance.discount_rate, life) + fixed_om)
+
+    def existing_count(self, items: list, year: int, life: int, **match: str) -> float:
+        """Units of an ``existing`` list still in service in ``year`` (matching the given fields)."""
+        total = 0.0
+        for item in items:
+            if all(getattr(item, k) == v for k, v in match.items()) and self.alive(item.year_built, life, year):
+                total += item.count
+        return total
+
+    # ------------------------------------------------------------------ hourly data
+    def hourly(self, array: np.ndarray) -> dict[tuple[int, int], float]:
+        """A (n_days, 24) array as a {(day, hour): value} dict."""
+        return {(d, h): float(array[d, h]) for d in self.days for h in HOURS}
+
+    @cached_property
+    def grid_block_mw(self) -> float:
+        """Real power one grid block carries [MW]."""
+        g = self.scenario.power.grid
+        return g.block_mva * g.power_factor

@@ -1,0 +1,105 @@
+"""Policy: the hard limits of each year (PUE cap, green share with a certificate cap, domestic
+compute share, installed-EFLOPS target, carbon cap). A limit not set for a year adds no row.
+
+Limits are mutable parameters so that sweeps can move them without rebuilding. The rows of
+the domestic share and the EFLOPS target hold only integer decisions (server stocks), so
+their dual with the integers fixed is zero: ``solve.py`` prices them by re-solving with the
+limit moved one step.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from planner.model.data import ModelData
+
+__all__ = ["add_policy", "POLICY_LIMITS"]
+
+#: Policy limit name -> (constraint component, parameter component, unit of the limit)
+POLICY_LIMITS: dict[str, tuple[str, str, str]] = {
+    "pue_max": ("pue_cap", "pue_max", "-"),
+    "green_share_min": ("green_share", "green_share_min", "-"),
+    "domestic_compute_share_min": ("domestic_share", "domestic_share_min", "-"),
+    "installed_eflops_min": ("eflops_target", "eflops_min", "EFLOPS"),
+    "carbon_cap_t": ("carbon_cap_limit", "carbon_cap", "tCO2"),
+}
+
+
+def add_policy(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """Add one row per year and set policy limit."""
+    s = data.scenario
+    pol = s.policy
+    W = data.weight
+    acc = s.accelerators
+
+    def limit_param(name: str, series: object, doc: str) -> pyo.Param:
+        values = {y: series.at(y) for y in m.Y} if series is not None else {y: None for y in m.Y}
+        years = [y for y, v in values.items() if v is not None]
+        index = pyo.Set(initialize=years, ordered=True)
+        m.add_component(f"{name}_years", index)
+        param = pyo.Param(index, mutable=True, initialize={y: values[y] for y in years}, doc=doc)
+        m.add_component(name, param)
+        return param
+
+    def annual(expr_hourly: object, y: int) -> pyo.Expression:
+        return sum(W[d] * expr_hourly(y, d, h) for d in m.D for h in m.H)
+
+    def facility_mwh(y: int) -> pyo.Expression:
+        return annual(lambda y, d, h: m.facility_power[y, d, h], y)
+
+    def it_mwh(y: int) -> pyo.Expression:
+        return annual(lambda y, d, h: sum(m.it_power[c, y, d, h] for c in m.C), y)
+
+    # PUE -------------------------------------------------------------------------------
+    limit_param("pue_max", pol.pue_max, "annual PUE cap [-]")
+    m.pue_cap = pyo.Constraint(
+        m.pue_max_years,
+        rule=lambda m, y: facility_mwh(y) <= m.pue_max[y] * it_mwh(y),
+        doc="sum_(d,h) W_d * P_fac[y,d,h] <= pue_max_y * sum_(d,h) W_d * sum_c P_it[c,y,d,h]   [MWh]",
+    )
+
+    # Green share -------------------------------------------------------------------------
+    green_ppas = [k for k in m.P if s.power.ppa[k].green]
+    limit_param("green_share_min", pol.green_share_min, "least green share of facility energy [-]")
+
+    def green_mwh(y: int) -> pyo.Expression:
+        return annual(lambda y, d, h: sum(m.ppa_energy[k, y, d, h] for k in green_ppas) + m.pv_used[y, d, h], y)
+
+    m.green_share = pyo.Constraint(
+        m.green_share_min_years,
+        rule=lambda m, y: green_mwh(y) + m.certificates[y] >= m.green_share_min[y] * facility_mwh(y),
+        doc="sum W_d * (sum_green q + pv_used) + gec[y] >= green_min_y * sum W_d * P_fac   [MWh]",
+    )
+    share = s.power.green_certificates.max_share
+    m.certificate_cap = pyo.Constraint(
+        m.green_share_min_years,
+        rule=lambda m, y: m.certificates[y] <= share * m.green_share_min[y] * facility_mwh(y),
+        doc="gec[y] <= max_share * green_min_y * sum W_d * P_fac   [MWh]",
+    )
+    # Certificates only count against a green requirement; without one, none are bought.
+    for y in m.Y:
+        if y not in m.green_share_min_years:
+            m.certificates[y].fix(0)
+
+    # Domestic compute share and EFLOPS target -----------------------------------------------
+    limit_param("domestic_share_min", pol.domestic_compute_share_min, "least domestic share of installed PFLOPS [-]")
+    domestic = [(a, c) for a, c in m.AC if acc[a].domestic]
+    m.domestic_share = pyo.Constraint(
+        m.domestic_share_min_years,
+        rule=lambda m, y: sum(acc[a].pflops_per_server * m.servers[a, c, y] for a, c in domestic)
+        >= m.domestic_share_min[y] * m.installed_pflops[y],
+        doc="sum_(a domestic,c) PFLOPS_a * N[a,c,y] >= dom_min_y * sum_(a,c) PFLOPS_a * N[a,c,y]   [PFLOPS]",
+    )
+    limit_param("eflops_min", pol.installed_eflops_min, "least installed compute [EFLOPS]")
+    m.eflops_target = pyo.Constraint(
+        m.eflops_min_years,
+        rule=lambda m, y: m.installed_pflops[y] >= 1000 * m.eflops_min[y],
+        doc="sum_(a,c) PFLOPS_a * N[a,c,y] >= 1000 * eflops_min_y   [PFLOPS]",
+    )
+
+    # Carbon cap ------------------------------------------------------------------------------
+    limit_param("carbon_cap", pol.carbon_cap_t, "cap on location-based emissions [tCO2/year]")
+    m.carbon_cap_limit = pyo.Constraint(
+        m.carbon_cap_years, rule=lambda m, y: m.emissions[y] <= m.carbon_cap[y],
+        doc="location-based emissions[y] <= carbon_cap_y   [tCO2]",
+    )

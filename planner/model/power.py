@@ -1,0 +1,289 @@
+"""Power: facility load, and how it is supplied (grid blocks with N-k, TOU energy, demand or
+capacity charge, PPAs, PV, battery) and backed up (N+k gensets).
+
+Model units: power [MW], energy [MWh] (one representative hour = 1 h), money [MCNY].
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from planner.model.data import MCNY, ModelData
+
+__all__ = ["add_power"]
+
+KWH_PRICE_TO_MCNY_PER_MWH = 1000 / MCNY  #: CNY/kWh -> MCNY/MWh
+
+
+def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """Add facility power, supply balance, grid, PPAs, PV, battery, gensets and certificates."""
+    s = data.scenario
+    p = s.power
+    grid, tariff, pv, bat, gens = p.grid, p.grid.tariff, p.pv, p.battery, p.generators
+    first = data.years[0]
+    W = data.weight
+    aux = s.facility.aux_loss_fraction
+
+    # ---------------------------------------------------------------- facility load
+    m.facility_power = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="P_fac[y,d,h]: facility power [MW]")
+    m.facility_power_def = pyo.Constraint(
+        m.Y, m.D, m.H,
+        rule=lambda m, y, d, h: m.facility_power[y, d, h]
+        == (1 + aux) * sum(m.it_power[c, y, d, h] for c in m.C) + m.cooling_power[y, d, h],
+        doc="P_fac[y,d,h] = (1 + aux) * sum_c P_it[c,y,d,h] + P_cool[y,d,h]   [MW]",
+    )
+
+    # ---------------------------------------------------------------- grid
+    block_mw = data.grid_block_mw
+    m.grid_blocks_new = pyo.Var(m.Y, within=pyo.NonNegativeIntegers, doc="grid[y]: new connection blocks [blocks]")
+    m.grid_block_capex = pyo.Param(
+        m.Y, mutable=True, initialize={y: grid.capex_cny_per_block.at(y) / MCNY for y in m.Y},
+        doc="price of a grid block [MCNY/block]",
+    )
+
+    def blocks(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        built = sum(m.grid_blocks_new[v] for v in data.vintages(data.years, grid.lifetime_years, y))
+        return data.existing_count(s.existing.grid_blocks, y, grid.lifetime_years) + built
+
+    m.grid_blocks = pyo.Expression(m.Y, rule=blocks, doc="G[y]: grid blocks in service [blocks]")
+    m.grid_block_limit = pyo.Constraint(
+        m.Y, rule=lambda m, y: m.grid_blocks[y] <= grid.max_blocks, doc="G[y] <= max_blocks   [blocks]"
+    )
+    m.grid_import = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="g[y,d,h]: grid import [MW]")
+    m.flat_price = pyo.Param(
+        m.Y, mutable=True, initialize={y: tariff.flat_cny_per_kwh.at(y) for y in m.Y},
+        doc="flat-period grid energy price [CNY/kWh]",
+    )
+    m.tariff_scale = pyo.Param(mutable=True, initialize=tariff.scale, doc="sweep multiplier on grid energy prices [-]")
+    mult, adder, nf = data.time.tou_multiplier, data.time.season_adder_cny_per_kwh, tariff.non_floating_cny_per_kwh
+
+    def grid_price(m: pyo.ConcreteModel, y: int, d: int, h: int) -> pyo.Expression:
+        return nf + m.tariff_scale * ((m.flat_price[y] - nf) * float(mult[d, h]) + float(adder[d, h]))
+
+    m.grid_price = pyo.Expression(
+        m.Y, m.D, m.H, rule=grid_price,
+        doc="price[y,d,h] = nf + scale * ((flat_y - nf) * tou_multiplier[d,h] + season_adder[d,h])   [CNY/kWh]",
+    )
+
+    # ---------------------------------------------------------------- PPAs
+    m.ppa_max_mw = pyo.Param(
+        m.P, m.Y, mutable=True, initialize={(k, y): p.ppa[k].max_mw.at(y) for k in m.P for y in m.Y},
+        doc="most MW contractable [MW]",
+    )
+    m.ppa_energy_price = pyo.Param(
+        m.P, m.Y, mutable=True, initialize={(k, y): p.ppa[k].energy_cny_per_kwh.at(y) for k in m.P for y in m.Y},
+        doc="PPA energy price [CNY/kWh]",
+    )
+    m.ppa_contract = pyo.Var(m.P, m.Y, within=pyo.NonNegativeReals, doc="contracted PPA capacity [MW]")
+    m.ppa_contract_limit = pyo.Constraint(
+        m.P, m.Y, rule=lambda m, k, y: m.ppa_contract[k, y] <= m.ppa_max_mw[k, y], doc="ppa_cap[k,y] <= max_mw   [MW]"
+    )
+    m.ppa_energy = pyo.Var(m.P, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="q[k,y,d,h]: PPA power taken [MW]")
+    avail = data.time.availability
+    m.ppa_availability = pyo.Constraint(
+        m.P, m.Y, m.D, m.H,
+        rule=lambda m, k, y, d, h: m.ppa_energy[k, y, d, h] <= float(avail[k][d, h]) * m.ppa_contract[k, y],
+        doc="q[k,y,d,h] <= avail_k[d,h] * ppa_cap[k,y]   [MW]",
+    )
+
+    # ---------------------------------------------------------------- power through the connection
+    wheeled = [k for k in m.P if p.ppa[k].delivery == "grid"]
+
+    def through_connection(m: pyo.ConcreteModel, y: int, d: int, h: int) -> pyo.Expression:
+        return m.grid_import[y, d, h] + sum(m.ppa_energy[k, y, d, h] for k in wheeled)
+
+    m.connection_flow = pyo.Expression(
+        m.Y, m.D, m.H, rule=through_connection,
+        doc="flow through the grid connection = g + sum_(k wheeled) q[k]   [MW]",
+    )
+    m.grid_capacity = pyo.Constraint(
+        m.Y, m.D, m.H,
+        rule=lambda m, y, d, h: m.connection_flow[y, d, h] <= block_mw * (m.grid_blocks[y] - grid.redundancy),
+        doc="g + sum_(k wheeled) q[k] <= block_mva * power_factor * (G[y] - redundancy)   [MW]  (N-k)",
+    )
+    if tariff.fixed_charge_basis == "demand":
+        m.grid_peak = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="peak flow through the connection [MW]")
+        m.grid_peak_def = pyo.Constraint(
+            m.Y, m.D, m.H, rule=lambda m, y, d, h: m.grid_peak[y] >= m.connection_flow[y, d, h],
+            doc="peak[y] >= g[y,d,h] + sum_(k wheeled) q[k,y,d,h]   [MW]",
+        )
+
+    # ---------------------------------------------------------------- PV
+    m.pv_new = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="new PV [MWp]")
+    m.pv_capex = pyo.Param(m.Y, mutable=True, initialize={y: pv.capex_cny_per_kw.at(y) * 1000 / MCNY for y in m.Y},
+                           doc="PV price [MCNY/MWp]")
+
+    def pv_stock(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        built = sum(m.pv_new[v] for v in data.vintages(data.years, pv.lifetime_years, y))
+        old = sum(e.mw for e in s.existing.pv if data.alive(e.year_built, pv.lifetime_years, y))
+        return old + built
+
+    m.pv_mw = pyo.Expression(m.Y, rule=pv_stock, doc="PV in service [MWp]")
+    m.pv_limit = pyo.Constraint(m.Y, rule=lambda m, y: m.pv_mw[y] <= pv.max_mw, doc="PV[y] <= max_mw   [MWp]")
+    m.pv_used = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="PV output used [MW]")
+    cf = data.time.pv_cf
+    m.pv_output = pyo.Constraint(
+        m.Y, m.D, m.H, rule=lambda m, y, d, h: m.pv_used[y, d, h] <= float(cf[d, h]) * m.pv_mw[y],
+        doc="pv_used[y,d,h] <= cf[d,h] * PV[y]   [MW]",
+    )
+
+    # ---------------------------------------------------------------- battery
+    m.battery_mwh_new = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="new battery energy capacity [MWh]")
+    m.battery_mw_new = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="new battery power capacity [MW]")
+
+    def battery_stock(attr: str, new: pyo.Var) -> pyo.Expression:
+        def rule(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+            built = sum(new[v] for v in data.vintages(data.years, bat.lifetime_years, y))
+            old = sum(getattr(e, attr) for e in s.existing.battery if data.alive(e.year_built, bat.lifetime_years, y))
+            return old + built
+
+        return rule
+
+    m.battery_mwh = pyo.Expression(m.Y, rule=battery_stock("mwh", m.battery_mwh_new), doc="battery energy capacity [MWh]")
+    m.battery_mw = pyo.Expression(m.Y, rule=battery_stock("mw", m.battery_mw_new), doc="battery power capacity [MW]")
+    m.battery_limit_mwh = pyo.Constraint(m.Y, rule=lambda m, y: m.battery_mwh[y] <= bat.max_mwh, doc="E[y] <= max_mwh")
+    m.battery_limit_mw = pyo.Constraint(m.Y, rule=lambda m, y: m.battery_mw[y] <= bat.max_mw, doc="P[y] <= max_mw")
+    m.battery_charge = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="battery charging [MW]")
+    m.battery_discharge = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="battery discharging [MW]")
+    m.battery_soc = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="battery state of charge at the end of the hour [MWh]")
+    eta_c, eta_d = bat.charge_efficiency, bat.discharge_efficiency
+
+    def soc_balance(m: pyo.ConcreteModel, y: int, d: int, h: int) -> pyo.Expression:
+        previous = m.battery_soc[y, d, (h - 1) % 24]  # cyclic within each representative day
+        return m.battery_soc[y, d, h] == previous + eta_c * m.battery_charge[y, d, h] - m.battery_discharge[y, d, h] / eta_d
+
+    m.battery_balance = pyo.Constraint(
+        m.Y, m.D, m.H, rule=soc_balance,
+        doc="soc[y,d,h] = soc[y,d,h-1 mod 24] + eta_c * charge[y,d,h] - discharge[y,d,h] / eta_d   [MWh]",
+    )
+    m.battery_energy_limit = pyo.Constraint(
+        m.Y, m.D, m.H, rule=lambda m, y, d, h: m.battery_soc[y, d, h] <= m.battery_mwh[y], doc="soc <= E[y]   [MWh]"
+    )
+    m.battery_charge_limit = pyo.Constraint(
+        m.Y, m.D, m.H, rule=lambda m, y, d, h: m.battery_charge[y, d, h] <= m.battery_mw[y], doc="charge <= P[y]   [MW]"
+    )
+    m.battery_discharge_limit = pyo.Constraint(
+        m.Y, m.D, m.H, rule=lambda m, y, d, h: m.battery_discharge[y, d, h] <= m.battery_mw[y],
+        doc="discharge <= P[y]   [MW]",
+    )
+
+    # ---------------------------------------------------------------- supply balance
+    m.supply_balance = pyo.Constraint(
+        m.Y, m.D, m.H,
+        rule=lambda m, y, d, h: m.grid_import[y, d, h]
+        + sum(m.ppa_energy[k, y, d, h] for k in m.P)
+        + m.pv_used[y, d, h]
+        + m.battery_discharge[y, d, h]
+        - m.battery_charge[y, d, h]
+        == m.facility_power[y, d, h],
+        doc="g + sum_k q[k] + pv_used + discharge - charge = P_fac   [MW] every hour",
+    )
+
+    # ---------------------------------------------------------------- backup gensets
+    m.generators_new = pyo.Var(m.Y, within=pyo.NonNegativeIntegers, doc="gen[y]: new gensets [units]")
+    m.generator_capex = pyo.Param(
+        m.Y, mutable=True, initialize={y: gens.capex_cny_per_unit.at(y) / MCNY for y in m.Y},
+        doc="price of a genset [MCNY/unit]",
+    )
+
+    def gen_stock(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        built = sum(m.generators_new[v] for v in data.vintages(data.years, gens.lifetime_years, y))
+        return data.existing_count(s.existing.generators, y, gens.lifetime_years) + built
+
+    m.generators = pyo.Expression(m.Y, rule=gen_stock, doc="GEN[y]: gensets in service [units]")
+    m.generator_limit = pyo.Constraint(m.Y, rule=lambda m, y: m.generators[y] <= gens.max_units, doc="GEN[y] <= max_units")
+    m.backup = pyo.Constraint(
+        m.Y, m.D, m.H,
+        rule=lambda m, y, d, h: gens.unit_mw * (m.generators[y] - gens.redundancy)
+        >= gens.critical_fraction * m.facility_power[y, d, h],
+        doc="gen_mw * (GEN[y] - k) >= critical_fraction * P_fac[y,d,h]   [MW]  (N+k)",
+    )
+
+    # ---------------------------------------------------------------- certificates and emissions
+    m.certificates = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="green certificates bought [MWh]")
+    m.certificate_price = pyo.Param(
+        m.Y, mutable=True, initialize={y: p.green_certificates.price_cny_per_mwh.at(y) for y in m.Y},
+        doc="certificate price [CNY/MWh]",
+    )
+    ef = data.time.grid_emission_t_per_mwh
+    m.emissions = pyo.Expression(
+        m.Y,
+        rule=lambda m, y: sum(
+            W[d] * (float(ef[d, h]) * m.grid_import[y, d, h]
+                    + sum(p.ppa[k].emission_t_per_mwh * m.ppa_energy[k, y, d, h] for k in m.P))
+            for d in m.D
+            for h in m.H
+        ),
+        doc="location-based emissions = sum_(d,h) W_d * (ef[d,h] * g + sum_k ef_k * q[k])   [tCO2/year]",
+    )
+    carbon = s.policy.carbon_price_cny_per_t
+    m.carbon_price = pyo.Param(
+        m.Y, mutable=True, initialize={y: (carbon.at(y) or 0.0) if carbon is not None else 0.0 for y in m.Y},
+        doc="carbon price [CNY/tCO2]",
+    )
+
+    # ---------------------------------------------------------------- costs [MCNY/year]
+    def energy(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        return KWH_PRICE_TO_MCNY_PER_MWH * sum(
+            W[d] * m.grid_price[y, d, h] * m.grid_import[y, d, h] for d in m.D for h in m.H
+        )
+
+    def fixed_charge(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        if tariff.fixed_charge_basis == "demand":
+            return tariff.demand_cny_per_kw_month * 12 * 1000 / MCNY * m.grid_peak[y]
+        return tariff.capacity_cny_per_kva_month * 12 * grid.block_mva * 1000 / MCNY * m.grid_blocks[y]
+
+    def ppa_energy(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        return KWH_PRICE_TO_MCNY_PER_MWH * sum(
+            W[d] * m.ppa_energy_price[k, y] * m.ppa_energy[k, y, d, h] for k in m.P for d in m.D for h in m.H
+        )
+
+    def ppa_capacity(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        return sum(p.ppa[k].capacity_cny_per_kw_year.at(y) * 1000 / MCNY * m.ppa_contract[k, y] for k in m.P)
+
+    def capital(new: pyo.Var, capex: pyo.Param, life: int, fom: float) -> object:
+        def rule(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+            return sum(
+                data.annual_capital_charge(capex[v], life, fom) * new[v] for v in data.vintages(data.years, life, y)
+            )
+
+        return rule
+
+    def battery_capital(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        charge = data.annual_capital_charge(1.0, bat.lifetime_years, bat.fixed_om_fraction)
+        return sum(
+            charge * (bat.capex_cny_per_kwh.at(v) * 1000 / MCNY * m.battery_mwh_new[v]
+                      + bat.capex_cny_per_kw.at(v) * 1000 / MCNY * m.battery_mw_new[v])
+            for v in data.vintages(data.years, bat.lifetime_years, y)
+        )
+
+    def existing_om(m: pyo.ConcreteModel, y: int) -> float:
+        total = data.existing_count(s.existing.grid_blocks, y, grid.lifetime_years) * grid.fixed_om_fraction * (
+            grid.capex_cny_per_block.at(first)
+        )
+        total += data.existing_count(s.existing.generators, y, gens.lifetime_years) * gens.fixed_om_fraction * (
+            gens.capex_cny_per_unit.at(first)
+        )
+        total += sum(
+            e.mw * 1000 * pv.capex_cny_per_kw.at(first) * pv.fixed_om_fraction
+            for e in s.existing.pv if data.alive(e.year_built, pv.lifetime_years, y)
+        )
+        total += sum(
+            1000 * (e.mwh * bat.capex_cny_per_kwh.at(first) + e.mw * bat.capex_cny_per_kw.at(first)) * bat.fixed_om_fraction
+            for e in s.existing.battery if data.alive(e.year_built, bat.lifetime_years, y)
+        )
+        return total / MCNY
+
+    m.cost_terms["grid_capital"] = capital(m.grid_blocks_new, m.grid_block_capex, grid.lifetime_years, grid.fixed_om_fraction)
+    m.cost_terms["pv_capital"] = capital(m.pv_new, m.pv_capex, pv.lifetime_years, pv.fixed_om_fraction)
+    m.cost_terms["battery_capital"] = battery_capital
+    m.cost_terms["generators_capital"] = capital(
+        m.generators_new, m.generator_capex, gens.lifetime_years, gens.fixed_om_fraction
+    )
+    m.cost_terms["fixed_om_existing_power"] = existing_om
+    m.cost_terms["grid_energy"] = energy
+    m.cost_terms["grid_fixed_charge"] = fixed_charge
+    m.cost_terms["ppa_energy"] = ppa_energy
+    m.cost_terms["ppa_capacity"] = ppa_capacity
+    m.cost_terms["certificates"] = lambda m, y: m.certificate_price[y] / MCNY * m.certificates[y]
+    m.cost_terms["carbon"] = lambda m, y: m.carbon_price[y] / MCNY * m.emissions[y]

@@ -1,0 +1,339 @@
+"""Solved model -> one ``xarray.Dataset`` (DESIGN.md §4), KPIs, netCDF I/O.
+
+Everything after this module (reports, sweeps, checks) reads only the Dataset. Values are
+converted from the model's scaled units (``planner.model.data``) to user units here, and
+every variable carries ``units`` and ``long_name``. The ``cost`` variable is built from the
+same expressions as the objective, so ``sum(cost * discount_factor) == objective``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+import xarray as xr
+import yaml
+
+from planner import __version__
+from planner.model.data import MCNY, MTOK, ModelData, ZFLOP_PER_EFLOP
+from planner.scenario import input_hash
+from planner.solve import SolveOutcome
+
+__all__ = ["to_dataset", "write_dataset", "read_dataset", "kpis"]
+
+EFLOP = 1e18
+
+
+def _values(var: Any) -> dict[Any, float]:
+    return {k: (0.0 if v is None else float(v)) for k, v in var.extract_values().items()}
+
+
+def _grid(shape: tuple[int, ...]) -> np.ndarray:
+    return np.zeros(shape, dtype=float)
+
+
+def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, float] | None = None) -> xr.Dataset:
+    """Build the results Dataset of a solved model.
+
+    Parameters
+    ----------
+    m : ConcreteModel
+        The model, with the plan loaded into its variables (``outcome.has_plan``).
+    outcome : SolveOutcome
+        What the solver returned.
+    timings : dict, optional
+        Seconds per pipeline stage (load, time reduction, build, ...) to record.
+
+    Returns
+    -------
+    xarray.Dataset
+    """
+    data: ModelData = m.planner_data
+    s = data.scenario
+    time = data.time
+    years, days, hours = list(data.years), list(data.days), list(range(24))
+    accs, cools, ppas = list(s.accelerators), list(s.cooling), list(s.power.ppa)
+    ny, nd, na, nc = len(years), len(days), len(accs), len(cools)
+    yi = {y: i for i, y in enumerate(years)}
+    ai = {a: i for i, a in enumerate(accs)}
+    ci = {c: i for i, c in enumerate(cools)}
+    coords = {
+        "year": years,
+        "accelerator": accs,
+        "cooling": cools,
+        "day": days,
+        "hour": hours,
+        "ppa": ppas,
+        "component": list(m.COMPONENT),
+    }
+    ds = xr.Dataset(coords=coords)
+
+    def put(name: str, dims: tuple[str, ...], values: Any, units: str, long_name: str) -> None:
+        ds[name] = xr.DataArray(np.asarray(values), dims=dims, attrs={"units": units, "long_name": long_name})
+
+    val = pyo.value
+    # ------------------------------------------------------------------ builds and stocks
+    servers, servers_new = _grid((na, nc, ny)), _grid((na, nc, ny))
+    for a, c in m.AC:
+        for y in years:
+            servers[ai[a], ci[c], yi[y]] = round(val(m.servers[a, c, y]))
+    for (a, c, y), v in _values(m.servers_new).items():
+        servers_new[ai[a], ci[c], yi[y]] = round(v)
+    put("servers", ("accelerator", "cooling", "year"), servers, "servers", "servers in service")
+    put("servers_new", ("accelerator", "cooling", "year"), servers_new, "servers", "new servers bought")
+    per_server = np.array([s.accelerators[a].accelerators_per_server for a in accs], dtype=float)
+    put("accelerators_installed", ("accelerator", "year"), servers.sum(axis=1) * per_server[:, None],
+        "accelerators", "accelerator chips installed")
+
+    def stock(expr: Any, index: list[Any]) -> np.ndarray:
+        return np.array([val(expr[i]) for i in index], dtype=float)
+
+    racks = np.array([[round(val(m.racks[c, y])) for y in years] for c in cools], dtype=float)
+    put("racks", ("cooling", "year"), racks, "racks", "racks in service")
+    put("racks_new", ("cooling", "year"),
+        np.array([[round(val(m.racks_new[c, y])) for y in years] for c in cools], dtype=float), "racks", "new racks")
+    put("halls", ("year",), np.round(stock(m.halls, years)), "halls", "data halls in service")
+    put("halls_new", ("year",), np.round(stock(m.halls_new, years)), "halls", "new data halls")
+    put("grid_blocks", ("year",), np.round(stock(m.grid_blocks, years)), "blocks", "grid connection blocks in service")
+    put("grid_blocks_new", ("year",), np.round(stock(m.grid_blocks_new, years)), "blocks", "new grid blocks")
+    put("grid_mw", ("year",), ds["grid_blocks"].values * data.grid_block_mw, "MW",
+        "grid connection capacity (all blocks, before N-k)")
+    put("cooling_units", ("cooling", "year"),
+        np.array([[round(val(m.cooling_units[c, y])) for y in years] for c in cools], dtype=float),
+        "units", "cooling plant units in service")
+    put("cooling_units_new", ("cooling", "year"),
+        np.array([[round(val(m.cooling_units_new[c, y])) for y in years] for c in cools], dtype=float),
+        "units", "new cooling plant units")
+    put("generator_units", ("year",), np.round(stock(m.generators, years)), "units", "backup gensets in service")
+    put("generators_new", ("year",), np.round(stock(m.generators_new, years)), "units", "new gensets")
+    put("pv_mw", ("year",), stock(m.pv_mw, years), "MW", "PV in service (peak)")
+    put("battery_mwh", ("year",), stock(m.battery_mwh, years), "MWh", "battery energy capacity")
+    put("battery_mw", ("year",), stock(m.battery_mw, years), "MW", "battery power capacity")
+    put("ppa_mw", ("ppa", "year"), np.array([[val(m.ppa_contract[k, y]) for y in years] for k in ppas]).reshape(len(ppas), ny),
+        "MW", "contracted PPA capacity")
+    put("certificates_mwh", ("year",), stock(m.certificates, years), "MWh", "green certificates bought")
+
+    # ------------------------------------------------------------------ hourly operation
+    def hourly(var: Any, shape: tuple[int, ...], key: Any) -> np.ndarray:
+        out = _grid(shape)
+        for k, v in _values(var).items():
+            out[key(k)] = v
+        return out
+
+    yd = (ny, nd, 24)
+    put("it_power_mw", ("cooling", "year", "day", "hour"),
+        hourly(m.it_power, (nc, *yd), lambda k: (ci[k[0]], yi[k[1]], k[2], k[3])), "MW", "IT power by cooling technology")
+    kappa = np.stack([time.kappa[c] for c in cools])
+    put("cooling_power_mw", ("cooling", "year", "day", "hour"),
+        ds["it_power_mw"].values * kappa[:, None, :, :], "MW", "cooling power by technology")
+    put("facility_power_mw", ("year", "day", "hour"),
+        hourly(m.facility_power, yd, lambda k: (yi[k[0]], k[1], k[2])), "MW", "facility power")
+    put("grid_import_mw", ("year", "day", "hour"),
+        hourly(m.grid_import, yd, lambda k: (yi[k[0]], k[1], k[2])), "MW", "grid import")
+    put("ppa_mw_used", ("ppa", "year", "day", "hour"),
+        hourly(m.ppa_energy, (len(ppas), *yd), lambda k: (ppas.index(k[0]), yi[k[1]], k[2], k[3])), "MW", "PPA power taken")
+    put("pv_used_mw", ("year", "day", "hour"), hourly(m.pv_used, yd, lambda k: (yi[k[0]], k[1], k[2])), "MW", "PV output used")
+    put("battery_charge_mw", ("year", "day", "hour"),
+        hourly(m.battery_charge, yd, lambda k: (yi[k[0]], k[1], k[2])), "MW", "battery charging")
+    put("battery_discharge_mw", ("year", "day", "hour"),
+        hourly(m.battery_discharge, yd, lambda k: (yi[k[0]], k[1], k[2])), "MW", "battery discharging")
+    put("battery_soc_mwh", ("year", "day", "hour"),
+        hourly(m.battery_soc, yd, lambda k: (yi[k[0]], k[1], k[2])), "MWh", "battery state of charge at the end of the hour")
+    act = (na, nc, *yd)
+    put("training_servers", ("accelerator", "cooling", "year", "day", "hour"),
+        hourly(m.servers_training, act, lambda k: (ai[k[0]], ci[k[1]], yi[k[2]], k[3], k[4])), "servers",
+        "servers busy training")
+    put("inference_servers", ("accelerator", "cooling", "year", "day", "hour"),
+        hourly(m.servers_inference, act, lambda k: (ai[k[0]], ci[k[1]], yi[k[2]], k[3], k[4])), "servers",
+        "servers serving inference")
+    put("inference_unserved", ("year", "day", "hour"),
+        hourly(m.inference_unserved, yd, lambda k: (yi[k[0]], k[1], k[2])) * MTOK, "tokens/s", "inference demand not served")
+    put("training_unserved_flop", ("year",), stock(m.training_unserved, years) / ZFLOP_PER_EFLOP * EFLOP, "FLOP",
+        "training work not done")
+    put("reserve_unserved_tokens_per_s", ("year",), stock(m.reserve_unserved, years) * MTOK, "tokens/s",
+        "inference reserve capacity missing")
+
+    # ------------------------------------------------------------------ inputs the plan saw
+    put("day_weight", ("day",), time.weight, "days", "calendar days each representative day stands for")
+    put("day_of_year", ("day",), time.days.day_of_year, "1", "calendar day (0 = 1 Jan) of each representative day")
+    put("month", ("day",), time.month, "1", "month of each representative day")
+    put("ambient_temp_c", ("day", "hour"), time.dry_bulb_c, "degC", "ambient dry-bulb temperature")
+    put("wetbulb_temp_c", ("day", "hour"), time.wet_bulb_c, "degC", "ambient wet-bulb temperature")
+    put("cooling_coefficient", ("cooling", "day", "hour"), kappa, "1", "cooling power per IT power (kappa)")
+    price = np.array([[[val(m.grid_price[y, d, h]) for h in hours] for d in days] for y in years]) * 1000
+    put("grid_price_cny_per_mwh", ("year", "day", "hour"), price, "CNY/MWh", "grid energy price (TOU)")
+    ds["tou_period"] = xr.DataArray(time.tou_period.astype(str), dims=("day", "hour"),
+                                    attrs={"units": "1", "long_name": "time-of-use period"})
+    put("pv_capacity_factor", ("day", "hour"), time.pv_cf, "1", "PV output per MWp")
+    put("ppa_availability", ("ppa", "day", "hour"),
+        np.stack([time.availability[k] for k in ppas]) if ppas else np.zeros((0, nd, 24)), "1",
+        "share of contracted PPA MW available")
+    put("grid_emission_t_per_mwh", ("day", "hour"), time.grid_emission_t_per_mwh, "t/MWh", "grid emission factor")
+    demand = np.array([val(m.inference_demand[y]) for y in years])[:, None, None] * time.inference_shape[None]
+    put("inference_demand_tokens_per_s", ("year", "day", "hour"), demand * MTOK, "tokens/s", "inference demand")
+    put("training_demand_flop", ("year",), np.array([val(m.training_demand[y]) for y in years]) / ZFLOP_PER_EFLOP * EFLOP,
+        "FLOP", "training work required")
+    for name, param in (("pue_max", "pue_max"), ("green_share_min", "green_share_min"),
+                        ("domestic_share_min", "domestic_share_min"), ("installed_eflops_min", "eflops_min"),
+                        ("carbon_cap_t", "carbon_cap")):
+        p = getattr(m, param)
+        values = [float(val(p[y])) if y in p else np.nan for y in years]
+        unit = {"installed_eflops_min": "EFLOPS", "carbon_cap_t": "t"}.get(name, "1")
+        put(name, ("year",), values, unit, f"policy limit {name} (NaN: not set)")
+
+    # ------------------------------------------------------------------ costs
+    cost = np.array([[val(m.annual_cost[k, y]) for y in years] for k in m.COMPONENT]) * MCNY
+    put("cost", ("component", "year"), cost, "CNY/year", "annual cost by component (undiscounted)")
+    put("discount_factor", ("year",), [data.discount[y] for y in years], "1", "discount factor to the base year")
+    put("npv_cny", (), float((cost * ds["discount_factor"].values[None, :]).sum()), "CNY",
+        "net present value of all costs (the objective)")
+
+    _add_kpis(ds, s)
+    _add_shadow_prices(ds, outcome, years)
+    _add_attrs(ds, m, outcome, timings or {})
+    return ds
+
+
+def _add_kpis(ds: xr.Dataset, s: Any) -> None:
+    w = ds["day_weight"]
+    it_mwh = (ds["it_power_mw"].sum("cooling") * w).sum(("day", "hour"))
+    fac_mwh = (ds["facility_power_mw"] * w).sum(("day", "hour"))
+    green_ppas = [k for k in s.power.ppa if s.power.ppa[k].green]
+    green = (ds["ppa_mw_used"].sel(ppa=green_ppas).sum("ppa") * w).sum(("day", "hour")) if green_ppas else 0.0
+    green = green + (ds["pv_used_mw"] * w).sum(("day", "hour"))
+
+    def put(name: str, values: Any, units: str, long_name: str) -> None:
+        arr = values if isinstance(values, xr.DataArray) else xr.DataArray(values, dims=("year",))
+        ds[name] = arr.assign_attrs(units=units, long_name=long_name)
+
+    put("it_energy_mwh", it_mwh, "MWh", "IT energy")
+    put("facility_energy_mwh", fac_mwh, "MWh", "facility energy")
+    put("pue", fac_mwh / it_mwh.where(it_mwh > 0), "1", "annual power usage effectiveness")
+    put("green_share", (green + ds["certificates_mwh"]) / fac_mwh.where(fac_mwh > 0), "1",
+        "green share of facility energy (PPA, PV, certificates)")
+    pflops = xr.DataArray([s.accelerators[a].pflops_per_server for a in ds.accelerator.values], dims=("accelerator",))
+    domestic = xr.DataArray([s.accelerators[a].domestic for a in ds.accelerator.values], dims=("accelerator",))
+    installed = (ds["servers"].sum("cooling") * pflops).sum("accelerator")
+    put("installed_pflops", installed, "PFLOPS", "installed dense BF16 compute")
+    put("domestic_share", (ds["servers"].sum("cooling") * pflops).where(domestic, 0).sum("accelerator")
+        / installed.where(installed > 0), "1", "domestic share of installed PFLOPS")
+    ef = ds["grid_emission_t_per_mwh"]
+    ppa_ef = xr.DataArray([s.power.ppa[k].emission_t_per_mwh for k in ds.ppa.values], dims=("ppa",))
+    location = ((ds["grid_import_mw"] * ef + (ds["ppa_mw_used"] * ppa_ef).sum("ppa")) * w).sum(("day", "hour"))
+    grid_mwh = (ds["grid_import_mw"] * w).sum(("day", "hour"))
+    mean_ef = (ds["grid_import_mw"] * ef * w).sum(("day", "hour")) / grid_mwh.where(grid_mwh > 0)
+    put("emissions_t", location, "t", "location-based emissions")
+    put("emissions_market_t", (location - ds["certificates_mwh"] * mean_ef.fillna(0)).clip(min=0), "t",
+        "market-based emissions (certificates subtracted at the grid's mean factor)")
+    avail = xr.DataArray([s.accelerators[a].availability for a in ds.accelerator.values], dims=("accelerator",))
+    busy = ((ds["training_servers"] + ds["inference_servers"]) * w).sum(("day", "hour", "accelerator", "cooling"))
+    usable = (ds["servers"] * avail).sum(("accelerator", "cooling")) * 365 * 24
+    put("utilisation", busy / usable.where(usable > 0), "1", "busy share of available server-hours")
+    flop_h = (((ds["training_servers"] + ds["inference_servers"]) * pflops) * w).sum(
+        ("day", "hour", "accelerator", "cooling")
+    )
+    total = ds["cost"].sum("component")
+    put("cost_per_pflop_hour", total / flop_h.where(flop_h > 0), "CNY/PFLOP/h",
+        "annual cost per PFLOP-hour of busy installed compute")
+    tok = xr.DataArray([s.accelerators[a].tokens_per_s for a in ds.accelerator.values], dims=("accelerator",))
+    tokens_m = ((ds["inference_servers"] * tok) * w).sum(("day", "hour", "accelerator", "cooling")) * 3600 / 1e6
+    inf_busy = (ds["inference_servers"] * w).sum(("day", "hour", "accelerator", "cooling"))
+    inf_share = inf_busy / busy.where(busy > 0)
+    put("cost_per_million_tokens", total * inf_share / tokens_m.where(tokens_m > 0), "CNY/Mtoken",
+        "annual cost, shared by busy server-hours, per million tokens served")
+
+
+def _add_shadow_prices(ds: xr.Dataset, outcome: SolveOutcome, years: list[int]) -> None:
+    from planner.prices import LIMIT_STEPS
+
+    limits = list(LIMIT_STEPS)
+    values = np.full((len(limits), len(years)), np.nan)
+    methods = np.full((len(limits), len(years)), "not set", dtype=object)
+    for (limit, y), (value, method) in outcome.shadow_prices.items():
+        values[limits.index(limit), years.index(y)] = value * MCNY
+        methods[limits.index(limit), years.index(y)] = method
+    ds.coords["limit"] = limits
+    ds["shadow_price"] = xr.DataArray(
+        values, dims=("limit", "year"),
+        attrs={"units": "CNY", "long_name": "cost of tightening each limit by one step (see shadow_price_method)"},
+    )
+    ds["shadow_price_method"] = xr.DataArray(
+        methods.astype(str), dims=("limit", "year"), attrs={"units": "1", "long_name": "how each shadow price was obtained"}
+    )
+
+
+def _add_attrs(ds: xr.Dataset, m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, float]) -> None:
+    s = m.planner_data.scenario
+    ds.attrs.update(
+        {
+            "title": f"Tianfu planner results: {s.name}",
+            "scenario_name": s.name,
+            "scenario_yaml": yaml.safe_dump(s.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
+            "input_hash": input_hash(s),
+            "planner_version": __version__,
+            "solver_status": outcome.status,
+            "termination": outcome.termination,
+            "objective_cny": np.nan if outcome.objective is None else outcome.objective * MCNY,
+            "bound_cny": np.nan if outcome.bound is None else outcome.bound * MCNY,
+            "mip_gap": np.nan if outcome.gap is None else outcome.gap,
+            "model_rows": outcome.n_rows,
+            "model_columns": outcome.n_cols,
+            "model_integers": outcome.n_integers,
+            "solver_options": json.dumps(outcome.options.__dict__, default=str),
+            "timings_s": json.dumps({**timings, **outcome.timings}),
+            "package_versions": json.dumps(_versions()),
+            "representative_days": m.planner_data.time.n_days,
+        }
+    )
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("pyomo", "highspy", "numpy", "pandas", "xarray", "tsam", "pydantic", "pint"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:  # pragma: no cover
+            out[pkg] = "?"
+    return out
+
+
+def kpis(ds: xr.Dataset) -> dict[str, Any]:
+    """Headline figures of a plan as plain numbers (for summaries and sweeps)."""
+    return {
+        "npv_cny": float(ds["npv_cny"]),
+        "pue": ds["pue"].values.tolist(),
+        "green_share": ds["green_share"].values.tolist(),
+        "domestic_share": ds["domestic_share"].values.tolist(),
+        "installed_pflops": ds["installed_pflops"].values.tolist(),
+        "emissions_t": ds["emissions_t"].values.tolist(),
+        "status": ds.attrs.get("solver_status"),
+        "mip_gap": ds.attrs.get("mip_gap"),
+    }
+
+
+def write_dataset(ds: xr.Dataset, path: Path | str) -> Path:
+    """Write a Dataset to netCDF atomically (temp file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        ds.to_netcdf(tmp, engine="h5netcdf")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def read_dataset(path: Path | str) -> xr.Dataset:
+    """Read a results file written by :func:`write_dataset` (fully loaded, file closed)."""
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        return ds.load()
