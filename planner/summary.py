@@ -129,6 +129,19 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
             f"{gap:.2%} more than the optimum"
         )
 
+    w = ds["day_weight"]
+    demand_tok = (ds["inference_demand_tokens_per_s"] * w).sum(("day", "hour"))
+    unserved_share = ((ds["inference_unserved"] * w).sum(("day", "hour")) / demand_tok.where(demand_tok > 0)).fillna(0)
+    train_share = (ds["training_unserved_flop"] / ds["training_demand_flop"].where(ds["training_demand_flop"] > 0)).fillna(0)
+    for label, share in (("inference tokens", unserved_share), ("training work", train_share)):
+        worst = float(share.max())
+        if worst > 0.01:
+            year = int(ds.year.values[int(share.argmax())])
+            console.print(
+                f"[bold yellow]warning:[/] {worst:.1%} of {label} is not met in {year}: meeting it would cost "
+                "more than its shortfall penalty (demand.shortfall_penalty), or a limit prevents it"
+            )
+
     builds = _titled(console, "What to build (new in the year; stock in service in brackets)")
     builds.add_column("item")
     for y in years:
@@ -177,7 +190,6 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
             cells.append(text)
         kpi.add_row(escape(label), *cells)
 
-    w = ds["day_weight"]
     line("peak IT power [MW]", ds["it_power_mw"].sum("cooling").max(("day", "hour")).values, "{:,.1f}")
     line("peak facility power [MW]", ds["facility_power_mw"].max(("day", "hour")).values, "{:,.1f}")
     line("installed compute [EFLOPS]", ds["installed_pflops"].values / 1000, "{:,.1f}", ds["installed_eflops_min"].values,

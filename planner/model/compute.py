@@ -169,6 +169,7 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
 
     # ---------------------------------------------------------------- costs [MCNY/year]
     def server_capital(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        """sum_(a,c) sum_(v alive in y) (CRF_a + fom_a) * capex[a,v] * b[a,c,v]   [MCNY/year]"""
         total = 0
         for a, c in m.AC:
             life, fom = acc[a].lifetime_years, acc[a].fixed_om_fraction
@@ -177,6 +178,7 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
         return total
 
     def server_existing_om(m: pyo.ConcreteModel, y: int) -> float:
+        """sum_(a,c) existing N[a,c,y] * fom_a * capex[a,y0]   [MCNY/year]"""
         total = 0.0
         for a, c in m.AC:
             count = data.existing_count(s.existing.servers, y, acc[a].lifetime_years, accelerator=a, cooling=c)
@@ -186,13 +188,16 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
     penalty = s.demand.shortfall_penalty
 
     def inference_shortfall(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        """sum_(d,h) W_d * 3600 * u_inf[y,d,h] * penalty [CNY/Mtoken] / 1e6   [MCNY/year]"""
         unserved_mtok = sum(data.weight[d] * 3600 * m.inference_unserved[y, d, h] for d in m.D for h in m.H)
         return unserved_mtok * penalty.inference_cny_per_million_tokens / MCNY
 
     def training_shortfall(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        """u_tr[y] * 1000 EFLOP/ZFLOP * penalty [CNY/EFLOP] / 1e6   [MCNY/year]"""
         return m.training_unserved[y] / ZFLOP_PER_EFLOP * penalty.training_cny_per_eflop / MCNY
 
     def reserve_shortfall(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        """u_res[y] * 1e6 * penalty [CNY/(token/s)/year] / 1e6   [MCNY/year]"""
         return m.reserve_unserved[y] * MTOK * penalty.reserve_cny_per_token_per_s / MCNY
 
     m.cost_terms["servers_capital"] = server_capital

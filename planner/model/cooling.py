@@ -71,6 +71,7 @@ def add_cooling(m: pyo.ConcreteModel, data: ModelData) -> None:
 
     # ---------------------------------------------------------------- costs [MCNY/year]
     def plant_capital(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        """sum_c sum_(v alive in y) (CRF + fom) * unit_capex[c,v] * cu[c,v]   [MCNY/year]"""
         return sum(
             data.annual_capital_charge(
                 m.cooling_unit_capex[c, v], cool[c].plant.lifetime_years, cool[c].plant.fixed_om_fraction
@@ -81,6 +82,7 @@ def add_cooling(m: pyo.ConcreteModel, data: ModelData) -> None:
         )
 
     def existing_om(m: pyo.ConcreteModel, y: int) -> float:
+        """fixed O&M of existing plant units at first-year capex   [MCNY/year]"""
         return sum(
             data.existing_count(s.existing.cooling_units, y, cool[c].plant.lifetime_years, cooling=c)
             * cool[c].plant.fixed_om_fraction * cool[c].plant.capex_cny_per_unit.at(first)

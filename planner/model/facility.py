@@ -111,6 +111,7 @@ def add_facility(m: pyo.ConcreteModel, data: ModelData) -> None:
 
     # ---------------------------------------------------------------- costs [MCNY/year]
     def racks_capital(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        """sum_c sum_(v alive in y) (CRF_c + fom_c) * rack_capex[c,v] * r[c,v]   [MCNY/year]"""
         return sum(
             data.annual_capital_charge(m.rack_capex[c, v], cool[c].lifetime_years, cool[c].fixed_om_fraction)
             * m.racks_new[c, v]
@@ -119,12 +120,14 @@ def add_facility(m: pyo.ConcreteModel, data: ModelData) -> None:
         )
 
     def halls_capital(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        """sum_(v alive in y) (CRF + fom) * hall_capex[v] * hall[v]   [MCNY/year]"""
         return sum(
             data.annual_capital_charge(m.hall_capex[v], hall.lifetime_years, hall.fixed_om_fraction) * m.halls_new[v]
             for v in data.vintages(data.years, hall.lifetime_years, y)
         )
 
     def existing_om(m: pyo.ConcreteModel, y: int) -> float:
+        """fixed O&M of existing racks and halls at first-year capex   [MCNY/year]"""
         rack_om = sum(
             data.existing_count(s.existing.racks, y, cool[c].lifetime_years, cooling=c)
             * cool[c].fixed_om_fraction * cool[c].capex_cny_per_rack.at(first)

@@ -224,25 +224,30 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
 
     # ---------------------------------------------------------------- costs [MCNY/year]
     def energy(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        """sum_(d,h) W_d * price[y,d,h] [CNY/kWh] * 1000 * g[y,d,h] / 1e6   [MCNY/year]"""
         return KWH_PRICE_TO_MCNY_PER_MWH * sum(
             W[d] * m.grid_price[y, d, h] * m.grid_import[y, d, h] for d in m.D for h in m.H
         )
 
     def fixed_charge(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        """demand: CNY/kW/month * 12 * 1000 * peak[y]; capacity: CNY/kVA/month * 12 * 1000 * block_mva * G[y]; / 1e6   [MCNY/year]"""
         if tariff.fixed_charge_basis == "demand":
             return tariff.demand_cny_per_kw_month * 12 * 1000 / MCNY * m.grid_peak[y]
         return tariff.capacity_cny_per_kva_month * 12 * grid.block_mva * 1000 / MCNY * m.grid_blocks[y]
 
     def ppa_energy(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        """sum_(k,d,h) W_d * ppa_price[k,y] [CNY/kWh] * 1000 * q[k,y,d,h] / 1e6   [MCNY/year]"""
         return KWH_PRICE_TO_MCNY_PER_MWH * sum(
             W[d] * m.ppa_energy_price[k, y] * m.ppa_energy[k, y, d, h] for k in m.P for d in m.D for h in m.H
         )
 
     def ppa_capacity(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        """sum_k fee_k [CNY/kW/year] * 1000 * ppa_cap[k,y] / 1e6   [MCNY/year]"""
         return sum(p.ppa[k].capacity_cny_per_kw_year.at(y) * 1000 / MCNY * m.ppa_contract[k, y] for k in m.P)
 
     def capital(new: pyo.Var, capex: pyo.Param, life: int, fom: float) -> object:
         def rule(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+            """sum_(v alive in y) (CRF + fom) * capex[v] * new[v]   [MCNY/year]"""
             return sum(
                 data.annual_capital_charge(capex[v], life, fom) * new[v] for v in data.vintages(data.years, life, y)
             )
@@ -250,6 +255,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         return rule
 
     def battery_capital(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        """sum_(v alive in y) (CRF + fom) * (capex_kWh * 1000 * E_new[v] + capex_kW * 1000 * P_new[v]) / 1e6   [MCNY/year]"""
         charge = data.annual_capital_charge(1.0, bat.lifetime_years, bat.fixed_om_fraction)
         return sum(
             charge * (bat.capex_cny_per_kwh.at(v) * 1000 / MCNY * m.battery_mwh_new[v]
@@ -258,6 +264,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         )
 
     def existing_om(m: pyo.ConcreteModel, y: int) -> float:
+        """fixed O&M of existing blocks, gensets, PV and battery at first-year capex   [MCNY/year]"""
         total = data.existing_count(s.existing.grid_blocks, y, grid.lifetime_years) * grid.fixed_om_fraction * (
             grid.capex_cny_per_block.at(first)
         )
@@ -285,5 +292,13 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.cost_terms["grid_fixed_charge"] = fixed_charge
     m.cost_terms["ppa_energy"] = ppa_energy
     m.cost_terms["ppa_capacity"] = ppa_capacity
-    m.cost_terms["certificates"] = lambda m, y: m.certificate_price[y] / MCNY * m.certificates[y]
-    m.cost_terms["carbon"] = lambda m, y: m.carbon_price[y] / MCNY * m.emissions[y]
+    def certificates(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        """certificate_price[y] [CNY/MWh] * gec[y] / 1e6   [MCNY/year]"""
+        return m.certificate_price[y] / MCNY * m.certificates[y]
+
+    def carbon(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        """carbon_price[y] [CNY/t] * location-based emissions[y] / 1e6   [MCNY/year]"""
+        return m.carbon_price[y] / MCNY * m.emissions[y]
+
+    m.cost_terms["certificates"] = certificates
+    m.cost_terms["carbon"] = carbon
