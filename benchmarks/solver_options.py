@@ -23,7 +23,9 @@ VARIANTS: dict[str, dict[str, object]] = {
 }
 
 
-def run(mps: Path, options: dict[str, object], seed: int, time_limit: float, gap: float) -> tuple[float, float, float, float]:
+def run(
+    mps: Path, options: dict[str, object], seed: int, time_limit: float, gap: float
+) -> tuple[float, float, float, float]:
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.readModel(str(mps))

@@ -39,8 +39,10 @@ def _handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except ScenarioError as exc:
             err = Console(stderr=True, highlight=False, soft_wrap=True)
-            err.print(f"[bold red]error:[/] {exc.source + ': ' if exc.source else ''}"
-                      f"{len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''} in the input")
+            err.print(
+                f"[bold red]error:[/] {exc.source + ': ' if exc.source else ''}"
+                f"{len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''} in the input"
+            )
             for p in exc.problems:
                 err.print(f"  [bold]{_escape(p.path) or '(file)'}[/]: {_escape(p.message)}")
             sys.exit(EXIT_BAD_INPUT)
@@ -84,16 +86,37 @@ def validate(file: Path, overrides: Sequence[str]) -> None:
 @cli.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @set_option
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="Results file (netCDF). Default: results/<FILE stem>.nc")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Solver time limit [s] (default: the scenario's solver.time_limit_s).")
-@click.option("--mip-gap", type=click.FloatRange(min=0, max=1), default=None,
-              help="Relative MIP gap to stop at (default: the scenario's solver.mip_gap).")
-@click.option("--export-model", type=click.Path(path_type=Path), default=None,
-              help="Also write the exact model handed to HiGHS as an MPS file.")
-@click.option("--shadow-prices/--no-shadow-prices", default=True, show_default=True,
-              help="Price each policy limit (LP duals with integers fixed; re-solves for integer-only limits).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Results file (netCDF). Default: results/<FILE stem>.nc",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Solver time limit [s] (default: the scenario's solver.time_limit_s).",
+)
+@click.option(
+    "--mip-gap",
+    type=click.FloatRange(min=0, max=1),
+    default=None,
+    help="Relative MIP gap to stop at (default: the scenario's solver.mip_gap).",
+)
+@click.option(
+    "--export-model",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write the exact model handed to HiGHS as an MPS file.",
+)
+@click.option(
+    "--shadow-prices/--no-shadow-prices",
+    default=True,
+    show_default=True,
+    help="Price each policy limit (LP duals with integers fixed; re-solves for integer-only limits).",
+)
 @click.option("--log/--no-log", default=False, help="Show HiGHS's log.")
 @_handle_errors
 def solve(
@@ -117,10 +140,13 @@ def solve(
     scenario = load_scenario(file, overrides)
     loaded = time.perf_counter() - t0
     options = SolveOptions.from_scenario(scenario, time_limit_s=time_limit, mip_gap=mip_gap, log=log)
-    console.print(f"solving [bold]{_escape(scenario.name)}[/] (time limit {options.time_limit_s:g} s, "
-                  f"MIP gap {options.mip_gap:g}) ...")
-    run = plan_scenario(scenario, options, export_model=export_model, shadow_prices=shadow_prices,
-                        timings={"load": loaded})
+    console.print(
+        f"solving [bold]{_escape(scenario.name)}[/] (time limit {options.time_limit_s:g} s, "
+        f"MIP gap {options.mip_gap:g}) ..."
+    )
+    run = plan_scenario(
+        scenario, options, export_model=export_model, shadow_prices=shadow_prices, timings={"load": loaded}
+    )
     if export_model is not None:
         console.print(f"model written to {_escape(str(export_model))}")
     if run.dataset is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+
 import highspy
 import pyomo.environ as pyo
 
@@ -37,17 +38,23 @@ def _describers(m: pyo.ConcreteModel) -> dict[str, Callable[[list[str]], str]]:
     s = m.planner_data.scenario
     return {
         "pue_cap": lambda i: f"the PUE cap of {_limit_value(m, 'pue_max', i[0]):.3g} in {i[0]}",
-        "green_share": lambda i: f"the green-power share of at least {_limit_value(m, 'green_share_min', i[0]):.0%} in {i[0]}",
+        "green_share": lambda i: (
+            f"the green-power share of at least {_limit_value(m, 'green_share_min', i[0]):.0%} in {i[0]}"
+        ),
         "certificate_cap": lambda i: (
-            f"the rule that certificates cover at most {s.power.green_certificates.max_share:.0%} of the green requirement in {i[0]}"
+            f"the rule that certificates cover at most {s.power.green_certificates.max_share:.0%} "
+            f"of the green requirement in {i[0]}"
         ),
         "domestic_share": lambda i: (
             f"the domestic compute share of at least {_limit_value(m, 'domestic_share_min', i[0]):.0%} in {i[0]}"
         ),
-        "eflops_target": lambda i: f"the installed-compute target of {_limit_value(m, 'eflops_min', i[0]):g} EFLOPS in {i[0]}",
+        "eflops_target": lambda i: (
+            f"the installed-compute target of {_limit_value(m, 'eflops_min', i[0]):g} EFLOPS in {i[0]}"
+        ),
         "carbon_cap_limit": lambda i: f"the carbon cap of {_limit_value(m, 'carbon_cap', i[0]):,.0f} tCO2 in {i[0]}",
         "purchase_cap": lambda i: (
-            f"the purchase cap of {pyo.value(m.purchase_cap_servers[i[0], int(i[1])]):,.0f} new '{i[0]}' servers in {i[1]}"
+            f"the purchase cap of {pyo.value(m.purchase_cap_servers[i[0], int(i[1])]):,.0f} "
+            f"new '{i[0]}' servers in {i[1]}"
         ),
         "hall_limit": lambda i: f"the site limit of {s.facility.max_halls} halls ({i[0]})",
         "grid_block_limit": lambda i: f"the utility limit of {s.power.grid.max_blocks} grid blocks ({i[0]})",
@@ -96,8 +103,6 @@ def _describe_column(m: pyo.ConcreteModel, name: str) -> str | None:
     s = m.planner_data.scenario
     if component == "halls_new":
         return f"at most {s.facility.max_new_halls_per_year} new halls a year ({index[0] if index else ''})"
-    if component == "servers_new":
-        return f"new '{index[0]}' servers in {index[2]}" if len(index) == 3 else None
     if component == "certificates":
         return f"no certificates can count in {index[0]} (no green requirement that year)" if index else None
     return None
@@ -135,6 +140,10 @@ def diagnose_infeasibility(compiled: CompiledModel, options: SolveOptions) -> li
         text = _describe_column(m, col_names[c])
         if text:
             limits.append(text)
+        elif _split(col_names[c])[0].endswith("_new"):
+            physics.append("what is installed stays until the end of its life")
+    if m.planner_data.scenario.existing.servers and any("server power" in p for p in physics):
+        physics.append("the existing fleet (existing.servers) draws idle power until it retires")
     limits = list(dict.fromkeys(limits))
     physics = list(dict.fromkeys(physics))
     if not limits:
@@ -146,4 +155,3 @@ def diagnose_infeasibility(compiled: CompiledModel, options: SolveOptions) -> li
         lines.append("given: " + "; ".join(physics))
     lines.append("Loosen one of the limits above (e.g. --set policy.<limit>=...) and solve again.")
     return lines
-

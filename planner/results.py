@@ -22,7 +22,7 @@ import xarray as xr
 import yaml
 
 from planner import __version__
-from planner.model.data import MCNY, MTOK, ModelData, ZFLOP_PER_EFLOP
+from planner.model.data import MCNY, MTOK, ZFLOP_PER_EFLOP, ModelData
 from planner.scenario import input_hash
 from planner.solve import SolveOutcome
 
@@ -89,35 +89,63 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
     put("servers", ("accelerator", "cooling", "year"), servers, "servers", "servers in service")
     put("servers_new", ("accelerator", "cooling", "year"), servers_new, "servers", "new servers bought")
     per_server = np.array([s.accelerators[a].accelerators_per_server for a in accs], dtype=float)
-    put("accelerators_installed", ("accelerator", "year"), servers.sum(axis=1) * per_server[:, None],
-        "accelerators", "accelerator chips installed")
+    put(
+        "accelerators_installed",
+        ("accelerator", "year"),
+        servers.sum(axis=1) * per_server[:, None],
+        "accelerators",
+        "accelerator chips installed",
+    )
 
     def stock(expr: Any, index: list[Any]) -> np.ndarray:
         return np.array([val(expr[i]) for i in index], dtype=float)
 
     racks = np.array([[round(val(m.racks[c, y])) for y in years] for c in cools], dtype=float)
     put("racks", ("cooling", "year"), racks, "racks", "racks in service")
-    put("racks_new", ("cooling", "year"),
-        np.array([[round(val(m.racks_new[c, y])) for y in years] for c in cools], dtype=float), "racks", "new racks")
+    put(
+        "racks_new",
+        ("cooling", "year"),
+        np.array([[round(val(m.racks_new[c, y])) for y in years] for c in cools], dtype=float),
+        "racks",
+        "new racks",
+    )
     put("halls", ("year",), np.round(stock(m.halls, years)), "halls", "data halls in service")
     put("halls_new", ("year",), np.round(stock(m.halls_new, years)), "halls", "new data halls")
     put("grid_blocks", ("year",), np.round(stock(m.grid_blocks, years)), "blocks", "grid connection blocks in service")
     put("grid_blocks_new", ("year",), np.round(stock(m.grid_blocks_new, years)), "blocks", "new grid blocks")
-    put("grid_mw", ("year",), ds["grid_blocks"].values * data.grid_block_mw, "MW",
-        "grid connection capacity (all blocks, before N-k)")
-    put("cooling_units", ("cooling", "year"),
+    put(
+        "grid_mw",
+        ("year",),
+        ds["grid_blocks"].values * data.grid_block_mw,
+        "MW",
+        "grid connection capacity (all blocks, before N-k)",
+    )
+    put(
+        "cooling_units",
+        ("cooling", "year"),
         np.array([[round(val(m.cooling_units[c, y])) for y in years] for c in cools], dtype=float),
-        "units", "cooling plant units in service")
-    put("cooling_units_new", ("cooling", "year"),
+        "units",
+        "cooling plant units in service",
+    )
+    put(
+        "cooling_units_new",
+        ("cooling", "year"),
         np.array([[round(val(m.cooling_units_new[c, y])) for y in years] for c in cools], dtype=float),
-        "units", "new cooling plant units")
+        "units",
+        "new cooling plant units",
+    )
     put("generator_units", ("year",), np.round(stock(m.generators, years)), "units", "backup gensets in service")
     put("generators_new", ("year",), np.round(stock(m.generators_new, years)), "units", "new gensets")
     put("pv_mw", ("year",), stock(m.pv_mw, years), "MW", "PV in service (peak)")
     put("battery_mwh", ("year",), stock(m.battery_mwh, years), "MWh", "battery energy capacity")
     put("battery_mw", ("year",), stock(m.battery_mw, years), "MW", "battery power capacity")
-    put("ppa_mw", ("ppa", "year"), np.array([[val(m.ppa_contract[k, y]) for y in years] for k in ppas]).reshape(len(ppas), ny),
-        "MW", "contracted PPA capacity")
+    put(
+        "ppa_mw",
+        ("ppa", "year"),
+        np.array([[val(m.ppa_contract[k, y]) for y in years] for k in ppas]).reshape(len(ppas), ny),
+        "MW",
+        "contracted PPA capacity",
+    )
     put("certificates_mwh", ("year",), stock(m.certificates, years), "MWh", "green certificates bought")
 
     # ------------------------------------------------------------------ hourly operation
@@ -128,37 +156,106 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
         return out
 
     yd = (ny, nd, 24)
-    put("it_power_mw", ("cooling", "year", "day", "hour"),
-        hourly(m.it_power, (nc, *yd), lambda k: (ci[k[0]], yi[k[1]], k[2], k[3])), "MW", "IT power by cooling technology")
+    put(
+        "it_power_mw",
+        ("cooling", "year", "day", "hour"),
+        hourly(m.it_power, (nc, *yd), lambda k: (ci[k[0]], yi[k[1]], k[2], k[3])),
+        "MW",
+        "IT power by cooling technology",
+    )
     kappa = np.stack([time.kappa[c] for c in cools])
-    put("cooling_power_mw", ("cooling", "year", "day", "hour"),
-        ds["it_power_mw"].values * kappa[:, None, :, :], "MW", "cooling power by technology")
-    put("facility_power_mw", ("year", "day", "hour"),
-        hourly(m.facility_power, yd, lambda k: (yi[k[0]], k[1], k[2])), "MW", "facility power")
-    put("grid_import_mw", ("year", "day", "hour"),
-        hourly(m.grid_import, yd, lambda k: (yi[k[0]], k[1], k[2])), "MW", "grid import")
-    put("ppa_mw_used", ("ppa", "year", "day", "hour"),
-        hourly(m.ppa_energy, (len(ppas), *yd), lambda k: (ppas.index(k[0]), yi[k[1]], k[2], k[3])), "MW", "PPA power taken")
-    put("pv_used_mw", ("year", "day", "hour"), hourly(m.pv_used, yd, lambda k: (yi[k[0]], k[1], k[2])), "MW", "PV output used")
-    put("battery_charge_mw", ("year", "day", "hour"),
-        hourly(m.battery_charge, yd, lambda k: (yi[k[0]], k[1], k[2])), "MW", "battery charging")
-    put("battery_discharge_mw", ("year", "day", "hour"),
-        hourly(m.battery_discharge, yd, lambda k: (yi[k[0]], k[1], k[2])), "MW", "battery discharging")
-    put("battery_soc_mwh", ("year", "day", "hour"),
-        hourly(m.battery_soc, yd, lambda k: (yi[k[0]], k[1], k[2])), "MWh", "battery state of charge at the end of the hour")
+    put(
+        "cooling_power_mw",
+        ("cooling", "year", "day", "hour"),
+        ds["it_power_mw"].values * kappa[:, None, :, :],
+        "MW",
+        "cooling power by technology",
+    )
+    put(
+        "facility_power_mw",
+        ("year", "day", "hour"),
+        hourly(m.facility_power, yd, lambda k: (yi[k[0]], k[1], k[2])),
+        "MW",
+        "facility power",
+    )
+    put(
+        "grid_import_mw",
+        ("year", "day", "hour"),
+        hourly(m.grid_import, yd, lambda k: (yi[k[0]], k[1], k[2])),
+        "MW",
+        "grid import",
+    )
+    put(
+        "ppa_mw_used",
+        ("ppa", "year", "day", "hour"),
+        hourly(m.ppa_energy, (len(ppas), *yd), lambda k: (ppas.index(k[0]), yi[k[1]], k[2], k[3])),
+        "MW",
+        "PPA power taken",
+    )
+    put(
+        "pv_used_mw",
+        ("year", "day", "hour"),
+        hourly(m.pv_used, yd, lambda k: (yi[k[0]], k[1], k[2])),
+        "MW",
+        "PV output used",
+    )
+    put(
+        "battery_charge_mw",
+        ("year", "day", "hour"),
+        hourly(m.battery_charge, yd, lambda k: (yi[k[0]], k[1], k[2])),
+        "MW",
+        "battery charging",
+    )
+    put(
+        "battery_discharge_mw",
+        ("year", "day", "hour"),
+        hourly(m.battery_discharge, yd, lambda k: (yi[k[0]], k[1], k[2])),
+        "MW",
+        "battery discharging",
+    )
+    put(
+        "battery_soc_mwh",
+        ("year", "day", "hour"),
+        hourly(m.battery_soc, yd, lambda k: (yi[k[0]], k[1], k[2])),
+        "MWh",
+        "battery state of charge at the end of the hour",
+    )
     act = (na, nc, *yd)
-    put("training_servers", ("accelerator", "cooling", "year", "day", "hour"),
-        hourly(m.servers_training, act, lambda k: (ai[k[0]], ci[k[1]], yi[k[2]], k[3], k[4])), "servers",
-        "servers busy training")
-    put("inference_servers", ("accelerator", "cooling", "year", "day", "hour"),
-        hourly(m.servers_inference, act, lambda k: (ai[k[0]], ci[k[1]], yi[k[2]], k[3], k[4])), "servers",
-        "servers serving inference")
-    put("inference_unserved", ("year", "day", "hour"),
-        hourly(m.inference_unserved, yd, lambda k: (yi[k[0]], k[1], k[2])) * MTOK, "tokens/s", "inference demand not served")
-    put("training_unserved_flop", ("year",), stock(m.training_unserved, years) / ZFLOP_PER_EFLOP * EFLOP, "FLOP",
-        "training work not done")
-    put("reserve_unserved_tokens_per_s", ("year",), stock(m.reserve_unserved, years) * MTOK, "tokens/s",
-        "inference reserve capacity missing")
+    put(
+        "training_servers",
+        ("accelerator", "cooling", "year", "day", "hour"),
+        hourly(m.servers_training, act, lambda k: (ai[k[0]], ci[k[1]], yi[k[2]], k[3], k[4])),
+        "servers",
+        "servers busy training",
+    )
+    put(
+        "inference_servers",
+        ("accelerator", "cooling", "year", "day", "hour"),
+        hourly(m.servers_inference, act, lambda k: (ai[k[0]], ci[k[1]], yi[k[2]], k[3], k[4])),
+        "servers",
+        "servers serving inference",
+    )
+    put(
+        "inference_unserved",
+        ("year", "day", "hour"),
+        hourly(m.inference_unserved, yd, lambda k: (yi[k[0]], k[1], k[2])) * MTOK,
+        "tokens/s",
+        "inference demand not served",
+    )
+    put(
+        "training_unserved_flop",
+        ("year",),
+        stock(m.training_unserved, years) / ZFLOP_PER_EFLOP * EFLOP,
+        "FLOP",
+        "training work not done",
+    )
+    put(
+        "reserve_unserved_tokens_per_s",
+        ("year",),
+        stock(m.reserve_unserved, years) * MTOK,
+        "tokens/s",
+        "inference reserve capacity missing",
+    )
 
     # ------------------------------------------------------------------ inputs the plan saw
     put("day_weight", ("day",), time.weight, "days", "calendar days each representative day stands for")
@@ -169,20 +266,34 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
     put("cooling_coefficient", ("cooling", "day", "hour"), kappa, "1", "cooling power per IT power (kappa)")
     price = np.array([[[val(m.grid_price[y, d, h]) for h in hours] for d in days] for y in years]) * 1000
     put("grid_price_cny_per_mwh", ("year", "day", "hour"), price, "CNY/MWh", "grid energy price (TOU)")
-    ds["tou_period"] = xr.DataArray(time.tou_period.astype(str), dims=("day", "hour"),
-                                    attrs={"units": "1", "long_name": "time-of-use period"})
+    ds["tou_period"] = xr.DataArray(
+        time.tou_period.astype(str), dims=("day", "hour"), attrs={"units": "1", "long_name": "time-of-use period"}
+    )
     put("pv_capacity_factor", ("day", "hour"), time.pv_cf, "1", "PV output per MWp")
-    put("ppa_availability", ("ppa", "day", "hour"),
-        np.stack([time.availability[k] for k in ppas]) if ppas else np.zeros((0, nd, 24)), "1",
-        "share of contracted PPA MW available")
+    put(
+        "ppa_availability",
+        ("ppa", "day", "hour"),
+        np.stack([time.availability[k] for k in ppas]) if ppas else np.zeros((0, nd, 24)),
+        "1",
+        "share of contracted PPA MW available",
+    )
     put("grid_emission_t_per_mwh", ("day", "hour"), time.grid_emission_t_per_mwh, "t/MWh", "grid emission factor")
     demand = np.array([val(m.inference_demand[y]) for y in years])[:, None, None] * time.inference_shape[None]
     put("inference_demand_tokens_per_s", ("year", "day", "hour"), demand * MTOK, "tokens/s", "inference demand")
-    put("training_demand_flop", ("year",), np.array([val(m.training_demand[y]) for y in years]) / ZFLOP_PER_EFLOP * EFLOP,
-        "FLOP", "training work required")
-    for name, param in (("pue_max", "pue_max"), ("green_share_min", "green_share_min"),
-                        ("domestic_share_min", "domestic_share_min"), ("installed_eflops_min", "eflops_min"),
-                        ("carbon_cap_t", "carbon_cap")):
+    put(
+        "training_demand_flop",
+        ("year",),
+        np.array([val(m.training_demand[y]) for y in years]) / ZFLOP_PER_EFLOP * EFLOP,
+        "FLOP",
+        "training work required",
+    )
+    for name, param in (
+        ("pue_max", "pue_max"),
+        ("green_share_min", "green_share_min"),
+        ("domestic_share_min", "domestic_share_min"),
+        ("installed_eflops_min", "eflops_min"),
+        ("carbon_cap_t", "carbon_cap"),
+    ):
         p = getattr(m, param)
         values = [float(val(p[y])) if y in p else np.nan for y in years]
         unit = {"installed_eflops_min": "EFLOPS", "carbon_cap_t": "t"}.get(name, "1")
@@ -192,8 +303,13 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
     cost = np.array([[val(m.annual_cost[k, y]) for y in years] for k in m.COMPONENT]) * MCNY
     put("cost", ("component", "year"), cost, "CNY/year", "annual cost by component (undiscounted)")
     put("discount_factor", ("year",), [data.discount[y] for y in years], "1", "discount factor to the base year")
-    put("npv_cny", (), float((cost * ds["discount_factor"].values[None, :]).sum()), "CNY",
-        "net present value of all costs (the objective)")
+    put(
+        "npv_cny",
+        (),
+        float((cost * ds["discount_factor"].values[None, :]).sum()),
+        "CNY",
+        "net present value of all costs (the objective)",
+    )
 
     _add_kpis(ds, s)
     _add_shadow_prices(ds, outcome, years)
@@ -216,22 +332,34 @@ def _add_kpis(ds: xr.Dataset, s: Any) -> None:
     put("it_energy_mwh", it_mwh, "MWh", "IT energy")
     put("facility_energy_mwh", fac_mwh, "MWh", "facility energy")
     put("pue", fac_mwh / it_mwh.where(it_mwh > 0), "1", "annual power usage effectiveness")
-    put("green_share", (green + ds["certificates_mwh"]) / fac_mwh.where(fac_mwh > 0), "1",
-        "green share of facility energy (PPA, PV, certificates)")
+    put(
+        "green_share",
+        (green + ds["certificates_mwh"]) / fac_mwh.where(fac_mwh > 0),
+        "1",
+        "green share of facility energy (PPA, PV, certificates)",
+    )
     pflops = xr.DataArray([s.accelerators[a].pflops_per_server for a in ds.accelerator.values], dims=("accelerator",))
     domestic = xr.DataArray([s.accelerators[a].domestic for a in ds.accelerator.values], dims=("accelerator",))
     installed = (ds["servers"].sum("cooling") * pflops).sum("accelerator")
     put("installed_pflops", installed, "PFLOPS", "installed dense BF16 compute")
-    put("domestic_share", (ds["servers"].sum("cooling") * pflops).where(domestic, 0).sum("accelerator")
-        / installed.where(installed > 0), "1", "domestic share of installed PFLOPS")
+    put(
+        "domestic_share",
+        (ds["servers"].sum("cooling") * pflops).where(domestic, 0).sum("accelerator") / installed.where(installed > 0),
+        "1",
+        "domestic share of installed PFLOPS",
+    )
     ef = ds["grid_emission_t_per_mwh"]
     ppa_ef = xr.DataArray([s.power.ppa[k].emission_t_per_mwh for k in ds.ppa.values], dims=("ppa",))
     location = ((ds["grid_import_mw"] * ef + (ds["ppa_mw_used"] * ppa_ef).sum("ppa")) * w).sum(("day", "hour"))
     grid_mwh = (ds["grid_import_mw"] * w).sum(("day", "hour"))
     mean_ef = (ds["grid_import_mw"] * ef * w).sum(("day", "hour")) / grid_mwh.where(grid_mwh > 0)
     put("emissions_t", location, "t", "location-based emissions")
-    put("emissions_market_t", (location - ds["certificates_mwh"] * mean_ef.fillna(0)).clip(min=0), "t",
-        "market-based emissions (certificates subtracted at the grid's mean factor)")
+    put(
+        "emissions_market_t",
+        (location - ds["certificates_mwh"] * mean_ef.fillna(0)).clip(min=0),
+        "t",
+        "market-based emissions (certificates subtracted at the grid's mean factor)",
+    )
     avail = xr.DataArray([s.accelerators[a].availability for a in ds.accelerator.values], dims=("accelerator",))
     busy = ((ds["training_servers"] + ds["inference_servers"]) * w).sum(("day", "hour", "accelerator", "cooling"))
     usable = (ds["servers"] * avail).sum(("accelerator", "cooling")) * 365 * 24
@@ -240,14 +368,22 @@ def _add_kpis(ds: xr.Dataset, s: Any) -> None:
         ("day", "hour", "accelerator", "cooling")
     )
     total = ds["cost"].sum("component")
-    put("cost_per_pflop_hour", total / flop_h.where(flop_h > 0), "CNY/PFLOP/h",
-        "annual cost per PFLOP-hour of busy installed compute")
+    put(
+        "cost_per_pflop_hour",
+        total / flop_h.where(flop_h > 0),
+        "CNY/PFLOP/h",
+        "annual cost per PFLOP-hour of busy installed compute",
+    )
     tok = xr.DataArray([s.accelerators[a].tokens_per_s for a in ds.accelerator.values], dims=("accelerator",))
     tokens_m = ((ds["inference_servers"] * tok) * w).sum(("day", "hour", "accelerator", "cooling")) * 3600 / 1e6
     inf_busy = (ds["inference_servers"] * w).sum(("day", "hour", "accelerator", "cooling"))
     inf_share = inf_busy / busy.where(busy > 0)
-    put("cost_per_million_tokens", total * inf_share / tokens_m.where(tokens_m > 0), "CNY/Mtoken",
-        "annual cost, shared by busy server-hours, per million tokens served")
+    put(
+        "cost_per_million_tokens",
+        total * inf_share / tokens_m.where(tokens_m > 0),
+        "CNY/Mtoken",
+        "annual cost, shared by busy server-hours, per million tokens served",
+    )
 
 
 def _add_shadow_prices(ds: xr.Dataset, outcome: SolveOutcome, years: list[int]) -> None:
@@ -261,11 +397,14 @@ def _add_shadow_prices(ds: xr.Dataset, outcome: SolveOutcome, years: list[int]) 
         methods[limits.index(limit), years.index(y)] = method
     ds.coords["limit"] = limits
     ds["shadow_price"] = xr.DataArray(
-        values, dims=("limit", "year"),
+        values,
+        dims=("limit", "year"),
         attrs={"units": "CNY", "long_name": "cost of tightening each limit by one step (see shadow_price_method)"},
     )
     ds["shadow_price_method"] = xr.DataArray(
-        methods.astype(str), dims=("limit", "year"), attrs={"units": "1", "long_name": "how each shadow price was obtained"}
+        methods.astype(str),
+        dims=("limit", "year"),
+        attrs={"units": "1", "long_name": "how each shadow price was obtained"},
     )
 
 

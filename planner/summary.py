@@ -62,8 +62,13 @@ def print_validation(scenario: Scenario, console: Console) -> TimeData:
         k = time.kappa[name]
         annual = float((w * k).sum() / (w.sum() * 24))
         cooling.add_row(
-            escape(name), _fmt(c.rack_kw_max), c.basis, _fmt(c.free_cooling_below_c), f"{annual:.3f}",
-            f"{k.max():.3f}", f"{1 + annual + s.facility.aux_loss_fraction:.3f}",
+            escape(name),
+            _fmt(c.rack_kw_max),
+            c.basis,
+            _fmt(c.free_cooling_below_c),
+            f"{annual:.3f}",
+            f"{k.max():.3f}",
+            f"{1 + annual + s.facility.aux_loss_fraction:.3f}",
         )
     console.print(cooling)
 
@@ -89,8 +94,12 @@ def print_validation(scenario: Scenario, console: Console) -> TimeData:
     for i in range(time.n_days):
         date = np.datetime64("2026-01-01") + np.timedelta64(int(time.days.day_of_year[i]), "D")
         days.add_row(
-            str(i), str(date)[5:], f"{time.weight[i]:g}", f"{time.dry_bulb_c[i].mean():.1f}",
-            f"{time.wet_bulb_c[i].max():.1f}", escape(extremes.get(i, "")),
+            str(i),
+            str(date)[5:],
+            f"{time.weight[i]:g}",
+            f"{time.dry_bulb_c[i].mean():.1f}",
+            f"{time.wet_bulb_c[i].max():.1f}",
+            escape(extremes.get(i, "")),
         )
     if time.n_days <= 60:
         console.print(days)
@@ -101,8 +110,11 @@ def print_validation(scenario: Scenario, console: Console) -> TimeData:
         err.add_column(col, justify="left" if col == "column" else "right")
     for column, row in time.aggregation_error.iterrows():
         err.add_row(
-            escape(str(column)), _fmt(row["annual_mean"]), _fmt(row["represented_mean"]),
-            f"{row['mean_error_pct']:+.2f}", f"{row['nrmse_pct']:.1f}",
+            escape(str(column)),
+            _fmt(row["annual_mean"]),
+            _fmt(row["represented_mean"]),
+            f"{row['mean_error_pct']:+.2f}",
+            f"{row['nrmse_pct']:.1f}",
             f"{_fmt(row['actual_max'])}/{_fmt(row['represented_max'])}",
         )
     console.print(err)
@@ -119,7 +131,8 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
     gap = ds.attrs.get("mip_gap", float("nan"))
     colour = "green" if status == "optimal" else "yellow"
     console.print(
-        f"[bold]{escape(str(ds.attrs.get('scenario_name', '')))}[/]: NPV [bold]{float(ds['npv_cny']) / 1e9:,.3f} bn CNY[/]"
+        f"[bold]{escape(str(ds.attrs.get('scenario_name', '')))}[/]: "
+        f"NPV [bold]{float(ds['npv_cny']) / 1e9:,.3f} bn CNY[/]"
         f"  — solver [{colour}]{escape(str(status))}[/] ({escape(str(ds.attrs.get('termination', '')))}),"
         f" MIP gap {gap:.3%}"
     )
@@ -132,7 +145,9 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
     w = ds["day_weight"]
     demand_tok = (ds["inference_demand_tokens_per_s"] * w).sum(("day", "hour"))
     unserved_share = ((ds["inference_unserved"] * w).sum(("day", "hour")) / demand_tok.where(demand_tok > 0)).fillna(0)
-    train_share = (ds["training_unserved_flop"] / ds["training_demand_flop"].where(ds["training_demand_flop"] > 0)).fillna(0)
+    train_share = (
+        ds["training_unserved_flop"] / ds["training_demand_flop"].where(ds["training_demand_flop"] > 0)
+    ).fillna(0)
     for label, share in (("inference tokens", unserved_share), ("training work", train_share)):
         worst = float(share.max())
         if worst > 0.01:
@@ -166,11 +181,17 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
         row(f"racks {c}", ds["racks_new"].sel(cooling=c).values, ds["racks"].sel(cooling=c).values)
     row("halls", ds["halls_new"].values, ds["halls"].values)
     for c in ds.cooling.values:
-        row(f"cooling units {c}", ds["cooling_units_new"].sel(cooling=c).values, ds["cooling_units"].sel(cooling=c).values)
+        row(
+            f"cooling units {c}",
+            ds["cooling_units_new"].sel(cooling=c).values,
+            ds["cooling_units"].sel(cooling=c).values,
+        )
     row("grid blocks", ds["grid_blocks_new"].values, ds["grid_blocks"].values)
     row("gensets", ds["generators_new"].values, ds["generator_units"].values)
     row("PV [MWp]", np.diff(ds["pv_mw"].values, prepend=0.0).clip(min=0), ds["pv_mw"].values, "{:,.1f}")
-    row("battery [MWh]", np.diff(ds["battery_mwh"].values, prepend=0.0).clip(min=0), ds["battery_mwh"].values, "{:,.1f}")
+    row(
+        "battery [MWh]", np.diff(ds["battery_mwh"].values, prepend=0.0).clip(min=0), ds["battery_mwh"].values, "{:,.1f}"
+    )
     for k in ds.ppa.values:
         row(f"PPA {k} contracted [MW]", ds["ppa_mw"].sel(ppa=k).values, None, "{:,.1f}")
     console.print(builds)
@@ -192,8 +213,13 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
 
     line("peak IT power [MW]", ds["it_power_mw"].sum("cooling").max(("day", "hour")).values, "{:,.1f}")
     line("peak facility power [MW]", ds["facility_power_mw"].max(("day", "hour")).values, "{:,.1f}")
-    line("installed compute [EFLOPS]", ds["installed_pflops"].values / 1000, "{:,.1f}", ds["installed_eflops_min"].values,
-         upper=False)
+    line(
+        "installed compute [EFLOPS]",
+        ds["installed_pflops"].values / 1000,
+        "{:,.1f}",
+        ds["installed_eflops_min"].values,
+        upper=False,
+    )
     line("PUE", ds["pue"].values, "{:.3f}", ds["pue_max"].values)
     line("green share", ds["green_share"].values, "{:.1%}", ds["green_share_min"].values, upper=False)
     line("domestic share", ds["domestic_share"].values, "{:.1%}", ds["domestic_share_min"].values, upper=False)
@@ -213,8 +239,10 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
     prices = ds["shadow_price"]
     shown = [str(lim) for lim in prices.limit.values if np.isfinite(prices.sel(limit=lim).values).any()]
     if shown:
-        sp = Table(title="Marginal cost of each policy limit [M CNY per step] (see report for the method)",
-                   title_justify="left")
+        sp = Table(
+            title="Marginal cost of each policy limit [M CNY per step] (see report for the method)",
+            title_justify="left",
+        )
         sp.add_column("limit")
         for y in years:
             sp.add_column(str(y), justify="right")

@@ -146,9 +146,7 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     except csv.Error as exc:
         raise ProfileError([f"{path}: not parseable as CSV ({exc})"]) from exc
     if not rows:
-        raise ProfileError(
-            [f"{path}: not parseable, no header row found (the file is empty or only comments)"]
-        )
+        raise ProfileError([f"{path}: not parseable, no header row found (the file is empty or only comments)"])
     header, data = rows[0], rows[1:]
     ragged = [i for i, row in enumerate(data) if len(row) != len(header)]
     if ragged:
@@ -176,8 +174,7 @@ def _parse_numeric(name: str, raw: np.ndarray, problems: list[str]) -> np.ndarra
     if missing.any():
         i = _first(missing)
         problems.append(
-            f"column {name!r}: {int(missing.sum())} missing/NaN value(s), first at data row {i + 1}: "
-            f"{raw[i]!r}"
+            f"column {name!r}: {int(missing.sum())} missing/NaN value(s), first at data row {i + 1}: {raw[i]!r}"
         )
     infinite = np.isinf(values)
     if infinite.any():
@@ -283,17 +280,22 @@ def load_profiles(
     Raises
     ------
     ProfileError
-        Missing file, file too large, unparseable file, not exactly 8760 data rows, missing
+        Missing file, a path that cannot be read (a NUL byte, a name too long for the file
+        system), file too large, unparseable file, not exactly 8760 data rows, missing
         required columns, non-numeric / NaN / infinite values, values outside
         :data:`COLUMN_RANGES`, wet bulb above dry bulb + 0.05 °C, ``inference_shape`` all zero,
         bad timestamps, or a column named ``month``, ``day`` or ``hour``.
     """
     path = Path(path)
-    if not path.exists():
-        raise ProfileError([f"{path}: file not found"])
+    try:
+        size = path.stat().st_size
+    except (FileNotFoundError, NotADirectoryError):
+        raise ProfileError([f"{path}: file not found"]) from None
+    except (OSError, ValueError) as exc:  # e.g. a NUL byte or a name too long for the file system
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ProfileError([f"{path}: cannot read the file: {reason}"]) from exc
     if not path.is_file():
         raise ProfileError([f"{path}: not a regular file"])
-    size = path.stat().st_size
     if size > max_bytes:
         raise ProfileError(
             [f"{path}: file is {size} bytes, larger than the limit of {max_bytes} bytes; refusing to read it"]
@@ -315,8 +317,7 @@ def load_profiles(
     reserved = [name for name in header if name in _CALENDAR_COLUMNS]
     if reserved:
         problems.append(
-            f"header: column(s) {', '.join(reserved)} are reserved (derived from the timestamp); "
-            "rename or drop them"
+            f"header: column(s) {', '.join(reserved)} are reserved (derived from the timestamp); rename or drop them"
         )
     missing_cols = [name for name in required if name not in header]
     if missing_cols:
@@ -388,9 +389,7 @@ def _hour_mask(ranges: Iterable[tuple[int, int]], what: str) -> np.ndarray:
     for rng in ranges:
         start, end = (int(x) for x in rng)
         if not (0 <= start <= HOURS_PER_DAY and 0 <= end <= HOURS_PER_DAY) or start == end:
-            raise ValueError(
-                f"{what}: hour range {tuple(rng)} must satisfy 0 <= start, end <= 24, start != end"
-            )
+            raise ValueError(f"{what}: hour range {tuple(rng)} must satisfy 0 <= start, end <= 24, start != end")
         mask |= (hours >= start) & (hours < end) if start < end else (hours >= start) | (hours < end)
     return mask
 
@@ -416,9 +415,7 @@ def _tou_table(seasons: Sequence[_Season], critical: Sequence[_Critical]) -> np.
         row = np.where(peak, "peak", np.where(valley, "valley", "flat"))
         for m in _check_months(season.months, f"season {k}"):
             if m in owner:
-                raise ValueError(
-                    f"month {m} is covered by seasons {owner[m]} and {k}; it must be in exactly one"
-                )
+                raise ValueError(f"month {m} is covered by seasons {owner[m]} and {k}; it must be in exactly one")
             owner[m] = k
             table[m - 1] = row
     uncovered = [m for m in range(1, 13) if m not in owner]
@@ -466,13 +463,9 @@ def tou_periods(
         an hour range is malformed, or ``month`` / ``hour`` are out of range.
     """
     month_arr, hour_arr = np.broadcast_arrays(np.asarray(month), np.asarray(hour))
-    if month_arr.size and (
-        not np.all(month_arr == np.round(month_arr)) or month_arr.min() < 1 or month_arr.max() > 12
-    ):
+    if month_arr.size and (not np.all(month_arr == np.round(month_arr)) or month_arr.min() < 1 or month_arr.max() > 12):
         raise ValueError("month must hold integers 1..12")
-    if hour_arr.size and (
-        not np.all(hour_arr == np.round(hour_arr)) or hour_arr.min() < 0 or hour_arr.max() > 23
-    ):
+    if hour_arr.size and (not np.all(hour_arr == np.round(hour_arr)) or hour_arr.min() < 0 or hour_arr.max() > 23):
         raise ValueError("hour must hold integers 0..23")
     table = _tou_table(seasons, critical)
     return table[month_arr.astype(np.int64) - 1, hour_arr.astype(np.int64)].astype("<U8")
@@ -587,8 +580,7 @@ def cooling_coefficient(
         raise ValueError(f"basis must be 'dry_bulb' or 'wet_bulb', got {basis!r}")
     if not mechanical_above_c > free_cooling_below_c:
         raise ValueError(
-            f"mechanical_above_c ({mechanical_above_c}) must exceed "
-            f"free_cooling_below_c ({free_cooling_below_c})"
+            f"mechanical_above_c ({mechanical_above_c}) must exceed free_cooling_below_c ({free_cooling_below_c})"
         )
     if not (cop_min > 0 and cop_rated > 0):
         raise ValueError(f"cop_min ({cop_min}) and cop_rated ({cop_rated}) must be positive")
@@ -727,11 +719,7 @@ def _pct(numerator: float, denominator: float) -> float:
 
 def _value_columns(frame: pd.DataFrame) -> list[str]:
     """Numeric profile columns of a frame (everything except the calendar columns)."""
-    return [
-        str(c)
-        for c in frame.columns
-        if c not in _CALENDAR_COLUMNS and pd.api.types.is_numeric_dtype(frame[c])
-    ]
+    return [str(c) for c in frame.columns if c not in _CALENDAR_COLUMNS and pd.api.types.is_numeric_dtype(frame[c])]
 
 
 def _day_months(frame: pd.DataFrame) -> np.ndarray:
@@ -739,9 +727,7 @@ def _day_months(frame: pd.DataFrame) -> np.ndarray:
     if "month" in frame.columns:
         months = frame["month"].to_numpy().reshape(DAYS_PER_YEAR, HOURS_PER_DAY)[:, 0]
         return np.asarray(months, dtype=np.int64)
-    return np.asarray(
-        pd.date_range(f"{_REFERENCE_YEAR}-01-01", periods=DAYS_PER_YEAR, freq="D").month, dtype=np.int64
-    )
+    return np.asarray(pd.date_range(f"{_REFERENCE_YEAR}-01-01", periods=DAYS_PER_YEAR, freq="D").month, dtype=np.int64)
 
 
 def _normalised_features(
@@ -834,9 +820,7 @@ def _tsam_medoids(
         got = reps[name].to_numpy(dtype=float).reshape(n_clusters, HOURS_PER_DAY)
         want = days[name][candidates[medoid_pos]]
         if not np.allclose(got, want, rtol=1e-7, atol=1e-9 * max(1.0, float(np.abs(want).max()))):
-            raise RuntimeError(
-                f"tsam's medoid profiles of {name!r} do not match the days it named as medoids"
-            )
+            raise RuntimeError(f"tsam's medoid profiles of {name!r} do not match the days it named as medoids")
     return candidates[medoid_pos], labels
 
 
@@ -975,9 +959,7 @@ def reduce_days(
     value_cols = _value_columns(frame)
     if not value_cols:
         raise ValueError("frame has no numeric profile columns")
-    days = {
-        name: frame[name].to_numpy(dtype=float).reshape(DAYS_PER_YEAR, HOURS_PER_DAY) for name in value_cols
-    }
+    days = {name: frame[name].to_numpy(dtype=float).reshape(DAYS_PER_YEAR, HOURS_PER_DAY) for name in value_cols}
     nonfinite = [name for name, block in days.items() if not np.all(np.isfinite(block))]
     if nonfinite:
         raise ValueError(f"column(s) {nonfinite} hold NaN or infinite values")
@@ -1011,8 +993,7 @@ def reduce_days(
         expected = 12 + extreme_set.size
         if n_days not in (None, expected):
             raise ValueError(
-                f"method 'monthly' gives 12 days + {extreme_set.size} extreme day(s) = {expected}, "
-                f"got n_days={n_days}"
+                f"method 'monthly' gives 12 days + {extreme_set.size} extreme day(s) = {expected}, got n_days={n_days}"
             )
         features = _normalised_features(days, feature_cols, weights)
         is_extreme = np.isin(np.arange(DAYS_PER_YEAR), extreme_set)
@@ -1104,13 +1085,18 @@ class TimeData:
 
 
 def load_profiles_cached(path: Path | str) -> pd.DataFrame:
-    """:func:`load_profiles` with a cache keyed by the file's path, size and modification time."""
+    """:func:`load_profiles` with a cache keyed by the file's path, size and modification time.
+
+    A path that cannot be examined is not cached; :func:`load_profiles` raises the
+    :class:`ProfileError` that says why.
+    """
     p = Path(path)
     try:
         stat = p.stat()
-    except OSError:
-        return load_profiles(p)
-    return _load_profiles_cached(str(p.resolve()), stat.st_size, stat.st_mtime_ns)
+        resolved = str(p.resolve())
+    except (OSError, ValueError, RuntimeError):
+        return load_profiles(p)  # not cached: it reports why the file cannot be read
+    return _load_profiles_cached(resolved, stat.st_size, stat.st_mtime_ns)
 
 
 _PROFILE_CACHE: dict[tuple[str, int, int], pd.DataFrame] = {}
@@ -1164,8 +1150,10 @@ def prepare_time(scenario: Scenario) -> TimeData:
     tariff = scenario.power.grid.tariff
     period = tou_periods(month, hour, tariff.seasons, tariff.critical)
     mult = tariff.multipliers
-    multiplier = np.vectorize({"critical": mult.critical, "peak": mult.peak, "flat": mult.flat,
-                               "valley": mult.valley}.__getitem__, otypes=[float])(period)
+    multiplier = np.vectorize(
+        {"critical": mult.critical, "peak": mult.peak, "flat": mult.flat, "valley": mult.valley}.__getitem__,
+        otypes=[float],
+    )(period)
     adder = np.zeros((days.n_days, HOURS_PER_DAY))
     for rule in tariff.season_adders:
         adder[np.isin(days.month, rule.months)] += rule.cny_per_kwh

@@ -109,9 +109,7 @@ def render() -> str:
     from planner.scenario import load_scenario
     from planner.timeseries import prepare_time
 
-    scenario = load_scenario(
-        ROOT / "inputs" / "2030.yaml", ["time.representative_days=2", "time.extreme_days={}"]
-    )
+    scenario = load_scenario(ROOT / "inputs" / "2030.yaml", ["time.representative_days=2", "time.extreme_days={}"])
     data = ModelData(scenario, prepare_time(scenario))
     m = build_model(data)
     owner: dict[str, str] = {}
@@ -163,7 +161,9 @@ def render() -> str:
                 lines += rows
         terms = [(k, fn) for k, fn in probe.cost_terms.items() if owner_of_term.get(k) == section]
         if terms:
-            lines.append("\n**Cost terms** (summed into `annual_cost[k, y]`)\n\n| component k | annual cost |\n|---|---|")
+            lines.append(
+                "\n**Cost terms** (summed into `annual_cost[k, y]`)\n\n| component k | annual cost |\n|---|---|"
+            )
             lines += [f"| `{k}` | {(fn.__doc__ or '').strip()} |" for k, fn in terms]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

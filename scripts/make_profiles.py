@@ -488,9 +488,7 @@ def stull_wet_bulb(t_c: np.ndarray, rh_pct: np.ndarray) -> np.ndarray:
     )
 
 
-def _diurnal_temperature_shape(
-    hour: np.ndarray, t_min_today: np.ndarray, t_min_next: np.ndarray
-) -> np.ndarray:
+def _diurnal_temperature_shape(hour: np.ndarray, t_min_today: np.ndarray, t_min_next: np.ndarray) -> np.ndarray:
     """Piecewise-cosine diurnal temperature shape in [-1, 1].
 
     -1 at ``t_min_today`` (sunrise), +1 at 15:00, falling through the night

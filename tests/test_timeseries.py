@@ -160,9 +160,7 @@ def test_missing_file(tmp_path: Path) -> None:
     assert "not found" in problem
 
 
-def test_too_big_refused_before_reading(
-    tmp_path: Path, frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_too_big_refused_before_reading(tmp_path: Path, frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write_csv(tmp_path / "big.csv", frame)
 
     def no_read(*args: object, **kwargs: object) -> str:
@@ -240,9 +238,7 @@ def test_all_problems_reported_at_once(tmp_path: Path, frame: pd.DataFrame) -> N
     bad = frame.iloc[:-24].drop(columns=["wind_availability"]).copy()
     bad.loc[3, "wet_bulb_c"] = bad.loc[3, "dry_bulb_c"] + 2.0
     bad.loc[9, "grid_emission_t_per_mwh"] = 2.5
-    path = write_csv(
-        tmp_path / "many.csv", bad, edit={(20, "pv_cf"): "sunny", (30, "hydro_availability"): "nan"}
-    )
+    path = write_csv(tmp_path / "many.csv", bad, edit={(20, "pv_cf"): "sunny", (30, "hydro_availability"): "nan"})
     with pytest.raises(ProfileError) as info:
         load_profiles(path)
     problems = info.value.problems
@@ -371,18 +367,12 @@ def test_cooling_coefficient_known_points(temp: float, kappa: float) -> None:
 
 
 def test_cooling_coefficient_broadcasts_and_validates() -> None:
-    out = cooling_coefficient(
-        np.array([[5.0], [15.0], [30.0]]), np.zeros((1, 4)), basis="dry_bulb", **COOLING
-    )
+    out = cooling_coefficient(np.array([[5.0], [15.0], [30.0]]), np.zeros((1, 4)), basis="dry_bulb", **COOLING)
     assert out.shape == (3, 4)
     np.testing.assert_allclose(out[:, 0], [0.05, 0.05 + 0.5 / 6.0, 0.05 + 1 / 4.5])
-    assert np.all(
-        np.diff(cooling_coefficient(np.linspace(-5, 45, 51), np.zeros(51), basis="dry_bulb", **COOLING)) >= 0
-    )
+    assert np.all(np.diff(cooling_coefficient(np.linspace(-5, 45, 51), np.zeros(51), basis="dry_bulb", **COOLING)) >= 0)
     with pytest.raises(ValueError, match="mechanical_above_c"):
-        cooling_coefficient(
-            np.array([1.0]), np.array([1.0]), basis="dry_bulb", **{**COOLING, "mechanical_above_c": 5}
-        )
+        cooling_coefficient(np.array([1.0]), np.array([1.0]), basis="dry_bulb", **{**COOLING, "mechanical_above_c": 5})
     with pytest.raises(ValueError, match="basis"):
         cooling_coefficient(np.array([1.0]), np.array([1.0]), basis="enthalpy", **COOLING)  # type: ignore[arg-type]
 

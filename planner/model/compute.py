@@ -34,12 +34,7 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
         initialize={(a, y): acc[a].capex_cny.at(y) * acc[a].price_scale / MCNY for a in m.A for y in m.Y},
         doc="price of one server bought in year y [MCNY/server]",
     )
-    caps = {
-        (a, y): acc[a].max_new_per_year.at(y)
-        for a in m.A
-        for y in m.Y
-        if acc[a].max_new_per_year is not None
-    }
+    caps = {(a, y): acc[a].max_new_per_year.at(y) for a in m.A for y in m.Y if acc[a].max_new_per_year is not None}
     m.CAPPED = pyo.Set(initialize=list(caps), dimen=2, ordered=True, doc="(server type, year) with a purchase cap")
     m.purchase_cap_servers = pyo.Param(
         m.CAPPED, mutable=True, initialize=caps, doc="most new servers of a type per year [servers/year]"
@@ -47,9 +42,7 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.inference_demand = pyo.Param(
         m.Y,
         mutable=True,
-        initialize={
-            y: s.demand.inference.peak_tokens_per_s.at(y) * s.demand.inference.scale / MTOK for y in m.Y
-        },
+        initialize={y: s.demand.inference.peak_tokens_per_s.at(y) * s.demand.inference.scale / MTOK for y in m.Y},
         doc="peak inference demand of the year R_y [Mtok/s]",
     )
     m.training_demand = pyo.Param(
@@ -83,7 +76,11 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
         )
 
     m.activity = pyo.Constraint(
-        m.AC, m.Y, m.D, m.H, rule=activity,
+        m.AC,
+        m.Y,
+        m.D,
+        m.H,
+        rule=activity,
         doc="z_tr[a,c,y,d,h] + z_inf[a,c,y,d,h] <= availability_a * N[a,c,y]   [servers]",
     )
 
@@ -99,7 +96,10 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
         return served + m.inference_unserved[y, d, h] >= m.inference_demand[y] * float(shape[d, h])
 
     m.inference_balance = pyo.Constraint(
-        m.Y, m.D, m.H, rule=inference_balance,
+        m.Y,
+        m.D,
+        m.H,
+        rule=inference_balance,
         doc="sum_(a,c) tok_a * z_inf[a,c,y,d,h] + u_inf[y,d,h] >= R_y * shape[d,h]   [Mtok/s]",
     )
     m.reserve_unserved = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="u_res: missing reserve capacity [Mtok/s]")
@@ -110,7 +110,8 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
         return installed + m.reserve_unserved[y] >= (1 + margin) * m.inference_demand[y]
 
     m.inference_reserve = pyo.Constraint(
-        m.Y, rule=inference_reserve,
+        m.Y,
+        rule=inference_reserve,
         doc="sum_(a,c) tok_a * N[a,c,y] + u_res[y] >= (1 + reserve) * R_y   [Mtok/s]",
     )
 
@@ -123,19 +124,27 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
         return m.training_rate[y, d, h] == sum(flop[a] * m.servers_training[a, c, y, d, h] for a, c in m.AC)
 
     m.training_rate_def = pyo.Constraint(
-        m.Y, m.D, m.H, rule=training_rate_def,
+        m.Y,
+        m.D,
+        m.H,
+        rule=training_rate_def,
         doc="F[y,d,h] = sum_(a,c) PFLOPS_a * MFU_a * 3600 * 1e-6 * z_tr[a,c,y,d,h]   [ZFLOP/h]",
     )
     phi = s.demand.training.flexibility
     if phi < 1:
-        m.training_day_mean = pyo.Var(m.Y, m.D, within=pyo.NonNegativeReals, doc="mean training rate of a day [ZFLOP/h]")
+        m.training_day_mean = pyo.Var(
+            m.Y, m.D, within=pyo.NonNegativeReals, doc="mean training rate of a day [ZFLOP/h]"
+        )
         m.training_day_mean_def = pyo.Constraint(
-            m.Y, m.D,
+            m.Y,
+            m.D,
             rule=lambda m, y, d: 24 * m.training_day_mean[y, d] == sum(m.training_rate[y, d, h] for h in m.H),
             doc="24 * Fbar[y,d] = sum_h F[y,d,h]   [ZFLOP]",
         )
         m.training_flexibility = pyo.Constraint(
-            m.Y, m.D, m.H,
+            m.Y,
+            m.D,
+            m.H,
             rule=lambda m, y, d, h: m.training_rate[y, d, h] >= (1 - phi) * m.training_day_mean[y, d],
             doc="F[y,d,h] >= (1 - flexibility) * Fbar[y,d]   [ZFLOP/h]",
         )

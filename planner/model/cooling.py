@@ -28,7 +28,9 @@ def add_cooling(m: pyo.ConcreteModel, data: ModelData) -> None:
         m.C, m.D, m.H, initialize=kappa, doc="kappa[c,d,h]: cooling power per IT power [-]"
     )
     m.cooling_power = pyo.Expression(
-        m.Y, m.D, m.H,
+        m.Y,
+        m.D,
+        m.H,
         rule=lambda m, y, d, h: sum(m.cooling_coefficient[c, d, h] * m.it_power[c, y, d, h] for c in m.C),
         doc="P_cool[y,d,h] = sum_c kappa[c,d,h] * P_it[c,y,d,h]   [MW]",
     )
@@ -36,7 +38,9 @@ def add_cooling(m: pyo.ConcreteModel, data: ModelData) -> None:
     # ---------------------------------------------------------------- plant units
     m.cooling_units_new = pyo.Var(m.C, m.Y, within=pyo.NonNegativeIntegers, doc="cu[c,y]: new plant units [units]")
     m.cooling_unit_capex = pyo.Param(
-        m.C, m.Y, mutable=True,
+        m.C,
+        m.Y,
+        mutable=True,
         initialize={(c, y): cool[c].plant.capex_cny_per_unit.at(y) / MCNY for c in m.C for y in m.Y},
         doc="price of one plant unit [MCNY/unit]",
     )
@@ -55,7 +59,8 @@ def add_cooling(m: pyo.ConcreteModel, data: ModelData) -> None:
         return max(existing, math.floor(s.facility.max_halls * hall.rack_slots / cool[c].floor_slots_per_rack))
 
     m.cooling_use_link = pyo.Constraint(
-        m.C, m.Y,
+        m.C,
+        m.Y,
         rule=lambda m, c, y: m.racks[c, y] <= rack_bound(c) * m.cooling_in_use[c, y],
         doc="R[c,y] <= Rmax_c * u[c,y]   [racks]",
     )
@@ -65,7 +70,11 @@ def add_cooling(m: pyo.ConcreteModel, data: ModelData) -> None:
         return m.it_power[c, y, d, h] <= unit * (m.cooling_units[c, y] - k * m.cooling_in_use[c, y])
 
     m.cooling_plant = pyo.Constraint(
-        m.C, m.Y, m.D, m.H, rule=plant,
+        m.C,
+        m.Y,
+        m.D,
+        m.H,
+        rule=plant,
         doc="P_it[c,y,d,h] <= unit_mw_c * (K[c,y] - k_c * u[c,y])   [MW]  (N+k plant)",
     )
 
@@ -83,11 +92,15 @@ def add_cooling(m: pyo.ConcreteModel, data: ModelData) -> None:
 
     def existing_om(m: pyo.ConcreteModel, y: int) -> float:
         """fixed O&M of existing plant units at first-year capex   [MCNY/year]"""
-        return sum(
-            data.existing_count(s.existing.cooling_units, y, cool[c].plant.lifetime_years, cooling=c)
-            * cool[c].plant.fixed_om_fraction * cool[c].plant.capex_cny_per_unit.at(first)
-            for c in m.C
-        ) / MCNY
+        return (
+            sum(
+                data.existing_count(s.existing.cooling_units, y, cool[c].plant.lifetime_years, cooling=c)
+                * cool[c].plant.fixed_om_fraction
+                * cool[c].plant.capex_cny_per_unit.at(first)
+                for c in m.C
+            )
+            / MCNY
+        )
 
     m.cost_terms["cooling_plant_capital"] = plant_capital
     m.cost_terms["fixed_om_existing_cooling"] = existing_om

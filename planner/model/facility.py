@@ -22,7 +22,9 @@ def add_facility(m: pyo.ConcreteModel, data: ModelData) -> None:
     # ---------------------------------------------------------------- racks
     m.racks_new = pyo.Var(m.C, m.Y, within=pyo.NonNegativeIntegers, doc="r[c,y]: new racks [racks]")
     m.rack_capex = pyo.Param(
-        m.C, m.Y, mutable=True,
+        m.C,
+        m.Y,
+        mutable=True,
         initialize={(c, y): cool[c].capex_cny_per_rack.at(y) / MCNY for c in m.C for y in m.Y},
         doc="price of one rack [MCNY/rack]",
     )
@@ -51,9 +53,7 @@ def add_facility(m: pyo.ConcreteModel, data: ModelData) -> None:
             return pyo.Constraint.Skip
         return sum(acc[a].rack_units * m.servers[a, c, y] for a, _ in pairs_of(c)) <= cool[c].rack_units * m.racks[c, y]
 
-    m.rack_space = pyo.Constraint(
-        m.C, m.Y, rule=rack_space, doc="sum_a U_a * N[a,c,y] <= rack_units_c * R[c,y]   [U]"
-    )
+    m.rack_space = pyo.Constraint(m.C, m.Y, rule=rack_space, doc="sum_a U_a * N[a,c,y] <= rack_units_c * R[c,y]   [U]")
 
     # ---------------------------------------------------------------- halls
     max_new = s.facility.max_new_halls_per_year
@@ -74,14 +74,17 @@ def add_facility(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
     m.hall_space = pyo.Constraint(
         m.Y,
-        rule=lambda m, y: sum(cool[c].floor_slots_per_rack * m.racks[c, y] for c in m.C)
-        <= hall.rack_slots * m.halls[y],
+        rule=lambda m, y: (
+            sum(cool[c].floor_slots_per_rack * m.racks[c, y] for c in m.C) <= hall.rack_slots * m.halls[y]
+        ),
         doc="sum_c slots_c * R[c,y] <= hall_slots * H[y]   [slots]",
     )
     m.hall_nameplate = pyo.Constraint(
         m.Y,
-        rule=lambda m, y: sum(acc[a].full_kw / 1000 * m.servers[a, c, y] for a, c in m.AC)
-        <= s.facility.oversubscription * hall.it_mw * m.halls[y],
+        rule=lambda m, y: (
+            sum(acc[a].full_kw / 1000 * m.servers[a, c, y] for a, c in m.AC)
+            <= s.facility.oversubscription * hall.it_mw * m.halls[y]
+        ),
         doc="sum_(a,c) full_kw_a / 1000 * N[a,c,y] <= oversubscription * hall_mw * H[y]   [MW]",
     )
 
@@ -91,7 +94,8 @@ def add_facility(m: pyo.ConcreteModel, data: ModelData) -> None:
     def it_power_def(m: pyo.ConcreteModel, c: str, y: int, d: int, h: int) -> pyo.Expression:
         terms = [
             acc[a].idle_kw / 1000 * m.servers[a, c, y]
-            + (acc[a].full_kw - acc[a].idle_kw) / 1000
+            + (acc[a].full_kw - acc[a].idle_kw)
+            / 1000
             * (m.servers_training[a, c, y, d, h] + m.servers_inference[a, c, y, d, h])
             for a, _ in pairs_of(c)
         ]
@@ -100,11 +104,17 @@ def add_facility(m: pyo.ConcreteModel, data: ModelData) -> None:
         return m.it_power[c, y, d, h] == sum(terms)
 
     m.it_power_def = pyo.Constraint(
-        m.C, m.Y, m.D, m.H, rule=it_power_def,
+        m.C,
+        m.Y,
+        m.D,
+        m.H,
+        rule=it_power_def,
         doc="P_it[c,y,d,h] = sum_a (idle_a * N[a,c,y] + (full_a - idle_a) * (z_tr + z_inf)[a,c,y,d,h]) / 1000   [MW]",
     )
     m.hall_power = pyo.Constraint(
-        m.Y, m.D, m.H,
+        m.Y,
+        m.D,
+        m.H,
         rule=lambda m, y, d, h: sum(m.it_power[c, y, d, h] for c in m.C) <= hall.it_mw * m.halls[y],
         doc="sum_c P_it[c,y,d,h] <= hall_mw * H[y]   [MW]",
     )
@@ -130,10 +140,15 @@ def add_facility(m: pyo.ConcreteModel, data: ModelData) -> None:
         """fixed O&M of existing racks and halls at first-year capex   [MCNY/year]"""
         rack_om = sum(
             data.existing_count(s.existing.racks, y, cool[c].lifetime_years, cooling=c)
-            * cool[c].fixed_om_fraction * cool[c].capex_cny_per_rack.at(first)
+            * cool[c].fixed_om_fraction
+            * cool[c].capex_cny_per_rack.at(first)
             for c in m.C
         )
-        hall_om = data.existing_count(s.existing.halls, y, hall.lifetime_years) * hall.fixed_om_fraction * hall.capex_cny.at(first)
+        hall_om = (
+            data.existing_count(s.existing.halls, y, hall.lifetime_years)
+            * hall.fixed_om_fraction
+            * hall.capex_cny.at(first)
+        )
         return (rack_om + hall_om) / MCNY
 
     m.cost_terms["racks_capital"] = racks_capital

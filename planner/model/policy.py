@@ -86,8 +86,10 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData) -> None:
     domestic = [(a, c) for a, c in m.AC if acc[a].domestic]
     m.domestic_share = pyo.Constraint(
         m.domestic_share_min_years,
-        rule=lambda m, y: sum(acc[a].pflops_per_server * m.servers[a, c, y] for a, c in domestic)
-        >= m.domestic_share_min[y] * m.installed_pflops[y],
+        rule=lambda m, y: (
+            sum(acc[a].pflops_per_server * m.servers[a, c, y] for a, c in domestic)
+            >= m.domestic_share_min[y] * m.installed_pflops[y]
+        ),
         doc="sum_(a domestic,c) PFLOPS_a * N[a,c,y] >= dom_min_y * sum_(a,c) PFLOPS_a * N[a,c,y]   [PFLOPS]",
     )
     limit_param("eflops_min", pol.installed_eflops_min, "least installed compute [EFLOPS]")
@@ -100,6 +102,7 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData) -> None:
     # Carbon cap ------------------------------------------------------------------------------
     limit_param("carbon_cap", pol.carbon_cap_t, "cap on location-based emissions [tCO2/year]")
     m.carbon_cap_limit = pyo.Constraint(
-        m.carbon_cap_years, rule=lambda m, y: m.emissions[y] <= m.carbon_cap[y],
+        m.carbon_cap_years,
+        rule=lambda m, y: m.emissions[y] <= m.carbon_cap[y],
         doc="location-based emissions[y] <= carbon_cap_y   [tCO2]",
     )

@@ -27,9 +27,12 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     # ---------------------------------------------------------------- facility load
     m.facility_power = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="P_fac[y,d,h]: facility power [MW]")
     m.facility_power_def = pyo.Constraint(
-        m.Y, m.D, m.H,
-        rule=lambda m, y, d, h: m.facility_power[y, d, h]
-        == (1 + aux) * sum(m.it_power[c, y, d, h] for c in m.C) + m.cooling_power[y, d, h],
+        m.Y,
+        m.D,
+        m.H,
+        rule=lambda m, y, d, h: (
+            m.facility_power[y, d, h] == (1 + aux) * sum(m.it_power[c, y, d, h] for c in m.C) + m.cooling_power[y, d, h]
+        ),
         doc="P_fac[y,d,h] = (1 + aux) * sum_c P_it[c,y,d,h] + P_cool[y,d,h]   [MW]",
     )
 
@@ -37,7 +40,9 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     block_mw = data.grid_block_mw
     m.grid_blocks_new = pyo.Var(m.Y, within=pyo.NonNegativeIntegers, doc="grid[y]: new connection blocks [blocks]")
     m.grid_block_capex = pyo.Param(
-        m.Y, mutable=True, initialize={y: grid.capex_cny_per_block.at(y) / MCNY for y in m.Y},
+        m.Y,
+        mutable=True,
+        initialize={y: grid.capex_cny_per_block.at(y) / MCNY for y in m.Y},
         doc="price of a grid block [MCNY/block]",
     )
 
@@ -51,7 +56,9 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
     m.grid_import = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="g[y,d,h]: grid import [MW]")
     m.flat_price = pyo.Param(
-        m.Y, mutable=True, initialize={y: tariff.flat_cny_per_kwh.at(y) for y in m.Y},
+        m.Y,
+        mutable=True,
+        initialize={y: tariff.flat_cny_per_kwh.at(y) for y in m.Y},
         doc="flat-period grid energy price [CNY/kWh]",
     )
     m.tariff_scale = pyo.Param(mutable=True, initialize=tariff.scale, doc="sweep multiplier on grid energy prices [-]")
@@ -61,17 +68,26 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         return nf + m.tariff_scale * ((m.flat_price[y] - nf) * float(mult[d, h]) + float(adder[d, h]))
 
     m.grid_price = pyo.Expression(
-        m.Y, m.D, m.H, rule=grid_price,
+        m.Y,
+        m.D,
+        m.H,
+        rule=grid_price,
         doc="price[y,d,h] = nf + scale * ((flat_y - nf) * tou_multiplier[d,h] + season_adder[d,h])   [CNY/kWh]",
     )
 
     # ---------------------------------------------------------------- PPAs
     m.ppa_max_mw = pyo.Param(
-        m.P, m.Y, mutable=True, initialize={(k, y): p.ppa[k].max_mw.at(y) for k in m.P for y in m.Y},
+        m.P,
+        m.Y,
+        mutable=True,
+        initialize={(k, y): p.ppa[k].max_mw.at(y) for k in m.P for y in m.Y},
         doc="most MW contractable [MW]",
     )
     m.ppa_energy_price = pyo.Param(
-        m.P, m.Y, mutable=True, initialize={(k, y): p.ppa[k].energy_cny_per_kwh.at(y) for k in m.P for y in m.Y},
+        m.P,
+        m.Y,
+        mutable=True,
+        initialize={(k, y): p.ppa[k].energy_cny_per_kwh.at(y) for k in m.P for y in m.Y},
         doc="PPA energy price [CNY/kWh]",
     )
     m.ppa_contract = pyo.Var(m.P, m.Y, within=pyo.NonNegativeReals, doc="contracted PPA capacity [MW]")
@@ -81,7 +97,10 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.ppa_energy = pyo.Var(m.P, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="q[k,y,d,h]: PPA power taken [MW]")
     avail = data.time.availability
     m.ppa_availability = pyo.Constraint(
-        m.P, m.Y, m.D, m.H,
+        m.P,
+        m.Y,
+        m.D,
+        m.H,
         rule=lambda m, k, y, d, h: m.ppa_energy[k, y, d, h] <= float(avail[k][d, h]) * m.ppa_contract[k, y],
         doc="q[k,y,d,h] <= avail_k[d,h] * ppa_cap[k,y]   [MW]",
     )
@@ -93,25 +112,37 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         return m.grid_import[y, d, h] + sum(m.ppa_energy[k, y, d, h] for k in wheeled)
 
     m.connection_flow = pyo.Expression(
-        m.Y, m.D, m.H, rule=through_connection,
+        m.Y,
+        m.D,
+        m.H,
+        rule=through_connection,
         doc="flow through the grid connection = g + sum_(k wheeled) q[k]   [MW]",
     )
     m.grid_capacity = pyo.Constraint(
-        m.Y, m.D, m.H,
+        m.Y,
+        m.D,
+        m.H,
         rule=lambda m, y, d, h: m.connection_flow[y, d, h] <= block_mw * (m.grid_blocks[y] - grid.redundancy),
         doc="g + sum_(k wheeled) q[k] <= block_mva * power_factor * (G[y] - redundancy)   [MW]  (N-k)",
     )
     if tariff.fixed_charge_basis == "demand":
         m.grid_peak = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="peak flow through the connection [MW]")
         m.grid_peak_def = pyo.Constraint(
-            m.Y, m.D, m.H, rule=lambda m, y, d, h: m.grid_peak[y] >= m.connection_flow[y, d, h],
+            m.Y,
+            m.D,
+            m.H,
+            rule=lambda m, y, d, h: m.grid_peak[y] >= m.connection_flow[y, d, h],
             doc="peak[y] >= g[y,d,h] + sum_(k wheeled) q[k,y,d,h]   [MW]",
         )
 
     # ---------------------------------------------------------------- PV
     m.pv_new = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="new PV [MWp]")
-    m.pv_capex = pyo.Param(m.Y, mutable=True, initialize={y: pv.capex_cny_per_kw.at(y) * 1000 / MCNY for y in m.Y},
-                           doc="PV price [MCNY/MWp]")
+    m.pv_capex = pyo.Param(
+        m.Y,
+        mutable=True,
+        initialize={y: pv.capex_cny_per_kw.at(y) * 1000 / MCNY for y in m.Y},
+        doc="PV price [MCNY/MWp]",
+    )
 
     def pv_stock(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
         built = sum(m.pv_new[v] for v in data.vintages(data.years, pv.lifetime_years, y))
@@ -123,7 +154,10 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.pv_used = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="PV output used [MW]")
     cf = data.time.pv_cf
     m.pv_output = pyo.Constraint(
-        m.Y, m.D, m.H, rule=lambda m, y, d, h: m.pv_used[y, d, h] <= float(cf[d, h]) * m.pv_mw[y],
+        m.Y,
+        m.D,
+        m.H,
+        rule=lambda m, y, d, h: m.pv_used[y, d, h] <= float(cf[d, h]) * m.pv_mw[y],
         doc="pv_used[y,d,h] <= cf[d,h] * PV[y]   [MW]",
     )
 
@@ -139,21 +173,31 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
 
         return rule
 
-    m.battery_mwh = pyo.Expression(m.Y, rule=battery_stock("mwh", m.battery_mwh_new), doc="battery energy capacity [MWh]")
+    m.battery_mwh = pyo.Expression(
+        m.Y, rule=battery_stock("mwh", m.battery_mwh_new), doc="battery energy capacity [MWh]"
+    )
     m.battery_mw = pyo.Expression(m.Y, rule=battery_stock("mw", m.battery_mw_new), doc="battery power capacity [MW]")
     m.battery_limit_mwh = pyo.Constraint(m.Y, rule=lambda m, y: m.battery_mwh[y] <= bat.max_mwh, doc="E[y] <= max_mwh")
     m.battery_limit_mw = pyo.Constraint(m.Y, rule=lambda m, y: m.battery_mw[y] <= bat.max_mw, doc="P[y] <= max_mw")
     m.battery_charge = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="battery charging [MW]")
     m.battery_discharge = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="battery discharging [MW]")
-    m.battery_soc = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="battery state of charge at the end of the hour [MWh]")
+    m.battery_soc = pyo.Var(
+        m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="battery state of charge at the end of the hour [MWh]"
+    )
     eta_c, eta_d = bat.charge_efficiency, bat.discharge_efficiency
 
     def soc_balance(m: pyo.ConcreteModel, y: int, d: int, h: int) -> pyo.Expression:
         previous = m.battery_soc[y, d, (h - 1) % 24]  # cyclic within each representative day
-        return m.battery_soc[y, d, h] == previous + eta_c * m.battery_charge[y, d, h] - m.battery_discharge[y, d, h] / eta_d
+        return (
+            m.battery_soc[y, d, h]
+            == previous + eta_c * m.battery_charge[y, d, h] - m.battery_discharge[y, d, h] / eta_d
+        )
 
     m.battery_balance = pyo.Constraint(
-        m.Y, m.D, m.H, rule=soc_balance,
+        m.Y,
+        m.D,
+        m.H,
+        rule=soc_balance,
         doc="soc[y,d,h] = soc[y,d,h-1 mod 24] + eta_c * charge[y,d,h] - discharge[y,d,h] / eta_d   [MWh]",
     )
     m.battery_energy_limit = pyo.Constraint(
@@ -163,26 +207,35 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         m.Y, m.D, m.H, rule=lambda m, y, d, h: m.battery_charge[y, d, h] <= m.battery_mw[y], doc="charge <= P[y]   [MW]"
     )
     m.battery_discharge_limit = pyo.Constraint(
-        m.Y, m.D, m.H, rule=lambda m, y, d, h: m.battery_discharge[y, d, h] <= m.battery_mw[y],
+        m.Y,
+        m.D,
+        m.H,
+        rule=lambda m, y, d, h: m.battery_discharge[y, d, h] <= m.battery_mw[y],
         doc="discharge <= P[y]   [MW]",
     )
 
     # ---------------------------------------------------------------- supply balance
     m.supply_balance = pyo.Constraint(
-        m.Y, m.D, m.H,
-        rule=lambda m, y, d, h: m.grid_import[y, d, h]
-        + sum(m.ppa_energy[k, y, d, h] for k in m.P)
-        + m.pv_used[y, d, h]
-        + m.battery_discharge[y, d, h]
-        - m.battery_charge[y, d, h]
-        == m.facility_power[y, d, h],
+        m.Y,
+        m.D,
+        m.H,
+        rule=lambda m, y, d, h: (
+            m.grid_import[y, d, h]
+            + sum(m.ppa_energy[k, y, d, h] for k in m.P)
+            + m.pv_used[y, d, h]
+            + m.battery_discharge[y, d, h]
+            - m.battery_charge[y, d, h]
+            == m.facility_power[y, d, h]
+        ),
         doc="g + sum_k q[k] + pv_used + discharge - charge = P_fac   [MW] every hour",
     )
 
     # ---------------------------------------------------------------- backup gensets
     m.generators_new = pyo.Var(m.Y, within=pyo.NonNegativeIntegers, doc="gen[y]: new gensets [units]")
     m.generator_capex = pyo.Param(
-        m.Y, mutable=True, initialize={y: gens.capex_cny_per_unit.at(y) / MCNY for y in m.Y},
+        m.Y,
+        mutable=True,
+        initialize={y: gens.capex_cny_per_unit.at(y) / MCNY for y in m.Y},
         doc="price of a genset [MCNY/unit]",
     )
 
@@ -191,26 +244,36 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         return data.existing_count(s.existing.generators, y, gens.lifetime_years) + built
 
     m.generators = pyo.Expression(m.Y, rule=gen_stock, doc="GEN[y]: gensets in service [units]")
-    m.generator_limit = pyo.Constraint(m.Y, rule=lambda m, y: m.generators[y] <= gens.max_units, doc="GEN[y] <= max_units")
+    m.generator_limit = pyo.Constraint(
+        m.Y, rule=lambda m, y: m.generators[y] <= gens.max_units, doc="GEN[y] <= max_units"
+    )
     m.backup = pyo.Constraint(
-        m.Y, m.D, m.H,
-        rule=lambda m, y, d, h: gens.unit_mw * (m.generators[y] - gens.redundancy)
-        >= gens.critical_fraction * m.facility_power[y, d, h],
+        m.Y,
+        m.D,
+        m.H,
+        rule=lambda m, y, d, h: (
+            gens.unit_mw * (m.generators[y] - gens.redundancy) >= gens.critical_fraction * m.facility_power[y, d, h]
+        ),
         doc="gen_mw * (GEN[y] - k) >= critical_fraction * P_fac[y,d,h]   [MW]  (N+k)",
     )
 
     # ---------------------------------------------------------------- certificates and emissions
     m.certificates = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="green certificates bought [MWh]")
     m.certificate_price = pyo.Param(
-        m.Y, mutable=True, initialize={y: p.green_certificates.price_cny_per_mwh.at(y) for y in m.Y},
+        m.Y,
+        mutable=True,
+        initialize={y: p.green_certificates.price_cny_per_mwh.at(y) for y in m.Y},
         doc="certificate price [CNY/MWh]",
     )
     ef = data.time.grid_emission_t_per_mwh
     m.emissions = pyo.Expression(
         m.Y,
         rule=lambda m, y: sum(
-            W[d] * (float(ef[d, h]) * m.grid_import[y, d, h]
-                    + sum(p.ppa[k].emission_t_per_mwh * m.ppa_energy[k, y, d, h] for k in m.P))
+            W[d]
+            * (
+                float(ef[d, h]) * m.grid_import[y, d, h]
+                + sum(p.ppa[k].emission_t_per_mwh * m.ppa_energy[k, y, d, h] for k in m.P)
+            )
             for d in m.D
             for h in m.H
         ),
@@ -218,7 +281,9 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
     carbon = s.policy.carbon_price_cny_per_t
     m.carbon_price = pyo.Param(
-        m.Y, mutable=True, initialize={y: (carbon.at(y) or 0.0) if carbon is not None else 0.0 for y in m.Y},
+        m.Y,
+        mutable=True,
+        initialize={y: (carbon.at(y) or 0.0) if carbon is not None else 0.0 for y in m.Y},
         doc="carbon price [CNY/tCO2]",
     )
 
@@ -230,7 +295,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         )
 
     def fixed_charge(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        """demand: CNY/kW/month * 12 * 1000 * peak[y]; capacity: CNY/kVA/month * 12 * 1000 * block_mva * G[y]; / 1e6   [MCNY/year]"""
+        """demand: c_kW * 12000 * peak[y] / 1e6; capacity: c_kVA * 12000 * block_mva * G[y] / 1e6   [MCNY/year]"""
         if tariff.fixed_charge_basis == "demand":
             return tariff.demand_cny_per_kw_month * 12 * 1000 / MCNY * m.grid_peak[y]
         return tariff.capacity_cny_per_kva_month * 12 * grid.block_mva * 1000 / MCNY * m.grid_blocks[y]
@@ -255,33 +320,46 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         return rule
 
     def battery_capital(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        """sum_(v alive in y) (CRF + fom) * (capex_kWh * 1000 * E_new[v] + capex_kW * 1000 * P_new[v]) / 1e6   [MCNY/year]"""
+        """sum_(v alive) (CRF + fom) * 1000 * (capex_kWh * E_new[v] + capex_kW * P_new[v]) / 1e6   [MCNY/year]"""
         charge = data.annual_capital_charge(1.0, bat.lifetime_years, bat.fixed_om_fraction)
         return sum(
-            charge * (bat.capex_cny_per_kwh.at(v) * 1000 / MCNY * m.battery_mwh_new[v]
-                      + bat.capex_cny_per_kw.at(v) * 1000 / MCNY * m.battery_mw_new[v])
+            charge
+            * (
+                bat.capex_cny_per_kwh.at(v) * 1000 / MCNY * m.battery_mwh_new[v]
+                + bat.capex_cny_per_kw.at(v) * 1000 / MCNY * m.battery_mw_new[v]
+            )
             for v in data.vintages(data.years, bat.lifetime_years, y)
         )
 
     def existing_om(m: pyo.ConcreteModel, y: int) -> float:
         """fixed O&M of existing blocks, gensets, PV and battery at first-year capex   [MCNY/year]"""
-        total = data.existing_count(s.existing.grid_blocks, y, grid.lifetime_years) * grid.fixed_om_fraction * (
-            grid.capex_cny_per_block.at(first)
+        total = (
+            data.existing_count(s.existing.grid_blocks, y, grid.lifetime_years)
+            * grid.fixed_om_fraction
+            * (grid.capex_cny_per_block.at(first))
         )
-        total += data.existing_count(s.existing.generators, y, gens.lifetime_years) * gens.fixed_om_fraction * (
-            gens.capex_cny_per_unit.at(first)
+        total += (
+            data.existing_count(s.existing.generators, y, gens.lifetime_years)
+            * gens.fixed_om_fraction
+            * (gens.capex_cny_per_unit.at(first))
         )
         total += sum(
             e.mw * 1000 * pv.capex_cny_per_kw.at(first) * pv.fixed_om_fraction
-            for e in s.existing.pv if data.alive(e.year_built, pv.lifetime_years, y)
+            for e in s.existing.pv
+            if data.alive(e.year_built, pv.lifetime_years, y)
         )
         total += sum(
-            1000 * (e.mwh * bat.capex_cny_per_kwh.at(first) + e.mw * bat.capex_cny_per_kw.at(first)) * bat.fixed_om_fraction
-            for e in s.existing.battery if data.alive(e.year_built, bat.lifetime_years, y)
+            1000
+            * (e.mwh * bat.capex_cny_per_kwh.at(first) + e.mw * bat.capex_cny_per_kw.at(first))
+            * bat.fixed_om_fraction
+            for e in s.existing.battery
+            if data.alive(e.year_built, bat.lifetime_years, y)
         )
         return total / MCNY
 
-    m.cost_terms["grid_capital"] = capital(m.grid_blocks_new, m.grid_block_capex, grid.lifetime_years, grid.fixed_om_fraction)
+    m.cost_terms["grid_capital"] = capital(
+        m.grid_blocks_new, m.grid_block_capex, grid.lifetime_years, grid.fixed_om_fraction
+    )
     m.cost_terms["pv_capital"] = capital(m.pv_new, m.pv_capex, pv.lifetime_years, pv.fixed_om_fraction)
     m.cost_terms["battery_capital"] = battery_capital
     m.cost_terms["generators_capital"] = capital(
@@ -292,6 +370,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.cost_terms["grid_fixed_charge"] = fixed_charge
     m.cost_terms["ppa_energy"] = ppa_energy
     m.cost_terms["ppa_capacity"] = ppa_capacity
+
     def certificates(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
         """certificate_price[y] [CNY/MWh] * gec[y] / 1e6   [MCNY/year]"""
         return m.certificate_price[y] / MCNY * m.certificates[y]

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from planner.scenario.checks import cross_check, iter_series
-from planner.scenario.errors import Problem, ScenarioError
+from planner.scenario.errors import Problem, ScenarioError, shown
 from planner.scenario.fields import YearSeries
 from planner.scenario.loader import apply_overrides, resolve_extends, validation_problems
 from planner.scenario.schema import Scenario
@@ -33,6 +33,7 @@ __all__ = [
     "scenario_files",
     "scenario_from_dict",
 ]
+
 
 def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     """Read, merge (``extends``), override (``--set``) and validate a scenario file.
@@ -84,13 +85,33 @@ def scenario_from_dict(data: Mapping[str, Any], source: str | None = None, check
         from planner.timeseries import ProfileError, load_profiles_cached
 
         try:
-            columns = list(load_profiles_cached(scenario.time.profiles).columns)
+            columns = [str(c) for c in load_profiles_cached(scenario.time.profiles).columns]
         except ProfileError as exc:
-            problems += [Problem("time.profiles", f"{scenario.time.profiles}: {p}") for p in exc.problems]
+            path = scenario.time.profiles
+            problems += [Problem("time.profiles", _profile_message(path, p)) for p in exc.problems]
     problems += cross_check(scenario, columns)
     if problems:
         raise ScenarioError(problems, source)
     return scenario
+
+
+def _profile_message(path: Path, message: str) -> str:
+    """A profile problem prefixed with the file's path once (the loader may have named it already)."""
+    shown_path = str(path) if len(str(path)) <= 200 and str(path).isprintable() else shown(str(path))
+    for form in _path_forms(path):
+        if message.startswith(f"{form}: "):
+            message = message[len(form) + 2 :]
+            break
+    return f"{shown_path}: {message}"
+
+
+def _path_forms(path: Path) -> list[str]:
+    forms = [str(path)]
+    try:
+        forms.append(str(Path(path).resolve()))
+    except (OSError, ValueError, RuntimeError):
+        pass
+    return sorted(set(forms), key=len, reverse=True)
 
 
 def input_hash(scenario: Scenario) -> str:

@@ -11,11 +11,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from planner.scenario.errors import Problem, did_you_mean
+from planner.scenario.errors import Problem, did_you_mean, shown
 from planner.scenario.fields import YearSeries
 from planner.scenario.schema import Scenario
 
 __all__ = ["cross_check", "iter_series"]
+
+#: Columns the profile loader derives from the timestamps; a scenario cannot name them as data.
+CALENDAR_COLUMNS = ("month", "day", "hour")
 
 
 def iter_series(node: Any, path: str = "") -> Iterator[tuple[str, YearSeries]]:
@@ -73,6 +76,13 @@ def _compute(s: Scenario) -> list[Problem]:
     first, last = s.years[0], s.years[-1]
     for name, a in s.accelerators.items():
         where = f"accelerators.{name}"
+        if a.idle_kw > a.full_kw:
+            out.append(
+                Problem(
+                    f"{where}.idle_kw",
+                    f"idle_kw ({a.idle_kw:g} kW) must not exceed full_kw ({a.full_kw:g} kW)",
+                )
+            )
         for i, c in enumerate(a.cooling):
             if c not in s.cooling:
                 hint = did_you_mean(c, s.cooling)
@@ -91,7 +101,10 @@ def _compute(s: Scenario) -> list[Problem]:
         for c in a.cooling:
             if c in s.cooling and a.rack_units > s.cooling[c].rack_units:
                 out.append(
-                    Problem(f"{where}.rack_units", f"{a.rack_units} U is taller than a '{c}' rack ({s.cooling[c].rack_units} U)")
+                    Problem(
+                        f"{where}.rack_units",
+                        f"{a.rack_units} U is taller than a '{c}' rack ({s.cooling[c].rack_units} U)",
+                    )
                 )
         if a.first_year is not None and a.first_year > last:
             out.append(Problem(f"{where}.first_year", f"{a.first_year} is after the horizon ends ({last})"))
@@ -101,6 +114,14 @@ def _compute(s: Scenario) -> list[Problem]:
             out.append(Problem(f"{where}.last_year", f"{a.last_year} is before first_year ({a.first_year})"))
     hall = s.facility.hall
     for name, c in s.cooling.items():
+        if c.mechanical_above_c <= c.free_cooling_below_c:
+            out.append(
+                Problem(
+                    f"cooling.{name}.mechanical_above_c",
+                    f"mechanical_above_c ({c.mechanical_above_c:g} °C) must be above "
+                    f"free_cooling_below_c ({c.free_cooling_below_c:g} °C)",
+                )
+            )
         if c.floor_slots_per_rack > hall.rack_slots:
             out.append(
                 Problem(
@@ -119,7 +140,10 @@ def _tariff(s: Scenario) -> list[Problem]:
         for m in season.months:
             if m in seen:
                 out.append(
-                    Problem(f"power.grid.tariff.seasons[{i}].months", f"month {m} is already in season '{seen[m]}'")
+                    Problem(
+                        f"power.grid.tariff.seasons[{i}].months",
+                        f"month {m} is already in season '{seen[m]}'",
+                    )
                 )
             seen[m] = season.name
     missing = sorted(set(range(1, 13)) - set(seen))
@@ -156,30 +180,34 @@ def _power(s: Scenario) -> list[Problem]:
 def _existing(s: Scenario) -> list[Problem]:
     out: list[Problem] = []
     first = s.years[0]
-    lists: dict[str, list[Any]] = {
-        name: getattr(s.existing, name) for name in type(s.existing).model_fields
-    }
+    lists: dict[str, list[Any]] = {name: getattr(s.existing, name) for name in type(s.existing).model_fields}
     for group, items in lists.items():
         for i, item in enumerate(items):
             where = f"existing.{group}[{i}]"
             if item.year_built >= first:
                 out.append(
-                    Problem(f"{where}.year_built", f"{item.year_built} is not before the first planning year ({first})")
+                    Problem(
+                        f"{where}.year_built",
+                        f"{item.year_built} is not before the first planning year ({first})",
+                    )
                 )
             accelerator = getattr(item, "accelerator", None)
             cooling = getattr(item, "cooling", None)
             if accelerator is not None and accelerator not in s.accelerators:
                 hint = did_you_mean(accelerator, s.accelerators)
-                out.append(Problem(f"{where}.accelerator", f"unknown server type '{accelerator}'; {hint}".rstrip("; ")))
+                message = f"unknown server type '{accelerator}'; {hint}".rstrip("; ")
+                out.append(Problem(f"{where}.accelerator", message))
             if cooling is not None and cooling not in s.cooling:
                 hint = did_you_mean(cooling, s.cooling)
-                out.append(Problem(f"{where}.cooling", f"unknown cooling technology '{cooling}'; {hint}".rstrip("; ")))
+                message = f"unknown cooling technology '{cooling}'; {hint}".rstrip("; ")
+                out.append(Problem(f"{where}.cooling", message))
             if (
                 accelerator in s.accelerators
                 and cooling in s.cooling
                 and cooling not in s.accelerators[accelerator].cooling
             ):
-                out.append(Problem(f"{where}.cooling", f"'{accelerator}' servers cannot be installed in '{cooling}' racks"))
+                message = f"'{accelerator}' servers cannot be installed in '{cooling}' racks"
+                out.append(Problem(f"{where}.cooling", message))
     return out
 
 
@@ -196,14 +224,27 @@ def _time(s: Scenario) -> list[Problem]:
 
 
 def _columns(s: Scenario, columns: list[str]) -> list[Problem]:
+    """Column references that name no data column of the profile file.
+
+    ``columns`` are the columns of the loaded profile frame; the calendar columns the loader
+    derives (``month``, ``day``, ``hour``) are not data and cannot be referenced.
+    """
+    data = [str(c) for c in columns if c not in CALENDAR_COLUMNS]
     out: list[Problem] = []
-    refs: list[tuple[str, str]] = [(f"power.ppa.{n}.availability_column", p.availability_column) for n, p in s.power.ppa.items()]
+    refs: list[tuple[str, str]] = [
+        (f"power.ppa.{n}.availability_column", p.availability_column) for n, p in s.power.ppa.items()
+    ]
     refs.append(("power.pv.profile_column", s.power.pv.profile_column))
     refs.append(("power.grid_emission_column", s.power.grid_emission_column))
     refs += [(f"time.extreme_days.{c}", c) for c in s.time.extreme_days]
     refs += [(f"time.column_weights.{c}", c) for c in s.time.column_weights]
     for path, column in refs:
-        if column not in columns:
-            hint = did_you_mean(column, columns)
-            out.append(Problem(path, f"no column '{column}' in the profile file; {hint}".rstrip("; ")))
+        if column in data:
+            continue
+        hint = did_you_mean(column, data, listing="columns in the file", most=40)
+        if column in CALENDAR_COLUMNS:
+            message = f"'{column}' is derived by the planner from the timestamps, not a data column of the profile file"
+        else:
+            message = f"no column {shown(column)} in the profile file"
+        out.append(Problem(path, f"{message}; {hint}" if hint else message))
     return out

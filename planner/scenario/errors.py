@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import reprlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["Problem", "ScenarioError", "did_you_mean"]
+__all__ = ["Problem", "ScenarioError", "did_you_mean", "shown"]
 
 
 @dataclass(frozen=True)
@@ -36,12 +38,51 @@ class ScenarioError(ValueError):
         return "\n".join(lines)
 
 
-def did_you_mean(word: str, options: Iterable[str]) -> str:
-    """A ``did you mean 'x'?`` hint for a misspelt key, or a list of valid keys."""
+def did_you_mean(word: str, options: Iterable[str], listing: str = "valid keys", most: int = 12) -> str:
+    """A ``did you mean 'x'?`` hint for a misspelt key, or a list of the options.
+
+    The options are listed (after ``listing``, e.g. ``"valid keys"``) when no option is close
+    and there are at most ``most`` of them; otherwise the hint is empty.
+    """
     options = sorted(str(o) for o in options)
-    close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(str(word)[:200], options, n=1, cutoff=0.6)
     if close:
         return f"did you mean '{close[0]}'?"
-    if len(options) <= 12:
-        return "valid keys: " + ", ".join(options)
+    if options and len(options) <= most:
+        return f"{listing}: " + ", ".join(options)
     return ""
+
+
+class _BoundedRepr(reprlib.Repr):
+    """``repr`` that stays short and fast however large or deeply shared the value is."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 2
+        self.maxlist = self.maxtuple = self.maxset = self.maxdict = 4
+        self.maxstring = 60
+        self.maxlong = 40
+        self.maxother = 60
+
+    def repr_int(self, x: int, level: int) -> str:
+        # Python refuses to print integers of more than 4,300 digits; do not try.
+        if x.bit_length() > 128:
+            digits = int(x.bit_length() * 0.30103) + 1
+            return f"{'-' if x < 0 else ''}<a number of about {digits:,} digits>"
+        return super().repr_int(x, level)
+
+
+_REPR = _BoundedRepr()
+
+
+def shown(value: Any) -> str:
+    """A user's value as it may appear in a message: YAML spellings, bounded in length and depth."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # noqa: BLE001 - a message must never fail because of the value it shows
+        return f"a {type(value).__name__}"
+    return text if len(text) <= 100 else text[:97] + "..."

@@ -9,6 +9,7 @@ JSON schema (``"unit"``), so docs and error messages can name it.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -17,30 +18,81 @@ import numpy as np
 from pydantic import BeforeValidator, Field, GetCoreSchemaHandler, StringConstraints
 from pydantic_core import core_schema
 
-from planner.scenario.units import convert, describe_unit
+from planner.scenario.errors import shown
+from planner.scenario.units import convert, describe_unit, unit_label
 
-__all__ = ["Q", "Series", "PolicySeries", "YearSeries", "Fraction", "Name", "Count", "Years"]
+__all__ = ["Q", "Series", "PolicySeries", "YearSeries", "Fraction", "Name", "Int", "Count", "Years"]
 
-Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")]
+NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 """An identifier used as a YAML key and a model index (letters, digits, underscores)."""
 
 
-def _bounds_problem(value: float, ge: float | None, gt: float | None, le: float | None, lt: float | None) -> str:
-    if ge is not None and not value >= ge:
-        return f"must be >= {ge:g}"
-    if gt is not None and not value > gt:
-        return f"must be > {gt:g}"
-    if le is not None and not value <= le:
-        return f"must be <= {le:g}"
-    if lt is not None and not value < lt:
-        return f"must be < {lt:g}"
+def _whole_number(value: Any) -> Any:
+    """Accept an int or an integral float (``5.0``) as a whole number; refuse booleans.
+
+    YAML's ``true`` is a Python ``bool``, which is an ``int``; pydantic would read it as 1.
+    Strings and other types pass through to pydantic's own integer check.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"expected a whole number, got a boolean ({shown(value)})")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"expected a finite whole number, got {shown(value)}")
+        if not value.is_integer():
+            raise ValueError(f"must be a whole number, got {shown(value)} (it has a fractional part)")
+        return int(value)
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_whole_number)]
+"""A whole number: ``5`` or ``5.0``, not ``true`` and not ``5.5``."""
+
+Count = Annotated[Int, Field(ge=0)]
+"""A whole number of units (servers, racks, halls, blocks) [-]."""
+
+Years = Annotated[Int, Field(ge=2000, le=2100)]
+
+
+def _number(value: float, unit: str) -> str:
+    label = unit_label(unit)
+    return f"{value:g} {label}" if label else f"{value:g}"
+
+
+def _bounds_problem(
+    value: float,
+    unit: str,
+    ge: float | None,
+    gt: float | None,
+    le: float | None,
+    lt: float | None,
+    raw: Any = None,
+) -> str:
+    """Why ``value`` [unit] is out of bounds (empty when it is not), showing what it was read from."""
+    for op, limit, ok in (
+        (">=", ge, lambda v, b: v >= b),
+        (">", gt, lambda v, b: v > b),
+        ("<=", le, lambda v, b: v <= b),
+        ("<", lt, lambda v, b: v < b),
+    ):
+        if limit is not None and not ok(value, limit):
+            source = f" from {shown(raw)}" if isinstance(raw, str) else ""
+            return f"must be {op} {_number(limit, unit)} (got {_number(value, unit)}{source})"
     return ""
 
 
-def _converter(unit: str) -> Callable[[Any], Any]:
+def _converter(
+    unit: str, ge: float | None, gt: float | None, le: float | None, lt: float | None
+) -> Callable[[Any], Any]:
     def _convert(value: Any) -> Any:
         # None passes through so that Optional fields keep their meaning.
-        return None if value is None else convert(value, unit)
+        if value is None:
+            return None
+        number = convert(value, unit)
+        bad = _bounds_problem(number, unit, ge, gt, le, lt, raw=value)
+        if bad:
+            raise ValueError(bad)
+        return number
 
     return _convert
 
@@ -53,21 +105,22 @@ def Q(  # noqa: N802 - reads like a type in annotations
     le: float | None = None,
     lt: float | None = None,
 ) -> Any:
-    """A float field in canonical ``unit`` that also accepts a pint string."""
+    """A float field in canonical ``unit`` that also accepts a pint string.
+
+    The bounds are checked after conversion, so a message shows the value in the canonical
+    unit and what it was read from (``must be >= -40 °C (got -265.15 °C from '8 K')``). They
+    are also recorded as pydantic constraints, for the JSON schema and the docs; those never
+    fire first.
+    """
     return Annotated[
         float,
-        BeforeValidator(_converter(unit)),
+        BeforeValidator(_converter(unit, ge, gt, le, lt)),
         Field(ge=ge, gt=gt, le=le, lt=lt, json_schema_extra={"unit": unit}),
     ]
 
 
 Fraction = Q("", ge=0, le=1)
 """A share between 0 and 1 (``"80 %"`` accepted)."""
-
-Count = Annotated[int, Field(ge=0, strict=False)]
-"""A whole number of units (servers, racks, halls, blocks) [-]."""
-
-Years = Annotated[int, Field(ge=2000, le=2100)]
 
 
 @dataclass(frozen=True)
@@ -173,32 +226,33 @@ class _SeriesSpec:
             for key, value in raw.items():
                 year = _year_key(key)
                 if year is None:
-                    problems.append(f"year keys must be whole years like 2028, got {key!r}")
+                    problems.append(f"year keys must be whole years like 2028, got {shown(key)}")
                     continue
                 try:
                     number = convert(value, self.unit)
                 except ValueError as exc:
                     problems.append(f"at {year}: {exc}")
                     continue
-                bad = _bounds_problem(number, self.ge, self.gt, self.le, self.lt)
+                bad = _bounds_problem(number, self.unit, self.ge, self.gt, self.le, self.lt, raw=value)
                 if bad:
-                    problems.append(f"at {year}: {bad} (got {number:g})")
+                    problems.append(f"at {year}: {bad}")
                 points.append((year, number))
             if problems:
-                raise ValueError("; ".join(problems))
+                more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+                raise ValueError("; ".join(problems[:5]) + more)
             points.sort(key=lambda p: p[0] or 0)
             years = [p[0] for p in points]
             if len(set(years)) != len(years):
-                raise ValueError(f"a year appears twice: {years}")
+                counts = Counter(years)
+                twice = sorted(y for y, n in counts.items() if n > 1 and y is not None)
+                raise ValueError(f"a year appears twice: {shown(twice)} (written as a number and as text)")
             return YearSeries(tuple(points), self.unit, self.open_start)
         if isinstance(raw, list | tuple):
-            raise ValueError(
-                f"expected a value in {describe_unit(self.unit)} or a {{year: value}} map, got a list"
-            )
+            raise ValueError(f"expected a value in {describe_unit(self.unit)} or a {{year: value}} map, got a list")
         number = convert(raw, self.unit)
-        bad = _bounds_problem(number, self.ge, self.gt, self.le, self.lt)
+        bad = _bounds_problem(number, self.unit, self.ge, self.gt, self.le, self.lt, raw=raw)
         if bad:
-            raise ValueError(f"{bad} (got {number:g})")
+            raise ValueError(bad)
         return YearSeries(((None, number),), self.unit, self.open_start)
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:

@@ -11,11 +11,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, PrivateAttr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    PrivateAttr,
+)
 
+from planner.scenario.errors import shown
 from planner.scenario.fields import (
     Count,
     Fraction,
+    Int,
     Name,
     PolicySeries,
     Q,
@@ -71,7 +81,7 @@ def _hour_range(value: Any) -> Any:
     if isinstance(value, str):
         parts = value.replace("–", "-").split("-")
         if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-            raise ValueError(f"an hour range is 'start-end' in whole hours 0-24, like '10-12', got {value!r}")
+            raise ValueError(f"an hour range is 'start-end' in whole hours 0-24, like '10-12', got {shown(value)}")
         return (int(parts[0]), int(parts[1]))
     return value
 
@@ -86,13 +96,13 @@ def _check_hour_range(value: tuple[int, int]) -> tuple[int, int]:
 
 
 HourRange = Annotated[
-    tuple[int, int],
+    tuple[Int, Int],
     BeforeValidator(_hour_range),
     AfterValidator(_check_hour_range),
     Field(description="half-open hour range [start, end), wrapping past midnight when start > end"),
 ]
-Month = Annotated[int, Field(ge=1, le=12)]
-Lifetime = Annotated[int, Field(ge=1, le=60)]
+Month = Annotated[Int, Field(ge=1, le=12)]
+Lifetime = Annotated[Int, Field(ge=1, le=60)]
 
 
 def _sorted_months(months: list[int]) -> list[int]:
@@ -108,7 +118,8 @@ class Finance(Strict):
     """Discounting of money to the first planning year."""
 
     discount_rate: Q("", ge=0, lt=1)
-    """Real discount rate [1/year]; also used for the capital recovery factor of every asset."""
+    """Real discount rate, a plain share [-] per year (``0.08`` or ``"8 %"``); also used for the
+    capital recovery factor of every asset."""
     base_year: Years | None = None
     """Year that money is discounted to [year]; defaults to the first planning year."""
 
@@ -118,9 +129,11 @@ def _representative_days(value: Any) -> int | str:
         return value.strip()
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 365:
         return value
-    raise ValueError(f"expected a number of days from 1 to 365, 'monthly' or 'full', got {value!r}")
+    raise ValueError(f"expected a number of days from 1 to 365, 'monthly' or 'full', got {shown(value)}")
 
 
 class Time(Strict):
@@ -136,10 +149,11 @@ class Time(Strict):
     )
     """Profile columns whose extreme day is kept as a representative day of its own, so that
     sizing hours (hottest wet-bulb for cooling plant, peak load) are seen by the model."""
-    column_weights: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
-    """Relative weight of each profile column in the clustering distance [-] (default 1)."""
-    seed: int = 0
-    """Seed of the clustering (the result is deterministic for a given seed)."""
+    column_weights: dict[str, Q("", ge=0)] = Field(default_factory=dict)
+    """Relative weight of each profile column in the clustering distance, a finite number >= 0
+    [-] (default 1)."""
+    seed: Int = 0
+    """Seed of the clustering (the result is deterministic for a given seed) [-]."""
 
 
 # --------------------------------------------------------------------------- demand
@@ -148,8 +162,9 @@ class Time(Strict):
 class Training(Strict):
     """Annual training compute that the cluster must deliver."""
 
-    flop: Series("EFLOP", ge=0)
-    """Model FLOPs of training work required per year [EFLOP/year] (1 EFLOP = 1e18 FLOP)."""
+    flop: Series("FLOP", ge=0)
+    """Model FLOPs of training work required per year [FLOP/year]: a bare number is FLOP
+    (``4e26``); strings may use a prefix (``"400 EFLOP"``, 1 EFLOP = 1e18 FLOP)."""
     flexibility: Fraction = 0.5
     """Share of a day's training rate that may move between its hours [-]: every hour's
     rate is at least (1 - flexibility) x that day's mean rate."""
@@ -161,8 +176,8 @@ class Inference(Strict):
     """Hourly inference throughput that the cluster must serve."""
 
     peak_tokens_per_s: Series("token/s", ge=0)
-    """Peak inference throughput of the year [tokens/s of the reference model]; each hour's demand
-    is this times the profile's ``inference_shape``."""
+    """Peak inference throughput of the year, in tokens per second of the reference model
+    [tokens/s]; each hour's demand is this times the profile's ``inference_shape``."""
     reserve_margin: Q("", ge=0, le=2) = 0.2
     """Installed inference capacity above the peak, for failures and bursts [-]."""
     scale: Q("", ge=0) = 1.0
@@ -177,7 +192,8 @@ class ShortfallPenalty(Strict):
     inference_cny_per_million_tokens: Q("CNY/Mtoken", gt=0)
     """Cost of one million tokens not served [CNY/Mtoken]."""
     reserve_cny_per_token_per_s: Q("CNY*s/token/year", gt=0)
-    """Cost of inference reserve capacity missing for a year [CNY per (token/s) per year]."""
+    """Cost of inference reserve capacity missing for a year, per token/s of missing capacity
+    [CNY/(token/s)/year]."""
 
 
 class Demand(Strict):
@@ -202,7 +218,7 @@ class Accelerator(Strict):
     """Free text, e.g. the sources of the numbers below."""
     domestic: bool
     """Made in China (counts towards the domestic compute share)."""
-    accelerators_per_server: Annotated[int, Field(ge=1, le=1024)]
+    accelerators_per_server: Annotated[Int, Field(ge=1, le=1024)]
     """Accelerator chips in one server [chips/server]."""
     pflops_per_server: Q("PFLOPS", gt=0)
     """Dense BF16 peak of one server [PFLOPS]."""
@@ -212,14 +228,14 @@ class Accelerator(Strict):
     """Electric power of one server at full load [kW]."""
     idle_kw: Q("kW", ge=0)
     """Electric power of one installed, idle server [kW]."""
-    rack_units: Annotated[int, Field(ge=1, le=100)]
+    rack_units: Annotated[Int, Field(ge=1, le=100)]
     """Height of one server [U]."""
     capex_cny: Series("CNY", gt=0)
     """Purchase and installation price of one server in the year it is bought [CNY/server]."""
     price_scale: Q("", gt=0) = 1.0
     """Multiplier on ``capex_cny`` for sensitivity sweeps [-]."""
-    fixed_om_fraction: Q("1/year", ge=0, le=1) = 0.03
-    """Fixed O&M per year as a share of capex [1/year]."""
+    fixed_om_fraction: Q("", ge=0, le=1) = 0.03
+    """Fixed O&M as a share of capex per year [-] (``0.03`` or ``"3 %"``)."""
     lifetime_years: Lifetime = 5
     """Service life [years]."""
     mfu: Q("", gt=0, le=1)
@@ -227,20 +243,14 @@ class Accelerator(Strict):
     availability: Q("", gt=0, le=1) = 0.95
     """Share of installed servers usable at any hour (failures, maintenance) [-]."""
     first_year: Years | None = None
-    """First year this SKU can be bought [year]; ``None``: from the start."""
+    """First year this SKU can be bought [year]; null or omitted: from the start."""
     last_year: Years | None = None
-    """Last year this SKU can be bought [year]; ``None``: to the end."""
+    """Last year this SKU can be bought [year]; null or omitted: to the end."""
     max_new_per_year: Series("", ge=0) | None = None
-    """Purchase cap on new servers per year (export controls, supply) [servers/year];
-    ``None``: unlimited. A scalar or a {year: value} map."""
+    """Purchase cap on new servers per year (export controls, supply): a count of servers
+    [servers/year]; null or omitted: unlimited. A scalar or a {year: value} map."""
     cooling: list[Name] = Field(min_length=1)
     """Cooling technologies this server can be installed in (keys of ``cooling``)."""
-
-    @model_validator(mode="after")
-    def _idle_below_full(self) -> Accelerator:
-        if self.idle_kw > self.full_kw:
-            raise ValueError(f"idle_kw ({self.idle_kw:g} kW) must not exceed full_kw ({self.full_kw:g} kW)")
-        return self
 
 
 # --------------------------------------------------------------------------- cooling
@@ -253,12 +263,12 @@ class CoolingPlant(Strict):
     """IT heat one plant unit can reject [MW]."""
     capex_cny_per_unit: Series("CNY", gt=0)
     """Price of one plant unit [CNY/unit]."""
-    redundancy: Annotated[int, Field(ge=0, le=10)] = 1
+    redundancy: Annotated[Int, Field(ge=0, le=10)] = 1
     """Spare units beyond what the IT load needs (N+k) [units]."""
     lifetime_years: Lifetime = 15
     """Service life [years]."""
-    fixed_om_fraction: Q("1/year", ge=0, le=1) = 0.03
-    """Fixed O&M per year as a share of capex [1/year]."""
+    fixed_om_fraction: Q("", ge=0, le=1) = 0.03
+    """Fixed O&M as a share of capex per year [-] (``0.03`` or ``"3 %"``)."""
 
 
 class Cooling(Strict):
@@ -268,7 +278,7 @@ class Cooling(Strict):
     """Free text."""
     rack_kw_max: Q("kW", gt=0)
     """Largest IT power one rack of this kind can hold [kW/rack]."""
-    rack_units: Annotated[int, Field(ge=1, le=200)] = 42
+    rack_units: Annotated[Int, Field(ge=1, le=200)] = 42
     """Usable height of one rack [U/rack]."""
     floor_slots_per_rack: Q("", gt=0) = 1.0
     """Hall floor slots one rack occupies (tanks take more than a cabinet) [slots/rack]."""
@@ -276,8 +286,8 @@ class Cooling(Strict):
     """Price of one rack with its in-row cooling, manifolds or tank [CNY/rack]."""
     lifetime_years: Lifetime = 10
     """Service life of a rack [years]."""
-    fixed_om_fraction: Q("1/year", ge=0, le=1) = 0.03
-    """Fixed O&M per year as a share of rack capex [1/year]."""
+    fixed_om_fraction: Q("", ge=0, le=1) = 0.03
+    """Fixed O&M as a share of rack capex per year [-] (``0.03`` or ``"3 %"``)."""
     basis: Literal["dry_bulb", "wet_bulb"]
     """Ambient temperature that limits free cooling: dry-bulb (dry coolers, air economisers) or
     wet-bulb (cooling towers, evaporative)."""
@@ -299,15 +309,6 @@ class Cooling(Strict):
     plant: CoolingPlant
     """Heat-rejection plant sizing and cost."""
 
-    @model_validator(mode="after")
-    def _band(self) -> Cooling:
-        if self.mechanical_above_c <= self.free_cooling_below_c:
-            raise ValueError(
-                f"mechanical_above_c ({self.mechanical_above_c:g} °C) must be above "
-                f"free_cooling_below_c ({self.free_cooling_below_c:g} °C)"
-            )
-        return self
-
 
 # --------------------------------------------------------------------------- facility
 
@@ -315,7 +316,7 @@ class Cooling(Strict):
 class Hall(Strict):
     """One data hall: shell, floor, critical power distribution (UPS, PDUs)."""
 
-    rack_slots: Annotated[int, Field(ge=1, le=100_000)]
+    rack_slots: Annotated[Int, Field(ge=1, le=100_000)]
     """Floor slots for racks [slots/hall]."""
     it_mw: Q("MW", gt=0)
     """Critical IT power the hall's electrical system delivers [MW/hall]."""
@@ -323,8 +324,8 @@ class Hall(Strict):
     """Price of one hall, fitted out [CNY/hall]."""
     lifetime_years: Lifetime = 20
     """Service life [years]."""
-    fixed_om_fraction: Q("1/year", ge=0, le=1) = 0.02
-    """Fixed O&M per year as a share of capex [1/year]."""
+    fixed_om_fraction: Q("", ge=0, le=1) = 0.02
+    """Fixed O&M as a share of capex per year [-] (``0.02`` or ``"2 %"``)."""
 
 
 class Facility(Strict):
@@ -371,9 +372,13 @@ class TouMultipliers(Strict):
     """Price of each time-of-use period relative to the flat price (of its floating part)."""
 
     critical: Q("", gt=0, le=5) = 1.92
+    """Critical-peak price as a multiple of the flat price (of its floating part) [-]."""
     peak: Q("", gt=0, le=5) = 1.6
+    """Peak price as a multiple of the flat price (of its floating part) [-]."""
     flat: Q("", gt=0, le=5) = 1.0
+    """Flat-period multiplier [-]; 1 keeps the flat price as given."""
     valley: Q("", gt=0, le=5) = 0.4
+    """Valley price as a multiple of the flat price (of its floating part) [-]."""
 
 
 class SeasonAdder(Strict):
@@ -422,11 +427,11 @@ class Grid(Strict):
     """Price of one block (substation bay, transformer, lines) [CNY/block]."""
     lifetime_years: Lifetime = 30
     """Service life [years]."""
-    fixed_om_fraction: Q("1/year", ge=0, le=1) = 0.02
-    """Fixed O&M per year as a share of capex [1/year]."""
+    fixed_om_fraction: Q("", ge=0, le=1) = 0.02
+    """Fixed O&M as a share of capex per year [-] (``0.02`` or ``"2 %"``)."""
     max_blocks: Count
     """Most blocks the utility can connect [blocks]."""
-    redundancy: Annotated[int, Field(ge=0, le=10)] = 1
+    redundancy: Annotated[Int, Field(ge=0, le=10)] = 1
     """Blocks that may fail with the site still supplied (N-k) [blocks]."""
     tariff: Tariff
 
@@ -446,6 +451,10 @@ class Ppa(Strict):
     """Most MW that can be contracted in a year [MW]."""
     green: bool = True
     """Counts towards the green-power share."""
+    delivery: Literal["grid", "direct"] = "grid"
+    """``grid``: the energy is wheeled over the public grid and enters the site through its
+    connection blocks (counts against their capacity and the peak for the demand charge), as
+    green-power trading in Sichuan does; ``direct``: a private line from the plant."""
     emission_t_per_mwh: Q("t/MWh", ge=0, le=2) = 0.0
     """Emission factor of the contracted energy [tCO2/MWh]."""
 
@@ -459,8 +468,8 @@ class Pv(Strict):
     """Most PV the site (roofs, car parks, nearby land) can hold [MWp]."""
     lifetime_years: Lifetime = 25
     """Service life [years]."""
-    fixed_om_fraction: Q("1/year", ge=0, le=1) = 0.015
-    """Fixed O&M per year as a share of capex [1/year]."""
+    fixed_om_fraction: Q("", ge=0, le=1) = 0.015
+    """Fixed O&M as a share of capex per year [-] (``0.015`` or ``"1.5 %"``)."""
     profile_column: str = "pv_cf"
     """Profile column with the hourly capacity factor [-]."""
 
@@ -482,8 +491,8 @@ class Battery(Strict):
     """Most power capacity that can be installed [MW]."""
     lifetime_years: Lifetime = 12
     """Service life [years]."""
-    fixed_om_fraction: Q("1/year", ge=0, le=1) = 0.02
-    """Fixed O&M per year as a share of capex [1/year]."""
+    fixed_om_fraction: Q("", ge=0, le=1) = 0.02
+    """Fixed O&M as a share of capex per year [-] (``0.02`` or ``"2 %"``)."""
 
 
 class Generators(Strict):
@@ -493,14 +502,14 @@ class Generators(Strict):
     """Rating of one genset [MW]."""
     capex_cny_per_unit: Series("CNY", gt=0)
     """Installed price of one genset [CNY/unit]."""
-    redundancy: Annotated[int, Field(ge=0, le=10)] = 1
+    redundancy: Annotated[Int, Field(ge=0, le=10)] = 1
     """Spare gensets (N+k) [units]."""
     critical_fraction: Q("", ge=0, le=1) = 1.0
     """Share of facility power that backup must carry [-]."""
     lifetime_years: Lifetime = 20
     """Service life [years]."""
-    fixed_om_fraction: Q("1/year", ge=0, le=1) = 0.02
-    """Fixed O&M per year as a share of capex [1/year]."""
+    fixed_om_fraction: Q("", ge=0, le=1) = 0.02
+    """Fixed O&M as a share of capex per year [-] (``0.02`` or ``"2 %"``)."""
     max_units: Count = 1000
     """Most gensets the site can hold [units]."""
 
@@ -555,47 +564,65 @@ class ExistingServers(Strict):
     """Servers installed before the first planning year."""
 
     accelerator: Name
+    """Server type (a key of ``accelerators``); its lifetime and O&M apply."""
     cooling: Name
+    """Rack and cooling technology the servers are installed in (a key of ``cooling``)."""
     count: Count
+    """Number of servers, a count [servers]."""
     year_built: Years
+    """Year the servers were installed [year], before the first planning year; they retire
+    when their lifetime ends."""
 
 
 class ExistingRacks(Strict):
     """Racks installed before the first planning year."""
 
     cooling: Name
+    """Rack and cooling technology (a key of ``cooling``)."""
     count: Count
+    """Number of racks, a count [racks]."""
     year_built: Years
+    """Year the racks were installed [year], before the first planning year."""
 
 
 class ExistingUnits(Strict):
     """Halls, grid blocks or gensets installed before the first planning year."""
 
     count: Count
+    """Number of units (halls, grid blocks or gensets), a count [units]."""
     year_built: Years
+    """Year the units were built [year], before the first planning year."""
 
 
 class ExistingCoolingUnits(Strict):
     """Cooling plant units installed before the first planning year."""
 
     cooling: Name
+    """Cooling technology whose plant the units belong to (a key of ``cooling``)."""
     count: Count
+    """Number of plant units, a count [units]."""
     year_built: Years
+    """Year the units were built [year], before the first planning year."""
 
 
 class ExistingPv(Strict):
     """PV installed before the first planning year."""
 
     mw: Q("MW", ge=0)
+    """Installed PV capacity [MWp]."""
     year_built: Years
+    """Year the PV was built [year], before the first planning year."""
 
 
 class ExistingBattery(Strict):
     """Battery installed before the first planning year."""
 
     mwh: Q("MWh", ge=0)
+    """Installed energy capacity [MWh]."""
     mw: Q("MW", ge=0)
+    """Installed power capacity [MW]."""
     year_built: Years
+    """Year the battery was built [year], before the first planning year."""
 
 
 class Existing(Strict):
@@ -621,9 +648,9 @@ class Solver(Strict):
     """Wall-clock limit of the MIP solve [s]; the best plan found is returned with its gap."""
     mip_gap: Q("", ge=0, le=1) = 0.005
     """Relative MIP gap at which the solve stops [-]."""
-    threads: Annotated[int, Field(ge=1, le=256)] = 1
-    """Solver threads (HiGHS's MIP search is essentially serial)."""
-    random_seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    threads: Annotated[Int, Field(ge=1, le=256)] = 1
+    """Solver threads, a count (HiGHS's MIP search is essentially serial) [-]."""
+    random_seed: Annotated[Int, Field(ge=0, le=2**31 - 1)] = 0
     """HiGHS random seed (fixed for reproducible plans)."""
 
 

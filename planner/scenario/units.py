@@ -21,7 +21,9 @@ from typing import Any
 
 import pint
 
-__all__ = ["UREG", "UnitError", "convert", "describe_unit"]
+from planner.scenario.errors import shown
+
+__all__ = ["UREG", "UnitError", "convert", "describe_unit", "unit_label"]
 
 UREG = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
 UREG.define("CNY = [currency] = yuan = RMB")
@@ -51,11 +53,21 @@ def _calendar_rate(unit: pint.Unit) -> bool:
     return any(exp < 0 and UREG.get_name(name) in _CALENDAR for name, exp in unit._units.items())
 
 
+_LABELS = {"degC": "°C", "CNY*s/token/year": "CNY/(token/s)/year"}
+
+
+def unit_label(canonical: str) -> str:
+    """A canonical unit as shown after a number in a message (``"°C"`` for ``degC``; ``""`` for none)."""
+    if canonical in ("", "1"):
+        return ""
+    return _LABELS.get(canonical, canonical)
+
+
 def describe_unit(canonical: str) -> str:
     """Human form of a canonical unit with its dimension, e.g. ``kW (power)``."""
     if canonical in ("", "1"):
         return "a plain number"
-    return f"{canonical} ({_dim(_unit(canonical))})"
+    return f"{unit_label(canonical)} ({_dim(_unit(canonical))})"
 
 
 def convert(value: Any, canonical: str) -> float:
@@ -80,22 +92,26 @@ def convert(value: Any, canonical: str) -> float:
         If the string cannot be parsed, has the wrong dimension or is not finite.
     """
     if isinstance(value, bool):
-        raise UnitError(f"expected a number in {describe_unit(canonical)}, got a boolean ({value})")
-    if isinstance(value, int | float):
-        out = float(value)
-    elif isinstance(value, str):
-        out = _convert_string(value, canonical)
-    else:
-        raise UnitError(f"expected a number in {describe_unit(canonical)}, got {type(value).__name__}")
+        raise UnitError(f"expected a number in {describe_unit(canonical)}, got a boolean ({shown(value)})")
+    try:
+        if isinstance(value, int | float):
+            out = float(value)
+        elif isinstance(value, str):
+            out = _convert_string(value, canonical)
+        else:
+            raise UnitError(f"expected a number in {describe_unit(canonical)}, got {type(value).__name__}")
+    except OverflowError as exc:
+        raise UnitError(f"number too large: {shown(value)} (expected {describe_unit(canonical)})") from exc
     if not math.isfinite(out):
-        raise UnitError(f"expected a finite number, got {value!r}")
+        raise UnitError(f"expected a finite number, got {shown(value)}")
     return out
 
 
 def _convert_string(text: str, canonical: str) -> float:
-    match = _NUMBER_UNIT.match(text)
+    quoted = shown(text)
+    match = _NUMBER_UNIT.match(text) if len(text) <= 200 else None
     if not match:
-        raise UnitError(f"cannot read {text!r} as '<number> <unit>' (expected {describe_unit(canonical)})")
+        raise UnitError(f"cannot read {quoted} as '<number> <unit>' (expected {describe_unit(canonical)})")
     number, unit_text = float(match.group(1)), match.group(2)
     target = _unit(canonical)
     if not unit_text:
@@ -103,28 +119,28 @@ def _convert_string(text: str, canonical: str) -> float:
     try:
         given = UREG.Unit(unit_text)
     except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError) as exc:
-        raise UnitError(f"unknown unit {unit_text!r} in {text!r} (expected {describe_unit(canonical)})") from exc
+        raise UnitError(f"unknown unit {shown(unit_text)} in {quoted} (expected {describe_unit(canonical)})") from exc
     if given.dimensionality != target.dimensionality:
         raise UnitError(
-            f"{text!r} has the wrong dimension: expected {describe_unit(canonical)},"
-            f" got {unit_text} ({_dim(given)})"
+            f"{quoted} has the wrong dimension: expected {describe_unit(canonical)}, got {unit_text} ({_dim(given)})"
         )
     if _calendar_rate(given) != _calendar_rate(target):
         raise UnitError(
-            f"{text!r}: expected {describe_unit(canonical)}; {unit_text} has the same dimension but "
-            "mixes up an energy price and a charge per period (e.g. CNY/kWh vs CNY/kW/month)"
+            f"{quoted}: expected {describe_unit(canonical)}, got {unit_text} ({_dim(given)}); the two "
+            "have the same dimension, but this mixes up an energy price and a charge per period "
+            "(e.g. CNY/kWh vs CNY/kW/month)"
         )
     try:
         return float(UREG.Quantity(number, given).to(target).magnitude)
     except pint.errors.PintError as exc:  # pragma: no cover - dimension was checked above
-        raise UnitError(f"cannot convert {text!r} to {canonical}: {exc}") from exc
+        raise UnitError(f"cannot convert {quoted} to {canonical}: {exc}") from exc
 
 
 _DIMENSION_NAMES = {
     "W": "power",
     "kWh": "energy",
     "CNY": "money",
-    "CNY/kWh": "money per energy, or per power per period",
+    "CNY/kWh": "money per energy",
     "CNY/kW": "money per power",
     "CNY/t": "money per mass",
     "degC": "temperature",
@@ -132,6 +148,7 @@ _DIMENSION_NAMES = {
     "PFLOPS": "compute rate",
     "FLOP": "compute",
     "token/s": "token rate",
+    "CNY*s/token": "money per token rate",
     "token": "tokens",
     "t": "mass",
     "t/MWh": "mass per energy",
@@ -146,4 +163,17 @@ def _dimension_table() -> dict[Any, str]:
 
 
 def _dim(unit: pint.Unit) -> str:
+    """The dimension of ``unit`` in words; a rate per calendar period says so (``... per period``).
+
+    ``CNY/kWh`` and ``CNY/kW/month`` share a dimension, so a calendar rate is named by what
+    remains once its period is taken out: ``money per power per period``.
+    """
+    if _calendar_rate(unit):
+        base = unit
+        for name, exp in unit._units.items():
+            if exp < 0 and UREG.get_name(name) in _CALENDAR:
+                base = base * UREG.Unit(name) ** (-exp)
+        if base.dimensionality == UREG.Unit("").dimensionality:
+            return "a rate per period"
+        return f"{_dim(base)} per period"
     return _dimension_table().get(unit.dimensionality, str(unit.dimensionality))
