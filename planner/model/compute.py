@@ -11,7 +11,29 @@ import pyomo.environ as pyo
 
 from planner.model.data import MCNY, MTOK, ZFLOP, ZFLOP_PER_EFLOP, ModelData
 
-__all__ = ["add_compute"]
+__all__ = ["add_compute", "parameters"]
+
+
+def parameters(data: ModelData) -> dict[str, dict]:
+    """Values of this subsystem's mutable parameters (what sweeps change without a rebuild)."""
+    s = data.scenario
+    acc = s.accelerators
+    years = data.years
+    return {
+        "server_capex": {
+            (a, y): acc[a].capex_cny.at(y) * acc[a].price_scale / MCNY for a in data.accelerators for y in years
+        },
+        "purchase_cap_servers": {
+            (a, y): acc[a].max_new_per_year.at(y)
+            for a in data.accelerators
+            for y in years
+            if acc[a].max_new_per_year is not None
+        },
+        "inference_demand": {
+            y: s.demand.inference.peak_tokens_per_s.at(y) * s.demand.inference.scale / MTOK for y in years
+        },
+        "training_demand": {y: s.demand.training.flop.at(y) * s.demand.training.scale / ZFLOP for y in years},
+    }
 
 
 def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
@@ -27,29 +49,24 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
 
     # ---------------------------------------------------------------- parameters (sweepable)
+    values = parameters(data)
     m.server_capex = pyo.Param(
         m.A,
         m.Y,
         mutable=True,
-        initialize={(a, y): acc[a].capex_cny.at(y) * acc[a].price_scale / MCNY for a in m.A for y in m.Y},
+        initialize=values["server_capex"],
         doc="price of one server bought in year y [MCNY/server]",
     )
-    caps = {(a, y): acc[a].max_new_per_year.at(y) for a in m.A for y in m.Y if acc[a].max_new_per_year is not None}
+    caps = values["purchase_cap_servers"]
     m.CAPPED = pyo.Set(initialize=list(caps), dimen=2, ordered=True, doc="(server type, year) with a purchase cap")
     m.purchase_cap_servers = pyo.Param(
         m.CAPPED, mutable=True, initialize=caps, doc="most new servers of a type per year [servers/year]"
     )
     m.inference_demand = pyo.Param(
-        m.Y,
-        mutable=True,
-        initialize={y: s.demand.inference.peak_tokens_per_s.at(y) * s.demand.inference.scale / MTOK for y in m.Y},
-        doc="peak inference demand of the year R_y [Mtok/s]",
+        m.Y, mutable=True, initialize=values["inference_demand"], doc="peak inference demand of the year R_y [Mtok/s]"
     )
     m.training_demand = pyo.Param(
-        m.Y,
-        mutable=True,
-        initialize={y: s.demand.training.flop.at(y) * s.demand.training.scale / ZFLOP for y in m.Y},
-        doc="training work required in year y E_y [ZFLOP]",
+        m.Y, mutable=True, initialize=values["training_demand"], doc="training work required in year y E_y [ZFLOP]"
     )
 
     # ---------------------------------------------------------------- stocks

@@ -14,13 +14,23 @@ import pyomo.environ as pyo
 
 from planner.model.data import MCNY, ModelData
 
-__all__ = ["add_cooling"]
+__all__ = ["add_cooling", "parameters"]
+
+
+def parameters(data: ModelData) -> dict[str, dict]:
+    """Values of this subsystem's mutable parameters."""
+    s = data.scenario
+    return {
+        "cooling_unit_capex": {
+            (c, y): s.cooling[c].plant.capex_cny_per_unit.at(y) / MCNY for c in data.cooling for y in data.years
+        }
+    }
 
 
 def add_cooling(m: pyo.ConcreteModel, data: ModelData) -> None:
     """Add cooling power, plant units, the in-use link and the N+k plant constraint."""
     s = data.scenario
-    cool, hall = s.cooling, s.facility.hall
+    cool, hall, acc = s.cooling, s.facility.hall, s.accelerators
     first = data.years[0]
 
     kappa = {(c, d, h): float(data.time.kappa[c][d, h]) for c in m.C for d in m.D for h in m.H}
@@ -41,7 +51,7 @@ def add_cooling(m: pyo.ConcreteModel, data: ModelData) -> None:
         m.C,
         m.Y,
         mutable=True,
-        initialize={(c, y): cool[c].plant.capex_cny_per_unit.at(y) / MCNY for c in m.C for y in m.Y},
+        initialize=parameters(data)["cooling_unit_capex"],
         doc="price of one plant unit [MCNY/unit]",
     )
 
@@ -54,9 +64,27 @@ def add_cooling(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.cooling_in_use = pyo.Var(m.C, m.Y, within=pyo.Binary, doc="u[c,y]: technology c has racks in year y [-]")
 
     def rack_bound(c: str) -> float:
-        """Most racks of technology c the site can ever hold (big-M of the in-use link)."""
+        """Most racks of technology c an optimal plan can hold (big-M of the in-use link) [racks].
+
+        Racks only serve to hold servers (rack power and rack space are their only rows), so an
+        optimal plan has no more than the existing racks or what the largest possible fleet in
+        this technology needs: the site's nameplate power limit (oversubscription x hall MW x
+        max halls) by rack power, or the same in servers' rack units by rack space. The
+        tighter this bound, the stronger the LP relaxation of the link.
+        """
         existing = sum(e.count for e in s.existing.racks if e.cooling == c)
-        return max(existing, math.floor(s.facility.max_halls * hall.rack_slots / cool[c].floor_slots_per_rack))
+        by_floor = math.floor(s.facility.max_halls * hall.rack_slots / cool[c].floor_slots_per_rack)
+        nameplate_kw = s.facility.oversubscription * hall.it_mw * 1000 * s.facility.max_halls
+        units_per_kw = max((acc[a].rack_units / acc[a].full_kw for a, cc in data.pairs if cc == c), default=0.0)
+        by_power = math.ceil(nameplate_kw / cool[c].rack_kw_max) + 1
+        by_space = math.ceil(nameplate_kw * units_per_kw / cool[c].rack_units) + 1
+        return max(existing, min(by_floor, max(by_power, by_space)))
+
+    # A technology with existing racks in service is in use: fix its binary (a valid tightening).
+    for c in m.C:
+        for y in m.Y:
+            if data.existing_count(s.existing.racks, y, cool[c].lifetime_years, cooling=c) > 0:
+                m.cooling_in_use[c, y].fix(1)
 
     m.cooling_use_link = pyo.Constraint(
         m.C,

@@ -28,7 +28,7 @@ import numpy as np
 from planner.scenario import Scenario
 from planner.timeseries import TimeData, prepare_time
 
-__all__ = ["ModelData", "crf", "MCNY", "ZFLOP", "ZFLOP_PER_EFLOP", "MTOK"]
+__all__ = ["ModelData", "allowed_pairs", "buildable_years", "crf", "MCNY", "ZFLOP", "ZFLOP_PER_EFLOP", "MTOK"]
 
 MCNY = 1e6  #: CNY per model money unit
 ZFLOP_PER_EFLOP = 1e-3  #: ZFLOP per EFLOP
@@ -42,6 +42,29 @@ def crf(rate: float, life: int) -> float:
     if rate == 0:
         return 1.0 / life
     return rate * (1 + rate) ** life / ((1 + rate) ** life - 1)
+
+
+def buildable_years(scenario: Scenario, accelerator: str) -> tuple[int, ...]:
+    """Years in which new servers of a type may be bought: inside its window, cap of at least 1."""
+    a = scenario.accelerators[accelerator]
+    return tuple(
+        y
+        for y in scenario.years
+        if (a.first_year is None or y >= a.first_year)
+        and (a.last_year is None or y <= a.last_year)
+        and (a.max_new_per_year is None or (a.max_new_per_year.at(y) or 0.0) >= 1)
+    )
+
+
+def allowed_pairs(scenario: Scenario) -> tuple[tuple[str, str], ...]:
+    """(server type, cooling) pairs that can hold servers in the horizon (buildable or existing)."""
+    existing = {(e.accelerator, e.cooling) for e in scenario.existing.servers if e.count > 0}
+    return tuple(
+        (a, c)
+        for a, acc in scenario.accelerators.items()
+        for c in acc.cooling
+        if buildable_years(scenario, a) or (a, c) in existing
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,28 +105,12 @@ class ModelData:
 
     def buildable_years(self, accelerator: str) -> tuple[int, ...]:
         """Years in which new servers of a type may be bought (window and cap > 0)."""
-        a = self.scenario.accelerators[accelerator]
-        out = []
-        for y in self.years:
-            if a.first_year is not None and y < a.first_year:
-                continue
-            if a.last_year is not None and y > a.last_year:
-                continue
-            if a.max_new_per_year is not None and (a.max_new_per_year.at(y) or 0.0) < 1:
-                continue
-            out.append(y)
-        return tuple(out)
+        return buildable_years(self.scenario, accelerator)
 
     @cached_property
     def pairs(self) -> tuple[tuple[str, str], ...]:
         """Allowed (server type, cooling) pairs that can hold servers at some point in the horizon."""
-        existing = {(e.accelerator, e.cooling) for e in self.scenario.existing.servers if e.count > 0}
-        out = []
-        for a, acc in self.scenario.accelerators.items():
-            for c in acc.cooling:
-                if self.buildable_years(a) or (a, c) in existing:
-                    out.append((a, c))
-        return tuple(out)
+        return allowed_pairs(self.scenario)
 
     @cached_property
     def accelerators(self) -> tuple[str, ...]:

@@ -10,7 +10,16 @@ import pyomo.environ as pyo
 
 from planner.model.data import MCNY, ModelData
 
-__all__ = ["add_facility"]
+__all__ = ["add_facility", "parameters"]
+
+
+def parameters(data: ModelData) -> dict[str, dict]:
+    """Values of this subsystem's mutable parameters."""
+    s = data.scenario
+    return {
+        "rack_capex": {(c, y): s.cooling[c].capex_cny_per_rack.at(y) / MCNY for c in data.cooling for y in data.years},
+        "hall_capex": {y: s.facility.hall.capex_cny.at(y) / MCNY for y in data.years},
+    }
 
 
 def add_facility(m: pyo.ConcreteModel, data: ModelData) -> None:
@@ -21,11 +30,12 @@ def add_facility(m: pyo.ConcreteModel, data: ModelData) -> None:
 
     # ---------------------------------------------------------------- racks
     m.racks_new = pyo.Var(m.C, m.Y, within=pyo.NonNegativeIntegers, doc="r[c,y]: new racks [racks]")
+    values = parameters(data)
     m.rack_capex = pyo.Param(
         m.C,
         m.Y,
         mutable=True,
-        initialize={(c, y): cool[c].capex_cny_per_rack.at(y) / MCNY for c in m.C for y in m.Y},
+        initialize=values["rack_capex"],
         doc="price of one rack [MCNY/rack]",
     )
 
@@ -60,9 +70,7 @@ def add_facility(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.halls_new = pyo.Var(
         m.Y, within=pyo.NonNegativeIntegers, bounds=(0, max_new), doc="hall[y]: new data halls [halls]"
     )
-    m.hall_capex = pyo.Param(
-        m.Y, mutable=True, initialize={y: hall.capex_cny.at(y) / MCNY for y in m.Y}, doc="price of a hall [MCNY/hall]"
-    )
+    m.hall_capex = pyo.Param(m.Y, mutable=True, initialize=values["hall_capex"], doc="price of a hall [MCNY/hall]")
 
     def halls(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
         built = sum(m.halls_new[v] for v in data.vintages(data.years, hall.lifetime_years, y))

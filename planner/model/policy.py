@@ -1,10 +1,9 @@
 """Policy: the hard limits of each year (PUE cap, green share with a certificate cap, domestic
 compute share, installed-EFLOPS target, carbon cap). A limit not set for a year adds no row.
 
-Limits are mutable parameters so that sweeps can move them without rebuilding. The rows of
-the domestic share and the EFLOPS target hold only integer decisions (server stocks), so
-their dual with the integers fixed is zero: ``solve.py`` prices them by re-solving with the
-limit moved one step.
+Limits are mutable parameters so that sweeps can move them without rebuilding (the set of
+years a limit applies to is part of the model's structure). ``planner/prices.py`` prices each
+limit.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import pyomo.environ as pyo
 
 from planner.model.data import ModelData
 
-__all__ = ["add_policy", "POLICY_LIMITS"]
+__all__ = ["add_policy", "parameters", "POLICY_LIMITS"]
 
 #: Policy limit name -> (constraint component, parameter component, unit of the limit)
 POLICY_LIMITS: dict[str, tuple[str, str, str]] = {
@@ -25,19 +24,38 @@ POLICY_LIMITS: dict[str, tuple[str, str, str]] = {
 }
 
 
+#: Model parameter -> the scenario's policy field it comes from.
+_LIMIT_FIELDS = {
+    "pue_max": "pue_max",
+    "green_share_min": "green_share_min",
+    "domestic_share_min": "domestic_compute_share_min",
+    "eflops_min": "installed_eflops_min",
+    "carbon_cap": "carbon_cap_t",
+}
+
+
+def parameters(data: ModelData) -> dict[str, dict]:
+    """Values of the policy limits in the years they are set (mutable parameters)."""
+    out: dict[str, dict] = {}
+    for param, field in _LIMIT_FIELDS.items():
+        series = getattr(data.scenario.policy, field)
+        values = {y: series.at(y) for y in data.years} if series is not None else {}
+        out[param] = {y: v for y, v in values.items() if v is not None}
+    return out
+
+
 def add_policy(m: pyo.ConcreteModel, data: ModelData) -> None:
     """Add one row per year and set policy limit."""
     s = data.scenario
-    pol = s.policy
     W = data.weight
     acc = s.accelerators
+    values = parameters(data)
 
-    def limit_param(name: str, series: object, doc: str) -> pyo.Param:
-        values = {y: series.at(y) for y in m.Y} if series is not None else {y: None for y in m.Y}
-        years = [y for y, v in values.items() if v is not None]
+    def limit_param(name: str, doc: str) -> pyo.Param:
+        years = list(values[name])
         index = pyo.Set(initialize=years, ordered=True)
         m.add_component(f"{name}_years", index)
-        param = pyo.Param(index, mutable=True, initialize={y: values[y] for y in years}, doc=doc)
+        param = pyo.Param(index, mutable=True, initialize=values[name], doc=doc)
         m.add_component(name, param)
         return param
 
@@ -51,7 +69,7 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData) -> None:
         return annual(lambda y, d, h: sum(m.it_power[c, y, d, h] for c in m.C), y)
 
     # PUE -------------------------------------------------------------------------------
-    limit_param("pue_max", pol.pue_max, "annual PUE cap [-]")
+    limit_param("pue_max", "annual PUE cap [-]")
     m.pue_cap = pyo.Constraint(
         m.pue_max_years,
         rule=lambda m, y: facility_mwh(y) <= m.pue_max[y] * it_mwh(y),
@@ -60,7 +78,7 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData) -> None:
 
     # Green share -------------------------------------------------------------------------
     green_ppas = [k for k in m.P if s.power.ppa[k].green]
-    limit_param("green_share_min", pol.green_share_min, "least green share of facility energy [-]")
+    limit_param("green_share_min", "least green share of facility energy [-]")
 
     def green_mwh(y: int) -> pyo.Expression:
         return annual(lambda y, d, h: sum(m.ppa_energy[k, y, d, h] for k in green_ppas) + m.pv_used[y, d, h], y)
@@ -82,7 +100,7 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData) -> None:
             m.certificates[y].fix(0)
 
     # Domestic compute share and EFLOPS target -----------------------------------------------
-    limit_param("domestic_share_min", pol.domestic_compute_share_min, "least domestic share of installed PFLOPS [-]")
+    limit_param("domestic_share_min", "least domestic share of installed PFLOPS [-]")
     domestic = [(a, c) for a, c in m.AC if acc[a].domestic]
     m.domestic_share = pyo.Constraint(
         m.domestic_share_min_years,
@@ -92,7 +110,7 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData) -> None:
         ),
         doc="sum_(a domestic,c) PFLOPS_a * N[a,c,y] >= dom_min_y * sum_(a,c) PFLOPS_a * N[a,c,y]   [PFLOPS]",
     )
-    limit_param("eflops_min", pol.installed_eflops_min, "least installed compute [EFLOPS]")
+    limit_param("eflops_min", "least installed compute [EFLOPS]")
     m.eflops_target = pyo.Constraint(
         m.eflops_min_years,
         rule=lambda m, y: m.installed_pflops[y] >= 1000 * m.eflops_min[y],
@@ -100,7 +118,7 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
 
     # Carbon cap ------------------------------------------------------------------------------
-    limit_param("carbon_cap", pol.carbon_cap_t, "cap on location-based emissions [tCO2/year]")
+    limit_param("carbon_cap", "cap on location-based emissions [tCO2/year]")
     m.carbon_cap_limit = pyo.Constraint(
         m.carbon_cap_years,
         rule=lambda m, y: m.emissions[y] <= m.carbon_cap[y],

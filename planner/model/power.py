@@ -10,13 +10,33 @@ import pyomo.environ as pyo
 
 from planner.model.data import MCNY, ModelData
 
-__all__ = ["add_power"]
+__all__ = ["add_power", "parameters"]
 
 KWH_PRICE_TO_MCNY_PER_MWH = 1000 / MCNY  #: CNY/kWh -> MCNY/MWh
 
 
+def parameters(data: ModelData) -> dict[str, dict]:
+    """Values of this subsystem's mutable parameters."""
+    s = data.scenario
+    p = s.power
+    years, ppas = data.years, data.ppas
+    carbon = s.policy.carbon_price_cny_per_t
+    return {
+        "grid_block_capex": {y: p.grid.capex_cny_per_block.at(y) / MCNY for y in years},
+        "flat_price": {y: p.grid.tariff.flat_cny_per_kwh.at(y) for y in years},
+        "tariff_scale": {None: p.grid.tariff.scale},
+        "ppa_max_mw": {(k, y): p.ppa[k].max_mw.at(y) for k in ppas for y in years},
+        "ppa_energy_price": {(k, y): p.ppa[k].energy_cny_per_kwh.at(y) for k in ppas for y in years},
+        "pv_capex": {y: p.pv.capex_cny_per_kw.at(y) * 1000 / MCNY for y in years},
+        "generator_capex": {y: p.generators.capex_cny_per_unit.at(y) / MCNY for y in years},
+        "certificate_price": {y: p.green_certificates.price_cny_per_mwh.at(y) for y in years},
+        "carbon_price": {y: (carbon.at(y) or 0.0) if carbon is not None else 0.0 for y in years},
+    }
+
+
 def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     """Add facility power, supply balance, grid, PPAs, PV, battery, gensets and certificates."""
+    values = parameters(data)
     s = data.scenario
     p = s.power
     grid, tariff, pv, bat, gens = p.grid, p.grid.tariff, p.pv, p.battery, p.generators
@@ -42,7 +62,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.grid_block_capex = pyo.Param(
         m.Y,
         mutable=True,
-        initialize={y: grid.capex_cny_per_block.at(y) / MCNY for y in m.Y},
+        initialize=values["grid_block_capex"],
         doc="price of a grid block [MCNY/block]",
     )
 
@@ -58,10 +78,12 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.flat_price = pyo.Param(
         m.Y,
         mutable=True,
-        initialize={y: tariff.flat_cny_per_kwh.at(y) for y in m.Y},
+        initialize=values["flat_price"],
         doc="flat-period grid energy price [CNY/kWh]",
     )
-    m.tariff_scale = pyo.Param(mutable=True, initialize=tariff.scale, doc="sweep multiplier on grid energy prices [-]")
+    m.tariff_scale = pyo.Param(
+        mutable=True, initialize=values["tariff_scale"][None], doc="sweep multiplier on grid energy prices [-]"
+    )
     mult, adder, nf = data.time.tou_multiplier, data.time.season_adder_cny_per_kwh, tariff.non_floating_cny_per_kwh
 
     def grid_price(m: pyo.ConcreteModel, y: int, d: int, h: int) -> pyo.Expression:
@@ -80,14 +102,14 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         m.P,
         m.Y,
         mutable=True,
-        initialize={(k, y): p.ppa[k].max_mw.at(y) for k in m.P for y in m.Y},
+        initialize=values["ppa_max_mw"],
         doc="most MW contractable [MW]",
     )
     m.ppa_energy_price = pyo.Param(
         m.P,
         m.Y,
         mutable=True,
-        initialize={(k, y): p.ppa[k].energy_cny_per_kwh.at(y) for k in m.P for y in m.Y},
+        initialize=values["ppa_energy_price"],
         doc="PPA energy price [CNY/kWh]",
     )
     m.ppa_contract = pyo.Var(m.P, m.Y, within=pyo.NonNegativeReals, doc="contracted PPA capacity [MW]")
@@ -140,7 +162,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.pv_capex = pyo.Param(
         m.Y,
         mutable=True,
-        initialize={y: pv.capex_cny_per_kw.at(y) * 1000 / MCNY for y in m.Y},
+        initialize=values["pv_capex"],
         doc="PV price [MCNY/MWp]",
     )
 
@@ -235,7 +257,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.generator_capex = pyo.Param(
         m.Y,
         mutable=True,
-        initialize={y: gens.capex_cny_per_unit.at(y) / MCNY for y in m.Y},
+        initialize=values["generator_capex"],
         doc="price of a genset [MCNY/unit]",
     )
 
@@ -262,7 +284,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.certificate_price = pyo.Param(
         m.Y,
         mutable=True,
-        initialize={y: p.green_certificates.price_cny_per_mwh.at(y) for y in m.Y},
+        initialize=values["certificate_price"],
         doc="certificate price [CNY/MWh]",
     )
     ef = data.time.grid_emission_t_per_mwh
@@ -279,11 +301,10 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         ),
         doc="location-based emissions = sum_(d,h) W_d * (ef[d,h] * g + sum_k ef_k * q[k])   [tCO2/year]",
     )
-    carbon = s.policy.carbon_price_cny_per_t
     m.carbon_price = pyo.Param(
         m.Y,
         mutable=True,
-        initialize={y: (carbon.at(y) or 0.0) if carbon is not None else 0.0 for y in m.Y},
+        initialize=values["carbon_price"],
         doc="carbon price [CNY/tCO2]",
     )
 

@@ -1,0 +1,113 @@
+"""Re-use a built model for a scenario that differs only in numbers (sweeps).
+
+Each subsystem module exposes ``parameters(data) -> {param name: {index: value}}`` for its
+mutable Pyomo parameters (prices, demand levels, caps, policy limits). Two scenarios can share
+a model when everything else is equal: :func:`structure_key` is the scenario with the values
+those parameters come from blanked out, plus the index sets they live on (years with a
+purchase cap or a policy limit, buildable years). :func:`update_model` pushes a new scenario's
+values into the model; the caller then recompiles and re-solves.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+from typing import Any
+
+import pyomo.environ as pyo
+
+from planner.model import compute, cooling, facility, policy, power
+from planner.model.data import ModelData, allowed_pairs, buildable_years
+from planner.scenario import Scenario
+
+__all__ = ["MUTABLE_PATHS", "structure_key", "update_model"]
+
+#: Scenario paths whose values only reach the model through mutable parameters.
+MUTABLE_PATHS: tuple[str, ...] = (
+    "name",
+    "description",
+    "sources.*",
+    "solver.*",
+    "accelerators.*.capex_cny",
+    "accelerators.*.price_scale",
+    "accelerators.*.max_new_per_year",
+    "demand.inference.peak_tokens_per_s",
+    "demand.inference.scale",
+    "demand.training.flop",
+    "demand.training.scale",
+    "cooling.*.capex_cny_per_rack",
+    "cooling.*.plant.capex_cny_per_unit",
+    "facility.hall.capex_cny",
+    "power.grid.capex_cny_per_block",
+    "power.grid.tariff.flat_cny_per_kwh",
+    "power.grid.tariff.scale",
+    "power.ppa.*.max_mw",
+    "power.ppa.*.energy_cny_per_kwh",
+    "power.pv.capex_cny_per_kw",
+    "power.generators.capex_cny_per_unit",
+    "power.green_certificates.price_cny_per_mwh",
+    "policy.*",
+)
+
+_SUBSYSTEMS = (compute, facility, cooling, power, policy)
+
+
+def _flatten(node: Any, path: str = "") -> dict[str, Any]:
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            out.update(_flatten(value, f"{path}.{key}" if path else str(key)))
+        return out if out or not path else {path: {}}
+    return {path: node}
+
+
+def _is_mutable(path: str) -> bool:
+    return any(
+        fnmatch.fnmatchcase(path, pattern) or fnmatch.fnmatchcase(path, pattern + ".*") for pattern in MUTABLE_PATHS
+    )
+
+
+def structure_key(scenario: Scenario) -> str:
+    """A hash that is equal for two scenarios exactly when one built model serves both."""
+    flat = _flatten(scenario.model_dump(mode="json"))
+    fixed = {k: v for k, v in flat.items() if not _is_mutable(k)}
+    shape = {
+        "pairs": list(map(list, allowed_pairs(scenario))),
+        "build": {a: list(buildable_years(scenario, a)) for a in scenario.accelerators},
+        "capped": sorted(a for a, acc in scenario.accelerators.items() if acc.max_new_per_year is not None),
+        "policy": {
+            field: [
+                y
+                for y in scenario.years
+                if (series := getattr(scenario.policy, field)) is not None and series.at(y) is not None
+            ]
+            for field in type(scenario.policy).model_fields
+            if field != "carbon_price_cny_per_t"
+        },
+    }
+    text = json.dumps({"fixed": fixed, "shape": shape}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def update_model(m: pyo.ConcreteModel, scenario: Scenario) -> None:
+    """Push ``scenario``'s numbers into a model built for a scenario of the same structure.
+
+    Raises
+    ------
+    ValueError
+        If the scenario needs a different model (its :func:`structure_key` differs).
+    """
+    old: ModelData = m.planner_data
+    if structure_key(scenario) != structure_key(old.scenario):
+        raise ValueError("the scenario differs from the built model in more than mutable parameters")
+    data = ModelData(scenario, old.time)
+    for module in _SUBSYSTEMS:
+        for name, values in module.parameters(data).items():
+            component = getattr(m, name)
+            if not component.is_indexed():
+                component.set_value(values[None])
+            else:
+                for index, value in values.items():
+                    component[index] = value
+    m.planner_data = data

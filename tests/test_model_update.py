@@ -1,0 +1,61 @@
+"""A built model re-used for scenarios that differ only in numbers gives the fresh-build optimum."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from tiny import tiny, write_profile
+
+from planner.model import build_model
+from planner.model.update import structure_key, update_model
+from planner.solve import SolveOptions, solve
+
+OPTIONS = SolveOptions(time_limit_s=60, mip_gap=1e-9)
+
+# A small grid over every kind of mutable parameter: demand, energy price, capex, policy.
+GRID = {
+    "demand.inference.peak_tokens_per_s": [1500, 2000, 4500],
+    "power.grid.tariff.flat_cny_per_kwh": [0.3, 0.9],
+    "accelerators.gpu.capex_cny": [8e5, 1.5e6],
+    "policy.pue_max": [1.2, 1.15],
+}
+
+
+@pytest.fixture(scope="module")
+def profile(tmp_path_factory):
+    return write_profile(tmp_path_factory.mktemp("upd") / "flat.csv")
+
+
+def test_structure_key_ignores_numbers_but_not_structure(profile):
+    base = tiny(profile)
+    assert structure_key(base) == structure_key(tiny(profile, {"power.grid.tariff.flat_cny_per_kwh": 0.7}))
+    assert structure_key(base) != structure_key(tiny(profile, {"accelerators.gpu.full_kw": 12}))
+    assert structure_key(base) != structure_key(tiny(profile, {"cooling.air.fans_pumps_kw_per_kw": 0.2}))
+    # a limit set in a year where it was not is a new row: a different structure
+    assert structure_key(base) != structure_key(tiny(profile, {"policy.pue_max": 1.2}))
+    capped = tiny(profile, {"policy.pue_max": 1.2})
+    assert structure_key(capped) == structure_key(tiny(profile, {"policy.pue_max": 1.3}))
+
+
+def test_update_rejects_a_different_structure(profile):
+    m = build_model(tiny(profile))
+    with pytest.raises(ValueError, match="more than mutable parameters"):
+        update_model(m, tiny(profile, {"accelerators.gpu.idle_kw": 5}))
+
+
+def test_parameter_update_matches_fresh_build_on_a_grid(profile):
+    cases = [dict(zip(GRID, values, strict=True)) for values in itertools.product(*GRID.values())]
+    first = tiny(profile, cases[0])
+    model = build_model(first)
+    checked = 0
+    for changes in cases:
+        scenario = tiny(profile, changes)
+        update_model(model, scenario)
+        reused = solve(model, OPTIONS, shadow_prices=False)
+        fresh = solve(build_model(scenario), OPTIONS, shadow_prices=False)
+        assert reused.status == fresh.status == "optimal", changes
+        assert reused.objective == pytest.approx(fresh.objective, rel=1e-9), changes
+        assert model.planner_data.scenario is scenario
+        checked += 1
+    assert checked == 24
