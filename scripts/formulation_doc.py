@@ -88,6 +88,15 @@ Mtok/s (1e6 tokens/s), installed compute in PFLOPS. `planner/results.py` convert
 - **Training flexibility** acts on the MFU-weighted rate: every hour's rate is at least `(1 − φ)` times the
   day's mean rate (`φ = 1` drops the rows).
 - **Policy limits not set for a year add no row**; a limit series starts at its first year.
+- **Marginal cost of each limit (a refinement of DESIGN.md).** DESIGN.md prices limits by LP duals with
+  every integer fixed, and by MIP re-solves with the limit moved one step for rows that hold only integers
+  (domestic share, EFLOPS target). On the default plan each such re-solve takes minutes, and its answer is
+  blurred by the MIP gap (0.5 % of an NPV of ~17 bn CNY is 85 M CNY, more than a step of a limit is worth).
+  `planner/prices.py` therefore solves one LP in which the lumpy decisions (halls, grid blocks, plant units,
+  gensets, in-use binaries) are fixed at the plan and server and rack counts — thousands of units, whose
+  integrality is immaterial at the margin — are continuous. Its duals price every limit, integer-only rows
+  included, as the cheapest re-arrangement of fleet and operation inside the facility that was built; each
+  figure in the results names this method.
 
 ## Components, by subsystem
 """
