@@ -118,6 +118,19 @@ def validate(file: Path, overrides: Sequence[str]) -> None:
     help="Price each policy limit (LP duals with integers fixed; re-solves for integer-only limits).",
 )
 @click.option("--log/--no-log", default=False, help="Show HiGHS's log.")
+@click.option(
+    "--report/--no-report",
+    default=True,
+    show_default=True,
+    help="Also draw the HTML report of the plan.",
+)
+@click.option(
+    "-r",
+    "--report-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="HTML report file. Default: reports/<results stem>.html",
+)
 @_handle_errors
 def solve(
     file: Path,
@@ -128,6 +141,8 @@ def solve(
     export_model: Path | None,
     shadow_prices: bool,
     log: bool,
+    report: bool,
+    report_file: Path | None,
 ) -> None:
     """Plan the scenario FILE at least cost; write results and print the plan."""
     from planner.pipeline import plan_scenario
@@ -159,6 +174,111 @@ def solve(
     write_dataset(run.dataset, out)
     print_plan(run.dataset, console)
     console.print(f"results written to {_escape(str(out))}")
+    if report:
+        from planner.report import write_report
+
+        html = write_report(run.dataset, report_file or Path("reports") / f"{out.stem}.html", source=str(out))
+        console.print(f"report written to {_escape(str(html))}")
+
+
+@cli.command("report")
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="HTML file. Default: reports/<RESULTS stem>.html",
+)
+def report_command(results: Path, output: Path | None) -> None:
+    """(Re)draw the HTML report of a saved plan RESULTS (netCDF)."""
+    from planner.report import ReportInputError, load_results, write_report
+
+    try:
+        ds = load_results(results)
+    except ReportInputError as exc:
+        Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {_escape(str(exc))}")
+        sys.exit(EXIT_BAD_INPUT)
+    out = write_report(ds, output or Path("reports") / f"{results.stem}.html", source=str(results))
+    _console().print(f"report written to {_escape(str(out))}")
+
+
+@cli.command("compare")
+@click.argument("a", type=click.Path(path_type=Path))
+@click.argument("b", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="HTML file. Default: reports/compare_<A stem>_<B stem>.html",
+)
+def compare_command(a: Path, b: Path, output: Path | None) -> None:
+    """Compare two saved plans A and B side by side (differences are B − A)."""
+    from planner.report import ReportInputError, load_results, write_compare
+
+    try:
+        plans = [load_results(a), load_results(b)]
+    except ReportInputError as exc:
+        Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {_escape(str(exc))}")
+        sys.exit(EXIT_BAD_INPUT)
+    out = write_compare(
+        plans[0], plans[1], output or Path("reports") / f"compare_{a.stem}_{b.stem}.html", sources=(str(a), str(b))
+    )
+    _console().print(f"comparison written to {_escape(str(out))}")
+
+
+@cli.command("sweep")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None, help="Local worker processes [default: all cores]."
+)
+@click.option("--scheduler", metavar="ADDRESS", default=None, help="Run the cases on an existing Dask cluster instead.")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Solver time limit per case [s] (default: the sweep's solver block, else the scenario's).",
+)
+@click.option(
+    "--resume/--no-resume",
+    default=True,
+    show_default=True,
+    help="Keep the cases already saved for the same inputs and solve only the others.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Combined results (netCDF). Default: results/sweeps/<name>.nc",
+)
+@_handle_errors
+def sweep_command(
+    file: Path, workers: int | None, scheduler: str | None, time_limit: float | None, resume: bool, output: Path | None
+) -> None:
+    """Solve every case of the sweep FILE, save each one as it finishes, and stack them into one file."""
+    from planner.sweep import DEFAULT_RESULTS_DIR, SweepError, load_sweep, print_summary, run_sweep
+
+    if workers is not None and scheduler is not None:
+        raise click.UsageError("give --workers or --scheduler, not both")
+    spec = load_sweep(file)
+    out = output or DEFAULT_RESULTS_DIR / f"{spec.name}.nc"
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        ds = run_sweep(
+            spec, workers=workers, scheduler=scheduler, time_limit=time_limit, resume=resume, output=out, console=err
+        )
+    except SweepError as exc:
+        err.print(f"[bold red]error:[/] {_escape(str(exc))}")
+        sys.exit(EXIT_INFEASIBLE)
+    console = _console()
+    print_summary(ds, console)
+    console.print(
+        f"results written to {_escape(str(out))} (each case in {_escape(str(DEFAULT_RESULTS_DIR / spec.name))})"
+    )
+    if ds.attrs["sweep_cases_without_plan"] == ds.attrs["sweep_cases"]:
+        sys.exit(EXIT_INFEASIBLE)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

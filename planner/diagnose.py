@@ -72,6 +72,7 @@ _PHYSICS = {
     "facility_power_def": "facility power = IT + cooling + losses",
     "cooling_plant": "cooling plant N+k sizing",
     "cooling_use_link": "plant redundancy for each technology in use",
+    "site_use_link": "grid and genset redundancy for a site in use",
     "supply_balance": "the hourly power balance",
     "grid_capacity": "grid capacity with N-1",
     "hall_power": "the power envelope of the halls",

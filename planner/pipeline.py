@@ -13,12 +13,38 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from planner.model import ModelData, build_model
+from planner.model.update import structure_key, update_model
 from planner.results import to_dataset
 from planner.scenario import Scenario, load_scenario
 from planner.solve import SolveOptions, SolveOutcome, solve
 from planner.timeseries import prepare_time
 
-__all__ = ["PlanRun", "plan_scenario", "plan_file"]
+__all__ = ["ModelCache", "PlanRun", "plan_scenario", "plan_file"]
+
+
+class ModelCache:
+    """Built models kept by structure, so that scenarios differing only in numbers re-use one.
+
+    One cache lives in each worker process of a sweep. ``reuse`` returns a model already updated
+    with the scenario's numbers (:func:`planner.model.update.update_model`), or None.
+    """
+
+    def __init__(self, size: int = 2) -> None:
+        self.size = size
+        self._models: dict[str, pyo.ConcreteModel] = {}
+
+    def reuse(self, scenario: Scenario) -> pyo.ConcreteModel | None:
+        """The cached model for ``scenario``'s structure, updated to its numbers (None if none)."""
+        model = self._models.get(structure_key(scenario))
+        if model is not None:
+            update_model(model, scenario)
+        return model
+
+    def store(self, model: pyo.ConcreteModel) -> None:
+        """Keep ``model`` for later scenarios of the same structure (oldest dropped beyond ``size``)."""
+        if len(self._models) >= self.size:
+            self._models.pop(next(iter(self._models)))
+        self._models[structure_key(model.planner_data.scenario)] = model
 
 
 @dataclass
@@ -38,16 +64,27 @@ def plan_scenario(
     export_model: Path | None = None,
     shadow_prices: bool = True,
     timings: dict[str, float] | None = None,
+    cache: ModelCache | None = None,
 ) -> PlanRun:
-    """Reduce, build, solve and collect the results of a validated scenario."""
+    """Reduce, build, solve and collect the results of a validated scenario.
+
+    With a ``cache``, a model built earlier for a scenario of the same structure (differing
+    only in prices, demand, caps or policy limits) is updated in place instead of rebuilt.
+    """
     timings = dict(timings or {})
     options = options or SolveOptions.from_scenario(scenario)
     t0 = time.perf_counter()
-    data = ModelData(scenario, prepare_time(scenario))
-    t1 = time.perf_counter()
-    model = build_model(data)
-    t2 = time.perf_counter()
-    timings.update({"time_reduction": t1 - t0, "build": t2 - t1})
+    model = cache.reuse(scenario) if cache is not None else None
+    if model is not None:
+        timings["update"] = time.perf_counter() - t0
+    else:
+        data = ModelData(scenario, prepare_time(scenario))
+        t1 = time.perf_counter()
+        model = build_model(data)
+        t2 = time.perf_counter()
+        timings.update({"time_reduction": t1 - t0, "build": t2 - t1})
+        if cache is not None:
+            cache.store(model)
     outcome = solve(model, options, export_model=export_model, shadow_prices=shadow_prices)
     dataset = None
     if outcome.has_plan:

@@ -278,7 +278,7 @@ def solve(
             outcome.bound, outcome.gap = outcome.objective, 0.0
         t1 = time.perf_counter()
         load_values(compiled, x)
-        timings["load"] = time.perf_counter() - t1
+        timings["load_values"] = time.perf_counter() - t1
         if shadow_prices:
             from planner.prices import price_limits
 

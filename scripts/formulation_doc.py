@@ -59,7 +59,8 @@ Mtok/s (1e6 tokens/s), installed compute in PFLOPS. `planner/results.py` convert
 - **Installed compute** is dense BF16 peak without MFU; training work uses `PFLOPS × MFU`.
 - **Cooling plant redundancy** applies to technologies in use: a binary `u[c,y]` is 1 when technology `c`
   has racks (`R ≤ Rmax_c u`), and N+k plant is `P_it ≤ unit_mw (K − k u)`. A technology without racks
-  needs no spare units.
+  needs no spare units. Likewise grid N-k and genset N+k apply to a site in use: a binary `s[y]` is 1 when
+  any data hall is in service (`H ≤ max_halls · s`), fixed to 1 while existing halls serve.
 - **PPA delivery (a refinement of DESIGN.md).** DESIGN.md lets PPA energy bypass the grid blocks. In
   Sichuan, green power bought through trading is wheeled over the public grid and enters the site through
   its own substation, paying its share of the connection; a plan that contracts 400 MW of hydro through two

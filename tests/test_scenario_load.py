@@ -61,7 +61,7 @@ def test_default_loads(repo_root: Path) -> None:
     # "2e25 FLOP" in the file is read in the canonical FLOP
     assert s.demand.training.flop.unit == "FLOP"
     assert s.demand.training.flop.at(2026) == pytest.approx(2e25)
-    assert s.demand.inference.peak_tokens_per_s.at(2030) == pytest.approx(290e6)
+    assert s.demand.inference.peak_tokens_per_s.at(2030) == pytest.approx(450e6)
     assert s.power.grid.tariff.seasons[1].peak[0] == (11, 18)
     assert s.existing.servers[1].accelerator == "h20"
 

@@ -140,12 +140,24 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         rule=through_connection,
         doc="flow through the grid connection = g + sum_(k wheeled) q[k]   [MW]",
     )
+    # Redundancy is for a site in use: a binary per year, 1 when any data hall is in service.
+    m.site_in_use = pyo.Var(m.Y, within=pyo.Binary, doc="s[y]: the site has data halls in service in year y [-]")
+    m.site_use_link = pyo.Constraint(
+        m.Y,
+        rule=lambda m, y: m.halls[y] <= s.facility.max_halls * m.site_in_use[y],
+        doc="H[y] <= max_halls * s[y]   [halls]",
+    )
+    for y in m.Y:
+        if data.existing_count(s.existing.halls, y, s.facility.hall.lifetime_years) > 0:
+            m.site_in_use[y].fix(1)
     m.grid_capacity = pyo.Constraint(
         m.Y,
         m.D,
         m.H,
-        rule=lambda m, y, d, h: m.connection_flow[y, d, h] <= block_mw * (m.grid_blocks[y] - grid.redundancy),
-        doc="g + sum_(k wheeled) q[k] <= block_mva * power_factor * (G[y] - redundancy)   [MW]  (N-k)",
+        rule=lambda m, y, d, h: (
+            m.connection_flow[y, d, h] <= block_mw * (m.grid_blocks[y] - grid.redundancy * m.site_in_use[y])
+        ),
+        doc="g + sum_(k wheeled) q[k] <= block_mva * power_factor * (G[y] - redundancy * s[y])   [MW]  (N-k)",
     )
     if tariff.fixed_charge_basis == "demand":
         m.grid_peak = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="peak flow through the connection [MW]")
@@ -274,9 +286,10 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         m.D,
         m.H,
         rule=lambda m, y, d, h: (
-            gens.unit_mw * (m.generators[y] - gens.redundancy) >= gens.critical_fraction * m.facility_power[y, d, h]
+            gens.unit_mw * (m.generators[y] - gens.redundancy * m.site_in_use[y])
+            >= gens.critical_fraction * m.facility_power[y, d, h]
         ),
-        doc="gen_mw * (GEN[y] - k) >= critical_fraction * P_fac[y,d,h]   [MW]  (N+k)",
+        doc="gen_mw * (GEN[y] - k * s[y]) >= critical_fraction * P_fac[y,d,h]   [MW]  (N+k)",
     )
 
     # ---------------------------------------------------------------- certificates and emissions

@@ -1,0 +1,174 @@
+"""The reports in a real browser: playwright driving Debian's chromium, headless, on the HTML files.
+
+Each page must open from disk with no console error and no network request, draw every chart,
+and switch the dispatch chart when another representative day is picked in its drop-down. A
+scenario named ``<script>alert(1)</script>`` must not open a dialog.
+
+Skips only where no chromium (or no playwright) exists *and* the environment variable ``CI``
+is not set; in CI these tests always run (``.ci/run`` installs Debian's chromium).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_report import HOSTILE_DESCRIPTION, HOSTILE_NAME, compare_file, plan, report_file
+
+from planner.report.figures import day_labels
+from planner.report.html import compare_charts, report_charts
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def _chromium() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def _skip_or_fail(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; in CI the browser tests must run (.ci/run installs Debian's chromium)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - depends on the machine
+        _skip_or_fail("the playwright package is not installed")
+    executable = _chromium()
+    if executable is None:
+        _skip_or_fail("no chromium executable (apt-get install chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page opened from a file, recording console errors, failed and non-file requests, dialogs."""
+
+    def __init__(self, browser: Any, path: Path) -> None:
+        self.page = browser.new_page(viewport={"width": 1366, "height": 900})
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on(
+            "console", lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+        )
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        self.page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url}"))
+        self.page.on("request", self._request)
+        self.page.on("dialog", self._dialog)
+        self.page.goto(path.resolve().as_uri(), wait_until="load")
+
+    def _request(self, request: Any) -> None:
+        if not request.url.startswith(("file:", "data:", "blob:", "about:")):
+            self.requests.append(request.url)
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def wait_for_charts(self, n: int) -> None:
+        self.page.wait_for_function(
+            "n => document.querySelectorAll('.js-plotly-plot').length >= n", arg=n, timeout=20_000
+        )
+
+    def chart_ys(self, chart_id: str) -> list[Any]:
+        return self.page.evaluate("id => document.getElementById(id).data.map(t => Array.from(t.y || []))", chart_id)
+
+    def chart_title(self, chart_id: str) -> str:
+        return self.page.evaluate("id => document.getElementById(id).layout.title.text", chart_id)
+
+    def pick_day(self, chart_id: str, label: str) -> None:
+        """Open the chart's drop-down and click the entry ``label``, as a user would."""
+        chart = self.page.locator(f"#{chart_id}")
+        chart.locator(".updatemenu-header").first.click(timeout=5_000)
+        chart.locator(".updatemenu-dropdown-button", has_text=label).first.click(timeout=5_000)
+        self.page.wait_for_timeout(200)
+
+    def close(self) -> None:
+        self.page.close()
+
+
+def _switch_and_check(page: Page, chart_id: str, labels: list[str]) -> None:
+    before, title = page.chart_ys(chart_id), page.chart_title(chart_id)
+    active = page.page.evaluate("id => document.getElementById(id).layout.updatemenus[0].active", chart_id)
+    other = labels[(active + 1) % len(labels)]
+    page.pick_day(chart_id, other)
+    after = page.chart_ys(chart_id)
+    assert after != before, "the dispatch chart must show the other day's data"
+    assert other in page.chart_title(chart_id) and page.chart_title(chart_id) != title
+    assert page.page.evaluate("id => document.getElementById(id).layout.updatemenus[0].active", chart_id) != active
+
+
+@pytest.fixture(scope="module")
+def report_page(browser: Any) -> Iterator[Page]:
+    """The report of the two-day plan named ``<script>alert(1)</script>``, open, every chart drawn."""
+    page = Page(browser, report_file("hostile"))
+    page.wait_for_charts(len(report_charts(plan("hostile"))))
+    yield page
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def compare_page(browser: Any) -> Iterator[Page]:
+    """The comparison of the two-day plan (A) with the hostile one (B), open, every chart drawn."""
+    page = Page(browser, compare_file("two_day", "hostile"))
+    page.wait_for_charts(len(compare_charts(plan("two_day"), plan("hostile"), ("a", "b"))))
+    yield page
+    page.close()
+
+
+def test_report_opens_without_errors_or_network(report_page: Page) -> None:
+    page = report_page
+    assert page.page.locator(".js-plotly-plot").count() == len(report_charts(plan("hostile")))
+    assert page.page.evaluate("typeof window.Plotly") == "object"
+    assert page.errors == [] and page.requests == []
+
+
+def test_report_dispatch_dropdown_switches_the_day(report_page: Page) -> None:
+    _switch_and_check(report_page, "chart-dispatch", day_labels(plan("hostile")))
+    assert report_page.errors == []
+
+
+def test_hostile_scenario_name_runs_no_script(report_page: Page) -> None:
+    page = report_page
+    page.page.wait_for_timeout(200)
+    assert page.dialogs == [], f"a dialog opened: {page.dialogs}"
+    assert page.page.locator("h1").inner_text() == HOSTILE_NAME  # shown as literal text
+    assert page.page.title().startswith(HOSTILE_NAME)
+    assert HOSTILE_DESCRIPTION.split(" & ")[0] in page.page.locator("header .desc").inner_text()
+    assert page.page.locator("header img").count() == 0 and page.page.locator("header b").count() == 0
+
+
+def test_compare_report_opens_without_errors_or_network(compare_page: Page) -> None:
+    page = compare_page
+    assert page.page.locator(".js-plotly-plot").count() == len(
+        compare_charts(plan("two_day"), plan("hostile"), ("a", "b"))
+    )
+    assert "Δ" in page.page.locator("table.deltas").inner_text()
+    assert HOSTILE_NAME in page.page.locator("h1").inner_text()  # B is the hostile plan: shown as text
+    assert page.errors == [] and page.requests == [] and page.dialogs == []
+
+
+def test_compare_dispatch_dropdowns_switch_the_day(compare_page: Page) -> None:
+    _switch_and_check(compare_page, "chart-dispatch-a", day_labels(plan("two_day")))
+    _switch_and_check(compare_page, "chart-dispatch-b", day_labels(plan("hostile")))
+    assert compare_page.errors == [] and compare_page.dialogs == []

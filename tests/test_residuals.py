@@ -1,0 +1,476 @@
+"""Residual checks of solved plans, written from DESIGN.md §3 on the results Dataset alone.
+
+Nothing here reads the Pyomo model: every balance and limit is recomputed from the Dataset's
+hourly values and the resolved scenario stored in its attrs (``scenario_yaml``), so these checks
+are independent of how ``planner/model`` writes its rows.
+
+Instances:
+
+* ``medium``: the shipped ``inputs/2030.yaml`` cut to 2026-2027 and 3 representative days
+  (year maps interpolated onto the two years), solved to a 5 % gap (a few seconds; the checks
+  need a feasible plan, not the optimum) with PV, battery, PPA,
+  certificates, gensets, an existing fleet and every policy limit.
+* ``default`` (``@pytest.mark.slow``): the full shipped default, 900 s limit, gap 0.005.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xarray as xr
+import yaml
+from conftest import load_default_yaml_data, write_scenario
+
+from planner.pipeline import plan_scenario
+from planner.scenario import load_scenario
+from planner.scenario.units import convert
+from planner.solve import SolveOptions
+
+REPO = Path(__file__).resolve().parents[1]
+MEDIUM_YEARS = [2026, 2027]
+_NUMBER_UNIT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+
+
+# --------------------------------------------------------------------------- instances
+
+
+def _number_unit(value: Any) -> tuple[float, str]:
+    if isinstance(value, int | float):
+        return float(value), ""
+    match = _NUMBER_UNIT.match(str(value))
+    assert match, value
+    return float(match.group(1)), match.group(2)
+
+
+def cut_years(node: Any, years: list[int]) -> Any:
+    """Replace every ``{year: value}`` map by its values interpolated onto ``years`` (keeping
+    units; years before a map's first year are left out, as open-start policy maps allow)."""
+    if isinstance(node, dict):
+        keys = list(node)
+        if keys and all(isinstance(k, int) and not isinstance(k, bool) and 2000 <= k <= 2100 for k in keys):
+            points = sorted((k, *_number_unit(v)) for k, v in node.items())
+            units = {u for _, _, u in points}
+            assert len(units) == 1, node
+            unit = units.pop()
+            xs, vs = [p[0] for p in points], [p[1] for p in points]
+            out: dict[int, Any] = {}
+            for y in years:
+                if xs[0] <= y <= xs[-1]:
+                    v = float(np.interp(y, xs, vs))
+                    out[y] = f"{v!r} {unit}" if unit else v
+            return out
+        return {k: cut_years(v, years) for k, v in node.items()}
+    if isinstance(node, list):
+        return [cut_years(v, years) for v in node]
+    return node
+
+
+@pytest.fixture(scope="module")
+def medium(tmp_path_factory: pytest.TempPathFactory) -> xr.Dataset:
+    data = cut_years(load_default_yaml_data(), MEDIUM_YEARS)
+    data["years"] = MEDIUM_YEARS
+    data["time"]["representative_days"] = 3
+    data["time"]["extreme_days"] = {}
+    path = write_scenario(tmp_path_factory.mktemp("medium"), data, "medium.yaml")
+    run = plan_scenario(load_scenario(path), SolveOptions(time_limit_s=60, mip_gap=0.05))
+    assert run.outcome.has_plan, run.outcome.diagnosis
+    assert run.dataset is not None
+    return run.dataset
+
+
+@pytest.fixture(scope="module")
+def default_plan() -> xr.Dataset:
+    run = plan_scenario(load_scenario(REPO / "inputs" / "2030.yaml"), SolveOptions(time_limit_s=900, mip_gap=0.005))
+    assert run.outcome.has_plan, (run.outcome.status, run.outcome.diagnosis)
+    assert run.dataset is not None
+    return run.dataset
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def scenario_of(ds: xr.Dataset) -> dict[str, Any]:
+    """The resolved scenario the plan was made from (canonical units)."""
+    return yaml.safe_load(ds.attrs["scenario_yaml"])
+
+
+def at(series: Any, year: int, open_start: bool = False) -> float | None:
+    """Value of a plain scalar-or-{year: value} series in ``year`` (linear between years)."""
+    if series is None:
+        return None
+    if not isinstance(series, dict):
+        return float(series)
+    points = sorted((int(k), float(v)) for k, v in series.items())
+    xs = [p[0] for p in points]
+    if year < xs[0]:
+        assert open_start, f"{year} before {series}"
+        return None
+    assert year <= xs[-1], f"{year} after {series}"
+    return float(np.interp(year, xs, [p[1] for p in points]))
+
+
+def per(ds: xr.Dataset, sc: dict[str, Any], group: str, field: str, dim: str) -> xr.DataArray:
+    """A scenario field of each accelerator / cooling technology / PPA as a DataArray on ``dim``."""
+    names = [str(n) for n in ds[dim].values]
+    return xr.DataArray([sc[group][n][field] for n in names], dims=(dim,), coords={dim: names})
+
+
+def scale_of(da: xr.DataArray) -> float:
+    return max(1.0, float(np.abs(da).max()))
+
+
+def assert_le(lhs: xr.DataArray | float, rhs: xr.DataArray | float, what: str, rtol: float = 1e-6) -> None:
+    lhs_da, rhs_da = xr.DataArray(lhs), xr.DataArray(rhs)
+    tol = rtol * max(scale_of(lhs_da), scale_of(rhs_da))
+    excess = float((lhs_da - rhs_da).max())
+    assert excess <= tol, f"{what}: exceeds by {excess:g} (tolerance {tol:g})"
+
+
+def assert_eq(lhs: xr.DataArray | float, rhs: xr.DataArray | float, what: str, rtol: float = 1e-6) -> None:
+    lhs_da, rhs_da = xr.DataArray(lhs), xr.DataArray(rhs)
+    tol = rtol * max(scale_of(lhs_da), scale_of(rhs_da))
+    worst = float(np.abs(lhs_da - rhs_da).max())
+    assert worst <= tol, f"{what}: off by {worst:g} (tolerance {tol:g})"
+
+
+def hourly_sum(da: xr.DataArray, w: xr.DataArray) -> xr.DataArray:
+    """Annual energy of an hourly power [MW -> MWh per year]."""
+    return (da * w).sum(("day", "hour"))
+
+
+def kappa(ds: xr.Dataset, c: dict[str, Any]) -> xr.DataArray:
+    """Cooling power per IT power from DESIGN §3 / the cooling docs, written out here."""
+    temp = ds.ambient_temp_c if c["basis"] == "dry_bulb" else ds.wetbulb_temp_c
+    share = ((temp - c["free_cooling_below_c"]) / (c["mechanical_above_c"] - c["free_cooling_below_c"])).clip(0, 1)
+    cop = np.maximum(c["cop_min"], c["cop_rated"] - c["cop_slope_per_c"] * (temp - c["cop_rated_at_c"]))
+    return c["fans_pumps_kw_per_kw"] + share / cop
+
+
+# --------------------------------------------------------------------------- the checks
+
+
+def check_supply_balance(ds: xr.Dataset, sc: dict[str, Any]) -> None:
+    supply = (
+        ds.grid_import_mw + ds.ppa_mw_used.sum("ppa") + ds.pv_used_mw + ds.battery_discharge_mw - ds.battery_charge_mw
+    )
+    assert_eq(supply, ds.facility_power_mw, "grid + PPA + PV + discharge - charge = facility")
+    for name in (
+        "grid_import_mw",
+        "ppa_mw_used",
+        "pv_used_mw",
+        "battery_charge_mw",
+        "battery_discharge_mw",
+        "battery_soc_mwh",
+        "facility_power_mw",
+        "it_power_mw",
+    ):
+        assert float(ds[name].min()) >= -1e-6, name
+
+
+def check_facility_power(ds: xr.Dataset, sc: dict[str, Any]) -> None:
+    for c in ds.cooling.values:
+        assert_eq(ds.cooling_coefficient.sel(cooling=c), kappa(ds, sc["cooling"][str(c)]), f"kappa of {c}")
+    aux = sc["facility"]["aux_loss_fraction"]
+    it = ds.it_power_mw.sum("cooling")
+    cooling = (ds.cooling_coefficient * ds.it_power_mw).sum("cooling")
+    assert_eq(ds.cooling_power_mw.sum("cooling"), cooling, "cooling power = kappa x IT")
+    assert_eq(ds.facility_power_mw, (1 + aux) * it + cooling, "facility = (1 + aux) IT + cooling")
+
+
+def check_it_power(ds: xr.Dataset, sc: dict[str, Any]) -> None:
+    full = per(ds, sc, "accelerators", "full_kw", "accelerator")
+    idle = per(ds, sc, "accelerators", "idle_kw", "accelerator")
+    busy = ds.training_servers + ds.inference_servers
+    it = ((idle * ds.servers + (full - idle) * busy) / 1000).sum("accelerator")
+    assert_eq(ds.it_power_mw, it.transpose(*ds.it_power_mw.dims), "IT power from servers and activity")
+    avail = per(ds, sc, "accelerators", "availability", "accelerator")
+    assert_le(busy, avail * ds.servers, "busy servers <= availability x installed")
+
+
+def check_stocks(ds: xr.Dataset, sc: dict[str, Any]) -> None:
+    years = [int(y) for y in ds.year.values]
+    for a in ds.accelerator.values:
+        life = sc["accelerators"][str(a)]["lifetime_years"]
+        for c in ds.cooling.values:
+            for y in years:
+                new = sum(
+                    float(ds.servers_new.sel(accelerator=a, cooling=c, year=v)) for v in years if v <= y <= v + life - 1
+                )
+                old = sum(
+                    e["count"]
+                    for e in sc["existing"]["servers"]
+                    if e["accelerator"] == a
+                    and e["cooling"] == c
+                    and e["year_built"] <= y <= e["year_built"] + life - 1
+                )
+                assert float(ds.servers.sel(accelerator=a, cooling=c, year=y)) == pytest.approx(new + old), (a, c, y)
+    for name in ("servers", "racks", "halls", "grid_blocks", "cooling_units", "generator_units"):
+        values = ds[name].values
+        np.testing.assert_array_equal(values, np.round(values), err_msg=name)
+        assert values.min() >= 0, name
+
+
+def check_battery(ds: xr.Dataset, sc: dict[str, Any]) -> None:
+    bat = sc["power"]["battery"]
+    eta_c, eta_d = bat["charge_efficiency"], bat["discharge_efficiency"]
+    soc = ds.battery_soc_mwh
+    previous = soc.roll(hour=1, roll_coords=False)  # cyclic within each representative day
+    assert_eq(
+        soc,
+        previous + eta_c * ds.battery_charge_mw - ds.battery_discharge_mw / eta_d,
+        "soc[h] = soc[h-1 mod 24] + eta_c charge - discharge / eta_d",
+    )
+    assert_le(soc, ds.battery_mwh, "soc <= energy capacity")
+    assert_le(ds.battery_charge_mw, ds.battery_mw, "charge <= power capacity")
+    assert_le(ds.battery_discharge_mw, ds.battery_mw, "discharge <= power capacity")
+    assert_le(ds.battery_mwh, bat["max_mwh"], "battery MWh limit")
+    assert_le(ds.battery_mw, bat["max_mw"], "battery MW limit")
+
+
+def check_supply_limits(ds: xr.Dataset, sc: dict[str, Any]) -> None:
+    p = sc["power"]
+    grid = p["grid"]
+    wheeled = [k for k in ds.ppa.values if p["ppa"][str(k)].get("delivery", "grid") == "grid"]
+    flow = ds.grid_import_mw + ds.ppa_mw_used.sel(ppa=wheeled).sum("ppa")
+    block_mw = grid["block_mva"] * grid["power_factor"]
+    assert_le(flow, block_mw * (ds.grid_blocks - grid["redundancy"]), "grid flow <= blocks (N-k)")
+    assert_le(ds.grid_blocks, grid["max_blocks"], "grid block limit")
+    if ds.ppa.size:
+        assert_le(ds.ppa_mw_used, ds.ppa_availability * ds.ppa_mw, "PPA <= availability x contract")
+        for k in ds.ppa.values:
+            for y in ds.year.values:
+                assert_le(ds.ppa_mw.sel(ppa=k, year=y), at(p["ppa"][str(k)]["max_mw"], int(y)), f"PPA {k} limit")
+    assert_le(ds.pv_used_mw, ds.pv_capacity_factor * ds.pv_mw, "PV used <= cf x PV")
+    assert_le(ds.pv_mw, p["pv"]["max_mw"], "PV limit")
+    gens = p["generators"]
+    assert_le(
+        gens["critical_fraction"] * ds.facility_power_mw,
+        gens["unit_mw"] * (ds.generator_units - gens["redundancy"]),
+        "gensets N+k carry the critical load",
+    )
+
+
+def check_facility_limits(ds: xr.Dataset, sc: dict[str, Any]) -> None:
+    full = per(ds, sc, "accelerators", "full_kw", "accelerator")
+    units = per(ds, sc, "accelerators", "rack_units", "accelerator")
+    rack_kw = per(ds, sc, "cooling", "rack_kw_max", "cooling")
+    rack_u = per(ds, sc, "cooling", "rack_units", "cooling")
+    slots = per(ds, sc, "cooling", "floor_slots_per_rack", "cooling")
+    assert_le((full * ds.servers).sum("accelerator"), rack_kw * ds.racks, "rack power")
+    assert_le((units * ds.servers).sum("accelerator"), rack_u * ds.racks, "rack space")
+    f = sc["facility"]
+    hall = f["hall"]
+    assert_le((slots * ds.racks).sum("cooling"), hall["rack_slots"] * ds.halls, "hall floor slots")
+    assert_le(
+        (full * ds.servers).sum(("accelerator", "cooling")) / 1000,
+        f["oversubscription"] * hall["it_mw"] * ds.halls,
+        "hall nameplate (oversubscribed)",
+    )
+    assert_le(ds.it_power_mw.sum("cooling"), hall["it_mw"] * ds.halls, "hourly IT power inside the halls")
+    assert_le(ds.halls, f["max_halls"], "hall limit")
+    for c in ds.cooling.values:
+        plant = sc["cooling"][str(c)]["plant"]
+        in_use = (ds.racks.sel(cooling=c) > 0).astype(float)
+        assert_le(
+            ds.it_power_mw.sel(cooling=c),
+            plant["unit_mw"] * (ds.cooling_units.sel(cooling=c) - plant["redundancy"] * in_use),
+            f"cooling plant N+k of {c}",
+        )
+
+
+def check_demand(ds: xr.Dataset, sc: dict[str, Any]) -> None:
+    tok = per(ds, sc, "accelerators", "tokens_per_s", "accelerator")
+    served = (tok * ds.inference_servers).sum(("accelerator", "cooling"))
+    assert_le(
+        ds.inference_demand_tokens_per_s - ds.inference_unserved,
+        served,
+        "inference served >= demand - unserved every hour",
+    )
+    inf = sc["demand"]["inference"]
+    for y in ds.year.values:
+        peak = at(inf["peak_tokens_per_s"], int(y)) * inf["scale"]
+        assert float(ds.inference_demand_tokens_per_s.sel(year=y).max()) <= peak * (1 + 1e-9)
+        installed = float((tok * ds.servers.sel(year=y)).sum())
+        missing = float(ds.reserve_unserved_tokens_per_s.sel(year=y))
+        assert installed + missing >= (1 + inf["reserve_margin"]) * peak * (1 - 1e-6), f"reserve in {y}"
+    # training: FLOP done over the year + unserved >= required
+    pflops = per(ds, sc, "accelerators", "pflops_per_server", "accelerator")
+    mfu = per(ds, sc, "accelerators", "mfu", "accelerator")
+    rate = (pflops * 1e15 * mfu * 3600 * ds.training_servers).sum(("accelerator", "cooling"))  # FLOP per hour
+    done = hourly_sum(rate, ds.day_weight)
+    assert_le(ds.training_demand_flop, done + ds.training_unserved_flop, "training FLOP done + unserved >= required")
+    tr = sc["demand"]["training"]
+    phi = tr["flexibility"]
+    if phi < 1:
+        mean = rate.mean("hour")
+        assert_le((1 - phi) * mean, rate, "training rate >= (1 - flexibility) x the day's mean")
+
+
+def check_kpis(ds: xr.Dataset, sc: dict[str, Any]) -> None:
+    w = ds.day_weight
+    assert float(w.sum()) == pytest.approx(365.0)
+    it = hourly_sum(ds.it_power_mw.sum("cooling"), w)
+    fac = hourly_sum(ds.facility_power_mw, w)
+    assert_eq(ds.pue, fac / it, "PUE = sum W P_fac / sum W P_it")
+    green_ppas = [k for k in ds.ppa.values if sc["power"]["ppa"][str(k)].get("green", True)]
+    green = hourly_sum(ds.ppa_mw_used.sel(ppa=green_ppas).sum("ppa") + ds.pv_used_mw, w)
+    assert_eq(ds.green_share, (green + ds.certificates_mwh) / fac, "green share")
+    pflops = per(ds, sc, "accelerators", "pflops_per_server", "accelerator")
+    domestic = per(ds, sc, "accelerators", "domestic", "accelerator")
+    installed = (pflops * ds.servers).sum(("accelerator", "cooling"))
+    assert_eq(ds.installed_pflops, installed, "installed PFLOPS")
+    assert_eq(
+        ds.domestic_share,
+        (pflops * ds.servers).where(domestic, 0).sum(("accelerator", "cooling")) / installed,
+        "domestic share",
+    )
+    ppa_ef = xr.DataArray(
+        [sc["power"]["ppa"][str(k)].get("emission_t_per_mwh", 0.0) for k in ds.ppa.values],
+        dims=("ppa",),
+        coords={"ppa": ds.ppa.values},
+    )
+    emissions = hourly_sum(ds.grid_import_mw * ds.grid_emission_t_per_mwh + (ds.ppa_mw_used * ppa_ef).sum("ppa"), w)
+    assert_eq(ds.emissions_t, emissions, "location-based emissions")
+
+
+def check_costs(ds: xr.Dataset, sc: dict[str, Any]) -> None:
+    npv = float((ds.cost * ds.discount_factor).sum())
+    assert npv == pytest.approx(float(ds.npv_cny), rel=1e-9)
+    assert npv == pytest.approx(ds.attrs["objective_cny"], rel=1e-6)
+    r = sc["finance"]["discount_rate"]
+    y0 = sc["finance"].get("base_year") or sc["years"][0]
+    assert_eq(ds.discount_factor, (1 + r) ** -(ds.year - y0), "discount factors")
+    w = ds.day_weight
+    energy = hourly_sum(ds.grid_price_cny_per_mwh * ds.grid_import_mw, w)
+    assert_eq(ds.cost.sel(component="grid_energy"), energy, "grid energy cost = sum W price g")
+    ppa_cost = sum(
+        hourly_sum(ds.ppa_mw_used.sel(ppa=k), w)
+        * xr.DataArray(
+            [at(sc["power"]["ppa"][str(k)]["energy_cny_per_kwh"], int(y)) * 1000 for y in ds.year.values],
+            dims=("year",),
+            coords={"year": ds.year.values},
+        )
+        for k in ds.ppa.values
+    )
+    if ds.ppa.size:
+        assert_eq(ds.cost.sel(component="ppa_energy"), ppa_cost, "PPA energy cost")
+    tariff = sc["power"]["grid"]["tariff"]
+    if tariff["fixed_charge_basis"] == "demand":
+        wheeled = [k for k in ds.ppa.values if sc["power"]["ppa"][str(k)].get("delivery", "grid") == "grid"]
+        peak = (ds.grid_import_mw + ds.ppa_mw_used.sel(ppa=wheeled).sum("ppa")).max(("day", "hour"))
+        assert_eq(
+            ds.cost.sel(component="grid_fixed_charge"),
+            tariff["demand_cny_per_kw_month"] * 12 * 1000 * peak,
+            "demand charge on the year's peak flow",
+        )
+    carbon = sc["policy"].get("carbon_price_cny_per_t")
+    if carbon is not None:
+        price = xr.DataArray(
+            [at(carbon, int(y), open_start=True) or 0.0 for y in ds.year.values],
+            dims=("year",),
+            coords={"year": ds.year.values},
+        )
+        assert_eq(ds.cost.sel(component="carbon"), price * ds.emissions_t, "carbon cost")
+
+
+def check_policy(ds: xr.Dataset, sc: dict[str, Any]) -> None:
+    pol = sc["policy"]
+    for y in ds.year.values:
+        y = int(y)
+        pue_max = at(pol.get("pue_max"), y, open_start=True)
+        if pue_max is not None:
+            assert float(ds.pue.sel(year=y)) <= pue_max + 1e-6, f"PUE {y}"
+        green = at(pol.get("green_share_min"), y, open_start=True)
+        if green is not None:
+            assert float(ds.green_share.sel(year=y)) >= green - 1e-6, f"green share {y}"
+            cap = (
+                sc["power"]["green_certificates"]["max_share"]
+                * green
+                * float(hourly_sum(ds.facility_power_mw.sel(year=y), ds.day_weight))
+            )
+            assert float(ds.certificates_mwh.sel(year=y)) <= cap * (1 + 1e-6) + 1e-6, f"certificate cap {y}"
+        dom = at(pol.get("domestic_compute_share_min"), y, open_start=True)
+        if dom is not None:
+            assert float(ds.domestic_share.sel(year=y)) >= dom - 1e-6, f"domestic share {y}"
+        eflops = at(pol.get("installed_eflops_min"), y, open_start=True)
+        if eflops is not None:
+            assert float(ds.installed_pflops.sel(year=y)) >= 1000 * eflops * (1 - 1e-9), f"EFLOPS target {y}"
+        for a, acc in sc["accelerators"].items():
+            cap = at(acc.get("max_new_per_year"), y)
+            if cap is not None:
+                assert float(ds.servers_new.sel(accelerator=a, year=y).sum()) <= cap + 1e-6, f"purchase cap {a} {y}"
+
+
+ALL_CHECKS = [
+    check_supply_balance,
+    check_facility_power,
+    check_it_power,
+    check_stocks,
+    check_battery,
+    check_supply_limits,
+    check_facility_limits,
+    check_demand,
+    check_kpis,
+    check_costs,
+    check_policy,
+]
+
+
+# --------------------------------------------------------------------------- the medium instance
+
+
+@pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda f: f.__name__.removeprefix("check_"))
+def test_medium_residuals(medium: xr.Dataset, check: Any) -> None:
+    check(medium, scenario_of(medium))
+
+
+def test_medium_is_rich(medium: xr.Dataset) -> None:
+    """The instance exercises what the checks check (else they would pass vacuously)."""
+    assert float(medium.battery_discharge_mw.sum()) > 0
+    assert float(medium.ppa_mw_used.sum()) > 0
+    assert float(medium.pv_used_mw.sum()) > 0
+    assert float(medium.certificates_mwh.sum()) >= 0
+    assert float(medium.training_servers.sum()) > 0
+    assert float(medium.inference_servers.sum()) > 0
+    assert float(medium.generator_units.min()) > 0
+    assert (medium.racks.sum("year") > 0).sum() >= 2  # two cooling technologies in use
+    assert medium.attrs["solver_status"] == "optimal"
+
+
+def training_flop_in_yaml(years: list[int]) -> list[float]:
+    """Training work the shipped YAML asks for [FLOP], read from the file (unit strings converted)."""
+    series = load_default_yaml_data()["demand"]["training"]["flop"]
+    if not isinstance(series, dict):
+        series = {y: series for y in years}
+    points = sorted((int(y), convert(v, "FLOP")) for y, v in series.items())
+    return [float(np.interp(y, [p[0] for p in points], [p[1] for p in points])) for y in years]
+
+
+def test_medium_saw_the_scenario_training_demand(medium: xr.Dataset) -> None:
+    # inputs/2030.yaml gives the FLOP with their unit (e.g. "2e25 FLOP" in 2026)
+    np.testing.assert_allclose(medium.training_demand_flop.values, training_flop_in_yaml(MEDIUM_YEARS), rtol=1e-9)
+    assert float(medium.training_demand_flop.min()) > 1e24  # FLOP, not EFLOP read as FLOP
+
+
+# --------------------------------------------------------------------------- the shipped default (slow)
+
+
+@pytest.mark.slow
+def test_default_plan_residuals(default_plan: xr.Dataset) -> None:
+    ds = default_plan
+    sc = scenario_of(ds)
+    assert ds.attrs["solver_status"] == "optimal", ds.attrs["termination"]
+    assert ds.attrs["mip_gap"] <= 0.005 + 1e-12
+    failures = []
+    for check in ALL_CHECKS:
+        try:
+            check(ds, sc)
+        except AssertionError as exc:  # report every failing check at once
+            failures.append(f"{check.__name__}: {exc}")
+    assert not failures, "\n".join(failures)
+    years = [int(y) for y in ds.year.values]
+    np.testing.assert_allclose(ds.training_demand_flop.values, training_flop_in_yaml(years), rtol=1e-9)
