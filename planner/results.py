@@ -70,7 +70,7 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
         "cooling": cools,
         "day": days,
         "hour": hours,
-        "ppa": ppas,
+        "ppa": np.array(ppas, dtype=str),
         "component": list(m.COMPONENT),
     }
     ds = xr.Dataset(coords=coords)
@@ -257,10 +257,51 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
         "inference reserve capacity missing",
     )
 
+    # ------------------------------------------------------------------ server types (inputs)
+    spec = [s.accelerators[a] for a in accs]
+    put(
+        "accelerator_domestic",
+        ("accelerator",),
+        np.array([a.domestic for a in spec], dtype=np.int8),
+        "1",
+        "1 when the server type's chips are made in China",
+    )
+    put(
+        "pflops_per_server",
+        ("accelerator",),
+        [a.pflops_per_server for a in spec],
+        "PFLOPS",
+        "dense BF16 peak of one server",
+    )
+    put(
+        "tokens_per_s_per_server",
+        ("accelerator",),
+        [a.tokens_per_s for a in spec],
+        "tokens/s",
+        "inference throughput of one server on the reference model",
+    )
+    put("server_full_kw", ("accelerator",), [a.full_kw for a in spec], "kW", "server power at full load")
+    put("server_idle_kw", ("accelerator",), [a.idle_kw for a in spec], "kW", "server power when idle")
+    put(
+        "server_availability",
+        ("accelerator",),
+        [a.availability for a in spec],
+        "1",
+        "share of installed servers usable at any hour",
+    )
+
     # ------------------------------------------------------------------ inputs the plan saw
     put("day_weight", ("day",), time.weight, "days", "calendar days each representative day stands for")
     put("day_of_year", ("day",), time.days.day_of_year, "1", "calendar day (0 = 1 Jan) of each representative day")
     put("month", ("day",), time.month, "1", "month of each representative day")
+    extreme = np.full(nd, "", dtype=object)
+    for label, d in time.days.extremes.items():
+        extreme[d] = f"{extreme[d]}, {label}" if extreme[d] else label
+    ds["extreme_day"] = xr.DataArray(
+        extreme.astype(str),
+        dims=("day",),
+        attrs={"units": "1", "long_name": "extreme kept as its own day (column:max/min), empty for typical days"},
+    )
     put("ambient_temp_c", ("day", "hour"), time.dry_bulb_c, "degC", "ambient dry-bulb temperature")
     put("wetbulb_temp_c", ("day", "hour"), time.wet_bulb_c, "degC", "ambient wet-bulb temperature")
     put("cooling_coefficient", ("cooling", "day", "hour"), kappa, "1", "cooling power per IT power (kappa)")
@@ -290,7 +331,7 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
     for name, param in (
         ("pue_max", "pue_max"),
         ("green_share_min", "green_share_min"),
-        ("domestic_share_min", "domestic_share_min"),
+        ("domestic_compute_share_min", "domestic_share_min"),
         ("installed_eflops_min", "eflops_min"),
         ("carbon_cap_t", "carbon_cap"),
     ):

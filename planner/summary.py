@@ -222,7 +222,7 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
     )
     line("PUE", ds["pue"].values, "{:.3f}", ds["pue_max"].values)
     line("green share", ds["green_share"].values, "{:.1%}", ds["green_share_min"].values, upper=False)
-    line("domestic share", ds["domestic_share"].values, "{:.1%}", ds["domestic_share_min"].values, upper=False)
+    line("domestic share", ds["domestic_share"].values, "{:.1%}", ds["domestic_compute_share_min"].values, upper=False)
     line("emissions [kt CO2]", ds["emissions_t"].values / 1000, "{:,.1f}")
     line("utilisation", ds["utilisation"].values, "{:.1%}")
     served = 1 - (ds["inference_unserved"] * w).sum(("day", "hour")) / (ds["inference_demand_tokens_per_s"] * w).sum(

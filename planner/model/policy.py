@@ -12,17 +12,7 @@ import pyomo.environ as pyo
 
 from planner.model.data import ModelData
 
-__all__ = ["add_policy", "parameters", "POLICY_LIMITS"]
-
-#: Policy limit name -> (constraint component, parameter component, unit of the limit)
-POLICY_LIMITS: dict[str, tuple[str, str, str]] = {
-    "pue_max": ("pue_cap", "pue_max", "-"),
-    "green_share_min": ("green_share", "green_share_min", "-"),
-    "domestic_compute_share_min": ("domestic_share", "domestic_share_min", "-"),
-    "installed_eflops_min": ("eflops_target", "eflops_min", "EFLOPS"),
-    "carbon_cap_t": ("carbon_cap_limit", "carbon_cap", "tCO2"),
-}
-
+__all__ = ["add_policy", "parameters"]
 
 #: Model parameter -> the scenario's policy field it comes from.
 _LIMIT_FIELDS = {

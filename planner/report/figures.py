@@ -310,7 +310,9 @@ def scenario_data(ds: xr.Dataset) -> dict[str, Any]:
 
 
 def domestic_flags(ds: xr.Dataset) -> dict[str, bool | None]:
-    """Whether each server type is domestic (from the stored scenario; None when unknown)."""
+    """Whether each server type is domestic (``accelerator_domestic``, else the stored scenario; None: unknown)."""
+    if "accelerator_domestic" in ds:
+        return {str(a): bool(v) for a, v in zip(ds.accelerator.values, ds["accelerator_domestic"].values, strict=True)}
     accs = scenario_data(ds).get("accelerators") or {}
     out: dict[str, bool | None] = {}
     for a in _names(ds, "accelerator"):
@@ -398,7 +400,7 @@ class Limit:
 LIMITS: tuple[Limit, ...] = (
     Limit("pue_max", "pue_max", "PUE cap", True, "ratio"),
     Limit("green_share_min", "green_share_min", "Green power share", False, "share"),
-    Limit("domestic_compute_share_min", "domestic_share_min", "Domestic compute share", False, "share"),
+    Limit("domestic_compute_share_min", "domestic_compute_share_min", "Domestic compute share", False, "share"),
     Limit("installed_eflops_min", "installed_eflops_min", "Installed compute target", False, "eflops"),
     Limit("carbon_cap_t", "carbon_cap_t", "Carbon cap (location-based)", True, "t"),
 )
