@@ -10,6 +10,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from planner.model.data import MCNY, MTOK, ZFLOP, ZFLOP_PER_EFLOP, ModelData
+from planner.model.stocks import add_stock
 
 __all__ = ["add_compute", "parameters"]
 
@@ -77,7 +78,7 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
         built = sum(m.servers_new[a, c, v] for v in data.vintages(data.buildable_years(a), life, y))
         return data.existing_count(s.existing.servers, y, life, accelerator=a, cooling=c) + built
 
-    m.servers = pyo.Expression(m.AC, m.Y, rule=servers, doc="N[a,c,y]: servers in service [servers]")
+    add_stock(m, "servers", (m.AC, m.Y), servers, "N[a,c,y]", "servers in service", "servers")
 
     # ---------------------------------------------------------------- hourly activity
     m.servers_training = pyo.Var(

@@ -13,6 +13,7 @@ import math
 import pyomo.environ as pyo
 
 from planner.model.data import MCNY, ModelData
+from planner.model.stocks import add_stock
 
 __all__ = ["add_cooling", "parameters"]
 
@@ -60,7 +61,7 @@ def add_cooling(m: pyo.ConcreteModel, data: ModelData) -> None:
         built = sum(m.cooling_units_new[c, v] for v in data.vintages(data.years, life, y))
         return data.existing_count(s.existing.cooling_units, y, life, cooling=c) + built
 
-    m.cooling_units = pyo.Expression(m.C, m.Y, rule=units, doc="K[c,y]: plant units in service [units]")
+    add_stock(m, "cooling_units", (m.C, m.Y), units, "K[c,y]", "plant units in service", "units")
     m.cooling_in_use = pyo.Var(m.C, m.Y, within=pyo.Binary, doc="u[c,y]: technology c has racks in year y [-]")
 
     def rack_bound(c: str) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from planner.model.data import MCNY, ModelData
+from planner.model.stocks import add_stock
 
 __all__ = ["add_facility", "parameters"]
 
@@ -44,7 +45,7 @@ def add_facility(m: pyo.ConcreteModel, data: ModelData) -> None:
         built = sum(m.racks_new[c, v] for v in data.vintages(data.years, life, y))
         return data.existing_count(s.existing.racks, y, life, cooling=c) + built
 
-    m.racks = pyo.Expression(m.C, m.Y, rule=racks, doc="R[c,y]: racks in service [racks]")
+    add_stock(m, "racks", (m.C, m.Y), racks, "R[c,y]", "racks in service", "racks")
 
     def pairs_of(c: str) -> list[tuple[str, str]]:
         return [(a, cc) for a, cc in m.AC if cc == c]
@@ -76,7 +77,7 @@ def add_facility(m: pyo.ConcreteModel, data: ModelData) -> None:
         built = sum(m.halls_new[v] for v in data.vintages(data.years, hall.lifetime_years, y))
         return data.existing_count(s.existing.halls, y, hall.lifetime_years) + built
 
-    m.halls = pyo.Expression(m.Y, rule=halls, doc="H[y]: halls in service [halls]")
+    add_stock(m, "halls", (m.Y,), halls, "H[y]", "halls in service", "halls")
     m.hall_limit = pyo.Constraint(
         m.Y, rule=lambda m, y: m.halls[y] <= s.facility.max_halls, doc="H[y] <= max_halls   [halls]"
     )

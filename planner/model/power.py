@@ -9,6 +9,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from planner.model.data import MCNY, ModelData
+from planner.model.stocks import add_stock
 
 __all__ = ["add_power", "parameters"]
 
@@ -70,7 +71,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         built = sum(m.grid_blocks_new[v] for v in data.vintages(data.years, grid.lifetime_years, y))
         return data.existing_count(s.existing.grid_blocks, y, grid.lifetime_years) + built
 
-    m.grid_blocks = pyo.Expression(m.Y, rule=blocks, doc="G[y]: grid blocks in service [blocks]")
+    add_stock(m, "grid_blocks", (m.Y,), blocks, "G[y]", "grid blocks in service", "blocks")
     m.grid_block_limit = pyo.Constraint(
         m.Y, rule=lambda m, y: m.grid_blocks[y] <= grid.max_blocks, doc="G[y] <= max_blocks   [blocks]"
     )
@@ -183,7 +184,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         old = sum(e.mw for e in s.existing.pv if data.alive(e.year_built, pv.lifetime_years, y))
         return old + built
 
-    m.pv_mw = pyo.Expression(m.Y, rule=pv_stock, doc="PV in service [MWp]")
+    add_stock(m, "pv_mw", (m.Y,), pv_stock, "PV[y]", "PV in service", "MWp")
     m.pv_limit = pyo.Constraint(m.Y, rule=lambda m, y: m.pv_mw[y] <= pv.max_mw, doc="PV[y] <= max_mw   [MWp]")
     m.pv_used = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="PV output used [MW]")
     cf = data.time.pv_cf
@@ -207,10 +208,10 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
 
         return rule
 
-    m.battery_mwh = pyo.Expression(
-        m.Y, rule=battery_stock("mwh", m.battery_mwh_new), doc="battery energy capacity [MWh]"
+    add_stock(
+        m, "battery_mwh", (m.Y,), battery_stock("mwh", m.battery_mwh_new), "E[y]", "battery energy capacity", "MWh"
     )
-    m.battery_mw = pyo.Expression(m.Y, rule=battery_stock("mw", m.battery_mw_new), doc="battery power capacity [MW]")
+    add_stock(m, "battery_mw", (m.Y,), battery_stock("mw", m.battery_mw_new), "P[y]", "battery power capacity", "MW")
     m.battery_limit_mwh = pyo.Constraint(m.Y, rule=lambda m, y: m.battery_mwh[y] <= bat.max_mwh, doc="E[y] <= max_mwh")
     m.battery_limit_mw = pyo.Constraint(m.Y, rule=lambda m, y: m.battery_mw[y] <= bat.max_mw, doc="P[y] <= max_mw")
     m.battery_charge = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="battery charging [MW]")
@@ -277,7 +278,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         built = sum(m.generators_new[v] for v in data.vintages(data.years, gens.lifetime_years, y))
         return data.existing_count(s.existing.generators, y, gens.lifetime_years) + built
 
-    m.generators = pyo.Expression(m.Y, rule=gen_stock, doc="GEN[y]: gensets in service [units]")
+    add_stock(m, "generators", (m.Y,), gen_stock, "GEN[y]", "gensets in service", "units")
     m.generator_limit = pyo.Constraint(
         m.Y, rule=lambda m, y: m.generators[y] <= gens.max_units, doc="GEN[y] <= max_units"
     )
