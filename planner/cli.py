@@ -188,19 +188,44 @@ def solve(
     "--output",
     type=click.Path(path_type=Path),
     default=None,
-    help="HTML file. Default: reports/<RESULTS stem>.html",
+    help="HTML file. Default: reports/<RESULTS stem>.html (a sweep: reports/sweeps/<name>.html)",
 )
-def report_command(results: Path, output: Path | None) -> None:
-    """(Re)draw the HTML report of a saved plan RESULTS (netCDF)."""
-    from planner.report import ReportInputError, load_results, write_report
+@click.option(
+    "--case-reports/--no-case-reports",
+    default=True,
+    show_default=True,
+    help="For a sweep: also draw each case's own report, linked from the sweep report.",
+)
+def report_command(results: Path, output: Path | None, case_reports: bool) -> None:
+    """(Re)draw the HTML report of a saved plan RESULTS (netCDF), or of a sweep's combined results."""
+    from planner.report import ReportInputError, write_report
+    from planner.report.sweep import load_report_input
 
     try:
-        ds = load_results(results)
+        ds, is_sweep = load_report_input(results)
     except ReportInputError as exc:
         Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {_escape(str(exc))}")
         sys.exit(EXIT_BAD_INPUT)
+    if is_sweep:
+        _write_sweep_report(ds, output, case_reports, source=results, console=_console())
+        return
     out = write_report(ds, output or Path("reports") / f"{results.stem}.html", source=str(results))
     _console().print(f"report written to {_escape(str(out))}")
+
+
+def _write_sweep_report(
+    ds: Any, output: Path | None, case_reports: bool, source: Path, console: Console, parts: Path | None = None
+) -> None:
+    """Draw a sweep's report (default ``reports/sweeps/<name>.html``) and its per-case reports beside it."""
+    from planner.report.sweep import default_parts_dir, write_sweep_report
+
+    path = output or Path("reports") / "sweeps" / f"{ds.attrs.get('sweep_name', source.stem)}.html"
+    t0 = time.perf_counter()
+    html, written = write_sweep_report(
+        ds, path, parts=parts or default_parts_dir(ds, source), case_reports=case_reports, source=str(source)
+    )
+    cases = f" and {len(written)} case reports in {_escape(str(html.parent / html.stem))}/" if written else ""
+    console.print(f"sweep report written to {_escape(str(html))}{cases} ({time.perf_counter() - t0:.1f} s)")
 
 
 @cli.command("compare")
@@ -253,9 +278,36 @@ def compare_command(a: Path, b: Path, output: Path | None) -> None:
     default=None,
     help="Combined results (netCDF). Default: results/sweeps/<name>.nc",
 )
+@click.option(
+    "--report/--no-report",
+    default=True,
+    show_default=True,
+    help="Also draw the sweep's HTML report.",
+)
+@click.option(
+    "-r",
+    "--report-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="HTML report file. Default: reports/sweeps/<name>.html (case reports in reports/sweeps/<name>/)",
+)
+@click.option(
+    "--case-reports/--no-case-reports",
+    default=True,
+    show_default=True,
+    help="Also draw each case's own report next to the sweep report (skip for big sweeps).",
+)
 @_handle_errors
 def sweep_command(
-    file: Path, workers: int | None, scheduler: str | None, time_limit: float | None, resume: bool, output: Path | None
+    file: Path,
+    workers: int | None,
+    scheduler: str | None,
+    time_limit: float | None,
+    resume: bool,
+    output: Path | None,
+    report: bool,
+    report_file: Path | None,
+    case_reports: bool,
 ) -> None:
     """Solve every case of the sweep FILE, save each one as it finishes, and stack them into one file."""
     from planner.sweep import DEFAULT_RESULTS_DIR, SweepError, load_sweep, print_summary, run_sweep
@@ -277,6 +329,9 @@ def sweep_command(
     console.print(
         f"results written to {_escape(str(out))} (each case in {_escape(str(DEFAULT_RESULTS_DIR / spec.name))})"
     )
+    if report:
+        path = report_file or Path("reports") / "sweeps" / f"{spec.name}.html"
+        _write_sweep_report(ds, path, case_reports, source=out, console=console, parts=DEFAULT_RESULTS_DIR / spec.name)
     if ds.attrs["sweep_cases_without_plan"] == ds.attrs["sweep_cases"]:
         sys.exit(EXIT_INFEASIBLE)
 

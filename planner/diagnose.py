@@ -102,7 +102,7 @@ def describe_row(m: pyo.ConcreteModel, name: str) -> tuple[str, bool]:
 def _describe_column(m: pyo.ConcreteModel, name: str) -> str | None:
     component, index = _split(name)
     s = m.planner_data.scenario
-    if component == "halls_new":
+    if component == "halls_new" and s.facility.max_new_halls_per_year is not None:
         return f"at most {s.facility.max_new_halls_per_year} new halls a year ({index[0] if index else ''})"
     if component == "certificates":
         return f"no certificates can count in {index[0]} (no green requirement that year)" if index else None

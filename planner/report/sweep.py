@@ -1,0 +1,426 @@
+"""Assemble the self-contained HTML report of a sweep, and the per-case reports it links to.
+
+    ds = run_sweep("inputs/sweeps/pue_x_price.yaml")
+    write_sweep_report(ds, "reports/sweeps/pue_x_price.html", parts="results/sweeps/pue_x_price")
+
+writes ``reports/sweeps/pue_x_price.html`` and, next to it, ``reports/sweeps/pue_x_price/<id>.html``:
+the single-plan report (:func:`planner.report.html.write_report`) of every case that has a plan,
+drawn from the case's own part file ``<parts>/<id>.nc`` (with its scenario, timings and solver
+details) or, when that is missing, from the case's slice of the combined Dataset.
+
+The page follows the single-plan report (:mod:`planner.report.html`): a Jinja2 template with
+autoescaping (``templates/sweep.html.j2``, on ``base.html.j2``), plotly.js embedded once, every
+figure a JSON document whose ``<``, ``>`` and ``&`` are JSON escapes, atomic writes, no network.
+Figures come from :mod:`planner.report.sweep_figures`. The case table sorts on a click on its
+header by a few lines of plain JavaScript in the page.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import plotly.graph_objects as go
+import plotly.io as pio
+import xarray as xr
+from markupsafe import Markup, escape
+
+from planner.report import figures as F
+from planner.report import sweep_figures as S
+from planner.report.html import (
+    PLOTLY_CONFIG,
+    ReportInputError,
+    _chart,
+    _env,
+    _now,
+    _plotly_js,
+    _script_json,
+    load_results,
+    write_html,
+    write_report,
+)
+
+__all__ = [
+    "case_plan",
+    "default_parts_dir",
+    "load_report_input",
+    "render_sweep_report",
+    "sweep_charts",
+    "write_case_reports",
+    "write_sweep_report",
+]
+
+#: Variables a combined sweep file must hold for a report (besides the grid or one-at-a-time info).
+SWEEP_REQUIRED = ("servers_new", "pue", "green_share", "domestic_share", "installed_pflops")
+
+
+# ====================================================================== input
+
+
+def load_report_input(path: Path | str) -> tuple[xr.Dataset, bool]:
+    """Read a results file for ``plan report``: ``(ds, True)`` for a combined sweep, ``(ds, False)`` for a plan.
+
+    A file of one plan goes through :func:`planner.report.html.load_results` (same checks and
+    messages); a sweep file needs its sweep attributes and per-case variables.
+
+    Raises
+    ------
+    ReportInputError
+        The file is missing, unreadable, or neither a plan nor a sweep.
+    """
+    from planner.results import read_dataset
+
+    path = Path(path)
+    if path.is_file():
+        try:
+            ds = read_dataset(path)
+        except Exception:  # noqa: BLE001 - let load_results word the error
+            ds = None
+        if ds is not None and S.is_sweep(ds):
+            missing = [name for name in SWEEP_REQUIRED if name not in ds and f"oat_{name}" not in ds]
+            if missing:
+                raise ReportInputError(f"{path}: a sweep file without {', '.join(missing)}: not a planner sweep")
+            return ds, True
+    return load_results(path), False
+
+
+def default_parts_dir(ds: xr.Dataset, source: Path | str | None = None) -> Path | None:
+    """Where the sweep's part files are: ``<folder of source>/<name>/``, else ``results/sweeps/<name>/``."""
+    from planner.sweep import DEFAULT_RESULTS_DIR
+
+    name = str(ds.attrs.get("sweep_name", ""))
+    if not name:
+        return None
+    candidates = [Path(source).parent / name] if source else []
+    candidates.append(DEFAULT_RESULTS_DIR / name)
+    return next((c for c in candidates if c.is_dir()), None)
+
+
+# ====================================================================== charts and page data
+
+
+def sweep_charts(ds: xr.Dataset) -> dict[str, go.Figure]:
+    """Every figure of a sweep report, by key, in page order (grid figures only with a grid, tornado only with one)."""
+    charts: dict[str, go.Figure] = {}
+    if S.has_grid(ds):
+        charts["heatmap"] = S.heatmap_figure(ds)
+        charts["marginal"] = S.marginal_figure(ds)
+        charts["chip_mix"] = S.chip_mix_figure(ds)
+    if S.has_oat(ds):
+        charts["tornado"] = S.tornado_figure(ds)
+    return charts
+
+
+def _num(value: float, fmt: str) -> str:
+    return "–" if not math.isfinite(value) else format(value, fmt)
+
+
+def _mix_text(mix: Mapping[str, float]) -> str:
+    parts = [f"{name} {count:,.0f}" for name, count in mix.items() if count > 0.5]
+    return " · ".join(parts) if parts else ("none" if mix else "–")
+
+
+def _case_rows(cases: list[S.SweepCase], links: Mapping[str, str], dims: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for c in cases:
+        coords = [c.coords.get(d, "") for d in dims]
+        if c.kind == "oat":
+            what = "base" if c.side == "base" else f"{c.parameter} = {S.value_label(c.value)} ({c.side})"
+        else:
+            what = ""
+        rows.append(
+            {
+                "id": c.id,
+                "href": links.get(c.id, ""),
+                "kind": "grid" if c.kind == "grid" else "one at a time",
+                "coords": coords,
+                "coord_sort": [_coord_sort(v) for v in coords],
+                "oat": what,
+                "status": c.status,
+                "npv": c.npv,
+                "npv_text": F.fmt_money(c.npv),
+                "gap": c.gap,
+                "gap_text": "–" if not math.isfinite(c.gap) else f"{c.gap:.2%}",
+                "pue": c.pue,
+                "pue_text": _num(c.pue, ".3f"),
+                "green": c.green,
+                "green_text": F.fmt_share(c.green),
+                "domestic": c.domestic,
+                "domestic_text": F.fmt_share(c.domestic),
+                "eflops": c.eflops,
+                "eflops_text": F.fmt_compute(c.eflops * 1000),
+                "mix": _mix_text(c.new_servers),
+                "mix_sort": sum(c.new_servers.values()) if c.new_servers else math.nan,
+                "wall": c.wall_time_s,
+                "wall_text": _num(c.wall_time_s, ".2f"),
+            }
+        )
+    return rows
+
+
+def _breakable(text: str) -> Markup:
+    """``a.b_c`` with a line-break opportunity after each ``.`` and ``_`` (the text escaped)."""
+    return Markup(str(escape(text)).replace(".", ".<wbr>").replace("_", "_<wbr>"))
+
+
+def _coord_sort(text: str) -> str:
+    try:
+        return f"{float(text):.10g}"
+    except ValueError:
+        return text
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """Cases without a plan that share a status and a message."""
+
+    status: str
+    head: str  #: the first lines of the message
+    rest: str  #: the others (long messages: tracebacks)
+    cases: list[tuple[str, str]]  #: (id, label)
+
+
+def _failed(cases: list[S.SweepCase], lines: int = 12) -> list[_Failed]:
+    groups: dict[tuple[str, str], list[S.SweepCase]] = {}
+    for c in S.unique_cases(cases):
+        if not (c.has_plan and c.status in ("optimal", "time_limit")):
+            groups.setdefault((c.status, c.message.strip()), []).append(c)
+    out = []
+    for (status, message), members in groups.items():
+        text = message.splitlines() or ["(no message)"]
+        out.append(
+            _Failed(status, "\n".join(text[:lines]), "\n".join(text[lines:]), [(c.id, c.label) for c in members])
+        )
+    return out
+
+
+def _tornado_table(ds: xr.Dataset) -> dict[str, Any]:
+    base_npv, base_status, rows = S.tornado_rows(ds)
+    return {
+        "base_npv": base_npv,
+        "base_status": base_status,
+        "rows": [
+            {
+                "parameter": r.parameter,
+                "low_value": S.value_label(r.low_value),
+                "high_value": S.value_label(r.high_value),
+                "low_npv": F.fmt_money(r.low_npv) if math.isfinite(r.low_npv) else r.low_status,
+                "high_npv": F.fmt_money(r.high_npv) if math.isfinite(r.high_npv) else r.high_status,
+                "low_delta": _signed(r.low_delta),
+                "high_delta": _signed(r.high_delta),
+                "swing": F.fmt_money(r.swing),
+            }
+            for r in rows
+        ],
+    }
+
+
+def _signed(value: float) -> dict[str, str]:
+    """Text and class of a cost difference: red when it costs more, green when less."""
+    if not math.isfinite(value):
+        return {"text": "no plan", "cls": "muted"}
+    if abs(value) < 0.5:
+        return {"text": "±0", "cls": ""}
+    return {"text": ("+" if value > 0 else "−") + F.fmt_money(abs(value)), "cls": "pos" if value > 0 else "neg"}
+
+
+def _marginal(ds: xr.Dataset) -> list[dict[str, Any]]:
+    out = []
+    for t in S.marginal_tables(ds):
+        out.append(
+            {
+                "dim": t.dim,
+                "steps": [
+                    f"{s} ({size})" if size and not t.uniform_step else s
+                    for s, size in zip(t.steps, t.step_sizes, strict=True)
+                ],
+                "uniform": t.uniform_step,
+                "rows": [(label, [_signed(v) for v in deltas]) for label, deltas in t.rows],
+                "mean": [_signed(v) for v in t.mean],
+                "n_rows": len(t.rows),
+                "omitted": t.omitted,
+                "summary": t.summary,
+                "has_any": math.isfinite(t.overall),
+            }
+        )
+    return out
+
+
+def _swept(ds: xr.Dataset) -> list[dict[str, Any]]:
+    return [{"dim": d, "labels": [S.coord_text(v) for v in ds[d].values], "n": ds.sizes[d]} for d in S.grid_dims(ds)]
+
+
+def render_sweep_report(ds: xr.Dataset, source: str | None = None, links: Mapping[str, str] | None = None) -> str:
+    """The HTML report of a combined sweep Dataset, as text.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The combined results of :func:`planner.sweep.run_sweep`.
+    source : str, optional
+        The results file, named in the header.
+    links : mapping, optional
+        Case id -> href (relative to the page) of the case's own report; cases without one are not linked.
+    """
+    env = _env()
+    env.filters["breakable"] = _breakable
+    links = dict(links or {})
+    figures = sweep_charts(ds)
+    charts = {key: _chart(fig, f"chart-{key.replace('_', '-')}") for key, fig in figures.items()}
+    cases = S.sweep_cases(ds)
+    dims = S.grid_dims(ds)
+    counts = S.status_counts(ds)
+    unique = S.unique_cases(cases)
+    wall = sum(c.wall_time_s for c in unique if math.isfinite(c.wall_time_s))
+    planned = [c for c in unique if c.has_plan]
+    cheapest = min(planned, key=lambda c: c.npv) if planned else None
+    dearest = max(planned, key=lambda c: c.npv) if planned else None
+    year = S.final_year(ds)
+    failed = _failed(cases)
+    return env.get_template("sweep.html.j2").render(
+        plotly_js=_plotly_js(),
+        config=_script_json(pio.json.to_json_plotly(PLOTLY_CONFIG)),
+        name=str(ds.attrs.get("sweep_name", "sweep")),
+        description=str(ds.attrs.get("sweep_description", "")),
+        base=str(ds.attrs.get("sweep_base", "")),
+        sweep_yaml=str(ds.attrs.get("sweep_yaml", "")),
+        version=str(ds.attrs.get("planner_version", "")),
+        source=source or "",
+        generated=_now(),
+        counts=counts,
+        wall=wall,
+        cheapest=cheapest,
+        dearest=dearest,
+        year=year,
+        ysuf=f" {year}" if year is not None else "",
+        dims=dims,
+        swept=_swept(ds),
+        oat=S.oat_parameters(ds),
+        charts=charts,
+        marginal=_marginal(ds),
+        tornado=_tornado_table(ds),
+        rows=_case_rows(cases, links, dims),
+        failed=failed,
+        n_failed=sum(len(f.cases) for f in failed),
+        n_links=len(links),
+        n_planned=len(planned),
+        has_grid=S.has_grid(ds),
+        has_oat=S.has_oat(ds),
+    )
+
+
+# ====================================================================== per-case reports
+
+
+def _read_part(path: Path) -> xr.Dataset:
+    """A part file, fully loaded.
+
+    Through netCDF4 where it is installed (several times faster than h5netcdf to open a file of many
+    small variables; the same Dataset), else :func:`planner.results.read_dataset`.
+    """
+    from planner.results import read_dataset
+
+    try:
+        import netCDF4  # noqa: F401
+    except ImportError:
+        return read_dataset(path)
+    with xr.open_dataset(path, engine="netcdf4") as ds:
+        return ds.load()
+
+
+def case_plan(ds: xr.Dataset, case: S.SweepCase, parts: Path | None = None) -> tuple[xr.Dataset, str]:
+    """The plan of one case, for its own report, and where it came from.
+
+    Its part file ``<parts>/<id>.nc`` when there is one (the plan as it was solved, with its
+    scenario and solver details), else the case's slice of the combined Dataset (plan variables
+    only; the report says less about inputs and timings).
+    """
+    if parts is not None:
+        path = Path(parts) / f"{case.id}.nc"
+        if path.is_file():
+            try:
+                return _read_part(path), str(path)
+            except Exception:  # noqa: BLE001, S110 - an unreadable part: fall back to the slice
+                pass
+    if case.kind == "grid":
+        dims = S.grid_dims(ds)
+        plan = S._view(ds, "grid").isel(dict(zip(dims, case.index, strict=True)), drop=True)
+    else:
+        plan = S._view(ds, "oat").isel(case=case.index[0], drop=True)
+        plan = plan.drop_vars([c for c in ("case_parameter", "case_side", "case_value") if c in plan.coords])
+    plan = plan.copy()
+    plan.attrs = {
+        "solver_status": case.status,
+        "objective_cny": case.npv,
+        "mip_gap": case.gap,
+        "planner_version": ds.attrs.get("planner_version", ""),
+    }
+    return plan, f"{ds.attrs.get('sweep_name', 'sweep')}.nc, case {case.id}"
+
+
+def write_case_reports(
+    ds: xr.Dataset,
+    folder: Path | str,
+    parts: Path | str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Path]:
+    """Write the single-plan report of every case with a plan to ``<folder>/<id>.html``.
+
+    Returns
+    -------
+    dict
+        Case id -> the report written.
+    """
+    folder = Path(folder)
+    parts_path = Path(parts) if parts is not None else None
+    todo = [c for c in S.unique_cases(S.sweep_cases(ds)) if c.has_plan]
+    name = str(ds.attrs.get("sweep_name", "sweep"))
+    written: dict[str, Path] = {}
+    for i, case in enumerate(todo):
+        plan, source = case_plan(ds, case, parts_path)
+        plan.attrs = dict(plan.attrs)
+        scenario = str(plan.attrs.get("scenario_name") or "")
+        plan.attrs["scenario_name"] = f"{name} · {case.label}" + (f" ({scenario})" if scenario else "")
+        written[case.id] = write_report(plan, folder / f"{case.id}.html", source=source)
+        if progress is not None:
+            progress(i + 1, len(todo))
+    return written
+
+
+def write_sweep_report(
+    ds: xr.Dataset,
+    path: Path | str,
+    parts: Path | str | None = None,
+    case_reports: bool = True,
+    source: str | None = None,
+) -> tuple[Path, dict[str, Path]]:
+    """Write the sweep report to ``path`` and, with ``case_reports``, each case's report to ``<path stem>/<id>.html``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The combined sweep results.
+    path : path
+        The sweep report (folders created; written atomically).
+    parts : path, optional
+        The sweep's part files (``results/sweeps/<name>/``), read for the per-case reports.
+    case_reports : bool
+        Also write the per-case reports (linked from the case table).
+    source : str, optional
+        The results file, named in the header.
+
+    Returns
+    -------
+    (Path, dict)
+        The sweep report, and case id -> the per-case report written.
+    """
+    path = Path(path)
+    written: dict[str, Path] = {}
+    if case_reports:
+        written = write_case_reports(ds, path.parent / path.stem, parts)
+    links = {cid: f"{quote(path.stem)}/{quote(p.name)}" for cid, p in written.items()}
+    return write_html(render_sweep_report(ds, source, links), path), written
