@@ -74,9 +74,16 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.servers_new = pyo.Var(m.BUILD, within=pyo.NonNegativeIntegers, doc="b[a,c,y]: new servers [servers]")
 
     def servers(m: pyo.ConcreteModel, a: str, c: str, y: int) -> pyo.Expression:
-        life = acc[a].lifetime_years
-        built = sum(m.servers_new[a, c, v] for v in data.vintages(data.buildable_years(a), life, y))
-        return data.existing_count(s.existing.servers, y, life, accelerator=a, cooling=c) + built
+        return data.in_service(
+            m.servers_new,
+            acc[a].lifetime_years,
+            y,
+            s.existing.servers,
+            key=(a, c),
+            build_years=data.buildable_years(a),
+            accelerator=a,
+            cooling=c,
+        )
 
     add_stock(m, "servers", (m.AC, m.Y), servers, "N[a,c,y]", "servers in service", "servers")
 

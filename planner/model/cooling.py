@@ -57,9 +57,9 @@ def add_cooling(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
 
     def units(m: pyo.ConcreteModel, c: str, y: int) -> pyo.Expression:
-        life = cool[c].plant.lifetime_years
-        built = sum(m.cooling_units_new[c, v] for v in data.vintages(data.years, life, y))
-        return data.existing_count(s.existing.cooling_units, y, life, cooling=c) + built
+        return data.in_service(
+            m.cooling_units_new, cool[c].plant.lifetime_years, y, s.existing.cooling_units, key=(c,), cooling=c
+        )
 
     add_stock(m, "cooling_units", (m.C, m.Y), units, "K[c,y]", "plant units in service", "units")
     m.cooling_in_use = pyo.Var(m.C, m.Y, within=pyo.Binary, doc="u[c,y]: technology c has racks in year y [-]")

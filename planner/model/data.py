@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -140,13 +141,31 @@ class ModelData:
         """Yearly charge of one unit in service: annuity plus fixed O&M [same unit as capex / year]."""
         return capex * (crf(self.scenario.finance.discount_rate, life) + fixed_om)
 
-    def existing_count(self, items: list, year: int, life: int, **match: str) -> float:
-        """Units of an ``existing`` list still in service in ``year`` (matching the given fields)."""
+    def existing_count(self, items: list, year: int, life: int, amount: str = "count", **match: str) -> float:
+        """Units (``amount``: the field to add up) of an ``existing`` list still in service in ``year``,
+        among the items whose fields equal ``match``.
+        """
         total = 0.0
         for item in items:
             if all(getattr(item, k) == v for k, v in match.items()) and self.alive(item.year_built, life, year):
-                total += item.count
+                total += getattr(item, amount)
         return total
+
+    def in_service(
+        self,
+        new: Any,
+        life: int,
+        year: int,
+        existing: list,
+        key: tuple[Any, ...] = (),
+        build_years: tuple[int, ...] | None = None,
+        amount: str = "count",
+        **match: str,
+    ) -> Any:
+        """A stock in ``year``: existing units still in service plus builds ``new[*key, v]`` still alive."""
+        years = self.years if build_years is None else build_years
+        built = sum(new[(*key, v)] for v in self.vintages(years, life, year))
+        return self.existing_count(existing, year, life, amount, **match) + built
 
     # ------------------------------------------------------------------ hourly data
     def hourly(self, array: np.ndarray) -> dict[tuple[int, int], float]:

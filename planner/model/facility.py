@@ -41,9 +41,7 @@ def add_facility(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
 
     def racks(m: pyo.ConcreteModel, c: str, y: int) -> pyo.Expression:
-        life = cool[c].lifetime_years
-        built = sum(m.racks_new[c, v] for v in data.vintages(data.years, life, y))
-        return data.existing_count(s.existing.racks, y, life, cooling=c) + built
+        return data.in_service(m.racks_new, cool[c].lifetime_years, y, s.existing.racks, key=(c,), cooling=c)
 
     add_stock(m, "racks", (m.C, m.Y), racks, "R[c,y]", "racks in service", "racks")
 
@@ -74,8 +72,7 @@ def add_facility(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.hall_capex = pyo.Param(m.Y, mutable=True, initialize=values["hall_capex"], doc="price of a hall [MCNY/hall]")
 
     def halls(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        built = sum(m.halls_new[v] for v in data.vintages(data.years, hall.lifetime_years, y))
-        return data.existing_count(s.existing.halls, y, hall.lifetime_years) + built
+        return data.in_service(m.halls_new, hall.lifetime_years, y, s.existing.halls)
 
     add_stock(m, "halls", (m.Y,), halls, "H[y]", "halls in service", "halls")
     m.hall_limit = pyo.Constraint(

@@ -68,8 +68,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
 
     def blocks(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        built = sum(m.grid_blocks_new[v] for v in data.vintages(data.years, grid.lifetime_years, y))
-        return data.existing_count(s.existing.grid_blocks, y, grid.lifetime_years) + built
+        return data.in_service(m.grid_blocks_new, grid.lifetime_years, y, s.existing.grid_blocks)
 
     add_stock(m, "grid_blocks", (m.Y,), blocks, "G[y]", "grid blocks in service", "blocks")
     m.grid_block_limit = pyo.Constraint(
@@ -180,9 +179,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
 
     def pv_stock(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        built = sum(m.pv_new[v] for v in data.vintages(data.years, pv.lifetime_years, y))
-        old = sum(e.mw for e in s.existing.pv if data.alive(e.year_built, pv.lifetime_years, y))
-        return old + built
+        return data.in_service(m.pv_new, pv.lifetime_years, y, s.existing.pv, amount="mw")
 
     add_stock(m, "pv_mw", (m.Y,), pv_stock, "PV[y]", "PV in service", "MWp")
     m.pv_limit = pyo.Constraint(m.Y, rule=lambda m, y: m.pv_mw[y] <= pv.max_mw, doc="PV[y] <= max_mw   [MWp]")
@@ -202,9 +199,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
 
     def battery_stock(attr: str, new: pyo.Var) -> pyo.Expression:
         def rule(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-            built = sum(new[v] for v in data.vintages(data.years, bat.lifetime_years, y))
-            old = sum(getattr(e, attr) for e in s.existing.battery if data.alive(e.year_built, bat.lifetime_years, y))
-            return old + built
+            return data.in_service(new, bat.lifetime_years, y, s.existing.battery, amount=attr)
 
         return rule
 
@@ -275,8 +270,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
 
     def gen_stock(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        built = sum(m.generators_new[v] for v in data.vintages(data.years, gens.lifetime_years, y))
-        return data.existing_count(s.existing.generators, y, gens.lifetime_years) + built
+        return data.in_service(m.generators_new, gens.lifetime_years, y, s.existing.generators)
 
     add_stock(m, "generators", (m.Y,), gen_stock, "GEN[y]", "gensets in service", "units")
     m.generator_limit = pyo.Constraint(
