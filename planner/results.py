@@ -171,54 +171,23 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
         "MW",
         "cooling power by technology",
     )
-    put(
-        "facility_power_mw",
-        ("year", "day", "hour"),
-        hourly(m.facility_power, yd, lambda k: (yi[k[0]], k[1], k[2])),
-        "MW",
-        "facility power",
-    )
-    put(
-        "grid_import_mw",
-        ("year", "day", "hour"),
-        hourly(m.grid_import, yd, lambda k: (yi[k[0]], k[1], k[2])),
-        "MW",
-        "grid import",
-    )
+    # hourly operation on (year, day, hour)
+    ydh = ("year", "day", "hour")
+    for name, var, units, long_name in (
+        ("facility_power_mw", m.facility_power, "MW", "facility power"),
+        ("grid_import_mw", m.grid_import, "MW", "grid import"),
+        ("pv_used_mw", m.pv_used, "MW", "PV output used"),
+        ("battery_charge_mw", m.battery_charge, "MW", "battery charging"),
+        ("battery_discharge_mw", m.battery_discharge, "MW", "battery discharging"),
+        ("battery_soc_mwh", m.battery_soc, "MWh", "battery state of charge at the end of the hour"),
+    ):
+        put(name, ydh, hourly(var, yd, lambda k: (yi[k[0]], k[1], k[2])), units, long_name)
     put(
         "ppa_mw_used",
         ("ppa", "year", "day", "hour"),
         hourly(m.ppa_energy, (len(ppas), *yd), lambda k: (ppas.index(k[0]), yi[k[1]], k[2], k[3])),
         "MW",
         "PPA power taken",
-    )
-    put(
-        "pv_used_mw",
-        ("year", "day", "hour"),
-        hourly(m.pv_used, yd, lambda k: (yi[k[0]], k[1], k[2])),
-        "MW",
-        "PV output used",
-    )
-    put(
-        "battery_charge_mw",
-        ("year", "day", "hour"),
-        hourly(m.battery_charge, yd, lambda k: (yi[k[0]], k[1], k[2])),
-        "MW",
-        "battery charging",
-    )
-    put(
-        "battery_discharge_mw",
-        ("year", "day", "hour"),
-        hourly(m.battery_discharge, yd, lambda k: (yi[k[0]], k[1], k[2])),
-        "MW",
-        "battery discharging",
-    )
-    put(
-        "battery_soc_mwh",
-        ("year", "day", "hour"),
-        hourly(m.battery_soc, yd, lambda k: (yi[k[0]], k[1], k[2])),
-        "MWh",
-        "battery state of charge at the end of the hour",
     )
     act = (na, nc, *yd)
     put(
