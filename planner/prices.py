@@ -22,11 +22,15 @@ shares +1 percentage point, EFLOPS target +1, carbon cap -1,000 tCO2); 0 when no
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyomo.environ as pyo
 
 from planner.solve import CompiledModel, SolveOptions, _highs
+
+if TYPE_CHECKING:
+    from planner.dive import Relaxation
 
 __all__ = ["LIMIT_STEPS", "price_limits", "pricing_duals"]
 
@@ -80,7 +84,7 @@ def _slack_derivative(con: pyo.ConstraintData, param: pyo.ParamData, sense: int)
 
 
 def price_limits(
-    compiled: CompiledModel, x: np.ndarray, options: SolveOptions
+    compiled: CompiledModel, x: np.ndarray, options: SolveOptions, relaxation: Relaxation | None = None
 ) -> dict[tuple[str, int], tuple[float, str]]:
     """Marginal cost of one step of each policy limit in each year it is set.
 
@@ -92,6 +96,8 @@ def price_limits(
         The plan (column values).
     options : SolveOptions
         Options of the original solve (threads, seed, time limit).
+    relaxation : Relaxation, optional
+        The dive's warm LP instance (re-solved from its basis instead of from scratch).
 
     Returns
     -------
@@ -102,7 +108,7 @@ def price_limits(
     rows_of: dict[int, list[int]] = {}
     for r, (con, _) in enumerate(compiled.rows):
         rows_of.setdefault(id(con), []).append(r)
-    duals = pricing_duals(compiled, x, options)
+    duals = pricing_duals(compiled, x, options, relaxation)
     out: dict[tuple[str, int], tuple[float, str]] = {}
     for limit, spec in LIMIT_STEPS.items():
         param = getattr(m, spec.param, None)
@@ -125,10 +131,20 @@ def price_limits(
     return out
 
 
-def pricing_duals(compiled: CompiledModel, x: np.ndarray, options: SolveOptions) -> np.ndarray | None:
+def pricing_duals(
+    compiled: CompiledModel, x: np.ndarray, options: SolveOptions, relaxation: Relaxation | None = None
+) -> np.ndarray | None:
     """Row duals of the pricing LP (lumpy integers fixed at the plan, servers and racks free)."""
     relaxed = np.array([v.parent_component().local_name in RELAXED_INTEGERS for v in compiled.columns], dtype=bool)
     fix = compiled.integer & ~relaxed
+    if relaxation is not None:
+        free = np.flatnonzero(compiled.integer & relaxed)
+        fixed = np.flatnonzero(fix)
+        relaxation.reset_bounds(free)
+        relaxation.set_bounds(fixed, np.round(x[fixed]), np.round(x[fixed]))
+        status, _ = relaxation.solve_lp(options.time_limit_s)
+        if status == "optimal":
+            return relaxation.row_duals()
     lower = np.array(compiled.col_lower, dtype=float)
     upper = np.array(compiled.col_upper, dtype=float)
     lower[fix] = np.round(x[fix])

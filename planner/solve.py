@@ -39,6 +39,7 @@ class SolveOptions:
     threads: int = 1  #: solver threads [-]
     random_seed: int = 0  #: HiGHS random seed [-]
     log: bool = False  #: print HiGHS's log
+    dive: bool = True  #: solve the LP relaxation and a rounding dive first (``planner.dive``)
     extra: tuple[tuple[str, Any], ...] = ()  #: further HiGHS options as (name, value) pairs
 
     @classmethod
@@ -165,6 +166,9 @@ class SolveOutcome:
     diagnosis: list[str] = field(default_factory=list)  #: why there is no plan, in the user's terms
     shadow_prices: dict[tuple[str, int], tuple[float, str]] = field(default_factory=dict)
     """(limit, year) -> (marginal cost [MCNY per unit of the limit], how it was obtained)"""
+    relaxation_bound: float | None = None  #: objective of the LP relaxation (a lower bound) [MCNY]
+    dive_objective: float | None = None  #: objective of the rounding dive's plan [MCNY]
+    dive_given: bool = False  #: the dive's plan reached HiGHS as an incumbent (after its root LP)
 
     @property
     def has_plan(self) -> bool:
@@ -190,11 +194,37 @@ def _highs(options: SolveOptions) -> highspy.Highs:
     return h
 
 
-def run_highs(compiled: CompiledModel, options: SolveOptions) -> tuple[highspy.Highs, dict[str, float]]:
-    """Pass the compiled model to a new HiGHS instance and run it; return it and timings."""
+def run_highs(
+    compiled: CompiledModel,
+    options: SolveOptions,
+    start: np.ndarray | None = None,
+    time_limit_s: float | None = None,
+    dive: Any = None,
+) -> tuple[highspy.Highs, dict[str, float]]:
+    """Pass the compiled model to a new HiGHS instance and run it; return it and timings.
+
+    ``start`` is a feasible plan handed to HiGHS as its first incumbent (a MIP start);
+    ``time_limit_s`` overrides the options' limit; ``dive`` is a running
+    :class:`planner.dive.ConcurrentDive` that meets the MIP after its root LP.
+    """
     t0 = time.perf_counter()
     h = _highs(options)
+    if time_limit_s is not None:
+        h.setOptionValue("time_limit", max(float(time_limit_s), 1e-3))
     h.passModel(compiled.to_highs_lp())
+    if dive is not None:
+        from planner.dive import SUB_MIP_OFF
+
+        user = {name for name, _ in options.extra}
+        for name, value in SUB_MIP_OFF:
+            if name not in user:
+                h.setOptionValue(name, value)
+        dive.attach(h)
+    if start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = list(map(float, start))
+        solution.value_valid = True
+        h.setSolution(solution)
     t1 = time.perf_counter()
     h.run()
     t2 = time.perf_counter()
@@ -243,21 +273,15 @@ def solve(
     options = options or SolveOptions()
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    deadline = t0 + options.time_limit_s
     if compiled is None:
         compiled = compile_model(m)
     timings["compile"] = time.perf_counter() - t0
     if export_model is not None:
         write_mps(compiled, Path(export_model))
-    h, t = run_highs(compiled, options)
-    timings.update(t)
-    model_status = h.getModelStatus()
-    termination = h.modelStatusToString(model_status)
-    status = _STATUS.get(model_status, "error")
-    info = h.getInfo()
-    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
     outcome = SolveOutcome(
-        status=status,
-        termination=termination,
+        status="error",
+        termination="",
         objective=None,
         bound=None,
         gap=None,
@@ -267,31 +291,65 @@ def solve(
         n_cols=compiled.shape[1],
         n_integers=int(compiled.integer.sum()),
     )
-    if has_solution and status in ("optimal", "time_limit"):
-        x = np.asarray(h.getSolution().col_value, dtype=float)
-        outcome.x = x
+
+    relaxation, dive, concurrent = None, None, None
+    if options.dive and compiled.integer.any():
+        from planner.dive import ConcurrentDive, Relaxation
+
+        relaxation = Relaxation(compiled, options)
+        concurrent = ConcurrentDive(relaxation, deadline)
+    h, t = run_highs(compiled, options, time_limit_s=deadline - time.perf_counter(), dive=concurrent)
+    timings.update(t)
+    if concurrent is not None:
+        t1 = time.perf_counter()
+        dive = concurrent.finish()
+        timings["dive_wait"] = time.perf_counter() - t1
+        timings.update({f"dive_{k}": v for k, v in dive.timings.items()})
+        outcome.relaxation_bound, outcome.dive_objective = dive.bound, dive.objective
+        outcome.dive_given = concurrent.given
+    model_status = h.getModelStatus()
+    outcome.termination = h.modelStatusToString(model_status)
+    outcome.status = _STATUS.get(model_status, "error")
+    info = h.getInfo()
+    if info.primal_solution_status == 2 and outcome.status in ("optimal", "time_limit"):  # a feasible plan
+        outcome.x = np.asarray(h.getSolution().col_value, dtype=float)
         outcome.objective = float(info.objective_function_value)
         if compiled.integer.any():
-            outcome.bound = float(info.mip_dual_bound)
-            outcome.gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else None
+            bounds = [float(info.mip_dual_bound)]
+            if dive is not None and dive.bound is not None:
+                bounds.append(dive.bound)
+            finite = [b for b in bounds if math.isfinite(b)]
+            outcome.bound = max(finite) if finite else None
+            if outcome.bound is not None:
+                outcome.gap = max(0.0, (outcome.objective - outcome.bound) / max(abs(outcome.objective), 1e-9))
         else:
             outcome.bound, outcome.gap = outcome.objective, 0.0
+        if concurrent is not None and concurrent.given and outcome.objective == dive.objective:
+            outcome.termination += " (plan from the rounding dive)"
+    elif dive is not None and dive.x is not None:
+        # HiGHS stopped (time limit) before the meeting point: the dive's plan is still a plan.
+        outcome.status = "time_limit" if outcome.status not in ("infeasible", "unbounded") else outcome.status
+        if outcome.status == "time_limit":
+            outcome.x, outcome.objective, outcome.bound = dive.x, dive.objective, dive.bound
+            outcome.gap = dive.gap
+
+    if outcome.x is not None:
         t1 = time.perf_counter()
-        load_values(compiled, x)
+        load_values(compiled, outcome.x)
         timings["load_values"] = time.perf_counter() - t1
         if shadow_prices:
             from planner.prices import price_limits
 
             t2 = time.perf_counter()
-            outcome.shadow_prices = price_limits(compiled, x, options)
+            outcome.shadow_prices = price_limits(compiled, outcome.x, options, relaxation=relaxation)
             timings["shadow_prices"] = time.perf_counter() - t2
-    elif status == "infeasible":
+    elif outcome.status == "infeasible":
         from planner.diagnose import diagnose_infeasibility
 
         t1 = time.perf_counter()
         outcome.diagnosis = diagnose_infeasibility(compiled, options)
         timings["diagnosis"] = time.perf_counter() - t1
-    elif status == "time_limit":
+    elif outcome.status == "time_limit":
         outcome.diagnosis = [
             f"HiGHS stopped at the time limit of {options.time_limit_s:g} s before finding any feasible plan"
         ]

@@ -1,0 +1,257 @@
+"""The LP relaxation and a rounding dive: a proven bound and a good plan before branch-and-bound.
+
+Why: on the default scenario HiGHS spends most of its MIP time not on the root LP but on
+finding a first good plan (sub-MIP heuristics, minutes), and the LP relaxation is already
+within about 0.7 % of the optimum. This module solves the relaxation once, then fixes the
+integer decisions group by group — technology-in-use binaries, servers, racks, halls, plant
+units, grid blocks, gensets, in model order — re-solving the LP from the previous basis after
+each group (a few seconds each). The result is a feasible plan ``U`` and a proven lower bound
+``L`` (the relaxation). When ``(U - L) / |U|`` is already within the requested gap, the plan is
+proven good enough and no MIP is needed; otherwise the plan is handed to HiGHS as a MIP start.
+
+Rounding rule for a build variable ``new[k, y]``: the cumulative builds of key ``k`` up to year
+``y`` are rounded up (``ceil``), so that every stock is at least its relaxed value (capacity
+rows stay satisfiable) and nothing is built twice; binaries are rounded up, each on its own,
+when positive. The
+LP re-solved after each group lets the continuous decisions and the integers not yet fixed
+adapt. If a group cannot be fixed that way (the LP becomes infeasible, e.g. a purchase cap),
+it is re-tried with nearest rounding, and the dive gives up when that fails too.
+
+The same HiGHS instance, with its basis, later prices the policy limits
+(:func:`planner.prices.pricing_duals`): that LP differs from the last dive step only in bounds,
+so it re-solves in seconds instead of from scratch.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+
+from planner.solve import CompiledModel, SolveOptions, _highs
+
+__all__ = ["Relaxation", "DiveResult", "ConcurrentDive", "SUB_MIP_OFF"]
+
+#: LP values below this count as zero when rounding binaries and cumulative builds [-].
+TOLERANCE = 1e-6
+
+#: HiGHS options while the dive supplies the first plan: its sub-MIP heuristics (RINS, RENS, the
+#: root reduced-cost sub-MIP) found the same quality of plan on the default in 100-165 s that
+#: the dive finds in seconds, so they are switched off (benchmarks/solver_options.py).
+SUB_MIP_OFF = (
+    ("mip_heuristic_run_rins", False),
+    ("mip_heuristic_run_rens", False),
+    ("mip_heuristic_run_root_reduced_cost", False),
+)
+
+#: The dive's plan meets the MIP at HiGHS's second user-solution call with a finite dual bound,
+#: which comes after the root LP (the first is the trivial bound before it). Meeting at a fixed
+#: point of HiGHS's own sequence, and waiting there for the dive, keeps the solve deterministic:
+#: the plan returned never depends on which thread was faster.
+MEET_AT_CALL = 2
+
+
+@dataclass
+class DiveResult:
+    """What the relaxation and the dive found (money in MCNY)."""
+
+    bound: float | None = None  #: objective of the LP relaxation: a proven lower bound
+    relaxation_status: str = ""  #: "optimal", "infeasible", or HiGHS's status when neither
+    objective: float | None = None  #: objective of the rounded plan (None if the dive failed)
+    x: np.ndarray | None = None  #: column values of the rounded plan
+    steps: list[tuple[str, float]] = field(default_factory=list)  #: (group, LP objective after fixing it)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def gap(self) -> float | None:
+        """Relative gap of the rounded plan to the relaxation bound [-]."""
+        if self.objective is None or self.bound is None:
+            return None
+        return (self.objective - self.bound) / max(abs(self.objective), 1e-9)
+
+
+class Relaxation:
+    """The compiled model with every integer made continuous, in one warm HiGHS instance."""
+
+    def __init__(self, compiled: CompiledModel, options: SolveOptions) -> None:
+        self.compiled = compiled
+        self.options = options
+        lp = compiled.to_highs_lp()
+        lp.integrality_ = []
+        self.highs = _highs(options)
+        # Interior point with crossover: on the default it reaches the vertex faster than dual
+        # simplex (degenerate hourly columns); later re-solves use the simplex from its basis.
+        self.highs.setOptionValue("solver", "ipx")
+        self.highs.passModel(lp)
+        self.lower = np.array(compiled.col_lower, dtype=float)
+        self.upper = np.array(compiled.col_upper, dtype=float)
+
+    # ------------------------------------------------------------------ LP plumbing
+    def _run(self, time_limit: float) -> str:
+        self.highs.setOptionValue("time_limit", max(float(time_limit), 1e-3))
+        self.highs.run()
+        self.highs.setOptionValue("solver", "simplex")
+        status = self.highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            return "optimal"
+        if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+            return "infeasible"
+        return self.highs.modelStatusToString(status)
+
+    def _objective(self) -> float:
+        return float(self.highs.getInfo().objective_function_value)
+
+    def _values(self) -> np.ndarray:
+        return np.asarray(self.highs.getSolution().col_value, dtype=float)
+
+    def set_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Change column bounds (the basis is kept for the next solve)."""
+        if len(cols):
+            self.highs.changeColsBounds(len(cols), cols.astype(np.int32), lower, upper)
+
+    def reset_bounds(self, cols: np.ndarray) -> None:
+        """Give columns back their model bounds."""
+        self.set_bounds(cols, self.lower[cols], self.upper[cols])
+
+    def solve_lp(self, time_limit: float) -> tuple[str, float | None]:
+        """Solve the LP as it stands; return its status and objective [MCNY]."""
+        status = self._run(time_limit)
+        return status, (self._objective() if status == "optimal" else None)
+
+    def row_duals(self) -> np.ndarray:
+        """Row duals of the last optimal solve."""
+        return np.asarray(self.highs.getSolution().row_dual, dtype=float)
+
+    # ------------------------------------------------------------------ the dive
+    def groups(self) -> list[tuple[str, np.ndarray]]:
+        """Integer columns grouped by component: binaries first, then the model's order."""
+        by_component: dict[str, list[int]] = defaultdict(list)
+        binary: dict[str, bool] = {}
+        for j in np.flatnonzero(self.compiled.integer):
+            v = self.compiled.columns[j]
+            name = v.parent_component().local_name
+            by_component[name].append(int(j))
+            binary[name] = bool(v.is_binary())
+        names = sorted(by_component, key=lambda n: not binary[n])  # stable: model order within each kind
+        return [(n, np.array(by_component[n], dtype=np.int64)) for n in names]
+
+    def _rounded(self, cols: np.ndarray, x: np.ndarray, nearest: bool) -> np.ndarray:
+        """Values to fix ``cols`` at: cumulative ceil along the year (last index) per key."""
+        lo, up = self.lower[cols], self.upper[cols]
+        if nearest:
+            return np.clip(np.round(x[cols]), lo, up)
+        if all(self.compiled.columns[j].is_binary() for j in cols):
+            return np.clip(np.ceil(x[cols] - TOLERANCE), lo, up)
+        by_key: dict[object, list[tuple[object, int]]] = defaultdict(list)
+        for pos, j in enumerate(cols):
+            index = self.compiled.columns[j].index()
+            index = index if isinstance(index, tuple) else (index,)
+            by_key[index[:-1]].append((index[-1], pos))
+        out = np.empty(len(cols))
+        for members in by_key.values():
+            cumulative, built = 0.0, 0.0
+            for _, pos in sorted(members, key=lambda m: m[0]):
+                cumulative += max(x[cols[pos]], 0.0)
+                value = max(0.0, math.ceil(cumulative - TOLERANCE) - built)
+                value = min(max(value, lo[pos]), up[pos])
+                out[pos] = value
+                built += value
+        return out
+
+    def dive(self, deadline: float) -> DiveResult:
+        """Solve the relaxation, then fix the integers group by group (see the module docstring).
+
+        Parameters
+        ----------
+        deadline : float
+            ``time.perf_counter()`` value by which to stop; the dive gives up when it passes.
+        """
+        result = DiveResult()
+        t0 = time.perf_counter()
+        status, bound = self.solve_lp(deadline - t0)
+        result.timings["relaxation"] = time.perf_counter() - t0
+        result.relaxation_status = status
+        if status != "optimal":
+            return result
+        result.bound = bound
+        t1 = time.perf_counter()
+        for name, cols in self.groups():
+            basis = self.highs.getBasis()
+            x = self._values()
+            fixed = False
+            for nearest in (False, True):
+                values = self._rounded(cols, x, nearest)
+                self.set_bounds(cols, values, values)
+                status, objective = self.solve_lp(deadline - time.perf_counter())
+                if status == "optimal":
+                    result.steps.append((name, float(objective)))
+                    fixed = True
+                    break
+                self.reset_bounds(cols)
+                self.highs.setBasis(basis)
+            if not fixed or time.perf_counter() > deadline:
+                result.timings["dive"] = time.perf_counter() - t1
+                return result
+        result.objective = self._objective()
+        result.x = self._values()
+        result.timings["dive"] = time.perf_counter() - t1
+        return result
+
+
+class ConcurrentDive:
+    """Run the relaxation and dive on a second thread while HiGHS solves the MIP's root.
+
+    HiGHS's MIP and the dive each start with the same LP (about 40-50 s on the default), so
+    on a machine with two cores they run side by side. HiGHS calls back for user solutions
+    at fixed points of its root processing; at :data:`MEET_AT_CALL` the callback waits for the
+    dive and hands its plan to HiGHS as an incumbent. If that plan is within the requested gap
+    of HiGHS's root bound, HiGHS stops there; otherwise branch-and-bound goes on from it.
+    """
+
+    def __init__(self, relaxation: Relaxation, deadline: float) -> None:
+        self.relaxation = relaxation
+        self.deadline = deadline
+        self.result: DiveResult | None = None
+        self.error: BaseException | None = None
+        self.given = False
+        self._finite_calls = 0
+        self._met = False
+        self._thread = threading.Thread(target=self._run, name="planner-dive", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.result = self.relaxation.dive(self.deadline)
+        except BaseException as exc:  # re-raised in finish() on the caller's thread
+            self.error = exc
+
+    def attach(self, highs: highspy.Highs) -> None:
+        """Subscribe to HiGHS's user-solution callback."""
+        highs.cbMipUserSolution.subscribe(self._callback)
+
+    def _callback(self, event: object) -> None:
+        if self._met:
+            return
+        if not math.isfinite(event.data_out.mip_dual_bound):  # type: ignore[attr-defined]
+            return
+        self._finite_calls += 1
+        if self._finite_calls < MEET_AT_CALL:
+            return
+        self._met = True
+        self._thread.join()
+        if self.result is not None and self.result.x is not None:
+            event.data_in.setSolution(np.ascontiguousarray(self.result.x, dtype=float))  # type: ignore[attr-defined]
+            self.given = True
+
+    def finish(self) -> DiveResult:
+        """Wait for the dive (if HiGHS finished before the meeting point) and return its result."""
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result

@@ -1,0 +1,161 @@
+"""The LP relaxation and rounding dive (planner/dive.py): a valid bound, a feasible plan, same optimum.
+
+Feasibility is checked from the compiled matrices directly (row activities, bounds,
+integrality), not through the dive's own bookkeeping.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from test_model_tiny import dlc_cooling
+from tiny import tiny, write_profile
+
+from planner.dive import ConcurrentDive, Relaxation
+from planner.model import build_model
+from planner.pipeline import plan_scenario
+from planner.solve import SolveOptions, compile_model, solve
+
+EXACT = SolveOptions(time_limit_s=60, mip_gap=1e-9)
+
+
+@pytest.fixture(scope="module")
+def profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_profile(tmp_path_factory.mktemp("dive") / "profile.csv")
+
+
+def _pue_case() -> dict[str, Any]:
+    """Two cooling technologies under a PUE cap (hand optimum 37,977,060 CNY in test_model_tiny)."""
+    return {
+        "demand.inference.peak_tokens_per_s": 24_000,
+        "accelerators.gpu.cooling": ["air", "dlc"],
+        "cooling.air.fans_pumps_kw_per_kw": 0.3,
+        "cooling.air.plant.capex_cny_per_unit": 1e4,
+        "cooling.dlc": dlc_cooling(),
+        "policy.pue_max": 1.2,
+    }
+
+
+CASES = {
+    "default": {},
+    "lumpy": {"demand.inference.peak_tokens_per_s": 250_000},
+    "pue_cap": _pue_case(),
+}
+
+
+def _assert_feasible(compiled: Any, x: np.ndarray, tol: float = 1e-6) -> None:
+    activity = compiled.A @ x
+    scale = 1 + np.abs(activity)
+    assert np.all(activity >= compiled.row_lower - tol * scale), "a row is below its lower bound"
+    assert np.all(activity <= compiled.row_upper + tol * scale), "a row is above its upper bound"
+    assert np.all(x >= compiled.col_lower - tol) and np.all(x <= compiled.col_upper + tol)
+    ints = x[compiled.integer]
+    assert np.allclose(ints, np.round(ints), atol=1e-9), "an integer column is fractional"
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_dive_gives_feasible_plan_and_valid_bound(profile: Path, case: str) -> None:
+    scenario = tiny(profile, CASES[case])
+    compiled = compile_model(build_model(scenario))
+    dive = Relaxation(compiled, EXACT).dive(time.perf_counter() + 60)
+    assert dive.relaxation_status == "optimal"
+    assert dive.x is not None and dive.objective is not None and dive.bound is not None
+    _assert_feasible(compiled, dive.x)
+    objective = float(compiled.cost @ dive.x + compiled.offset)
+    assert dive.objective == pytest.approx(objective, rel=1e-9)
+    # The MIP optimum, solved without the dive, lies between the relaxation and the dive.
+    exact = solve(build_model(scenario), SolveOptions(time_limit_s=60, mip_gap=1e-9, dive=False))
+    assert exact.objective is not None
+    assert dive.bound <= exact.objective * (1 + 1e-9)
+    assert exact.objective <= dive.objective * (1 + 1e-9)
+
+
+def test_same_optimum_with_and_without_the_dive(profile: Path) -> None:
+    scenario = tiny(profile, _pue_case())
+    with_dive = plan_scenario(scenario, EXACT)
+    without = plan_scenario(scenario, SolveOptions(time_limit_s=60, mip_gap=1e-9, dive=False))
+    assert with_dive.outcome.objective == pytest.approx(without.outcome.objective, rel=1e-9)
+    assert with_dive.dataset is not None
+    assert float(with_dive.dataset.npv_cny) == pytest.approx(37_977_060, rel=1e-6)
+
+
+class _Event:
+    """Stands in for highspy's callback event: the dual bound HiGHS reports and the solution slot."""
+
+    def __init__(self, bound: float) -> None:
+        self.data_out = type("Out", (), {"mip_dual_bound": bound})()
+        self.data_in = self
+        self.solution: np.ndarray | None = None
+
+    def setSolution(self, x: np.ndarray) -> None:  # noqa: N802 (highspy's name)
+        self.solution = x
+
+
+def test_dive_meets_the_mip_after_its_root_lp(profile: Path) -> None:
+    scenario = tiny(profile, CASES["lumpy"])
+    compiled = compile_model(build_model(scenario))
+    concurrent = ConcurrentDive(Relaxation(compiled, EXACT), time.perf_counter() + 60)
+    before_root = [_Event(-np.inf), _Event(12.0)]  # after setup; the trivial bound before the root LP
+    for event in before_root:
+        concurrent._callback(event)
+        assert event.solution is None
+    assert not concurrent.given
+    meeting = _Event(300.0)  # the second finite bound: the root LP is solved; wait for the dive here
+    concurrent._callback(meeting)
+    result = concurrent.finish()
+    assert concurrent.given and meeting.solution is not None and result.x is not None
+    assert np.array_equal(meeting.solution, result.x)
+    later = _Event(301.0)
+    concurrent._callback(later)
+    assert later.solution is None  # handed over once
+
+
+def test_tight_gap_goes_on_to_branch_and_bound_from_the_dive(profile: Path) -> None:
+    scenario = tiny(profile, CASES["lumpy"])
+    outcome = solve(build_model(scenario), EXACT)
+    assert "solve" in outcome.timings
+    assert outcome.dive_objective is not None and outcome.objective is not None
+    assert outcome.objective <= outcome.dive_objective * (1 + 1e-9)
+    assert outcome.relaxation_bound is not None and outcome.bound is not None
+    assert outcome.relaxation_bound <= outcome.bound * (1 + 1e-9)
+
+
+def test_infeasible_relaxation_is_diagnosed(profile: Path) -> None:
+    # Existing air-cooled servers (kappa 0.1, PUE 1.1) must run: a PUE cap of 1.05 cannot hold,
+    # and the LP relaxation already shows it.
+    existing = [{"accelerator": "gpu", "cooling": "air", "count": 4, "year_built": 2025}]
+    changes = {"policy.pue_max": 1.05, "existing.servers": existing, "accelerators.gpu.lifetime_years": 5}
+    scenario = tiny(profile, changes)
+    outcome = solve(build_model(scenario), EXACT)
+    assert outcome.status == "infeasible"
+    assert outcome.x is None and outcome.diagnosis
+    assert "PUE" in "\n".join(outcome.diagnosis)
+
+
+def test_medium_plan_is_the_same_twice_and_the_dive_met_the_mip(tmp_path: Path) -> None:
+    """2026-2027 of the default on 2 representative days: HiGHS reaches the meeting point after its
+    root LP, and two solves give the same plan to the last digit (the meeting is at a fixed point
+    of HiGHS's own sequence, not a race between threads)."""
+    from conftest import load_default_yaml_data, write_scenario
+    from test_residuals import MEDIUM_YEARS, cut_years
+
+    from planner.scenario import load_scenario
+
+    data = cut_years(load_default_yaml_data(), MEDIUM_YEARS)
+    data["years"] = MEDIUM_YEARS
+    data["time"]["representative_days"] = 2
+    data["time"]["extreme_days"] = {}
+    scenario = load_scenario(write_scenario(tmp_path, data, "medium.yaml"))
+    options = SolveOptions(time_limit_s=120, mip_gap=0.005)
+    first = solve(build_model(scenario), options, shadow_prices=False)
+    second = solve(build_model(scenario), options, shadow_prices=False)
+    assert first.dive_given and second.dive_given
+    assert first.x is not None and second.x is not None
+    assert first.objective == second.objective
+    assert np.array_equal(first.x, second.x)
+    assert first.relaxation_bound is not None and first.dive_objective is not None
+    assert first.relaxation_bound <= first.objective <= first.dive_objective * (1 + 1e-9)
