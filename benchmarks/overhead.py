@@ -5,13 +5,18 @@ build, compile + hand-off, solve, results), export the exact model handed to HiG
 that MPS file directly with highspy under the same options. Prints the stages, the median
 overhead ratio (planner total / HiGHS alone) and the peak memory of the process.
 
+With the dive (the default), "HiGHS alone" is plain HiGHS on the same model and the ratio measures
+the whole planner against the solver's own best effort; with ``--no-dive`` the planner runs plain
+HiGHS too, so the solve times inside and alone compare the hand-off only.
+
 Usage:
-    python benchmarks/overhead.py inputs/2030.yaml --seeds 0 1 2 [--set key=value ...] [--time-limit 900]
+    python benchmarks/overhead.py inputs/2030.yaml --seeds 0 1 2 [--set key=value ...] [--time-limit 900] [--no-dive]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import resource
 import statistics
 import sys
@@ -47,6 +52,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--time-limit", type=float, default=None)
     parser.add_argument("--no-shadow-prices", action="store_true")
+    parser.add_argument(
+        "--no-dive",
+        action="store_true",
+        help="plain HiGHS inside the planner too (compares the hand-off alone: same algorithm both ways)",
+    )
     args = parser.parse_args(argv)
 
     ratios, solver_inside, solver_alone = [], [], []
@@ -55,6 +65,8 @@ def main(argv: list[str] | None = None) -> None:
         scenario = load_scenario(args.scenario, args.overrides)
         load = time.perf_counter() - t0
         options = SolveOptions.from_scenario(scenario, time_limit_s=args.time_limit, random_seed=seed)
+        if args.no_dive:
+            options = dataclasses.replace(options, dive=False)
         with tempfile.TemporaryDirectory() as tmp:
             mps = Path(tmp) / "model.mps"
             t1 = time.perf_counter()
