@@ -82,6 +82,10 @@ _WET_BULB_TOLERANCE_C = 0.05
 _MISSING_TOKENS = frozenset({"", "nan", "na", "n/a", "null", "none"})
 #: Non-leap reference year used when a file carries no timestamp column.
 _REFERENCE_YEAR = 2025
+#: Largest profile file read [bytes]; the shipped Chengdu file is about 0.5 MB.
+MAX_PROFILE_BYTES = 20_000_000
+#: Most lines a profile file may have (comments included); a year is 8760 rows.
+MAX_PROFILE_LINES = 100_000
 
 
 # ----------------------------------------------------------------------------------------------
@@ -132,7 +136,8 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     Raises
     ------
     ProfileError
-        If the file is not UTF-8 text, not valid CSV, has no header, or has ragged rows.
+        If the file is not UTF-8 text, has more than MAX_PROFILE_LINES lines, is not valid CSV, has no
+        header, or has ragged rows.
     """
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -140,7 +145,15 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
         raise ProfileError([f"{path}: not parseable, the file is not UTF-8 text ({exc.reason})"]) from exc
     except OSError as exc:
         raise ProfileError([f"{path}: could not be read ({exc.strerror or exc})"]) from exc
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    all_lines = text.splitlines()
+    if len(all_lines) > MAX_PROFILE_LINES:
+        raise ProfileError(
+            [
+                f"{path}: has {len(all_lines):,} lines; a profile holds one year of {HOURS_PER_YEAR} hourly rows"
+                f" and at most {MAX_PROFILE_LINES:,} lines are read"
+            ]
+        )
+    lines = [line for line in all_lines if line.strip() and not line.lstrip().startswith("#")]
     try:
         rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO("\n".join(lines)))]
     except csv.Error as exc:
@@ -250,7 +263,7 @@ def _parse_timestamps(raw: np.ndarray, problems: list[str]) -> pd.DatetimeIndex 
 def load_profiles(
     path: Path,
     required: Sequence[str] = PROFILE_COLUMNS,
-    max_bytes: int = 20_000_000,
+    max_bytes: int = MAX_PROFILE_BYTES,
 ) -> pd.DataFrame:
     """Read and validate an hourly profile CSV.
 
@@ -266,8 +279,9 @@ def load_profiles(
         Columns that must be present [-]. Extra numeric columns are allowed and returned
         (e.g. the availability of another PPA); columns whose name ends in ``_availability``
         are range-checked to 0..1.
-    max_bytes : int, default 20_000_000
-        Largest file size accepted [bytes]; a larger file is refused before it is read.
+    max_bytes : int, default MAX_PROFILE_BYTES
+        Largest file size accepted [bytes]; a larger file is refused before it is read, and a
+        file of more than :data:`MAX_PROFILE_LINES` lines before it is parsed.
 
     Returns
     -------

@@ -1224,3 +1224,111 @@ def test_scenario_from_dict_reports_without_a_file() -> None:
         scenario_from_dict(data, check_profiles=False)
     assert_problem(info.value, "accelerators.h20.full_kw", "must be > 0")
     assert info.value.source is None
+
+
+# --------------------------------------------------------------------------- found by the fuzzer (tests/fuzz)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "code"),
+    [
+        ("name: x\x00\n", 1, 8, "U+0000"),
+        ("name: x\nyears: [2026]\ncurrency: \x1b[31mCNY\n", 3, 11, "U+001B"),
+        ("\x7f", 1, 1, "U+007F"),
+    ],
+    ids=["nul", "escape", "delete"],
+)
+def test_control_character_names_its_line_and_column(
+    tmp_path: Path, text: str, line: int, column: int, code: str
+) -> None:
+    """PyYAML's ReaderError gives an offset only; the problem must say where, like every syntax error."""
+    file = _write_text(tmp_path, text)
+    assert_problem(load_error(file), "", ("not valid YAML", code, f"(line {line}, column {column})"))
+    assert_cli_bad_input(run_validate(file), "", (code, f"line {line}"))
+
+
+def test_control_character_in_a_set_value(tmp_path: Path) -> None:
+    result = run_validate(write_scenario(tmp_path, load_default_yaml_data()), "name=a\x01b")
+    assert_cli_bad_input(result, "--set name", ("U+0001", "line 1"))
+
+
+@pytest.mark.parametrize(
+    "unit",
+    ["1/0", "kW**(1/0)", "(kW", "kW)", "10**10**10", "kW**99999999", "kW;", "kW#", "kW{}", "kW\x00", "2 kW"],
+)
+def test_unit_strings_pint_cannot_or_should_not_evaluate(tmp_path: Path, unit: str) -> None:
+    """pint evaluates units as arithmetic: 1/0 raised ZeroDivisionError, '(kW' a TokenError, and
+    10**10**10 never finished. Each is now a problem at its path, found at once."""
+    data = load_default_yaml_data()
+    set_path(data, "accelerators.h20.full_kw", f"5 {unit}")
+    start = time.perf_counter()
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data, check_profiles=False)
+    assert time.perf_counter() - start < 2
+    assert_problem(info.value, "accelerators.h20.full_kw", "unit")
+    assert len(info.value.problems) == 1
+
+
+def test_unit_strings_still_accepted() -> None:
+    from planner.scenario.units import convert
+
+    assert convert("0.1 1/K", "1/K") == pytest.approx(0.1)
+    assert convert("1.2 MW", "kW") == pytest.approx(1200)
+    assert convert("3 kW**2/kW", "kW") == pytest.approx(3)
+    assert convert("35 CNY/kW/month", "CNY/kW/month") == pytest.approx(35)
+    assert convert("8 %", "") == pytest.approx(0.08)
+    assert convert("1 tCO2/MWh", "t/MWh") == pytest.approx(1)
+
+
+def test_unit_string_through_the_cli(tmp_path: Path) -> None:
+    data = load_default_yaml_data()
+    set_path(data, "power.grid.block_mva", "63 1/0")
+    assert_cli_bad_input(run_validate(write_scenario(tmp_path, data)), "power.grid.block_mva", "a number belongs")
+
+
+def test_set_text_with_a_line_break_stays_on_one_line(tmp_path: Path) -> None:
+    result = run_validate(write_scenario(tmp_path, load_default_yaml_data()), "- a\n- b")
+    assert_cli_bad_input(result, "--set '- a\\n- b'", "expected KEY.PATH=VALUE")
+
+
+def test_key_with_a_line_break_is_quoted_in_its_path(tmp_path: Path) -> None:
+    data = load_default_yaml_data()
+    data["finance"]["rate\nx"] = 1
+    exc = load_error(write_scenario(tmp_path, data))
+    assert_problem(exc, "finance.'rate\\nx'", "unknown key")
+    assert all("\n" not in p.path for p in exc.problems)
+
+
+def test_sweep_without_anything_to_sweep_names_the_grid(tmp_path: Path) -> None:
+    from planner.scenario.sweep import load_sweep
+
+    file = _write_text(tmp_path, f"name: s\nbase: {DEFAULT_YAML}\n", "sweep.yaml")
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(file)
+    assert_problem(info.value, "grid", "nothing to sweep")
+
+
+def test_python_object_tag_is_refused_and_never_run(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    text = _default_text_with_absolute_profiles().replace(
+        "name: tianfu-2030", f"name: !!python/object/apply:os.system ['touch {marker}']", 1
+    )
+    file = _write_text(tmp_path, text)
+    assert_cli_bad_input(run_validate(file), "", ("not valid YAML", "python/object/apply", "line "))
+    assert not marker.exists()
+    sweep = _write_text(tmp_path, f"name: s\nbase: !!python/object/apply:os.system ['touch {marker}']\n", "sw.yaml")
+    result = CliRunner().invoke(cli, ["sweep", str(sweep)])
+    assert_cli_bad_input(result, "", "not valid YAML")
+    assert not marker.exists()
+
+
+def test_profile_with_too_many_lines_is_refused(tmp_path: Path) -> None:
+    from planner.timeseries import MAX_PROFILE_LINES
+
+    profile = tmp_path / "long.csv"
+    lines = DEFAULT_PROFILES.read_text(encoding="utf-8").splitlines()
+    profile.write_text("\n".join(lines + lines[-8760:] * 11) + "\n", encoding="utf-8")
+    data = load_default_yaml_data()
+    data["time"]["profiles"] = str(profile)
+    exc = load_error(write_scenario(tmp_path, data))
+    assert_problem(exc, "time.profiles", (str(profile), "lines", f"{MAX_PROFILE_LINES:,}"))

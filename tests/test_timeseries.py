@@ -539,3 +539,21 @@ def test_chengdu_profile_loads_and_reduces() -> None:
     assert_consistent(rep, profile, 12)
     err = rep.aggregation_error(profile)
     assert err.loc["dry_bulb_c", "represented_max"] == profile["dry_bulb_c"].max()
+
+
+def test_too_many_lines_refused_before_parsing(
+    tmp_path: Path, frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csv as csv_module
+
+    import planner.timeseries as ts
+
+    monkeypatch.setattr(ts, "MAX_PROFILE_LINES", 9000)
+    path = write_csv(tmp_path / "long.csv", pd.concat([frame, frame.iloc[:500]]))
+
+    def no_parse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the file was parsed")
+
+    monkeypatch.setattr(csv_module, "reader", no_parse)
+    (problem,) = problems_of(path)
+    assert "9,263 lines" in problem and "at most 9,000 lines" in problem and str(path) in problem

@@ -18,6 +18,12 @@ class Problem:
     path: str
     message: str
 
+    def __post_init__(self) -> None:
+        # A path holds the user's own keys; one with a line break or a control character is shown
+        # quoted, with escapes, so that every problem stays on one line of a report.
+        if not self.path.isprintable():
+            object.__setattr__(self, "path", shown(self.path))
+
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
 

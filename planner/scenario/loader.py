@@ -117,15 +117,37 @@ _UniqueKeyLoader.add_constructor(
 )
 
 
+class _BadCharacter(yaml.YAMLError):
+    """A character YAML does not allow (a control character, a lone surrogate), with its line and column.
+
+    PyYAML's ``ReaderError`` gives only an offset into the text; the line and column are worked
+    out here from the text itself.
+    """
+
+    def __init__(self, exc: yaml.reader.ReaderError, text: str) -> None:
+        position = min(max(int(exc.position), 0), len(text))
+        before = text[:position]
+        line = before.count("\n")
+        column = position - (before.rfind("\n") + 1)
+        self.mark = yaml.Mark("<text>", position, line, column, None, None)
+        character = exc.character
+        code = character if isinstance(character, int) else ord(character) if character else 0
+        self.problem = f"character U+{code:04X} is not allowed"
+        super().__init__(self.problem)
+
+
 def _load_yaml(text: str) -> Any:
     """Parse YAML text with the safe, strict loader.
 
     Raises
     ------
-    _TooManyAliases, yaml.YAMLError, ValueError, RecursionError
+    _TooManyAliases, _BadCharacter, yaml.YAMLError, ValueError, RecursionError
         As PyYAML and Python raise them; callers turn them into problems.
     """
-    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.reader.ReaderError as exc:
+        raise _BadCharacter(exc, text) from exc
 
 
 def _yaml_problem(exc: BaseException) -> str:
@@ -135,6 +157,8 @@ def _yaml_problem(exc: BaseException) -> str:
             f"too many YAML aliases: more than {MAX_YAML_ALIASES:,} '*name' references{_at(exc.mark)};"
             " a scenario uses anchors to share a few blocks, not to build large structures"
         )
+    if isinstance(exc, _BadCharacter):
+        return f"not valid YAML: {exc.problem}{_at(exc.mark)}"
     if isinstance(exc, yaml.YAMLError):
         return f"not valid YAML: {_yaml_message(exc)}"
     if isinstance(exc, RecursionError):
@@ -324,16 +348,16 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         If there is no ``=``, the path is empty or malformed, or the value is not valid YAML.
     """
     if "=" not in text:
-        raise ScenarioError([Problem(f"--set {text}", "expected KEY.PATH=VALUE, e.g. policy.pue_max=1.2")])
+        raise ScenarioError([Problem(f"--set {_part(text)}", "expected KEY.PATH=VALUE, e.g. policy.pue_max=1.2")])
     key, raw = text.split("=", 1)
     parts = key.strip().split(".")
     if not key.strip() or any(not p.strip() for p in parts):
-        raise ScenarioError([Problem(f"--set {text}", "the key path is empty or has an empty part")])
+        raise ScenarioError([Problem(f"--set {_part(text)}", "the key path is empty or has an empty part")])
     try:
         value = _load_yaml(raw) if raw.strip() else None
     except (yaml.YAMLError, ValueError, RecursionError) as exc:
         message = _yaml_problem(exc).replace("not valid YAML: ", "")
-        raise ScenarioError([Problem(f"--set {key}", f"value is not valid YAML: {message}")]) from exc
+        raise ScenarioError([Problem(f"--set {_part(key)}", f"value is not valid YAML: {message}")]) from exc
     return [p.strip() for p in parts], value
 
 
@@ -357,7 +381,7 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str,
         except ScenarioError as exc:
             problems += exc.problems
             continue
-        where = f"--set {'.'.join(parts)}"
+        where = f"--set {_part('.'.join(parts))}"
         node: Any = out
         for i, part in enumerate(parts):
             parent = ".".join(parts[:i])
@@ -510,6 +534,13 @@ def _message(err: Mapping[str, Any]) -> str:
 
 
 def _part(text: str) -> str:
+    """A key or path as it may appear in a problem's path: one line, printable, at most 80 characters.
+
+    A key with a line break or a control character in it (YAML allows quoted keys of any text)
+    is shown quoted, with escapes, so that each problem stays on one line of the report.
+    """
+    if not text.isprintable():
+        return shown(text)[:80]
     return text if len(text) <= 80 else text[:77] + "..."
 
 

@@ -198,7 +198,7 @@ def check_sweep(spec: Sweep, written_base: Any = None) -> list[Problem]:
         shown_base = written_base if isinstance(written_base, str) else str(base)
         problems.append(Problem("base", f"base scenario not found: {shown(shown_base)} (resolved to {base})"))
     if not spec.grid and not spec.one_at_a_time:
-        problems.append(Problem("", "nothing to sweep: give a 'grid' and/or a 'one_at_a_time' block"))
+        problems.append(Problem("grid", "nothing to sweep: give a 'grid' and/or a 'one_at_a_time' block"))
     for section, paths in (("grid", spec.grid), ("one_at_a_time", spec.one_at_a_time)):
         for p in paths:
             if p in PLAN_DIMS:

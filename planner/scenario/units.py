@@ -107,6 +107,39 @@ def convert(value: Any, canonical: str) -> float:
     return out
 
 
+#: Signs a unit may be written with besides letters and digits (``CNY/kW/month``, ``kW**2``, ``°C``, ``%``).
+_UNIT_SIGNS = frozenset(" */^()._%°µμΔ²³·-+")
+#: A power with its exponent: ``**2``, ``^-1``, ``** 0.5``.
+_POWER = re.compile(r"(?:\*\*|\^)\s*([-+]?\d+(?:\.\d+)?)")
+#: A digit that is not part of a unit's name (``tCO2`` has one in its name; ``10 kW`` does not).
+_LOOSE_DIGIT = re.compile(r"(?<![A-Za-z_µμΔ°\d])\d")
+#: Largest exponent a unit may carry (``m**3`` is common; ``kW**99`` is as far as sense goes).
+MAX_UNIT_EXPONENT = 99
+
+
+def _unit_text_problem(unit_text: str) -> str:
+    """Why ``unit_text`` is not a plain unit expression (empty if it is one).
+
+    pint evaluates a unit string as an arithmetic expression: ``10**10**10`` would run for ever
+    and ``1/0`` raises. A unit here is names joined by ``*``, ``/`` and spaces, with
+    parentheses and small whole or decimal exponents, and no numbers of its own (a leading
+    ``1/``, as in ``1/K``, is allowed); the number goes before it (``"1.2 MW"``).
+    """
+    for ch in unit_text:
+        if not (ch.isalpha() or ch.isdigit() or ch in _UNIT_SIGNS):
+            return f"the character {ch!r} cannot be part of a unit"
+    exponents = _POWER.findall(unit_text)
+    if any(abs(float(e)) > MAX_UNIT_EXPONENT for e in exponents):
+        return f"exponents of a unit are at most {MAX_UNIT_EXPONENT}"
+    rest = _POWER.sub(" ", unit_text)
+    if "**" in rest or "^" in rest:
+        return "an exponent must be a number written right after ** or ^ (like kW**2)"
+    rest = re.sub(r"^\s*1\s*/", "/", rest)
+    if _LOOSE_DIGIT.search(rest):
+        return "a number belongs before the unit (like '1.2 MW'), not inside it"
+    return ""
+
+
 def _convert_string(text: str, canonical: str) -> float:
     quoted = shown(text)
     match = _NUMBER_UNIT.match(text) if len(text) <= 200 else None
@@ -116,9 +149,13 @@ def _convert_string(text: str, canonical: str) -> float:
     target = _unit(canonical)
     if not unit_text:
         return number
+    bad = _unit_text_problem(unit_text)
+    if bad:
+        expected = describe_unit(canonical)
+        raise UnitError(f"cannot read the unit {shown(unit_text)} in {quoted}: {bad} (expected {expected})")
     try:
         given = UREG.Unit(unit_text)
-    except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError) as exc:
+    except Exception as exc:  # noqa: BLE001 - pint's parser raises many kinds (TokenError, ZeroDivisionError, ...)
         raise UnitError(f"unknown unit {shown(unit_text)} in {quoted} (expected {describe_unit(canonical)})") from exc
     if given.dimensionality != target.dimensionality:
         raise UnitError(
