@@ -13,9 +13,10 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from planner.model import ModelData, build_model
+from planner.model.size import check_size
 from planner.model.update import structure_key, update_model
 from planner.results import to_dataset
-from planner.scenario import Scenario, load_scenario
+from planner.scenario import Scenario, load_scenario, scenario_files
 from planner.solve import SolveOptions, SolveOutcome, solve
 from planner.timeseries import prepare_time
 
@@ -68,9 +69,14 @@ def plan_scenario(
 ) -> PlanRun:
     """Reduce, build, solve and collect the results of a validated scenario.
 
+    A scenario whose model would be too large (:mod:`planner.model.size`) is refused with a
+    :class:`~planner.scenario.ScenarioError` before anything is built.
+
     With a ``cache``, a model built earlier for a scenario of the same structure (differing
     only in prices, demand, caps or policy limits) is updated in place instead of rebuilt.
     """
+    files = scenario_files(scenario)
+    check_size(scenario, str(files[0]) if files else None)  # refuse a model too large to build
     timings = dict(timings or {})
     options = options or SolveOptions.from_scenario(scenario)
     t0 = time.perf_counter()

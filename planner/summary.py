@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import xarray as xr
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from planner.model.size import MAX_COLUMNS, MAX_ROWS, check_size
 from planner.scenario import Scenario, scenario_files
 from planner.timeseries import TimeData, prepare_time
 
-__all__ = ["print_plan", "print_validation"]
+__all__ = ["files_read", "print_files", "print_plan", "print_validation"]
 
 
 def _titled(console: Console, title: str) -> Table:
@@ -26,14 +30,58 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     return f"{value:,.{digits}g}" if abs(value) < 1e3 else f"{value:,.0f}"
 
 
+def _real(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return Path(os.path.abspath(path))
+
+
+def files_read(scenario: Scenario) -> list[tuple[str, Path, bool]]:
+    """The files a scenario was read from: (role, resolved path, outside the scenario's folder tree).
+
+    The roles are ``scenario`` (the file named), ``extends`` (each base it extends, in order) and
+    ``profiles``. A file is *outside* when it does not lie in the folder of the named scenario
+    file or below it (after symlinks are resolved), e.g. an ``extends: /etc/...`` or
+    ``../../other/base.yaml``: worth a look before trusting a scenario from someone else.
+    """
+    files = [_real(f) for f in scenario_files(scenario)]
+    home = files[0].parent if files else None
+    roles = ["scenario"] + ["extends"] * (len(files) - 1)
+    out = [(role, f, home is not None and not f.is_relative_to(home)) for role, f in zip(roles, files, strict=True)]
+    profiles = _real(Path(scenario.time.profiles))
+    out.append(("profiles", profiles, home is not None and not profiles.is_relative_to(home)))
+    return out
+
+
+def print_files(scenario: Scenario, console: Console) -> None:
+    """Print the files read (the ``extends`` chain and the profiles), flagging any outside the scenario's folder."""
+    rows = files_read(scenario)
+    console.print("files read:")
+    home = rows[0][1].parent if rows[0][0] == "scenario" else None
+    for role, path, outside in rows:
+        flag = f"  [bold yellow]outside[/] {escape(str(home))}" if outside else ""
+        console.print(f"  {role:<9} {escape(str(path))}{flag}")
+    if any(outside for _, _, outside in rows):
+        console.print(
+            "[yellow]note:[/] some files lie outside the scenario's own folder tree; check that they are the ones meant"
+        )
+
+
 def print_validation(scenario: Scenario, console: Console) -> TimeData:
-    """Print what a planner should see before solving: horizon, fleet options, time reduction."""
+    """Print what a planner should see before solving: files read, model size, fleet options, time reduction.
+
+    Raises
+    ------
+    ScenarioError
+        If the model would be too large to build (:func:`planner.model.size.check_size`).
+    """
     s = scenario
-    console.print(f"[bold green]valid[/] scenario [bold]{escape(s.name)}[/] — years {s.years[0]}–{s.years[-1]}")
     files = scenario_files(s)
-    if len(files) > 1:
-        console.print("merged from: " + " <- ".join(escape(str(f)) for f in files))
-    console.print(f"profiles: {escape(str(s.time.profiles))}")
+    size = check_size(s, str(files[0]) if files else None)
+    console.print(f"[bold green]valid[/] scenario [bold]{escape(s.name)}[/] — years {s.years[0]}–{s.years[-1]}")
+    print_files(s, console)
+    console.print(f"model size: {size.describe()}; at most {MAX_COLUMNS:,} columns and {MAX_ROWS:,} rows are built")
 
     servers = _titled(console, "Server types")
     for col in ("name", "chip", "domestic", "PFLOPS", "tokens/s", "kW full/idle", "price [M CNY]", "cap/yr", "cooling"):

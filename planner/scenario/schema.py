@@ -143,7 +143,8 @@ class Time(Strict):
     """CSV of 8760 hourly rows (see ``inputs/profiles/README.md``), relative to the scenario file."""
     representative_days: Annotated[int | str, PlainValidator(_representative_days)] = 12
     """Number of representative days found by tsam clustering, ``monthly`` (one typical day per
-    month) or ``full`` (all 365 days, no reduction) [days]."""
+    month) or ``full`` (all 365 days, no reduction) [days]. The model grows with years x days x 24
+    hours; one of more than 5 million columns or rows is refused (``planner.model.size``)."""
     extreme_days: dict[str, Literal["max", "min"]] = Field(
         default_factory=lambda: {"wet_bulb_c": "max", "inference_shape": "max"}
     )
