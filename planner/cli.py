@@ -56,6 +56,20 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
+class _FiniteRange(click.FloatRange):
+    """A float range that also refuses NaN (which slips through a range check): a limit always applies."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        rv = super().convert(value, param, ctx)
+        if rv != rv:
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return rv
+
+
+#: Solver time limits [s]: finite, > 0 and at most a week, as ``solver.time_limit_s`` in a scenario.
+TIME_LIMIT = _FiniteRange(min=0, min_open=True, max=7 * 86400)
+
+
 set_option = click.option(
     "--set",
     "overrides",
@@ -95,13 +109,13 @@ def validate(file: Path, overrides: Sequence[str]) -> None:
 )
 @click.option(
     "--time-limit",
-    type=click.FloatRange(min=0, min_open=True),
+    type=TIME_LIMIT,
     default=None,
     help="Solver time limit [s] (default: the scenario's solver.time_limit_s).",
 )
 @click.option(
     "--mip-gap",
-    type=click.FloatRange(min=0, max=1),
+    type=_FiniteRange(min=0, max=1),
     default=None,
     help="Relative MIP gap to stop at (default: the scenario's solver.mip_gap).",
 )
@@ -261,7 +275,7 @@ def compare_command(a: Path, b: Path, output: Path | None) -> None:
 @click.option("--scheduler", metavar="ADDRESS", default=None, help="Run the cases on an existing Dask cluster instead.")
 @click.option(
     "--time-limit",
-    type=click.FloatRange(min=0, min_open=True),
+    type=TIME_LIMIT,
     default=None,
     help="Solver time limit per case [s] (default: the sweep's solver block, else the scenario's).",
 )

@@ -212,3 +212,27 @@ def test_time_limit_must_be_positive(tiny_yaml: Path, tmp_path: Path) -> None:
     result = invoke(str(tiny_yaml), "--time-limit", "0", "-o", str(tmp_path / "x.nc"))
     assert_no_traceback(result)
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--time-limit", "nan"), ("--time-limit", "inf"), ("--time-limit", "1e400"), ("--time-limit", "1e9"),
+     ("--mip-gap", "nan")],
+)
+def test_a_solver_limit_always_applies(tiny_yaml: Path, tmp_path: Path, option: str, value: str) -> None:
+    """NaN slips through a plain range check (every comparison is false) and inf has no upper bound:
+    both ran HiGHS without a time limit. They are refused, like a time limit above the schema's week."""
+    out = tmp_path / "x.nc"
+    result = invoke(str(tiny_yaml), option, value, "-o", str(out), "--no-report")
+    assert_no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}'" in result.stderr
+    assert not out.exists()
+
+
+def test_a_sweep_time_limit_must_be_finite(tiny_yaml: Path, tmp_path: Path) -> None:
+    sweep = write_yaml(tmp_path / "s.yaml", {"name": "s", "base": str(tiny_yaml), "grid": {"policy.pue_max": [1.2]}})
+    result = CliRunner().invoke(cli, ["sweep", str(sweep), "--time-limit", "nan", "--workers", "1"])
+    assert_no_traceback(result)
+    assert result.exit_code == 2 and "Invalid value for '--time-limit'" in result.stderr
+    assert not (tmp_path / "results").exists()
