@@ -1,0 +1,1 @@
+"""Fuzzing of the ``plan`` CLI with hypothesis (see ``fuzzkit``)."""
