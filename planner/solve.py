@@ -42,6 +42,13 @@ class SolveOptions:
     dive: bool = True  #: solve the LP relaxation and a rounding dive first (``planner.dive``)
     extra: tuple[tuple[str, Any], ...] = ()  #: further HiGHS options as (name, value) pairs
 
+    def __post_init__(self) -> None:
+        # A time limit always applies: NaN or inf would let HiGHS run for ever.
+        if not (math.isfinite(self.time_limit_s) and self.time_limit_s > 0):
+            raise ValueError(f"time_limit_s must be a finite number of seconds > 0, not {self.time_limit_s!r}")
+        if not (math.isfinite(self.mip_gap) and 0 <= self.mip_gap <= 1):
+            raise ValueError(f"mip_gap must be within [0, 1], not {self.mip_gap!r}")
+
     @classmethod
     def from_scenario(cls, scenario: Any, **overrides: Any) -> SolveOptions:
         """Options from a scenario's ``solver`` block, with CLI overrides (None = keep)."""

@@ -159,3 +159,9 @@ def test_medium_plan_is_the_same_twice_and_the_dive_met_the_mip(tmp_path: Path) 
     assert np.array_equal(first.x, second.x)
     assert first.relaxation_bound is not None and first.dive_objective is not None
     assert first.relaxation_bound <= first.objective <= first.dive_objective * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("bad", [{"time_limit_s": float("nan")}, {"time_limit_s": float("inf")}, {"mip_gap": -0.1}])
+def test_solve_options_refuse_unbounded_limits(bad: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        SolveOptions(**bad)
