@@ -46,6 +46,12 @@ def _handle_errors(func: F) -> F:
             for p in exc.problems:
                 err.print(f"  [bold]{_escape(p.path) or '(file)'}[/]: {_escape(p.message)}")
             sys.exit(EXIT_BAD_INPUT)
+        except OSError as exc:  # an output path that cannot be written (a folder, no permission, disk full)
+            err = Console(stderr=True, highlight=False, soft_wrap=True)
+            where = exc.filename2 or exc.filename
+            message = f"{where}: {exc.strerror or exc}" if where else str(exc)
+            err.print(f"[bold red]error:[/] {_escape(message)}")
+            sys.exit(EXIT_BAD_INPUT)
 
     return wrapper  # type: ignore[return-value]
 
@@ -90,11 +96,87 @@ def cli() -> None:
 @set_option
 @_handle_errors
 def validate(file: Path, overrides: Sequence[str]) -> None:
-    """Check a scenario FILE (schema, cross-field rules, profiles) without solving it."""
+    """Check a scenario FILE (schema, cross-field rules, profiles) without solving it.
+
+    Given a results file instead (netCDF: a plan, a sweep case or a combined sweep, recognised by
+    its suffix or its first bytes), check that it still matches its inputs: every recorded input
+    file (scenario, the files it extends, the profile CSV, a sweep's file) is hashed again and a
+    plan's scenario is loaded again with its recorded --set overrides. Prints the recorded solver
+    options and package versions (with a warning where the installed ones differ). Exit 0 when the
+    inputs match; exit 2 when they changed, are missing, no longer load, or were not recorded.
+    """
+    from planner.results import is_results_file
+
+    if is_results_file(file):
+        if overrides:
+            raise click.UsageError("--set applies to a scenario file, not to a results file")
+        _validate_results(file)
+        return
     from planner.summary import print_validation
 
     scenario = load_scenario(file, overrides)
     print_validation(scenario, _console())
+
+
+def _validate_results(file: Path) -> None:
+    """``plan validate RESULTS``: do the results still match their inputs? (exit 0 yes, 2 no)."""
+    from planner.results import ResultsFileError, check_inputs
+
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        check = check_inputs(file)
+    except ResultsFileError as exc:
+        err.print(f"[bold red]error:[/] {_escape(str(exc))}")
+        sys.exit(EXIT_BAD_INPUT)
+    console = _console()
+    what = "sweep" if check.kind == "sweep" else "plan"
+    console.print(f"{_escape(str(file))}: {what} made from {_escape(check.source or '(no recorded file)')}")
+    if check.overrides:
+        console.print("  overrides: " + " ".join(f"--set {_escape(o)}" for o in check.overrides))
+    for f in check.files:
+        state = {"same": "unchanged", "changed": "[bold red]changed[/]", "missing": "[bold red]missing[/]"}[f["state"]]
+        console.print(f"  {f['role']:<9} {_escape(f['path'])}: {state}")
+    hashes = f"recorded {check.recorded_hash or '-'}, now {check.current_hash or '-'}"
+    console.print(f"  input hash: {_escape(hashes)}")
+    options = ", ".join(f"{k}={v}" for k, v in check.solver_options.items()) or "(not recorded)"
+    console.print(f"  solver options: {_escape(options)}")
+    versions = ", ".join(f"{k} {v}" for k, v in check.package_versions.items())
+    console.print(f"  package versions: {_escape(versions)}")
+    differ = check.version_differences
+    if differ:
+        changes = ", ".join(f"{k} {old} -> {new}" for k, (old, new) in differ.items())
+        err.print(
+            f"[yellow]warning:[/] the installed versions differ from the ones the results were made with: "
+            f"{_escape(changes)}; solving again may give a different plan"
+        )
+    if check.matches:
+        same = ""
+        if check.changed_files:
+            files = ", ".join(f["path"] for f in check.changed_files)
+            same = f" ({files} changed in form only: the inputs resolve to the same)"
+        console.print(f"[green]inputs match:[/] the results are what these inputs give{_escape(same)}")
+        return
+    if not check.recorded:
+        reason = "the results do not record their input files (written before they were recorded); solve again"
+    elif not check.source:
+        reason = f"the {what}'s inputs were not read from a file, so they cannot be loaded again"
+    elif any(f["state"] == "missing" for f in check.files):
+        files = ", ".join(f"{f['path']} ({f['role']})" for f in check.files if f["state"] == "missing")
+        reason = f"inputs missing since this {what} was made: {files}"
+    elif check.changed_files:
+        files = ", ".join(f"{f['path']} ({f['role']})" for f in check.changed_files)
+        reason = f"inputs changed since this {what} was made: {files}"
+        if check.load_problems:
+            reason += f"; they no longer load: {'; '.join(check.load_problems)}"
+    elif check.load_problems:
+        reason = f"the recorded inputs no longer load: {'; '.join(check.load_problems)}"
+    else:
+        reason = (
+            f"inputs changed since this {what} was made: they resolve differently now although their "
+            "files are unchanged (another planner version's defaults or rules?)"
+        )
+    err.print(f"[bold red]error:[/] {_escape(reason)}")
+    sys.exit(EXIT_BAD_INPUT)
 
 
 @cli.command()
@@ -160,7 +242,7 @@ def solve(
 ) -> None:
     """Plan the scenario FILE at least cost; write results and print the plan."""
     from planner.pipeline import plan_scenario
-    from planner.results import write_dataset
+    from planner.results import record_overrides, write_dataset
     from planner.solve import SolveOptions
     from planner.summary import print_plan
 
@@ -185,6 +267,7 @@ def solve(
             err.print(_escape(line))
         sys.exit(EXIT_INFEASIBLE)
     out = output or Path("results") / f"{file.stem}.nc"
+    record_overrides(run.dataset, overrides)
     write_dataset(run.dataset, out)
     print_plan(run.dataset, console)
     console.print(f"results written to {_escape(str(out))}")
@@ -210,6 +293,7 @@ def solve(
     show_default=True,
     help="For a sweep: also draw each case's own report, linked from the sweep report.",
 )
+@_handle_errors
 def report_command(results: Path, output: Path | None, case_reports: bool) -> None:
     """(Re)draw the HTML report of a saved plan RESULTS (netCDF), or of a sweep's combined results."""
     from planner.report import ReportInputError, write_report
@@ -252,6 +336,7 @@ def _write_sweep_report(
     default=None,
     help="HTML file. Default: reports/compare_<A stem>_<B stem>.html",
 )
+@_handle_errors
 def compare_command(a: Path, b: Path, output: Path | None) -> None:
     """Compare two saved plans A and B side by side (differences are B − A)."""
     from planner.report import ReportInputError, load_results, write_compare

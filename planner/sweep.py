@@ -28,9 +28,10 @@ it, so workers never touch the results folder. With ``resume`` (the default) a c
 again only if its record is missing, was written for other inputs (a changed base file, time
 limit, ...) or recorded an ``error`` (an exception, a lost worker: possibly transient);
 infeasible and time-limited cases are final. A sweep killed at any moment leaves complete files
-only (plus, at worst, hidden temp files, removed by the next run), and the next run gives the
-same combined result as an uninterrupted one. A lock file keeps two runs of the same sweep from
-writing at once.
+only (plus, at worst, hidden temp files named by :mod:`planner.atomic`, removed by the next run),
+and the next run gives the same combined result as an uninterrupted one. A lock file (``.lock``,
+empty, held with ``flock`` and so released by the OS when its process dies) keeps two runs of the
+same sweep from writing at once; the combined file is written while it is held.
 
 **The combined Dataset** (``<results_dir>/<name>.nc``, or ``output``), one file for both blocks:
 
@@ -42,7 +43,11 @@ writing at once.
   (``"base"``, ``"<path>=low"``, ``"<path>=high"``) with the coordinates ``case_parameter``,
   ``case_side`` and ``case_value``;
 * a case without a plan has NaN (numbers) or ``""`` (text) in the plan variables;
-* attrs: the sweep's name, its file as YAML, the grid dims and one-at-a-time paths (JSON), counts.
+* attrs: the sweep's name, its file as YAML, the grid dims and one-at-a-time paths (JSON), counts;
+  what it was made from: ``sweep_source``, ``input_hash`` (:func:`sweep_input_hash`), ``input_files``
+  (the sweep file, the base scenario, the files it extends and its profiles, each with its SHA-256;
+  ``plan validate`` checks them),
+  ``solver_options`` (every case's) and ``package_versions``.
 
 Only ``wall_time_s``/``oat_wall_time_s`` (:data:`TIMING_VARS`) differ between two runs of the
 same sweep; everything else is identical whether it ran at once, resumed, on local processes or on
@@ -70,7 +75,6 @@ import json
 import math
 import multiprocessing
 import os
-import tempfile
 import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
@@ -85,8 +89,9 @@ import xarray as xr
 import yaml
 
 from planner import __version__
+from planner.atomic import write_bytes
 from planner.pipeline import ModelCache
-from planner.results import write_dataset
+from planner.results import input_files, installed_versions, record_overrides, write_dataset
 from planner.scenario import Problem, ScenarioError, input_hash, load_scenario
 from planner.scenario.errors import shown
 from planner.scenario.sweep import Sweep, coordinate_values, load_sweep, override_text, value_text
@@ -109,6 +114,7 @@ __all__ = [
     "solve_case",
     "stack",
     "summary_table",
+    "sweep_input_hash",
     "validate_cases",
 ]
 
@@ -408,7 +414,7 @@ def solve_case(
             info["mip_gap"] = float(run.dataset.attrs["mip_gap"])
             if outcome.status != "optimal":
                 info["message"] = f"stopped ({outcome.termination}) with a plan at a MIP gap of {info['mip_gap']:.2%}"
-            plan = run.dataset
+            plan = record_overrides(run.dataset, overrides)
     info["wall_time_s"] = time.perf_counter() - t0
     return info, plan
 
@@ -529,17 +535,8 @@ def _json_safe(value: Any) -> Any:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Write bytes to ``path`` atomically: a temp file in the same folder, flushed, then renamed."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Write bytes to ``path`` atomically (:func:`planner.atomic.write_bytes`: temp file, flushed, renamed)."""
+    write_bytes(path, data)
 
 
 def _write_part(folder: Path, case: Case, fp: str, info: Mapping[str, Any], plan: xr.Dataset | None) -> None:
@@ -816,8 +813,40 @@ def run_sweep(
                 finally:
                     stream.close()
         ds = stack(spec, cases, read_parts(folder, cases, fresh))
-    write_dataset(ds, out)
+        ds.attrs.update(_provenance(spec, options))
+        write_dataset(ds, out)
     return ds
+
+
+def _provenance(spec: Sweep, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Attrs of the combined file naming what it was made from (checked by ``plan validate``)."""
+    files: list[dict[str, str]] = []
+    if spec.source is not None:
+        sweep_file = Path(spec.source).resolve()
+        files.append({"role": "sweep", "path": str(sweep_file), "sha256": _file_sha256(sweep_file)})
+    base = load_scenario(spec.base)
+    files += input_files(base)
+    return {
+        "sweep_source": files[0]["path"] if spec.source is not None else "",
+        "input_hash": sweep_input_hash(spec, base),
+        "input_files": json.dumps(files),
+        "solver_options": json.dumps(dict(options), sort_keys=True),
+        "package_versions": json.dumps(installed_versions()),
+    }
+
+
+def sweep_input_hash(spec: Sweep, base: Any = None) -> str:
+    """SHA-256 (16 hex digits) of a sweep as resolved (its cases) and of its base's :func:`input_hash`."""
+    base = base if base is not None else load_scenario(spec.base)
+    text = json.dumps({"sweep": spec.model_dump(mode="json"), "base": input_hash(base)}, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _file_sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 def _where(jobs: Sequence[Case], workers: int | None, scheduler: Any) -> str:

@@ -12,8 +12,6 @@ needs no network access.
 from __future__ import annotations
 
 import datetime as _dt
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ import xarray as xr
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from planner.atomic import atomic_path
 from planner.report import figures as F
 
 __all__ = [
@@ -352,18 +351,10 @@ def _plotly_js() -> Markup:
 
 
 def write_html(text: str, path: Path | str) -> Path:
-    """Write ``text`` to ``path`` atomically (temp file in the same folder, then rename)."""
+    """Write ``text`` to ``path`` atomically (:func:`planner.atomic.atomic_path`: temp file, then rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path
 
 

@@ -1,0 +1,150 @@
+"""Atomic file writes: a process killed at any moment leaves the old file or the new one, never a part.
+
+Every file the planner writes (results, reports, sweep parts and records, the combined sweep
+file) goes through :func:`atomic_path`: the content is written to a temp file in the target's own
+folder (so the final rename cannot cross file systems), flushed to disk, given normal permissions
+and renamed over the target with ``os.replace`` (atomic on POSIX), after which the folder entry is
+flushed too. A reader sees the complete old file or the complete new one.
+
+Temp files are named so that nothing ever takes them for a result and so that a later run can
+tell whose they are::
+
+    .<target name>.<pid>.<host tag>.<random>.tmp        e.g.  .2030.nc.4711.3f2a9c01.k2j_x8aq.tmp
+
+hidden, ending in ``.tmp`` (``keep_suffix`` appends the target's suffix for writers that choose the
+format by extension: ``....tmp.mps``), with the writer's process id and a tag of its host name. A
+process killed while writing leaves its temp file behind; the next write into the same folder
+removes every temp file of this naming whose host is this host and whose process no longer runs
+(:func:`remove_stale_temps`). A temp file of a live process, or of another host sharing the
+folder, is never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import socket
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["HOST_TAG", "atomic_path", "is_temp_name", "remove_stale_temps", "write_bytes"]
+
+HOST_TAG = hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+"""8 hex digits naming this host in temp file names."""
+
+_TEMP = re.compile(r"^\.(?P<target>.+)\.(?P<pid>\d+)\.(?P<host>[0-9a-f]{8})\.(?P<rand>[a-z0-9_]+)\.tmp(\.\w+)?$")
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()  # mkstemp creates 0600: give the result the mode open() would
+_cleaned: set[Path] = set()
+
+
+def is_temp_name(name: str) -> bool:
+    """True for the name of a temp file written by :func:`atomic_path` (never a result)."""
+    return _TEMP.match(name) is not None
+
+
+def _process_gone(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # EPERM: it runs, as another user
+        return False
+    return False
+
+
+def remove_stale_temps(folder: Path | str) -> list[Path]:
+    """Remove the temp files that killed runs on this host left in ``folder``; return them.
+
+    Only names of :func:`atomic_path`'s pattern are considered, and only those whose host tag is
+    this host's and whose process is gone (a zombie counts as running). Missing folders and files
+    that vanish meanwhile are fine.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMP.match(entry.name)
+        if match is None or match["host"] != HOST_TAG or not _process_gone(int(match["pid"])):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+    return removed
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path | str, keep_suffix: bool = False) -> Iterator[Path]:
+    """A temp path to write ``path``'s new content to; renamed over ``path`` when the block ends.
+
+    If the block raises, the temp file is removed and ``path`` is left as it was. Folders are
+    created. Stale temp files of killed runs in the folder are removed first (once per process).
+
+    Parameters
+    ----------
+    path : path
+        The file to (re)write.
+    keep_suffix : bool
+        End the temp name with ``path``'s suffix too (``.tmp.mps``), for writers that pick the
+        format from the extension.
+
+    Examples
+    --------
+    >>> with atomic_path("results/2030.nc") as tmp:          # doctest: +SKIP
+    ...     ds.to_netcdf(tmp)
+    """
+    path = Path(path)
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    key = folder.resolve()
+    if key not in _cleaned:
+        remove_stale_temps(folder)
+        _cleaned.add(key)
+    suffix = ".tmp" + (path.suffix if keep_suffix and path.suffix else "")
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.{HOST_TAG}.", suffix=suffix, dir=folder)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)  # the content is on disk before the name points at it
+        finally:
+            os.close(fd)
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, path)
+        _fsync_dir(folder)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def write_bytes(path: Path | str, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_path`)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return path
