@@ -67,6 +67,8 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int, int]]:
     out = {}
     for entry in os.scandir(folder) if folder.is_dir() else []:
         with contextlib.suppress(FileNotFoundError):
+            if entry.is_dir():  # a sweep's parts folder: its own writes are watched on their own
+                continue
             st = entry.stat()
             out[entry.name] = (st.st_ino, st.st_mtime_ns, st.st_size)
     return out
