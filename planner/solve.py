@@ -12,8 +12,6 @@ Outcomes are typed (:class:`SolveOutcome`); a non-optimal result is never silent
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -371,15 +369,9 @@ def load_values(compiled: CompiledModel, x: np.ndarray) -> None:
 
 def write_mps(compiled: CompiledModel, path: Path) -> None:
     """Write the exact model handed to HiGHS as a (free-format) MPS file, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from planner.atomic import atomic_path
+
     h = _highs(SolveOptions())
     h.passModel(compiled.to_highs_lp())
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".mps", dir=path.parent)
-    os.close(fd)
-    try:
-        h.writeModel(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(Path(path), keep_suffix=True) as tmp:
+        h.writeModel(str(tmp))
