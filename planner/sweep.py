@@ -90,6 +90,7 @@ import yaml
 
 from planner import __version__
 from planner.atomic import write_bytes
+from planner.model.size import check_size
 from planner.pipeline import ModelCache
 from planner.results import input_files, installed_versions, record_overrides, write_dataset
 from planner.scenario import Problem, ScenarioError, input_hash, load_scenario
@@ -298,6 +299,7 @@ def validate_cases(
             continue
         try:
             scenario = load_scenario(base, case.overrides)
+            check_size(scenario, source)  # a case too large to build is refused before any solve
         except ScenarioError as exc:
             section = "grid" if case.kind == "grid" else "one_at_a_time"
             where = f"{section} case {case.label}"

@@ -27,7 +27,7 @@ from tiny import tiny_data, write_profile
 
 from planner.cli import cli
 from planner.results import read_dataset
-from planner.scenario import ScenarioError
+from planner.scenario import ScenarioError, load_scenario
 from planner.scenario.sweep import load_sweep
 from planner.sweep import (
     TIMING_VARS,
@@ -208,6 +208,23 @@ def test_all_problems_are_reported_at_once(inputs: Path, tmp_path: Path) -> None
     assert "one_at_a_time.finance.discount_rte" in paths
     text = str(info.value)
     assert "value -1 (item 1)" in text and "value 5 m (item 2)" in text
+
+
+def test_case_too_large_to_build_is_refused_before_solving(inputs: Path, tmp_path: Path, monkeypatch) -> None:
+    # The tiny model on 365 days has ~10x the columns of 12 days: with a limit between the two,
+    # only the full-year case is refused, by its place in the sweep file, before anything solves.
+    import planner.model.size as size
+
+    small = size.estimate_size(load_scenario(inputs / "tiny.yaml", ["time.representative_days=12"]))
+    monkeypatch.setattr(size, "MAX_COLUMNS", 2 * small.columns)
+    path = write_yaml(
+        tmp_path / "s.yaml",
+        {"name": "s", "base": str(inputs / "tiny.yaml"), "grid": {"time.representative_days": [12, "full"]}},
+    )
+    with pytest.raises(ScenarioError) as info:
+        validate_cases(load_sweep(path))
+    assert [p.path for p in info.value.problems] == ["grid case time.representative_days=full"]
+    assert "columns" in str(info.value)
 
 
 # --------------------------------------------------------------------------- executors give one result
