@@ -23,7 +23,7 @@ import yaml
 
 from planner import __version__
 from planner.atomic import atomic_path
-from planner.model.data import MCNY, MTOK, ZFLOP_PER_EFLOP, ModelData
+from planner.model.data import MCNY, MTOK, MWH_PER_GWH, ZFLOP_PER_EFLOP, ModelData
 from planner.scenario import input_hash, scenario_files
 from planner.solve import SolveOutcome
 
@@ -159,7 +159,7 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
         "MW",
         "contracted PPA capacity",
     )
-    put("certificates_mwh", ("year",), stock(m.certificates, years), "MWh", "green certificates bought")
+    put("certificates_mwh", ("year",), stock(m.certificates, years) * MWH_PER_GWH, "MWh", "green certificates bought")
 
     # ------------------------------------------------------------------ hourly operation
     def hourly(var: Any, shape: tuple[int, ...], key: Any) -> np.ndarray:

@@ -9,6 +9,7 @@ quantity           model unit                  user unit
 money              MCNY (1e6 CNY)              CNY
 power              MW                          MW / kW
 energy             MWh                         MWh
+certificates       GWh                         MWh
 training work      ZFLOP (1e21 FLOP)           FLOP / EFLOP
 inference rate     Mtok/s (1e6 tokens/s)       tokens/s
 compute installed  PFLOPS                      PFLOPS / EFLOPS
@@ -29,12 +30,23 @@ import numpy as np
 from planner.scenario import Scenario
 from planner.timeseries import TimeData, prepare_time
 
-__all__ = ["ModelData", "allowed_pairs", "buildable_years", "crf", "MCNY", "ZFLOP", "ZFLOP_PER_EFLOP", "MTOK"]
+__all__ = [
+    "ModelData",
+    "allowed_pairs",
+    "buildable_years",
+    "crf",
+    "MCNY",
+    "ZFLOP",
+    "ZFLOP_PER_EFLOP",
+    "MTOK",
+    "MWH_PER_GWH",
+]
 
 MCNY = 1e6  #: CNY per model money unit
 ZFLOP_PER_EFLOP = 1e-3  #: ZFLOP per EFLOP
 ZFLOP = 1e21  #: FLOP per model training unit
 MTOK = 1e6  #: tokens per model token unit
+MWH_PER_GWH = 1e3  #: MWh per model certificate unit (in MWh their price, ~6e-6 MCNY, is too small a cost)
 HOURS = tuple(range(24))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from planner.model.data import ModelData
+from planner.model.data import MWH_PER_GWH, ModelData
 
 __all__ = ["add_policy", "parameters"]
 
@@ -75,14 +75,14 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData) -> None:
 
     m.green_share = pyo.Constraint(
         m.green_share_min_years,
-        rule=lambda m, y: green_mwh(y) + m.certificates[y] >= m.green_share_min[y] * facility_mwh(y),
-        doc="sum W_d * (sum_green q + pv_used) + gec[y] >= green_min_y * sum W_d * P_fac   [MWh]",
+        rule=lambda m, y: green_mwh(y) + MWH_PER_GWH * m.certificates[y] >= m.green_share_min[y] * facility_mwh(y),
+        doc="sum W_d * (sum_green q + pv_used) + 1000 * gec[y] >= green_min_y * sum W_d * P_fac   [MWh]",
     )
     share = s.power.green_certificates.max_share
     m.certificate_cap = pyo.Constraint(
         m.green_share_min_years,
-        rule=lambda m, y: m.certificates[y] <= share * m.green_share_min[y] * facility_mwh(y),
-        doc="gec[y] <= max_share * green_min_y * sum W_d * P_fac   [MWh]",
+        rule=lambda m, y: MWH_PER_GWH * m.certificates[y] <= share * m.green_share_min[y] * facility_mwh(y),
+        doc="1000 * gec[y] <= max_share * green_min_y * sum W_d * P_fac   [MWh]",
     )
     # Certificates only count against a green requirement; without one, none are bought.
     for y in m.Y:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from planner.model.data import MCNY, ModelData
+from planner.model.data import MCNY, MWH_PER_GWH, ModelData
 from planner.model.stocks import add_stock
 
 __all__ = ["add_power", "parameters"]
@@ -288,7 +288,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
 
     # ---------------------------------------------------------------- certificates and emissions
-    m.certificates = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="green certificates bought [MWh]")
+    m.certificates = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="green certificates bought [GWh]")
     m.certificate_price = pyo.Param(
         m.Y,
         mutable=True,
@@ -401,8 +401,8 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.cost_terms["ppa_capacity"] = ppa_capacity
 
     def certificates(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        """certificate_price[y] [CNY/MWh] * gec[y] / 1e6   [MCNY/year]"""
-        return m.certificate_price[y] / MCNY * m.certificates[y]
+        """certificate_price[y] [CNY/MWh] * 1000 * gec[y] [GWh] / 1e6   [MCNY/year]"""
+        return m.certificate_price[y] * MWH_PER_GWH / MCNY * m.certificates[y]
 
     def carbon(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
         """carbon_price[y] [CNY/t] * location-based emissions[y] / 1e6   [MCNY/year]"""
