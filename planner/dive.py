@@ -227,7 +227,7 @@ class ConcurrentDive:
     def _run(self) -> None:
         try:
             self.result = self.relaxation.dive(self.deadline)
-        except BaseException as exc:  # re-raised in finish() on the caller's thread
+        except Exception as exc:  # the MIP goes on without a start; finish() reports it
             self.error = exc
 
     def attach(self, highs: highspy.Highs) -> None:
@@ -249,9 +249,12 @@ class ConcurrentDive:
             self.given = True
 
     def finish(self) -> DiveResult:
-        """Wait for the dive (if HiGHS finished before the meeting point) and return its result."""
+        """Wait for the dive (if HiGHS finished before the meeting point) and return its result.
+
+        A dive that raised returns an empty result (``relaxation_status`` says why): it only ever
+        helps the MIP, so its failure must not cost the user the plan HiGHS found.
+        """
         self._thread.join()
-        if self.error is not None:
-            raise self.error
-        assert self.result is not None
+        if self.result is None:  # the dive failed: HiGHS's own result stands, without a start
+            return DiveResult(relaxation_status=f"error: {self.error!r}")
         return self.result

@@ -346,7 +346,8 @@ def solve(
             from planner.prices import price_limits
 
             t2 = time.perf_counter()
-            outcome.shadow_prices = price_limits(compiled, outcome.x, options, relaxation=relaxation)
+            warm = relaxation if dive is not None and dive.bound is not None else None  # a working LP instance
+            outcome.shadow_prices = price_limits(compiled, outcome.x, options, relaxation=warm)
             timings["shadow_prices"] = time.perf_counter() - t2
     elif outcome.status == "infeasible":
         from planner.diagnose import diagnose_infeasibility

@@ -165,3 +165,15 @@ def test_medium_plan_is_the_same_twice_and_the_dive_met_the_mip(tmp_path: Path) 
 def test_solve_options_refuse_unbounded_limits(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         SolveOptions(**bad)
+
+
+def test_a_failing_dive_does_not_cost_the_plan(profile: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: Relaxation, deadline: float) -> None:
+        raise RuntimeError("HiGHS failed on the side thread")
+
+    monkeypatch.setattr(Relaxation, "dive", broken)
+    scenario = tiny(profile, CASES["lumpy"])
+    outcome = solve(build_model(scenario), EXACT, shadow_prices=False)
+    exact = solve(build_model(scenario), SolveOptions(time_limit_s=60, mip_gap=1e-9, dive=False), shadow_prices=False)
+    assert outcome.status == "optimal" and outcome.objective == pytest.approx(exact.objective, rel=1e-9)
+    assert outcome.dive_objective is None and not outcome.dive_given
