@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import DEFAULT_PROFILES, DEFAULT_YAML, load_default_yaml_data, set_path, write_scenario
+from fuzz.fuzzkit import get, locations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -458,31 +459,11 @@ def test_extends_still_merges_sections(tmp_path: Path) -> None:
 _DEFAULT = load_default_yaml_data()
 
 
-def _locations(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every path to a key or list item of ``node``, parents before children."""
-    out: list[tuple[Any, ...]] = []
-    items: list[tuple[Any, Any]] = []
-    if isinstance(node, dict):
-        items = list(node.items())
-    elif isinstance(node, list):
-        items = list(enumerate(node))
-    for key, value in items:
-        out.append((*prefix, key))
-        out += _locations(value, (*prefix, key))
-    return out
+_ALL = locations(_DEFAULT)
 
 
-_ALL = _locations(_DEFAULT)
-
-
-def _get(node: Any, loc: tuple[Any, ...]) -> Any:
-    for key in loc:
-        node = node[key]
-    return node
-
-
-_LEAVES = [loc for loc in _ALL if not isinstance(_get(_DEFAULT, loc), dict | list)]
-_KEYS = [loc for loc in _ALL if isinstance(_get(_DEFAULT, loc[:-1]), dict)]
+_LEAVES = [loc for loc in _ALL if not isinstance(get(_DEFAULT, loc), dict | list)]
+_KEYS = [loc for loc in _ALL if isinstance(get(_DEFAULT, loc[:-1]), dict)]
 
 _scalars = st.one_of(
     st.integers(),
@@ -508,7 +489,7 @@ def _mutated(draw: st.DrawFn) -> dict[str, Any]:
         else:
             loc = draw(st.sampled_from(_KEYS))
         try:
-            parent = _get(data, loc[:-1])
+            parent = get(data, loc[:-1])
             if loc[-1] not in (parent if isinstance(parent, dict) else range(len(parent))):
                 continue  # removed by an earlier mutation
         except (KeyError, IndexError, TypeError):
