@@ -202,13 +202,11 @@ def _highs(options: SolveOptions) -> highspy.Highs:
 def run_highs(
     compiled: CompiledModel,
     options: SolveOptions,
-    start: np.ndarray | None = None,
     time_limit_s: float | None = None,
     dive: Any = None,
 ) -> tuple[highspy.Highs, dict[str, float]]:
     """Pass the compiled model to a new HiGHS instance and run it; return it and timings.
 
-    ``start`` is a feasible plan handed to HiGHS as its first incumbent (a MIP start);
     ``time_limit_s`` overrides the options' limit; ``dive`` is a running
     :class:`planner.dive.ConcurrentDive` that meets the MIP after its root LP.
     """
@@ -225,11 +223,6 @@ def run_highs(
             if name not in user:
                 h.setOptionValue(name, value)
         dive.attach(h)
-    if start is not None:
-        solution = highspy.HighsSolution()
-        solution.col_value = list(map(float, start))
-        solution.value_valid = True
-        h.setSolution(solution)
     t1 = time.perf_counter()
     h.run()
     t2 = time.perf_counter()
@@ -331,12 +324,10 @@ def solve(
             outcome.bound, outcome.gap = outcome.objective, 0.0
         if concurrent is not None and concurrent.given and outcome.objective == dive.objective:
             outcome.termination += " (plan from the rounding dive)"
-    elif dive is not None and dive.x is not None:
+    elif dive is not None and dive.x is not None and outcome.status not in ("infeasible", "unbounded"):
         # HiGHS stopped (time limit) before the meeting point: the dive's plan is still a plan.
-        outcome.status = "time_limit" if outcome.status not in ("infeasible", "unbounded") else outcome.status
-        if outcome.status == "time_limit":
-            outcome.x, outcome.objective, outcome.bound = dive.x, dive.objective, dive.bound
-            outcome.gap = dive.gap
+        outcome.status = "time_limit"
+        outcome.x, outcome.objective, outcome.bound, outcome.gap = dive.x, dive.objective, dive.bound, dive.gap
 
     if outcome.x is not None:
         t1 = time.perf_counter()
