@@ -140,16 +140,12 @@ def test_medium_plan_is_the_same_twice_and_the_dive_met_the_mip(tmp_path: Path) 
     """2026-2027 of the default on 2 representative days: HiGHS reaches the meeting point after its
     root LP, and two solves give the same plan to the last digit (the meeting is at a fixed point
     of HiGHS's own sequence, not a race between threads)."""
-    from conftest import load_default_yaml_data, write_scenario
-    from test_residuals import MEDIUM_YEARS, cut_years
+    from conftest import write_scenario
+    from test_residuals import medium_data
 
     from planner.scenario import load_scenario
 
-    data = cut_years(load_default_yaml_data(), MEDIUM_YEARS)
-    data["years"] = MEDIUM_YEARS
-    data["time"]["representative_days"] = 2
-    data["time"]["extreme_days"] = {}
-    scenario = load_scenario(write_scenario(tmp_path, data, "medium.yaml"))
+    scenario = load_scenario(write_scenario(tmp_path, medium_data(representative_days=2), "medium.yaml"))
     options = SolveOptions(time_limit_s=120, mip_gap=0.005)
     first = solve(build_model(scenario), options, shadow_prices=False)
     second = solve(build_model(scenario), options, shadow_prices=False)

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from conftest import load_default_yaml_data, write_scenario
-from test_residuals import cut_years
+from conftest import write_scenario
+from test_residuals import medium_data
 from test_sweep import GRID, TINY_NPV, comparable, write_yaml
 from tiny import tiny_data, write_profile
 
@@ -55,10 +55,7 @@ def without_run_attrs(ds: xr.Dataset) -> xr.Dataset:
 def scenarios(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("reproducible")
     profile = write_profile(folder / "profile.csv")
-    medium = cut_years(load_default_yaml_data(), [2026, 2027])
-    medium["years"] = [2026, 2027]
-    medium["time"]["representative_days"] = 3
-    medium["time"]["extreme_days"] = {}
+    medium = medium_data()
     medium["solver"] = {**medium.get("solver", {}), "time_limit_s": 600, "mip_gap": 0.01}
     return {
         "tiny": write_yaml(folder / "tiny.yaml", tiny_data(profile)),

@@ -69,12 +69,18 @@ def cut_years(node: Any, years: list[int]) -> Any:
     return node
 
 
-@pytest.fixture(scope="module")
-def medium(tmp_path_factory: pytest.TempPathFactory) -> xr.Dataset:
+def medium_data(representative_days: int = 3) -> dict[str, Any]:
+    """The shipped default cut to 2026-2027 on a few representative days, without extreme days."""
     data = cut_years(load_default_yaml_data(), MEDIUM_YEARS)
     data["years"] = MEDIUM_YEARS
-    data["time"]["representative_days"] = 3
+    data["time"]["representative_days"] = representative_days
     data["time"]["extreme_days"] = {}
+    return data
+
+
+@pytest.fixture(scope="module")
+def medium(tmp_path_factory: pytest.TempPathFactory) -> xr.Dataset:
+    data = medium_data()
     path = write_scenario(tmp_path_factory.mktemp("medium"), data, "medium.yaml")
     run = plan_scenario(load_scenario(path), SolveOptions(time_limit_s=60, mip_gap=0.05))
     assert run.outcome.has_plan, run.outcome.diagnosis
