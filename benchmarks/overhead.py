@@ -85,8 +85,10 @@ def main(argv: list[str] | None = None) -> None:
         solver_inside.append(run.timings.get("solve", float("nan")))
         solver_alone.append(alone)
     print(f"median overhead ratio: {statistics.median(ratios):.3f}")
-    print(f"median HiGHS time inside plan solve: {statistics.median(solver_inside):.1f} s; alone: "
-          f"{statistics.median(solver_alone):.1f} s")
+    print(
+        f"median HiGHS time inside plan solve: {statistics.median(solver_inside):.1f} s; alone: "
+        f"{statistics.median(solver_alone):.1f} s"
+    )
     print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

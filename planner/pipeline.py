@@ -66,6 +66,7 @@ def plan_scenario(
     shadow_prices: bool = True,
     timings: dict[str, float] | None = None,
     cache: ModelCache | None = None,
+    warm_basis: object = None,
 ) -> PlanRun:
     """Reduce, build, solve and collect the results of a validated scenario.
 
@@ -74,6 +75,8 @@ def plan_scenario(
 
     With a ``cache``, a model built earlier for a scenario of the same structure (differing
     only in prices, demand, caps or policy limits) is updated in place instead of rebuilt.
+    ``warm_basis`` starts the LP relaxation from the basis of such a scenario
+    (:func:`planner.solve.solve`).
     """
     files = scenario_files(scenario)
     check_size(scenario, str(files[0]) if files else None)  # refuse a model too large to build
@@ -91,7 +94,7 @@ def plan_scenario(
         timings.update({"time_reduction": t1 - t0, "build": t2 - t1})
         if cache is not None:
             cache.store(model)
-    outcome = solve(model, options, export_model=export_model, shadow_prices=shadow_prices)
+    outcome = solve(model, options, export_model=export_model, shadow_prices=shadow_prices, warm_basis=warm_basis)
     dataset = None
     if outcome.has_plan:
         t3 = time.perf_counter()

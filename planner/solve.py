@@ -38,6 +38,10 @@ class SolveOptions:
     random_seed: int = 0  #: HiGHS random seed [-]
     log: bool = False  #: print HiGHS's log
     dive: bool = True  #: solve the LP relaxation and a rounding dive first (``planner.dive``)
+    concurrent_dive: bool = True
+    """Run the dive on a second thread beside HiGHS's root LP (a solve using two cores). False:
+    dive first on the same core, and skip the MIP when the dive's plan is already within
+    ``mip_gap`` of the relaxation (sweeps, one core per case)."""
     extra: tuple[tuple[str, Any], ...] = ()  #: further HiGHS options as (name, value) pairs
 
     def __post_init__(self) -> None:
@@ -104,6 +108,26 @@ class CompiledModel:
         ]
         return lp
 
+    def coefficient_ranges(self) -> dict[str, tuple[float, float]]:
+        """Smallest and largest nonzero finite magnitude of the matrix, costs, column bounds and
+        row bounds (HiGHS's own "Coefficient ranges"); an empty part gives (0, 0).
+
+        What to look for: HiGHS warns of costs below 1e-4 and of matrix spreads beyond ~1e9, and
+        simplex tolerances are 1e-7 absolute, so values well inside 1e-4 .. 1e6 are comfortable.
+        """
+
+        def span(values: np.ndarray) -> tuple[float, float]:
+            v = np.abs(np.asarray(values, dtype=float))
+            v = v[(v > 0) & (v < INF)]
+            return (float(v.min()), float(v.max())) if v.size else (0.0, 0.0)
+
+        return {
+            "matrix": span(self.A.data),
+            "cost": span(self.cost),
+            "bound": span(np.concatenate([self.col_lower, self.col_upper])),
+            "rhs": span(np.concatenate([self.row_lower, self.row_upper])),
+        }
+
     def row_names(self) -> list[str]:
         """Readable, unique row names (``component[index]``, suffixed for two-sided rows)."""
         names = []
@@ -167,6 +191,9 @@ class SolveOutcome:
     n_rows: int = 0
     n_cols: int = 0
     n_integers: int = 0
+    coefficient_ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """(smallest, largest) nonzero magnitude of the matrix, cost, bound and rhs entries
+    (:meth:`CompiledModel.coefficient_ranges`)"""
     x: np.ndarray | None = None  #: column values of the plan returned
     diagnosis: list[str] = field(default_factory=list)  #: why there is no plan, in the user's terms
     shadow_prices: dict[tuple[str, int], tuple[float, str]] = field(default_factory=dict)
@@ -174,6 +201,8 @@ class SolveOutcome:
     relaxation_bound: float | None = None  #: objective of the LP relaxation (a lower bound) [MCNY]
     dive_objective: float | None = None  #: objective of the rounding dive's plan [MCNY]
     dive_given: bool = False  #: the dive's plan reached HiGHS as an incumbent (after its root LP)
+    relaxation_basis: Any = None  #: optimal basis of the LP relaxation (``planner.dive.Basis``), a warm start
+    relaxation_warm: bool = False  #: the relaxation started from a given basis
 
     @property
     def has_plan(self) -> bool:
@@ -247,6 +276,7 @@ def solve(
     export_model: Path | None = None,
     compiled: CompiledModel | None = None,
     shadow_prices: bool = True,
+    warm_basis: Any = None,
 ) -> SolveOutcome:
     """Solve the planning model with HiGHS and load the plan into the Pyomo variables.
 
@@ -262,6 +292,9 @@ def solve(
         A model already compiled (skips compilation).
     shadow_prices : bool
         Also price the policy limits (fixed-integer LP duals; re-solves for integer-only rows).
+    warm_basis : planner.dive.Basis, optional
+        Start the LP relaxation from this basis (of a scenario with the same structure); the
+        relaxation's own optimal basis comes back in ``relaxation_basis``.
 
     Returns
     -------
@@ -288,16 +321,29 @@ def solve(
         n_rows=compiled.shape[0],
         n_cols=compiled.shape[1],
         n_integers=int(compiled.integer.sum()),
+        coefficient_ranges=compiled.coefficient_ranges(),
     )
 
     relaxation, dive, concurrent = None, None, None
     if options.dive and compiled.integer.any():
         from planner.dive import ConcurrentDive, Relaxation
 
-        relaxation = Relaxation(compiled, options)
-        concurrent = ConcurrentDive(relaxation, deadline)
-    h, t = run_highs(compiled, options, time_limit_s=deadline - time.perf_counter(), dive=concurrent)
-    timings.update(t)
+        relaxation = Relaxation(compiled, options, start=warm_basis)
+        outcome.relaxation_warm = relaxation.warm
+        concurrent = ConcurrentDive(relaxation, deadline, background=options.concurrent_dive)
+        if not options.concurrent_dive:
+            dive = concurrent.finish()
+    h = None
+    if dive is not None and dive.relaxation_status == "infeasible":
+        # The dive ran first: with no plan even with the integers relaxed, the MIP has none either.
+        outcome.status, outcome.termination = "infeasible", "Infeasible (LP relaxation)"
+    elif dive is not None and dive.x is not None and dive.gap is not None and dive.gap <= options.mip_gap:
+        # The dive ran first and the relaxation proves its plan within the gap: no MIP needed.
+        outcome.status, outcome.termination = "optimal", "Optimal (rounding dive within the gap of the LP relaxation)"
+        outcome.x, outcome.objective, outcome.bound, outcome.gap = dive.x, dive.objective, dive.bound, dive.gap
+    else:
+        h, t = run_highs(compiled, options, time_limit_s=deadline - time.perf_counter(), dive=concurrent)
+        timings.update(t)
     if concurrent is not None:
         t1 = time.perf_counter()
         dive = concurrent.finish()
@@ -305,29 +351,9 @@ def solve(
         timings.update({f"dive_{k}": v for k, v in dive.timings.items()})
         outcome.relaxation_bound, outcome.dive_objective = dive.bound, dive.objective
         outcome.dive_given = concurrent.given
-    model_status = h.getModelStatus()
-    outcome.termination = h.modelStatusToString(model_status)
-    outcome.status = _STATUS.get(model_status, "error")
-    info = h.getInfo()
-    if info.primal_solution_status == 2 and outcome.status in ("optimal", "time_limit"):  # a feasible plan
-        outcome.x = np.asarray(h.getSolution().col_value, dtype=float)
-        outcome.objective = float(info.objective_function_value)
-        if compiled.integer.any():
-            bounds = [float(info.mip_dual_bound)]
-            if dive is not None and dive.bound is not None:
-                bounds.append(dive.bound)
-            finite = [b for b in bounds if math.isfinite(b)]
-            outcome.bound = max(finite) if finite else None
-            if outcome.bound is not None:
-                outcome.gap = max(0.0, (outcome.objective - outcome.bound) / max(abs(outcome.objective), 1e-9))
-        else:
-            outcome.bound, outcome.gap = outcome.objective, 0.0
-        if concurrent is not None and concurrent.given and outcome.objective == dive.objective:
-            outcome.termination += " (plan from the rounding dive)"
-    elif dive is not None and dive.x is not None and outcome.status not in ("infeasible", "unbounded"):
-        # HiGHS stopped (time limit) before the meeting point: the dive's plan is still a plan.
-        outcome.status = "time_limit"
-        outcome.x, outcome.objective, outcome.bound, outcome.gap = dive.x, dive.objective, dive.bound, dive.gap
+        outcome.relaxation_basis = dive.basis
+    if h is not None:
+        _read_mip(h, compiled, outcome, dive, concurrent is not None and concurrent.given)
 
     if outcome.x is not None:
         t1 = time.perf_counter()
@@ -351,6 +377,33 @@ def solve(
             f"HiGHS stopped at the time limit of {options.time_limit_s:g} s before finding any feasible plan"
         ]
     return outcome
+
+
+def _read_mip(h: highspy.Highs, compiled: CompiledModel, outcome: SolveOutcome, dive: Any, given: bool) -> None:
+    """Fill ``outcome`` from HiGHS's MIP result (and the dive's, when HiGHS stopped before the meeting)."""
+    model_status = h.getModelStatus()
+    outcome.termination = h.modelStatusToString(model_status)
+    outcome.status = _STATUS.get(model_status, "error")
+    info = h.getInfo()
+    if info.primal_solution_status == 2 and outcome.status in ("optimal", "time_limit"):  # a feasible plan
+        outcome.x = np.asarray(h.getSolution().col_value, dtype=float)
+        outcome.objective = float(info.objective_function_value)
+        if compiled.integer.any():
+            bounds = [float(info.mip_dual_bound)]
+            if dive is not None and dive.bound is not None:
+                bounds.append(dive.bound)
+            finite = [b for b in bounds if math.isfinite(b)]
+            outcome.bound = max(finite) if finite else None
+            if outcome.bound is not None:
+                outcome.gap = max(0.0, (outcome.objective - outcome.bound) / max(abs(outcome.objective), 1e-9))
+        else:
+            outcome.bound, outcome.gap = outcome.objective, 0.0
+        if given and outcome.objective == dive.objective:
+            outcome.termination += " (plan from the rounding dive)"
+    elif dive is not None and dive.x is not None and outcome.status not in ("infeasible", "unbounded"):
+        # HiGHS stopped (time limit) before the meeting point: the dive's plan is still a plan.
+        outcome.status = "time_limit"
+        outcome.x, outcome.objective, outcome.bound, outcome.gap = dive.x, dive.objective, dive.bound, dive.gap
 
 
 def load_values(compiled: CompiledModel, x: np.ndarray) -> None:

@@ -69,6 +69,7 @@ build's, so the results are too.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -90,7 +91,9 @@ import yaml
 
 from planner import __version__
 from planner.atomic import write_bytes
+from planner.dive import Basis
 from planner.model.size import check_size
+from planner.model.update import structure_key
 from planner.pipeline import ModelCache
 from planner.results import input_files, installed_versions, record_overrides, write_dataset
 from planner.scenario import Problem, ScenarioError, input_hash, load_scenario
@@ -215,11 +218,20 @@ def expand(spec: Sweep) -> list[Case]:
 
 
 def case_options(spec: Sweep, time_limit: float | None = None, mip_gap: float | None = None) -> dict[str, Any]:
-    """The solver options every case gets (``None``: the scenario's own); threads always 1."""
+    """The solver options every case gets (``None``: the scenario's own).
+
+    One core per case: HiGHS on one thread, and the rounding dive before it on the same core
+    (``concurrent_dive`` False), which also skips the MIP when the dive's plan is within the gap.
+    A case's result thus never depends on the number of workers beside it. ``warm_start``: the
+    LP relaxation of each case starts from that of the first case of the same model structure
+    (see :func:`run_sweep`).
+    """
     return {
         "time_limit_s": float(time_limit) if time_limit is not None else spec.solver.time_limit_s,
         "mip_gap": float(mip_gap) if mip_gap is not None else spec.solver.mip_gap,
         "threads": 1,
+        "concurrent_dive": False,
+        "warm_start": True,
         "shadow_prices": bool(spec.shadow_prices),
     }
 
@@ -266,7 +278,10 @@ def _raise(problems: list[Problem], source: str) -> NoReturn:
 
 
 def validate_cases(
-    spec: Sweep, cases: Sequence[Case] | None = None, options: Mapping[str, Any] | None = None
+    spec: Sweep,
+    cases: Sequence[Case] | None = None,
+    options: Mapping[str, Any] | None = None,
+    structures: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Load the base and every case through the scenario loader, without solving anything.
 
@@ -274,6 +289,9 @@ def validate_cases(
     their place in the sweep file: each ``set`` item alone and all together, then each swept value
     alone on top of ``set`` (``grid.policy.pue_max: value 0.9 (item 1): must be >= 1``); problems
     that only a combination of values has (cross-field rules) are reported with the case's label.
+
+    If ``structures`` is given, it is filled with case id -> the structure of its model
+    (:func:`planner.model.update.structure_key`): cases with the same structure share a model.
 
     Returns
     -------
@@ -306,6 +324,8 @@ def validate_cases(
             case_problems += [Problem(where, str(p).removeprefix("--set ")) for p in exc.problems]
             continue
         fingerprints[case.id] = fingerprint(scenario, options)
+        if structures is not None:
+            structures[case.id] = structure_key(scenario)
     if not case_problems:
         return fingerprints
     for i, text in enumerate(spec.set):
@@ -352,7 +372,11 @@ _MODELS = ModelCache()
 
 
 def solve_case(
-    base_path: str, overrides: list[str], options: dict[str, Any]
+    base_path: str,
+    overrides: list[str],
+    options: dict[str, Any],
+    warm_basis: Basis | None = None,
+    want_basis: bool = False,
 ) -> tuple[dict[str, Any], xr.Dataset | None]:
     """Solve one case of a sweep: the base scenario with ``overrides``. Runs in a worker process.
 
@@ -367,7 +391,12 @@ def solve_case(
     overrides : list of str
         ``a.b.c=value`` overrides, applied in order (the sweep's ``set`` list, then the case's values).
     options : dict
-        ``time_limit_s`` and ``mip_gap`` (None: the scenario's), ``threads``, ``shadow_prices``.
+        ``time_limit_s`` and ``mip_gap`` (None: the scenario's), ``threads``, ``concurrent_dive``,
+        ``shadow_prices``.
+    warm_basis : planner.dive.Basis, optional
+        Start the LP relaxation from this basis (the first case of the same structure's).
+    want_basis : bool
+        Return the relaxation's optimal basis in ``info["relaxation_basis"]`` (None if it has none).
 
     Returns
     -------
@@ -394,12 +423,16 @@ def solve_case(
             mip_gap=options.get("mip_gap"),
             threads=int(options.get("threads", 1)),
         )
+        solve_options = dataclasses.replace(
+            solve_options, concurrent_dive=bool(options.get("concurrent_dive", solve_options.concurrent_dive))
+        )
         run = plan_scenario(
             scenario,
             solve_options,
             shadow_prices=bool(options.get("shadow_prices", True)),
             timings={"load": loaded},
             cache=_MODELS,
+            warm_basis=warm_basis,
         )
     except ScenarioError as exc:
         info = _no_plan_info("error", str(exc))
@@ -409,6 +442,9 @@ def solve_case(
         outcome = run.outcome
         info = _no_plan_info(outcome.status, "\n".join(outcome.diagnosis))
         info["termination"] = outcome.termination
+        info["relaxation_warm"] = outcome.relaxation_warm
+        if want_basis:
+            info["relaxation_basis"] = outcome.relaxation_basis
         info["timings"] = {"load_scenario": round(loaded, 4)} | {k: round(float(v), 4) for k, v in run.timings.items()}
         if run.dataset is not None:
             info["objective_cny"] = float(run.dataset.attrs["objective_cny"])
@@ -431,6 +467,9 @@ def _exception_text(exc: BaseException) -> str:
 
 Outcome = tuple[Case, dict[str, Any], xr.Dataset | None]
 
+#: Case id -> extra keyword arguments of :func:`solve_case` (warm start, basis wanted).
+CaseArgs = Mapping[str, Mapping[str, Any]]
+
 
 def _future_outcome(case: Case, future: Any) -> Outcome:
     try:
@@ -444,9 +483,9 @@ def _future_outcome(case: Case, future: Any) -> Outcome:
     return case, info, plan
 
 
-def _run_inline(jobs: Sequence[Case], base: str, options: dict[str, Any]) -> Iterator[Outcome]:
+def _run_inline(jobs: Sequence[Case], base: str, options: dict[str, Any], args: CaseArgs) -> Iterator[Outcome]:
     for case in jobs:
-        info, plan = solve_case(base, list(case.overrides), options)
+        info, plan = solve_case(base, list(case.overrides), options, **args.get(case.id, {}))
         yield case, info, plan
 
 
@@ -466,12 +505,14 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _run_processes(jobs: Sequence[Case], base: str, options: dict[str, Any], workers: int) -> Iterator[Outcome]:
+def _run_processes(
+    jobs: Sequence[Case], base: str, options: dict[str, Any], args: CaseArgs, workers: int
+) -> Iterator[Outcome]:
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(), initializer=_ignore_interrupts)
     finished = False
     try:
         futures: dict[Future[Any], Case] = {
-            pool.submit(solve_case, base, list(case.overrides), options): case for case in jobs
+            pool.submit(solve_case, base, list(case.overrides), options, **args.get(case.id, {})): case for case in jobs
         }
         for future in as_completed(futures):
             yield _future_outcome(futures[future], future)
@@ -484,7 +525,9 @@ def _run_processes(jobs: Sequence[Case], base: str, options: dict[str, Any], wor
                     process.terminate()
 
 
-def _run_dask(jobs: Sequence[Case], base: str, options: dict[str, Any], scheduler: Any) -> Iterator[Outcome]:
+def _run_dask(
+    jobs: Sequence[Case], base: str, options: dict[str, Any], args: CaseArgs, scheduler: Any
+) -> Iterator[Outcome]:
     from distributed import Client
     from distributed import as_completed as dask_completed
 
@@ -496,7 +539,9 @@ def _run_dask(jobs: Sequence[Case], base: str, options: dict[str, Any], schedule
     try:
         for case in jobs:
             key = f"planner-solve_case-{case.id}-{os.urandom(4).hex()}"
-            future = client.submit(solve_case, base, list(case.overrides), options, key=key, pure=False, retries=0)
+            future = client.submit(
+                solve_case, base, list(case.overrides), options, **args.get(case.id, {}), key=key, pure=False, retries=0
+            )
             futures[future] = case
         for future in dask_completed(list(futures), loop=client.loop):
             outcome = _future_outcome(futures[future], future)
@@ -528,6 +573,32 @@ def _record_path(folder: Path, cid: str) -> Path:
     return folder / f"{cid}.json"
 
 
+def _basis_path(folder: Path, cid: str) -> Path:
+    return folder / f"{cid}.basis.npz"
+
+
+def _write_basis(folder: Path, cid: str, basis: Basis) -> None:
+    """Save the LP relaxation basis of a structure's first case (the warm start of the others)."""
+    import io
+
+    buffer = io.BytesIO()
+    np.savez(buffer, cols=basis[0], rows=basis[1])
+    _atomic_write(_basis_path(folder, cid), buffer.getvalue())
+
+
+def _read_basis(folder: Path, cid: str) -> Basis | None:
+    try:
+        with np.load(_basis_path(folder, cid)) as data:
+            return np.asarray(data["cols"], dtype=np.int8), np.asarray(data["rows"], dtype=np.int8)
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def warm_fingerprint(own: str, first: str) -> str:
+    """Fingerprint of a case warm-started from the first case of its structure: its result depends on both."""
+    return hashlib.sha256(f"{own} warm from {first}".encode()).hexdigest()
+
+
 def _json_safe(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -556,6 +627,7 @@ def _write_part(folder: Path, case: Case, fp: str, info: Mapping[str, Any], plan
         "fingerprint": fp,
         "has_plan": plan is not None,
         **{k: info.get(k) for k in ("status", "termination", "objective_cny", "bound_cny", "mip_gap", "message")},
+        "relaxation_warm": bool(info.get("relaxation_warm", False)),
         "wall_time_s": info.get("wall_time_s"),
         "timings": dict(info.get("timings") or {}),
         "planner_version": __version__,
@@ -777,14 +849,38 @@ def run_sweep(
         console = Console(stderr=True, highlight=False)
     cases = expand(spec)
     options = case_options(spec, time_limit, mip_gap)
-    fingerprints = validate_cases(spec, cases, options)
+    structures: dict[str, str] = {}
+    fingerprints = validate_cases(spec, cases, options, structures)
+    unique = list({c.id: c for c in cases}.values())
+    # Warm starts: the first case of each model structure (in the sweep's order) is solved from
+    # scratch and its relaxation basis saved; every other case of that structure starts from it.
+    # A case's result thus depends on the sweep's inputs only, never on which worker ran what.
+    first: dict[str, Case] = {}
+    for case in unique:
+        first.setdefault(structures[case.id], case)
+    if options.get("warm_start"):
+        for case in unique:
+            ref = first[structures[case.id]]
+            if ref.id != case.id:
+                fingerprints[case.id] = warm_fingerprint(fingerprints[case.id], fingerprints[ref.id])
     folder = parts_dir(spec, results_dir)
     out = Path(output) if output is not None else Path(results_dir) / f"{spec.name}.nc"
     base = str(spec.base)
     with _lock(folder):
         _remove_temps(folder)
-        unique = list({c.id: c for c in cases}.values())
         jobs = [c for c in unique if not (resume and _is_done(_read_record(folder, c.id), fingerprints[c.id]))]
+        refs = {c.id for c in first.values()}
+        bases: dict[str, Basis | None] = {}  # first case id -> its basis
+        if options.get("warm_start"):
+            pending = [c for c in jobs if c.id not in refs]
+            for ref in first.values():
+                if ref.id not in {c.id for c in jobs} and any(structures[c.id] == structures[ref.id] for c in pending):
+                    bases[ref.id] = _read_basis(folder, ref.id)
+                    if bases[ref.id] is None:  # saved without its basis (older run): solve it again
+                        jobs.insert(0, ref)
+            phases = [[c for c in jobs if c.id in refs], [c for c in jobs if c.id not in refs]]
+        else:
+            phases = [jobs]
         if progress:
             where = _where(jobs, workers, scheduler)
             reused = len(unique) - len(jobs)
@@ -794,15 +890,32 @@ def run_sweep(
                 + (f"; solving {len(jobs)} {where}" if jobs else "; nothing to solve")
             )
         fresh: dict[str, tuple[dict[str, Any], xr.Dataset | None]] = {}
-        if jobs:
-            if scheduler is not None:
-                stream = _run_dask(jobs, base, options, scheduler)
-            else:
-                n = min(workers or _default_workers(), len(jobs))
-                stream = _run_inline(jobs, base, options) if n == 1 else _run_processes(jobs, base, options, n)
-            with _Progress(console, progress, len(jobs)) as bar:
+        with _Progress(console, progress, len(jobs)) as bar:
+            for phase in phases:
+                if not phase:
+                    continue
+                args: dict[str, dict[str, Any]] = {}
+                for case in phase:
+                    if case.id in refs:
+                        args[case.id] = {"want_basis": bool(options.get("warm_start"))}
+                    else:
+                        args[case.id] = {"warm_basis": bases.get(first[structures[case.id]].id)}
+                if scheduler is not None:
+                    stream = _run_dask(phase, base, options, args, scheduler)
+                else:
+                    n = min(workers or _default_workers(), len(phase))
+                    stream = (
+                        _run_inline(phase, base, options, args)
+                        if n == 1
+                        else _run_processes(phase, base, options, args, n)
+                    )
                 try:
                     for case, info, plan in stream:
+                        basis = info.pop("relaxation_basis", None)
+                        if case.id in refs and options.get("warm_start"):
+                            bases[case.id] = basis
+                            if basis is not None:  # saved before the case: a saved first case has its basis
+                                _write_basis(folder, case.id, basis)
                         _write_part(folder, case, fingerprints[case.id], info, plan)
                         fresh[case.id] = (info, plan)
                         bar.advance(case, info)

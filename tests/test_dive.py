@@ -124,6 +124,38 @@ def test_tight_gap_goes_on_to_branch_and_bound_from_the_dive(profile: Path) -> N
     assert outcome.relaxation_bound <= outcome.bound * (1 + 1e-9)
 
 
+def test_dive_first_skips_the_mip_only_when_the_relaxation_proves_the_gap(profile: Path) -> None:
+    """One core per solve (sweeps): the dive runs first; a loose gap ends there, a tight one goes on."""
+    scenario = tiny(profile, CASES["pue_cap"])  # dive 39.134, relaxation 29.373, optimum 37.977 MCNY
+    exact = solve(build_model(scenario), SolveOptions(time_limit_s=60, mip_gap=1e-9, dive=False))
+    loose = solve(build_model(scenario), SolveOptions(time_limit_s=60, mip_gap=0.3, concurrent_dive=False))
+    assert loose.status == "optimal" and "rounding dive" in loose.termination
+    assert "solve" not in loose.timings  # HiGHS's MIP never ran
+    assert loose.objective == loose.dive_objective and loose.bound == loose.relaxation_bound
+    assert loose.bound <= exact.objective <= loose.objective and loose.gap <= 0.3
+    _assert_feasible(compile_model(build_model(scenario)), loose.x)
+    tight = solve(build_model(scenario), SolveOptions(time_limit_s=60, mip_gap=1e-9, concurrent_dive=False))
+    assert "solve" in tight.timings and tight.dive_given  # 24.9 % > the gap: on to branch-and-bound
+    assert tight.objective == pytest.approx(exact.objective, rel=1e-9)
+    assert tight.objective == pytest.approx(37.97706, rel=1e-6)
+
+
+def test_warm_basis_gives_the_same_relaxation_and_a_foreign_one_is_ignored(profile: Path) -> None:
+    options = SolveOptions(time_limit_s=60, mip_gap=1e-9, concurrent_dive=False)
+    first = solve(build_model(tiny(profile, CASES["lumpy"])), options)
+    assert first.relaxation_basis is not None and not first.relaxation_warm
+    other = tiny(profile, {**CASES["lumpy"], "demand.inference.peak_tokens_per_s": 180_000})  # same structure
+    warm = solve(build_model(other), options, warm_basis=first.relaxation_basis)
+    cold = solve(build_model(other), options)
+    assert warm.relaxation_warm and not cold.relaxation_warm
+    assert warm.relaxation_bound == pytest.approx(cold.relaxation_bound, rel=1e-9)
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
+    assert warm.relaxation_bound < warm.objective  # the lumpy case has a real integrality gap
+    # A basis of another structure (a different number of rows and columns) is not used.
+    foreign = solve(build_model(tiny(profile, _pue_case())), options, warm_basis=first.relaxation_basis)
+    assert not foreign.relaxation_warm and foreign.objective == pytest.approx(37.97706, rel=1e-6)
+
+
 def test_infeasible_relaxation_is_diagnosed(profile: Path) -> None:
     # Existing air-cooled servers (kappa 0.1, PUE 1.1) must run: a PUE cap of 1.05 cannot hold,
     # and the LP relaxation already shows it.

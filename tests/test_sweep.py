@@ -385,6 +385,29 @@ def test_changed_inputs_or_no_resume_solve_again(inputs: Path, tmp_path: Path, m
     assert counts == [1, 1, 2, 3]
 
 
+def test_cases_start_from_the_relaxation_of_the_first_case_of_their_structure(
+    inputs: Path, reference: xr.Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ds = run_sweep(inputs / "grid.yaml", workers=1, results_dir=tmp_path, progress=False)
+    xr.testing.assert_identical(comparable(ds), comparable(reference))  # one worker in-process == two workers
+    parts = tmp_path / "tiny_grid"
+    records = {p.stem: json.loads(p.read_text()) for p in parts.glob("*.json")}
+    first = expand(load_sweep(inputs / "grid.yaml"))[0].id
+    assert [p.name for p in parts.glob("*.basis.npz")] == [f"{first}.basis.npz"]  # one structure, one basis
+    assert not records[first]["relaxation_warm"]
+    assert len(records) == 6 and all(r["relaxation_warm"] for cid, r in records.items() if cid != first)
+    # Without the first case's basis, a resume solves the first case again before the missing ones.
+    (parts / f"{first}.basis.npz").unlink()
+    other = next(cid for cid in records if cid != first)
+    (parts / f"{other}.json").unlink()
+    trace = tmp_path / "trace.txt"
+    monkeypatch.setenv(TRACE_ENV, str(trace))
+    again = run_sweep(inputs / "grid.yaml", workers=1, results_dir=tmp_path, progress=False)
+    assert sorted(traced(trace)) == sorted([first, other])
+    assert (parts / f"{first}.basis.npz").exists()
+    xr.testing.assert_identical(comparable(again), comparable(reference))
+
+
 def test_workers_and_scheduler_are_exclusive(inputs: Path) -> None:
     result = CliRunner().invoke(cli, ["sweep", str(inputs / "grid.yaml"), "--workers", "2", "--scheduler", "x:1"])
     assert result.exit_code == 2

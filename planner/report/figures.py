@@ -1700,6 +1700,13 @@ def solver_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
         ("planner version", str(a.get("planner_version", "–"))),
     ]
     try:
+        ranges = json.loads(str(a.get("coefficient_ranges", "{}")))
+        rows.append(
+            ("coefficient ranges", "; ".join(f"{k} {lo:.1e} .. {hi:.1e}" for k, (lo, hi) in ranges.items()) or "–")
+        )
+    except (ValueError, TypeError):
+        pass
+    try:
         opts = json.loads(str(a.get("solver_options", "{}")))
         rows.append(("solver options", ", ".join(f"{k}={v}" for k, v in opts.items())))
     except (ValueError, TypeError):

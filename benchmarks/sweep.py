@@ -1,0 +1,158 @@
+"""Seconds per sweep case: rebuild vs parameter re-solve (cold or warm), HiGHS alone, throughput.
+
+On the first ``--cases`` cases of a sweep file, in this one process and one core:
+
+* ``rebuild``: every case loaded, reduced, built, compiled and solved from scratch;
+* ``update``: one built model re-used, each case's numbers pushed into it (``ModelCache``), the LP
+  relaxation solved from scratch;
+* ``update+warm``: as ``update``, with the relaxation started from the first case's basis (what
+  ``plan sweep`` does).
+
+For each: wall time per case, the time spent in HiGHS (relaxation and dive LPs, MIP, pricing LP)
+and the rest ("outside": load, reduction, build or update, compile, hand-off, results), and the
+objective. With ``--alone`` each case's exported model is also solved by plain HiGHS (highspy,
+one thread, same gap and time limit), and the sweep overhead ratio is the ``update+warm`` wall
+time over the sum of those. With ``--throughput`` the whole sweep file runs through ``run_sweep``
+on 1 and on 2 local workers (fresh results folders), reporting cases per minute and whether the
+two combined results are identical.
+
+Usage:
+    python benchmarks/sweep.py inputs/sweeps/pue_x_price.yaml --cases 4 [--alone] [--throughput]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import xarray as xr
+from overhead import highs_alone  # this folder is on sys.path when run as a script
+
+from planner.pipeline import ModelCache, plan_scenario
+from planner.scenario import load_scenario
+from planner.scenario.sweep import load_sweep
+from planner.solve import SolveOptions
+from planner.sweep import TIMING_VARS, case_options, expand, run_sweep
+
+#: Stages that are HiGHS at work (LP relaxation, dive re-solves, MIP, pricing LP) [s].
+SOLVER_STAGES = ("dive_relaxation", "dive_dive", "solve", "shadow_prices")
+
+
+def solve_cases(cases, base: Path, options: SolveOptions, mode: str, export: Path | None = None) -> list[dict]:
+    """Solve ``cases`` one after the other in ``mode``; one row of figures per case."""
+    cache = ModelCache() if mode != "rebuild" else None
+    basis = None
+    rows = []
+    for i, case in enumerate(cases):
+        t0 = time.perf_counter()
+        scenario = load_scenario(base, list(case.overrides))
+        load = time.perf_counter() - t0
+        run = plan_scenario(
+            scenario,
+            options,
+            shadow_prices=True,
+            timings={"load": load},
+            cache=cache,
+            warm_basis=basis if mode == "update+warm" else None,
+            export_model=(export / f"{case.id}.mps") if export is not None else None,
+        )
+        wall = time.perf_counter() - t0
+        if mode == "update+warm" and i == 0:
+            basis = run.outcome.relaxation_basis
+        solver = sum(run.timings.get(k, 0.0) for k in SOLVER_STAGES)
+        rows.append(
+            {
+                "case": case.label,
+                "wall": wall,
+                "solver": solver,
+                "outside": wall - solver,
+                "objective": run.outcome.objective,
+                "gap": run.outcome.gap,
+                "warm": run.outcome.relaxation_warm,
+                "mip_ran": "solve" in run.timings,
+                "stages": {k: round(v, 2) for k, v in run.timings.items()},
+            }
+        )
+        print(
+            f"  {mode:12s} {case.label[:60]:60s} wall {wall:6.1f} s  HiGHS {solver:6.1f} s"
+            f"  outside {wall - solver:5.2f} s"
+            f"  obj {run.outcome.objective:,.2f}  gap {run.outcome.gap:.3%}  warm {run.outcome.relaxation_warm}"
+            f"  MIP {'yes' if 'solve' in run.timings else 'no'}",
+            flush=True,
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sweep", type=Path)
+    parser.add_argument("--cases", type=int, default=4)
+    parser.add_argument("--modes", nargs="+", default=["rebuild", "update", "update+warm"])
+    parser.add_argument("--alone", action="store_true", help="also solve each exported model with plain HiGHS")
+    parser.add_argument("--throughput", action="store_true", help="run the whole sweep on 1 and 2 workers")
+    args = parser.parse_args(argv)
+
+    spec = load_sweep(args.sweep)
+    cases = expand(spec)[: args.cases]
+    opts = case_options(spec)
+    base_scenario = load_scenario(spec.base, [])
+    options = SolveOptions.from_scenario(
+        base_scenario, time_limit_s=opts["time_limit_s"], mip_gap=opts["mip_gap"], threads=1
+    )
+    options = dataclasses.replace(options, concurrent_dive=False)
+    print(f"{spec.name}: {len(cases)} cases, gap {options.mip_gap}, one core each (dive first)")
+    results: dict[str, list[dict]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        export = Path(tmp) if args.alone else None
+        for mode in args.modes:
+            results[mode] = solve_cases(cases, spec.base, options, mode, export if mode == "rebuild" else None)
+        for mode, rows in results.items():
+            later = statistics.mean(r["outside"] for r in rows[1:]) if len(rows) > 1 else float("nan")
+            print(
+                f"{mode:12s} per case: wall {statistics.mean(r['wall'] for r in rows):6.1f} s, "
+                f"HiGHS {statistics.mean(r['solver'] for r in rows):6.1f} s, "
+                f"outside {statistics.mean(r['outside'] for r in rows):5.2f} s (after the first case: {later:5.2f} s)"
+            )
+        if "rebuild" in results and "update+warm" in results and len(cases) > 1:
+            rb = statistics.mean(r["outside"] for r in results["rebuild"][1:])
+            up = statistics.mean(r["outside"] for r in results["update+warm"][1:])
+            print(f"outside-solver time per case, rebuild / update: {rb:.2f} / {up:.2f} s = {rb / up:.1f}x")
+            for a, b in zip(results["rebuild"], results["update+warm"], strict=True):
+                rel = abs(a["objective"] - b["objective"]) / abs(a["objective"])
+                print(
+                    f"  {a['case'][:60]:60s} rebuild {a['objective']:,.2f} vs update+warm {b['objective']:,.2f}"
+                    f" ({rel:.3%})"
+                )
+        if args.alone and export is not None:
+            alone = []
+            for case in cases:
+                seconds, objective = highs_alone(export / f"{case.id}.mps", options)
+                alone.append(seconds)
+                print(f"  HiGHS alone  {case.label[:60]:60s} {seconds:6.1f} s  obj {objective:,.2f}", flush=True)
+            ours = sum(r["wall"] for r in results.get("update+warm", results[args.modes[-1]]))
+            total = sum(alone)
+            print(f"sweep overhead ratio (planner wall / HiGHS alone): {ours:.1f} / {total:.1f} = {ours / total:.3f}")
+    if args.throughput:
+        combined = {}
+        for workers in (1, 2):
+            with tempfile.TemporaryDirectory() as tmp:
+                t0 = time.perf_counter()
+                ds = run_sweep(spec, workers=workers, results_dir=tmp, progress=False)
+                wall = time.perf_counter() - t0
+                combined[workers] = ds.drop_vars([v for v in TIMING_VARS if v in ds]).load()
+            n = spec.n_cases
+            print(f"throughput, {workers} worker(s): {n} cases in {wall:.1f} s = {60 * n / wall:.2f} cases/min")
+        try:
+            xr.testing.assert_identical(combined[1], combined[2])
+            print("1 and 2 workers: identical combined results")
+        except AssertionError as exc:
+            print(f"1 and 2 workers DIFFER: {str(exc)[:2000]}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
