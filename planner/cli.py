@@ -205,7 +205,7 @@ def _validate_results(file: Path) -> None:
     "--export-model",
     type=click.Path(path_type=Path),
     default=None,
-    help="Also write the exact model handed to HiGHS as an MPS file.",
+    help="Also write the exact model handed to HiGHS as an MPS file (objective in 10 kCNY: MCNY x 100).",
 )
 @click.option(
     "--shadow-prices/--no-shadow-prices",

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyomo.environ as pyo
 
-from planner.solve import CompiledModel, SolveOptions, _highs
+from planner.solve import OBJECTIVE_SCALE, CompiledModel, SolveOptions, _highs
 
 if TYPE_CHECKING:
     from planner.dive import Relaxation
@@ -160,4 +160,4 @@ def pricing_duals(
     h.run()
     if h.modelStatusToString(h.getModelStatus()) != "Optimal":
         return None
-    return np.asarray(h.getSolution().row_dual, dtype=float)
+    return np.asarray(h.getSolution().row_dual, dtype=float) / OBJECTIVE_SCALE  # [MCNY per unit]

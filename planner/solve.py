@@ -23,9 +23,17 @@ import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from scipy import sparse
 
-__all__ = ["SolveOptions", "SolveOutcome", "CompiledModel", "compile_model", "solve", "run_highs"]
+__all__ = ["OBJECTIVE_SCALE", "SolveOptions", "SolveOutcome", "CompiledModel", "compile_model", "solve", "run_highs"]
 
 INF = highspy.kHighsInf
+
+#: HiGHS sees the objective multiplied by this, i.e. in units of 10 kCNY instead of the model's
+#: MCNY. The cheapest costs of the model are hourly energy (weight x discount x price: about 2e-4
+#: MCNY per MWh in an off-peak hour of the default) and fall below HiGHS's "excessively small
+#: costs" threshold of 1e-4 when power is cheap (a tariff scale of 0.2); with absolute dual
+#: tolerances of 1e-7 such costs also lose precision. Scaled, the costs span about 1e-2 to 2e4.
+#: Everything read back from HiGHS (objective, bound, duals) is divided by it again.
+OBJECTIVE_SCALE = 100.0
 
 
 @dataclass(frozen=True)
@@ -87,12 +95,12 @@ class CompiledModel:
         return (len(self.rows), len(self.columns))
 
     def to_highs_lp(self) -> highspy.HighsLp:
-        """The model as a ``HighsLp``."""
+        """The model as a ``HighsLp`` (objective scaled by :data:`OBJECTIVE_SCALE`)."""
         lp = highspy.HighsLp()
         lp.num_col_ = len(self.columns)
         lp.num_row_ = len(self.rows)
-        lp.col_cost_ = self.cost
-        lp.offset_ = self.offset
+        lp.col_cost_ = self.cost * OBJECTIVE_SCALE
+        lp.offset_ = self.offset * OBJECTIVE_SCALE
         lp.col_lower_ = self.col_lower
         lp.col_upper_ = self.col_upper
         lp.row_lower_ = self.row_lower
@@ -110,7 +118,8 @@ class CompiledModel:
 
     def coefficient_ranges(self) -> dict[str, tuple[float, float]]:
         """Smallest and largest nonzero finite magnitude of the matrix, costs, column bounds and
-        row bounds (HiGHS's own "Coefficient ranges"); an empty part gives (0, 0).
+        row bounds as HiGHS sees them (its own "Coefficient ranges"; costs scaled by
+        :data:`OBJECTIVE_SCALE`); an empty part gives (0, 0).
 
         What to look for: HiGHS warns of costs below 1e-4 and of matrix spreads beyond ~1e9, and
         simplex tolerances are 1e-7 absolute, so values well inside 1e-4 .. 1e6 are comfortable.
@@ -123,7 +132,7 @@ class CompiledModel:
 
         return {
             "matrix": span(self.A.data),
-            "cost": span(self.cost),
+            "cost": span(self.cost * OBJECTIVE_SCALE),
             "bound": span(np.concatenate([self.col_lower, self.col_upper])),
             "rhs": span(np.concatenate([self.row_lower, self.row_upper])),
         }
@@ -387,9 +396,9 @@ def _read_mip(h: highspy.Highs, compiled: CompiledModel, outcome: SolveOutcome, 
     info = h.getInfo()
     if info.primal_solution_status == 2 and outcome.status in ("optimal", "time_limit"):  # a feasible plan
         outcome.x = np.asarray(h.getSolution().col_value, dtype=float)
-        outcome.objective = float(info.objective_function_value)
+        outcome.objective = float(info.objective_function_value) / OBJECTIVE_SCALE
         if compiled.integer.any():
-            bounds = [float(info.mip_dual_bound)]
+            bounds = [float(info.mip_dual_bound) / OBJECTIVE_SCALE]
             if dive is not None and dive.bound is not None:
                 bounds.append(dive.bound)
             finite = [b for b in bounds if math.isfinite(b)]
@@ -413,7 +422,10 @@ def load_values(compiled: CompiledModel, x: np.ndarray) -> None:
 
 
 def write_mps(compiled: CompiledModel, path: Path) -> None:
-    """Write the exact model handed to HiGHS as a (free-format) MPS file, atomically."""
+    """Write the exact model handed to HiGHS as a (free-format) MPS file, atomically.
+
+    Its objective is the one HiGHS solves: in units of 10 kCNY (:data:`OBJECTIVE_SCALE` x MCNY).
+    """
     from planner.atomic import atomic_path
 
     h = _highs(SolveOptions())

@@ -17,6 +17,7 @@ from tiny import tiny_data, write_profile
 
 from planner.cli import cli
 from planner.results import read_dataset
+from planner.solve import OBJECTIVE_SCALE
 
 TINY_NPV = 14_196_360.0  # the default tiny optimum (tests/tiny.py)
 
@@ -177,7 +178,8 @@ def test_export_model_mps_solves_to_the_same_objective(tiny_yaml: Path, tmp_path
     assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
     lp = h.getLp()
     assert any(t == highspy.HighsVarType.kInteger for t in lp.integrality_)
-    objective_mcny = h.getInfo().objective_function_value  # includes the MPS objective offset
+    # The MPS objective (with its offset) is what HiGHS solves: MCNY x OBJECTIVE_SCALE (10 kCNY units).
+    objective_mcny = h.getInfo().objective_function_value / OBJECTIVE_SCALE
     assert objective_mcny * 1e6 == pytest.approx(ds.attrs["objective_cny"], rel=1e-6)
     assert objective_mcny * 1e6 == pytest.approx(TINY_NPV, rel=1e-6)
 
@@ -216,8 +218,13 @@ def test_time_limit_must_be_positive(tiny_yaml: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("--time-limit", "nan"), ("--time-limit", "inf"), ("--time-limit", "1e400"), ("--time-limit", "1e9"),
-     ("--mip-gap", "nan")],
+    [
+        ("--time-limit", "nan"),
+        ("--time-limit", "inf"),
+        ("--time-limit", "1e400"),
+        ("--time-limit", "1e9"),
+        ("--mip-gap", "nan"),
+    ],
 )
 def test_a_solver_limit_always_applies(tiny_yaml: Path, tmp_path: Path, option: str, value: str) -> None:
     """NaN slips through a plain range check (every comparison is false) and inf has no upper bound:

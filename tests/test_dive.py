@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -154,6 +155,25 @@ def test_warm_basis_gives_the_same_relaxation_and_a_foreign_one_is_ignored(profi
     # A basis of another structure (a different number of rows and columns) is not used.
     foreign = solve(build_model(tiny(profile, _pue_case())), options, warm_basis=first.relaxation_basis)
     assert not foreign.relaxation_warm and foreign.objective == pytest.approx(37.97706, rel=1e-6)
+
+
+def test_rounding_is_repaired_on_rows_of_the_group_alone() -> None:
+    """A purchase cap over two cooling technologies: 2.5 + 2.5 <= 5 rounds up to 3 + 3; the repair
+    takes one unit back. A row that also involves a column outside the group is left to the LP."""
+    from scipy import sparse
+
+    # rows: x0 + x1 <= 5 (own), x0 + x2 <= 10 (x2 outside the group), x1 >= 2 (own, holds)
+    A = sparse.csc_array(np.array([[1.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]))
+    compiled = SimpleNamespace(
+        A=A, row_lower=np.array([-np.inf, -np.inf, 2.0]), row_upper=np.array([5.0, 10.0, np.inf])
+    )
+    relaxation = Relaxation.__new__(Relaxation)
+    relaxation.compiled = compiled
+    relaxation.lower, relaxation.upper = np.zeros(3), np.full(3, 100.0)
+    cols, x = np.array([0, 1]), np.array([2.5, 2.4, 7.0])
+    repaired = relaxation._repaired(cols, np.array([3.0, 3.0]), x)
+    assert repaired.tolist() == [3.0, 2.0]  # x1 was rounded up furthest (0.6): it gives the unit back
+    assert relaxation._repaired(cols, np.array([2.0, 3.0]), x).tolist() == [2.0, 3.0]  # feasible: unchanged
 
 
 def test_infeasible_relaxation_is_diagnosed(profile: Path) -> None:

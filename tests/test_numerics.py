@@ -1,17 +1,24 @@
 """Scaling of the default model: coefficient ranges HiGHS accepts without numerical warnings.
 
 HiGHS warns of "excessively small costs" below 1e-4 and treats matrix entries spread over more
-than ~1e9 as trouble. The model is built in scaled units (planner/model/data.py) to stay well inside.
+than ~1e9 as trouble. The model is built in scaled units (planner/model/data.py) and its
+objective reaches HiGHS scaled by ``OBJECTIVE_SCALE`` (planner/solve.py) to stay well inside, also
+at the extreme corners of the example sweeps (``benchmarks/numerics.py`` solves those and lists
+HiGHS's warnings).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from conftest import DEFAULT_YAML
 
 from planner.model import build_model
 from planner.scenario import load_scenario
-from planner.solve import compile_model
+from planner.solve import OBJECTIVE_SCALE, compile_model
+
+#: HiGHS's threshold for "Problem has some excessively small costs".
+SMALL_COST = 1e-4
 
 
 def _range(values: np.ndarray) -> tuple[float, float]:
@@ -23,7 +30,16 @@ def _range(values: np.ndarray) -> tuple[float, float]:
 def test_default_coefficient_ranges() -> None:
     compiled = compile_model(build_model(load_scenario(DEFAULT_YAML)))
     matrix = _range(compiled.A.data)
-    cost = _range(compiled.cost)
+    cost = _range(compiled.cost * OBJECTIVE_SCALE)  # what HiGHS sees
     assert 1e-4 <= matrix[0] and matrix[1] <= 1e5, matrix
-    assert 1e-4 <= cost[0] and cost[1] <= 1e4, cost  # certificates in GWh: ~6e-3 MCNY per unit, not 6e-6
+    assert 1e-2 <= cost[0] and cost[1] <= 1e5, cost  # hourly energy ~2e-2, capex per unit up to ~2e4
     assert matrix[1] / matrix[0] <= 1e9 and cost[1] / cost[0] <= 1e7
+    reported = compiled.coefficient_ranges()  # what the results record (attrs["coefficient_ranges"])
+    assert reported["matrix"] == pytest.approx(matrix) and reported["cost"] == pytest.approx(cost)
+
+
+@pytest.mark.parametrize("scale", [0.2, 5.0])
+def test_cheap_or_dear_power_keeps_costs_above_highs_threshold(scale: float) -> None:
+    scenario = load_scenario(DEFAULT_YAML, [f"power.grid.tariff.scale={scale}"])
+    cost = compile_model(build_model(scenario)).coefficient_ranges()["cost"]
+    assert cost[0] >= 10 * SMALL_COST, cost  # unscaled (MCNY) the cheapest hour at 0.2 was 9.7e-5
