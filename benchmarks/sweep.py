@@ -10,11 +10,11 @@ On the first ``--cases`` cases of a sweep file, in this one process and one core
 
 For each: wall time per case, the time spent in HiGHS (relaxation and dive LPs, MIP, pricing LP)
 and the rest ("outside": load, reduction, build or update, compile, hand-off, results), and the
-objective. With ``--alone`` each case's exported model is also solved by plain HiGHS (highspy,
-one thread, same gap and time limit), and the sweep overhead ratio is the ``update+warm`` wall
-time over the sum of those. With ``--throughput`` the whole sweep file runs through ``run_sweep``
-on 1 and on 2 local workers (fresh results folders), reporting cases per minute and whether the
-two combined results are identical.
+objective. With ``--alone`` each case's model is also solved by plain HiGHS (highspy, one
+thread, same gap and time limit, from the exact arrays the planner hands over), and the sweep
+overhead ratio is the ``update+warm`` wall time over the sum of those. With ``--throughput`` the
+whole sweep file runs through ``run_sweep`` on 1 and on 2 local workers (fresh results folders),
+reporting cases per minute and whether the two combined results are identical.
 
 Usage:
     python benchmarks/sweep.py inputs/sweeps/pue_x_price.yaml --cases 4 [--alone] [--throughput]
@@ -31,12 +31,12 @@ import time
 from pathlib import Path
 
 import xarray as xr
-from overhead import highs_alone  # this folder is on sys.path when run as a script
+from overhead import finish_alone, save_exact, start_alone  # this folder is on sys.path when run as a script
 
 from planner.pipeline import ModelCache, plan_scenario
 from planner.scenario import load_scenario
 from planner.scenario.sweep import load_sweep
-from planner.solve import SolveOptions
+from planner.solve import SolveOptions, compile_model
 from planner.sweep import TIMING_VARS, case_options, expand, run_sweep
 
 #: Stages that are HiGHS at work (LP relaxation, dive re-solves, MIP, pricing LP) [s].
@@ -59,9 +59,10 @@ def solve_cases(cases, base: Path, options: SolveOptions, mode: str, export: Pat
             timings={"load": load},
             cache=cache,
             warm_basis=basis if mode == "update+warm" else None,
-            export_model=(export / f"{case.id}.mps") if export is not None else None,
         )
         wall = time.perf_counter() - t0
+        if export is not None:  # the exact arrays handed to HiGHS, for HiGHS alone
+            save_exact(compile_model(run.model), export / f"{case.id}.npz")
         if mode == "update+warm" and i == 0:
             basis = run.outcome.relaxation_basis
         solver = sum(run.timings.get(k, 0.0) for k in SOLVER_STAGES)
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("sweep", type=Path)
     parser.add_argument("--cases", type=int, default=4)
     parser.add_argument("--modes", nargs="+", default=["rebuild", "update", "update+warm"])
-    parser.add_argument("--alone", action="store_true", help="also solve each exported model with plain HiGHS")
+    parser.add_argument("--alone", action="store_true", help="also solve each case's model with plain HiGHS")
     parser.add_argument("--throughput", action="store_true", help="run the whole sweep on 1 and 2 workers")
     args = parser.parse_args(argv)
 
@@ -131,7 +132,8 @@ def main(argv: list[str] | None = None) -> None:
         if args.alone and export is not None:
             alone = []
             for case in cases:
-                seconds, objective = highs_alone(export / f"{case.id}.mps", options)
+                result = finish_alone(start_alone(export / f"{case.id}.npz", options))
+                seconds, objective = result["total"], result["objective"]
                 alone.append(seconds)
                 print(f"  HiGHS alone  {case.label[:60]:60s} {seconds:6.1f} s  obj {objective:,.2f}", flush=True)
             ours = sum(r["wall"] for r in results.get("update+warm", results[args.modes[-1]]))

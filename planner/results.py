@@ -450,6 +450,7 @@ def _add_attrs(ds: xr.Dataset, m: pyo.ConcreteModel, outcome: SolveOutcome, timi
             "dive_objective_cny": np.nan if outcome.dive_objective is None else outcome.dive_objective * MCNY,
             "dive_plan_given_to_highs": int(outcome.dive_given),
             "relaxation_warm_start": int(outcome.relaxation_warm),
+            "solver_stats": json.dumps(outcome.solver_stats),
             "mip_gap": np.nan if outcome.gap is None else outcome.gap,
             "model_rows": outcome.n_rows,
             "model_columns": outcome.n_cols,

@@ -212,6 +212,9 @@ class SolveOutcome:
     dive_given: bool = False  #: the dive's plan reached HiGHS as an incumbent (after its root LP)
     relaxation_basis: Any = None  #: optimal basis of the LP relaxation (``planner.dive.Basis``), a warm start
     relaxation_warm: bool = False  #: the relaxation started from a given basis
+    solver_stats: dict[str, int] = field(default_factory=dict)
+    """HiGHS's MIP counters when it ran: ``mip_node_count``, ``simplex_iteration_count`` (its LP
+    iterations, the dive's not included) — the same model and options give the same counts."""
 
     @property
     def has_plan(self) -> bool:
@@ -394,6 +397,10 @@ def _read_mip(h: highspy.Highs, compiled: CompiledModel, outcome: SolveOutcome, 
     outcome.termination = h.modelStatusToString(model_status)
     outcome.status = _STATUS.get(model_status, "error")
     info = h.getInfo()
+    outcome.solver_stats = {
+        "mip_node_count": int(info.mip_node_count),
+        "simplex_iteration_count": int(info.simplex_iteration_count),
+    }
     if info.primal_solution_status == 2 and outcome.status in ("optimal", "time_limit"):  # a feasible plan
         outcome.x = np.asarray(h.getSolution().col_value, dtype=float)
         outcome.objective = float(info.objective_function_value) / OBJECTIVE_SCALE

@@ -12,11 +12,11 @@ import xarray as xr
 import yaml
 from click.testing import CliRunner, Result
 from conftest import load_default_yaml_data, write_scenario
-from test_residuals import cut_years
 from tiny import tiny_data, write_profile
 
 from planner.cli import cli
 from planner.results import read_dataset
+from planner.scenario.horizon import restrict_years
 from planner.solve import OBJECTIVE_SCALE
 
 TINY_NPV = 14_196_360.0  # the default tiny optimum (tests/tiny.py)
@@ -191,8 +191,7 @@ def test_tiny_time_limit_never_tracebacks(tmp_path: Path) -> None:
     # A medium instance (the default cut to 2026-2027, 3 representative days; ~10-20 s to a 0.5 % gap)
     # with a 1 s limit: either a plan flagged as not optimal (exit 0 with a warning) or no plan
     # (exit 1 with the reason) — never a traceback.
-    data = cut_years(load_default_yaml_data(), [2026, 2027])
-    data["years"] = [2026, 2027]
+    data = restrict_years(load_default_yaml_data(), [2026, 2027])
     data["time"]["representative_days"] = 3
     data["time"]["extreme_days"] = {}
     path = write_scenario(tmp_path, data, "medium.yaml")

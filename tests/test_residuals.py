@@ -15,7 +15,6 @@ Instances:
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -27,52 +26,20 @@ from conftest import load_default_yaml_data, write_scenario
 
 from planner.pipeline import plan_scenario
 from planner.scenario import load_scenario
+from planner.scenario.horizon import restrict_years
 from planner.scenario.units import convert
 from planner.solve import SolveOptions
 
 REPO = Path(__file__).resolve().parents[1]
 MEDIUM_YEARS = [2026, 2027]
-_NUMBER_UNIT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
 # --------------------------------------------------------------------------- instances
 
 
-def _number_unit(value: Any) -> tuple[float, str]:
-    if isinstance(value, int | float):
-        return float(value), ""
-    match = _NUMBER_UNIT.match(str(value))
-    assert match, value
-    return float(match.group(1)), match.group(2)
-
-
-def cut_years(node: Any, years: list[int]) -> Any:
-    """Replace every ``{year: value}`` map by its values interpolated onto ``years`` (keeping
-    units; years before a map's first year are left out, as open-start policy maps allow)."""
-    if isinstance(node, dict):
-        keys = list(node)
-        if keys and all(isinstance(k, int) and not isinstance(k, bool) and 2000 <= k <= 2100 for k in keys):
-            points = sorted((k, *_number_unit(v)) for k, v in node.items())
-            units = {u for _, _, u in points}
-            assert len(units) == 1, node
-            unit = units.pop()
-            xs, vs = [p[0] for p in points], [p[1] for p in points]
-            out: dict[int, Any] = {}
-            for y in years:
-                if xs[0] <= y <= xs[-1]:
-                    v = float(np.interp(y, xs, vs))
-                    out[y] = f"{v!r} {unit}" if unit else v
-            return out
-        return {k: cut_years(v, years) for k, v in node.items()}
-    if isinstance(node, list):
-        return [cut_years(v, years) for v in node]
-    return node
-
-
 def medium_data(representative_days: int = 3) -> dict[str, Any]:
     """The shipped default cut to 2026-2027 on a few representative days, without extreme days."""
-    data = cut_years(load_default_yaml_data(), MEDIUM_YEARS)
-    data["years"] = MEDIUM_YEARS
+    data = restrict_years(load_default_yaml_data(), MEDIUM_YEARS)
     data["time"]["representative_days"] = representative_days
     data["time"]["extreme_days"] = {}
     return data
