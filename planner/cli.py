@@ -215,6 +215,14 @@ def _validate_results(file: Path) -> None:
 )
 @click.option("--log/--no-log", default=False, help="Show HiGHS's log.")
 @click.option(
+    "--full-year-check/--no-full-year-check",
+    default=False,
+    show_default=True,
+    help="Then operate the plan over every hour of each year (decisions fixed, one LP per year), "
+    "compare it with the representative days and write results/<stem>.full-year.nc. Minutes and "
+    "several GB for the default.",
+)
+@click.option(
     "--report/--no-report",
     default=True,
     show_default=True,
@@ -237,6 +245,7 @@ def solve(
     export_model: Path | None,
     shadow_prices: bool,
     log: bool,
+    full_year_check: bool,
     report: bool,
     report_file: Path | None,
 ) -> None:
@@ -276,6 +285,32 @@ def solve(
 
         html = write_report(run.dataset, report_file or Path("reports") / f"{out.stem}.html", source=str(out))
         console.print(f"report written to {_escape(str(html))}")
+    if full_year_check:
+        _full_year_check(run, options, out, overrides, console)
+
+
+def _full_year_check(run: Any, options: Any, out: Path, overrides: Sequence[str], console: Console) -> None:
+    """``plan solve --full-year-check``: the plan operated over every hour (planner.operate)."""
+    from planner.operate import operate_full_year
+    from planner.results import record_overrides, write_dataset
+    from planner.summary import print_full_year
+
+    console.print("operating the plan over every hour of each year (decisions fixed) ...")
+    t0 = time.perf_counter()
+    operation = operate_full_year(run, options)
+    failed = [y for y in operation.years if y.status != "optimal"]
+    if operation.dataset is None or failed:
+        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        for y in failed:
+            err.print(f"[bold red]full-year check:[/] {y.year}: {_escape(y.status)} (after {y.seconds:.0f} s)")
+        sys.exit(EXIT_INFEASIBLE)
+    relaxed = {y.year: y.relaxed for y in operation.years if y.relaxed}
+    print_full_year(run.dataset, operation.dataset, relaxed, console)
+    full = out.with_name(f"{out.stem}.full-year.nc")
+    record_overrides(operation.dataset, overrides)
+    write_dataset(operation.dataset, full)
+    stages = ", ".join(f"{k} {v:.1f}" for k, v in operation.timings.items())
+    console.print(f"full-year operation written to {_escape(str(full))} ({time.perf_counter() - t0:.0f} s: {stages} s)")
 
 
 @cli.command("report")

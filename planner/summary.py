@@ -172,6 +172,56 @@ def print_validation(scenario: Scenario, console: Console) -> TimeData:
     return time
 
 
+def served_shares(ds: xr.Dataset) -> tuple[xr.DataArray, xr.DataArray]:
+    """Per year: share of inference tokens served and of training work delivered [-]."""
+    w = ds["day_weight"]
+    demand = (ds["inference_demand_tokens_per_s"] * w).sum(("day", "hour"))
+    served = 1 - (ds["inference_unserved"] * w).sum(("day", "hour")) / demand.where(demand > 0)
+    trained = 1 - ds["training_unserved_flop"] / ds["training_demand_flop"].where(ds["training_demand_flop"] > 0)
+    return served, trained
+
+
+def print_full_year(plan: xr.Dataset, full: xr.Dataset, relaxed: dict[int, list[str]], console: Console) -> None:
+    """The representative-day plan against the same plan operated over every hour of each year."""
+    years = [int(y) for y in plan.year.values]
+    npv_plan, npv_full = float(plan["npv_cny"]), float(full["npv_cny"])
+    console.print(
+        f"operated over every hour ({full.sizes['day']} days a year, decisions fixed): NPV "
+        f"[bold]{npv_full / 1e9:,.3f} bn CNY[/] against {npv_plan / 1e9:,.3f} bn on "
+        f"{plan.sizes['day']} representative days ({(npv_full - npv_plan) / 1e6:+,.1f} M CNY, "
+        f"{(npv_full - npv_plan) / npv_plan:+.2%})"
+    )
+    table = _titled(console, "Representative days (plan) against every hour (operation), by year")
+    table.add_column("figure")
+    for y in years:
+        table.add_column(str(y), justify="right")
+    served_plan, trained_plan = served_shares(plan)
+    served_full, trained_full = served_shares(full)
+    rows = (
+        ("annual cost [M CNY]", plan["cost"].sum("component") / 1e6, full["cost"].sum("component") / 1e6, "{:,.1f}"),
+        ("PUE", plan["pue"], full["pue"], "{:.3f}"),
+        ("green share", plan["green_share"], full["green_share"], "{:.1%}"),
+        ("inference served", served_plan, served_full, "{:.2%}"),
+        ("training delivered", trained_plan, trained_full, "{:.2%}"),
+        (
+            "peak grid import [MW]",
+            plan["grid_import_mw"].max(("day", "hour")),
+            full["grid_import_mw"].max(("day", "hour")),
+            "{:,.1f}",
+        ),
+    )
+    for label, a, b, fmt in rows:
+        for which, values in (("plan", a), ("every hour", b)):
+            cells = ["-" if not np.isfinite(v) else fmt.format(v) for v in np.asarray(values.values, dtype=float)]
+            table.add_row(escape(f"{label}, {which}"), *cells)
+    console.print(table)
+    for year, limits in relaxed.items():
+        console.print(
+            f"[bold yellow]warning:[/] {year}: the plan cannot meet its {', '.join(limits)} over every hour; "
+            "that year was operated without it (see the figures above)"
+        )
+
+
 def print_plan(ds: xr.Dataset, console: Console) -> None:
     """The plan at a glance: builds per year, MW, costs, policy KPIs, shortfall, solver, timings."""
     years = [int(y) for y in ds.year.values]
@@ -273,11 +323,8 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
     line("domestic share", ds["domestic_share"].values, "{:.1%}", ds["domestic_compute_share_min"].values, upper=False)
     line("emissions [kt CO2]", ds["emissions_t"].values / 1000, "{:,.1f}")
     line("utilisation", ds["utilisation"].values, "{:.1%}")
-    served = 1 - (ds["inference_unserved"] * w).sum(("day", "hour")) / (ds["inference_demand_tokens_per_s"] * w).sum(
-        ("day", "hour")
-    ).where(lambda x: x > 0)
+    served, trained = served_shares(ds)
     line("inference served", served.values, "{:.2%}")
-    trained = 1 - ds["training_unserved_flop"] / ds["training_demand_flop"].where(ds["training_demand_flop"] > 0)
     line("training delivered", trained.values, "{:.2%}")
     line("annual cost [bn CNY]", ds["cost"].sum("component").values / 1e9, "{:,.3f}")
     line("CNY per PFLOP-hour", ds["cost_per_pflop_hour"].values, "{:,.1f}")
