@@ -20,7 +20,7 @@ from planner.scenario import Scenario, load_scenario, scenario_files
 from planner.solve import SolveOptions, SolveOutcome, solve
 from planner.timeseries import prepare_time
 
-__all__ = ["ModelCache", "PlanRun", "plan_scenario", "plan_file"]
+__all__ = ["ModelCache", "PlanRun", "plan_file", "plan_scenario", "relaxation_basis"]
 
 
 class ModelCache:
@@ -102,6 +102,27 @@ def plan_scenario(
         timings["results"] = time.perf_counter() - t3
         dataset.attrs["timings_s"] = _timings_json({**timings, **outcome.timings})
     return PlanRun(scenario, model, outcome, dataset, {**timings, **outcome.timings})
+
+
+def relaxation_basis(scenario: Scenario, options: SolveOptions, cache: ModelCache | None = None) -> object:
+    """The optimal basis of the scenario's LP relaxation (``planner.dive.Basis``; None if it has none).
+
+    What the cases of a sweep start from (see :func:`planner.sweep.run_sweep`): solved once per
+    model structure, by the simplex from scratch, and handed to every case of that structure.
+    """
+    from planner.dive import Relaxation, get_basis
+    from planner.solve import compile_model
+
+    files = scenario_files(scenario)
+    check_size(scenario, str(files[0]) if files else None)
+    model = cache.reuse(scenario) if cache is not None else None
+    if model is None:
+        model = build_model(ModelData(scenario, prepare_time(scenario)))
+        if cache is not None:
+            cache.store(model)
+    relaxation = Relaxation(compile_model(model), options)
+    status, _ = relaxation.solve_lp(options.time_limit_s)
+    return get_basis(relaxation.highs) if status == "optimal" else None
 
 
 def plan_file(
