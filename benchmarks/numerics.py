@@ -7,7 +7,7 @@ prints the solve's status and gap, the coefficient ranges of the model handed to
 HiGHS's log that warns (``WARNING``, "excessively", "numerical", "ill-conditioned", ...).
 
 Usage:
-    python benchmarks/numerics.py [--mip-gap 0.01] [--only NAME ...] [--out DIR]
+    python benchmarks/numerics.py [--mip-gap 0.01] [--time-limit 300] [--only NAME ...] [--out DIR]
 """
 
 from __future__ import annotations
@@ -44,11 +44,11 @@ CORNERS: dict[str, list[str]] = {
 TROUBLE = re.compile(r"warning|excessive|numerical|ill.?condition|singular|imprecise", re.IGNORECASE)
 
 
-def run(name: str, overrides: list[str], mip_gap: float, out: Path) -> dict[str, object]:
+def run(name: str, overrides: list[str], mip_gap: float, time_limit: float, out: Path) -> dict[str, object]:
     """Solve one corner through the CLI; return its status, gap, ranges and warnings."""
     results = out / f"{name}.nc"
     cmd = [sys.executable, "-m", "planner.cli", "solve", str(REPO / "inputs" / "2030.yaml"), "--log", "--no-report"]
-    cmd += ["--mip-gap", str(mip_gap), "-o", str(results)]
+    cmd += ["--mip-gap", str(mip_gap), "--time-limit", str(time_limit), "-o", str(results)]
     for item in overrides:
         cmd += ["--set", item]
     t0 = time.perf_counter()
@@ -72,13 +72,14 @@ def run(name: str, overrides: list[str], mip_gap: float, out: Path) -> dict[str,
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mip-gap", type=float, default=0.01)
+    parser.add_argument("--time-limit", type=float, default=300)
     parser.add_argument("--only", nargs="+", choices=sorted(CORNERS))
     parser.add_argument("--out", type=Path, default=None, help="keep results and logs here")
     args = parser.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="numerics-"))
     out.mkdir(parents=True, exist_ok=True)
     for name in args.only or list(CORNERS):
-        row = run(name, CORNERS[name], args.mip_gap, out)
+        row = run(name, CORNERS[name], args.mip_gap, args.time_limit, out)
         ranges = row.get("ranges", {})
         shown = "; ".join(f"{k} {lo:.1e}..{hi:.1e}" for k, (lo, hi) in ranges.items())  # type: ignore[union-attr]
         print(

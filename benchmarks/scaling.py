@@ -18,6 +18,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import resource
 import subprocess
@@ -29,7 +30,9 @@ from pathlib import Path
 import yaml
 
 
-def child(scenario_path: str, days: str, solve: bool, mip_gap: float, time_limit: float) -> dict[str, object]:
+def child(
+    scenario_path: str, days: str, solve: bool, mip_gap: float, time_limit: float, highs_log: str | None = None
+) -> dict[str, object]:
     """One configuration, in this process: stage timings, size and peak memory."""
     import highspy
 
@@ -68,6 +71,9 @@ def child(scenario_path: str, days: str, solve: bool, mip_gap: float, time_limit
     del h, compiled
     if solve:
         options = SolveOptions.from_scenario(scenario, mip_gap=mip_gap, time_limit_s=time_limit)
+        if highs_log:  # HiGHS's log (MIP and relaxation) appended to a file, to follow a long solve
+            extra = (("output_flag", True), ("log_to_console", False), ("log_file", highs_log))
+            options = dataclasses.replace(options, extra=extra)
         t6 = time.perf_counter()
         run = plan_scenario(scenario, options, shadow_prices=False)
         o = run.outcome
@@ -93,11 +99,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mip-gap", type=float, default=0.01)
     parser.add_argument("--time-limit", type=float, default=3600)
     parser.add_argument("--one-year", type=int, default=None)
+    parser.add_argument("--highs-log", default=None, help="append HiGHS's log of the solves to this file")
     parser.add_argument("--child", nargs=2, metavar=("SCENARIO", "DAYS"), help=argparse.SUPPRESS)
     parser.add_argument("--child-solve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(child(args.child[0], args.child[1], args.child_solve, args.mip_gap, args.time_limit)))
+        result = child(args.child[0], args.child[1], args.child_solve, args.mip_gap, args.time_limit, args.highs_log)
+        print(json.dumps(result))
         return
 
     with tempfile.TemporaryDirectory(dir=args.scenario.resolve().parent) as tmp:
@@ -114,6 +122,8 @@ def main(argv: list[str] | None = None) -> None:
         for days in args.days:
             cmd = [sys.executable, __file__, str(args.scenario), "--child", str(scenario), days]
             cmd += ["--mip-gap", str(args.mip_gap), "--time-limit", str(args.time_limit)]
+            if args.highs_log:
+                cmd += ["--highs-log", args.highs_log]
             if days in args.solve:
                 cmd.append("--child-solve")
             proc = subprocess.run(cmd, capture_output=True, text=True, check=False)

@@ -49,6 +49,9 @@ SUB_MIP_OFF = (
     ("mip_heuristic_run_root_reduced_cost", False),
 )
 
+#: Above this many columns a cold LP relaxation starts with interior point (see ``Relaxation``).
+IPX_COLUMNS = 150_000
+
 #: The dive's plan meets the MIP at HiGHS's second user-solution call with a finite dual bound,
 #: which comes after the root LP (the first is the trivial bound before it). Meeting at a fixed
 #: point of HiGHS's own sequence, and waiting there for the dive, keeps the solve deterministic:
@@ -112,14 +115,17 @@ class Relaxation:
         lp.integrality_ = []
         self.highs = _highs(options)
         self.highs.passModel(lp)
-        # The simplex throughout: from scratch it takes 36 s on the default against 24-32 s for
-        # interior point, but IPX's crossover ends "imprecise" on this degenerate LP (a dual
-        # infeasibility of 1.7e-7 against a tolerance of 1e-7, with or without user scaling) and
-        # HiGHS then warns and cleans up; the simplex reports no numerical trouble. From a
-        # ``start`` basis (the relaxation of a scenario of the same structure, e.g. a sweep's
-        # first case) it takes 4-9 s. Later re-solves start from the basis at hand.
+        # From scratch on the default (56 k columns) the simplex takes 36 s against 24-32 s for
+        # interior point, but IPX's crossover ends "imprecise" there (a dual infeasibility of
+        # 1.7e-7 against a tolerance of 1e-7, with or without user scaling) and HiGHS warns and
+        # cleans up; the simplex reports no numerical trouble. On models of full-year resolution
+        # the simplex falls far behind (degenerate hourly columns), so above IPX_COLUMNS interior
+        # point with crossover starts. From a ``start`` basis (the relaxation of a scenario of the
+        # same structure, e.g. a sweep's first case) the simplex takes 4-9 s on the default.
+        # Later re-solves start from the basis at hand.
         self.warm = start is not None and set_basis(self.highs, start)
-        self.highs.setOptionValue("solver", "simplex")
+        cold_ipx = not self.warm and len(compiled.columns) > IPX_COLUMNS
+        self.highs.setOptionValue("solver", "ipx" if cold_ipx else "simplex")
         self.lower = np.array(compiled.col_lower, dtype=float)
         self.upper = np.array(compiled.col_upper, dtype=float)
 
@@ -127,6 +133,7 @@ class Relaxation:
     def _run(self, time_limit: float) -> str:
         self.highs.setOptionValue("time_limit", max(float(time_limit), 1e-3))
         self.highs.run()
+        self.highs.setOptionValue("solver", "simplex")  # re-solves: from the basis at hand
         status = self.highs.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             return "optimal"
