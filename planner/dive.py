@@ -14,8 +14,12 @@ Rounding rule for a build variable ``new[k, y]``: the cumulative builds of key `
 rows stay satisfiable) and nothing is built twice; binaries are rounded up, each on its own,
 when positive. The
 LP re-solved after each group lets the continuous decisions and the integers not yet fixed
-adapt. If a group cannot be fixed that way (the LP becomes infeasible, e.g. a purchase cap),
-it is re-tried with nearest rounding, and the dive gives up when that fails too.
+adapt. Before the LP, rows that involve only the group's columns (a purchase cap shared by a
+server type's cooling technologies) are checked and the rounding repaired unit by unit. If the
+LP is still infeasible, the group is re-tried with nearest rounding, then one key at a time
+(rounded up, else down) with an LP re-solve after each, so that a row coupling the keys through
+other variables (a binding domestic-share floor) can be followed; the dive gives up when that
+fails too.
 
 The same HiGHS instance, with its basis, later prices the policy limits
 (:func:`planner.prices.pricing_duals`): that LP differs from the last dive step only in bounds,
@@ -178,28 +182,62 @@ class Relaxation:
         names = sorted(by_component, key=lambda n: not binary[n])  # stable: model order within each kind
         return [(n, np.array(by_component[n], dtype=np.int64)) for n in names]
 
-    def _rounded(self, cols: np.ndarray, x: np.ndarray, nearest: bool) -> np.ndarray:
-        """Values to fix ``cols`` at: cumulative ceil along the year (last index) per key."""
-        lo, up = self.lower[cols], self.upper[cols]
-        if nearest:
-            return np.clip(np.round(x[cols]), lo, up)
-        if all(self.compiled.columns[j].is_binary() for j in cols):
-            return np.clip(np.ceil(x[cols] - TOLERANCE), lo, up)
+    def _keys(self, cols: np.ndarray) -> dict[object, list[int]]:
+        """Positions in ``cols`` per key (the index without its year, the last element), in year order."""
         by_key: dict[object, list[tuple[object, int]]] = defaultdict(list)
         for pos, j in enumerate(cols):
             index = self.compiled.columns[j].index()
             index = index if isinstance(index, tuple) else (index,)
             by_key[index[:-1]].append((index[-1], pos))
+        return {key: [pos for _, pos in sorted(members, key=lambda m: m[0])] for key, members in by_key.items()}
+
+    def _rounded(self, cols: np.ndarray, x: np.ndarray, nearest: bool, up: bool = True) -> np.ndarray:
+        """Values to fix ``cols`` at: cumulative ceil (``up``) or floor along the year per key."""
+        lo, hi = self.lower[cols], self.upper[cols]
+        if nearest:
+            return np.clip(np.round(x[cols]), lo, hi)
+        if all(self.compiled.columns[j].is_binary() for j in cols):
+            return np.clip(np.ceil(x[cols] - TOLERANCE) if up else np.floor(x[cols] + TOLERANCE), lo, hi)
         out = np.empty(len(cols))
-        for members in by_key.values():
+        for members in self._keys(cols).values():
             cumulative, built = 0.0, 0.0
-            for _, pos in sorted(members, key=lambda m: m[0]):
+            for pos in members:
                 cumulative += max(x[cols[pos]], 0.0)
-                value = max(0.0, math.ceil(cumulative - TOLERANCE) - built)
-                value = min(max(value, lo[pos]), up[pos])
+                whole = math.ceil(cumulative - TOLERANCE) if up else math.floor(cumulative + TOLERANCE)
+                value = min(max(max(0.0, whole - built), lo[pos]), hi[pos])
                 out[pos] = value
                 built += value
         return out
+
+    def _fix(self, cols: np.ndarray, values: np.ndarray, deadline: float) -> float | None:
+        """Fix ``cols`` at ``values`` and re-solve; on failure undo it (bounds and basis). The objective."""
+        basis = self.highs.getBasis()
+        self.set_bounds(cols, values, values)
+        status, objective = self.solve_lp(deadline - time.perf_counter())
+        if status == "optimal":
+            return float(objective)
+        self.reset_bounds(cols)
+        self.highs.setBasis(basis)
+        return None
+
+    def _fix_key_by_key(self, cols: np.ndarray, deadline: float) -> float | None:
+        """Fix a group one key at a time (rounded up, else down), the LP adapting the rest in between.
+
+        The fallback when rounding the whole group at once breaks a row that couples its keys
+        through other variables, e.g. a domestic-share floor binding in the LP: rounding a foreign
+        server type up needs the domestic ones to follow, which the LP re-solve after each key does.
+        """
+        objective = None
+        for members in self._keys(cols).values():
+            key_cols = cols[members]
+            for up in (True, False):
+                x = self._values()
+                objective = self._fix(key_cols, self._rounded(key_cols, x, nearest=False, up=up), deadline)
+                if objective is not None:
+                    break
+            if objective is None or time.perf_counter() > deadline:
+                return None
+        return objective
 
     def _repaired(self, cols: np.ndarray, values: np.ndarray, x: np.ndarray) -> np.ndarray:
         """``values`` moved by whole units until the rows that involve only ``cols`` hold.
@@ -265,22 +303,18 @@ class Relaxation:
         result.basis = get_basis(self.highs)
         t1 = time.perf_counter()
         for name, cols in self.groups():
-            basis = self.highs.getBasis()
             x = self._values()
-            fixed = False
+            objective = None
             for nearest in (False, True):
-                values = self._repaired(cols, self._rounded(cols, x, nearest), x)
-                self.set_bounds(cols, values, values)
-                status, objective = self.solve_lp(deadline - time.perf_counter())
-                if status == "optimal":
-                    result.steps.append((name, float(objective)))
-                    fixed = True
+                objective = self._fix(cols, self._repaired(cols, self._rounded(cols, x, nearest), x), deadline)
+                if objective is not None:
                     break
-                self.reset_bounds(cols)
-                self.highs.setBasis(basis)
-            if not fixed or time.perf_counter() > deadline:
+            if objective is None and time.perf_counter() < deadline:
+                objective = self._fix_key_by_key(cols, deadline)
+            if objective is None or time.perf_counter() > deadline:
                 result.timings["dive"] = time.perf_counter() - t1
                 return result
+            result.steps.append((name, objective))
         result.objective = self._objective()
         result.x = self._values()
         result.timings["dive"] = time.perf_counter() - t1

@@ -6,6 +6,7 @@ integrality), not through the dive's own bookkeeping.
 
 from __future__ import annotations
 
+import copy
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 from test_model_tiny import dlc_cooling
-from tiny import tiny, write_profile
+from tiny import tiny, tiny_data, write_profile
 
 from planner.dive import ConcurrentDive, Relaxation
 from planner.model import build_model
@@ -174,6 +175,29 @@ def test_rounding_is_repaired_on_rows_of_the_group_alone() -> None:
     repaired = relaxation._repaired(cols, np.array([3.0, 3.0]), x)
     assert repaired.tolist() == [3.0, 2.0]  # x1 was rounded up furthest (0.6): it gives the unit back
     assert relaxation._repaired(cols, np.array([2.0, 3.0]), x).tolist() == [2.0, 3.0]  # feasible: unchanged
+
+
+def test_a_group_that_breaks_a_coupling_row_is_fixed_key_by_key(profile: Path) -> None:
+    """A 50 % domestic-compute floor binds in the LP: 1.1 foreign and 1.375 domestic servers (the
+    floor needs 0.8 n >= g). Rounding both up (2, 2) or to nearest (1, 1) breaks the floor; fixing
+    the foreign type first (2) lets the LP raise the domestic one (2.5), which then rounds to 3."""
+    npu = copy.deepcopy(tiny_data(profile)["accelerators"]["gpu"])
+    npu.update(domestic=True, chip="N1", pflops_per_server=0.8, tokens_per_s=600, capex_cny=0.75e6)
+    changes = {
+        "accelerators.npu": npu,
+        "policy.domestic_compute_share_min": 0.5,
+        "demand.inference.peak_tokens_per_s": 1925,
+    }
+    scenario = tiny(profile, changes)
+    compiled = compile_model(build_model(scenario))
+    whole_only = Relaxation(compiled, EXACT)
+    whole_only._fix_key_by_key = lambda cols, deadline: None  # the dive as it was before the fallback
+    assert whole_only.dive(time.perf_counter() + 60).x is None
+    dive = Relaxation(compiled, EXACT).dive(time.perf_counter() + 60)
+    assert dive.x is not None
+    _assert_feasible(compiled, dive.x)
+    exact = solve(build_model(scenario), SolveOptions(time_limit_s=60, mip_gap=1e-9, dive=False))
+    assert dive.objective == pytest.approx(exact.objective, rel=1e-9)  # here the dive finds the optimum
 
 
 def test_infeasible_relaxation_is_diagnosed(profile: Path) -> None:
