@@ -249,7 +249,7 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
     for label, share in (("inference tokens", unserved_share), ("training work", train_share)):
         worst = float(share.max())
         if worst > 0.01:
-            year = int(ds.year.values[int(share.argmax())])
+            year = int(ds.year.values[int(np.argmax(share.values))])
             console.print(
                 f"[bold yellow]warning:[/] {worst:.1%} of {label} is not met in {year}: meeting it would cost "
                 "more than its shortfall penalty (demand.shortfall_penalty), or a limit prevents it"

@@ -17,8 +17,9 @@ from planner.model import build_model
 from planner.scenario import load_scenario
 from planner.solve import OBJECTIVE_SCALE, compile_model
 
-#: HiGHS's threshold for "Problem has some excessively small costs".
+#: HiGHS's thresholds for "Problem has some excessively small costs" / "... large row bounds".
 SMALL_COST = 1e-4
+LARGE_BOUND = 1e6
 
 
 def _range(values: np.ndarray) -> tuple[float, float]:
@@ -38,8 +39,20 @@ def test_default_coefficient_ranges() -> None:
     assert reported["matrix"] == pytest.approx(matrix) and reported["cost"] == pytest.approx(cost)
 
 
-@pytest.mark.parametrize("scale", [0.2, 5.0])
-def test_cheap_or_dear_power_keeps_costs_above_highs_threshold(scale: float) -> None:
-    scenario = load_scenario(DEFAULT_YAML, [f"power.grid.tariff.scale={scale}"])
-    cost = compile_model(build_model(scenario)).coefficient_ranges()["cost"]
-    assert cost[0] >= 10 * SMALL_COST, cost  # unscaled (MCNY) the cheapest hour at 0.2 was 9.7e-5
+#: The extreme corners of benchmarks/numerics.py, which HiGHS solves with no warning.
+CORNERS = {
+    "power_x0.2": ["power.grid.tariff.scale=0.2"],
+    "power_x5": ["power.grid.tariff.scale=5"],
+    "demand_x0.05": ["demand.inference.scale=0.05", "demand.training.scale=0.05"],
+    "demand_x3": ["demand.inference.scale=3", "demand.training.scale=3"],
+}
+
+
+@pytest.mark.parametrize("corner", sorted(CORNERS))
+def test_extreme_corners_stay_inside_highs_thresholds(corner: str) -> None:
+    ranges = compile_model(build_model(load_scenario(DEFAULT_YAML, CORNERS[corner]))).coefficient_ranges()
+    # unscaled (MCNY) the cheapest hour at a tariff of 0.2 was 9.7e-5: "excessively small costs"
+    assert ranges["cost"][0] >= 10 * SMALL_COST, ranges["cost"]
+    # in ZFLOP the training balance of 3x the demand was 1.5e6: "excessively large row bounds"
+    assert ranges["rhs"][1] <= LARGE_BOUND / 10, ranges["rhs"]
+    assert ranges["matrix"][1] / ranges["matrix"][0] <= 1e9, ranges["matrix"]

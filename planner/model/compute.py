@@ -15,6 +15,10 @@ from planner.model.stocks import add_stock
 __all__ = ["add_compute", "parameters"]
 
 
+#: Unit of the annual training balance row [ZFLOP] (1e23 FLOP; see ``training_balance``).
+TRAINING_ROW_ZFLOP = 100.0
+
+
 def parameters(data: ModelData) -> dict[str, dict]:
     """Values of this subsystem's mutable parameters (what sweeps change without a rebuild)."""
     s = data.scenario
@@ -177,10 +181,14 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
 
     def training_balance(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
         done = sum(data.weight[d] * m.training_rate[y, d, h] for d in m.D for h in m.H)
-        return done + m.training_unserved[y] >= m.training_demand[y]
+        # Written in units of TRAINING_ROW_ZFLOP: the default's 5e26 FLOP (5e5 ZFLOP) in 2030 is
+        # close to HiGHS's "excessively large row bounds" (1e6), which three times the demand passed.
+        return (done + m.training_unserved[y]) / TRAINING_ROW_ZFLOP >= m.training_demand[y] / TRAINING_ROW_ZFLOP
 
     m.training_balance = pyo.Constraint(
-        m.Y, rule=training_balance, doc="sum_(d,h) W_d * F[y,d,h] + u_tr[y] >= E_y   [ZFLOP]"
+        m.Y,
+        rule=training_balance,
+        doc="(sum_(d,h) W_d * F[y,d,h] + u_tr[y]) / 100 >= E_y / 100   [100 ZFLOP = 1e23 FLOP]",
     )
 
     # ---------------------------------------------------------------- limits
