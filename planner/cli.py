@@ -291,13 +291,21 @@ def solve(
 
 def _full_year_check(run: Any, options: Any, out: Path, overrides: Sequence[str], console: Console) -> None:
     """``plan solve --full-year-check``: the plan operated over every hour (planner.operate)."""
+    from pyomo.common.errors import InfeasibleConstraintException
+
     from planner.operate import operate_full_year
     from planner.results import record_overrides, write_dataset
     from planner.summary import print_full_year
 
     console.print("operating the plan over every hour of each year (decisions fixed) ...")
     t0 = time.perf_counter()
-    operation = operate_full_year(run, options)
+    try:
+        operation = operate_full_year(run, options)
+    except (InfeasibleConstraintException, RuntimeError) as exc:  # the plan is saved; say why the check failed
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
+            f"[bold red]full-year check failed:[/] {_escape(str(exc))} (the plan is saved in {_escape(str(out))})"
+        )
+        sys.exit(EXIT_INFEASIBLE)
     failed = [y for y in operation.years if y.status != "optimal"]
     if operation.dataset is None or failed:
         err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -3,10 +3,10 @@
 The plan is made on representative days (12 by default), which is what makes it solvable; the
 five-year model at full resolution (8760 hours a year, about 1.3 M columns) is too large to plan
 as a MIP on this machine. This module checks the plan instead: it builds the full-resolution
-model, fixes every planning decision at the plan's values — builds, stocks, technology-in-use
-binaries and contracted PPA capacity — and re-solves the operation of each year on its own as
-an LP (with the decisions fixed, the years no longer share a column, so each is its own
-problem of about 250 k columns). What it reports:
+model, fixes every planning decision at the plan's values — builds, technology-in-use
+binaries and contracted PPA capacity; the stocks follow from the builds — and re-solves the
+operation of each year on its own as an LP (with the decisions fixed, the years no longer share
+a column, so each is its own problem of about 250 k columns). What it reports:
 
 * the NPV of the plan operated over all hours, against the representative-day NPV (the capex
   part is the same: the difference is what the time reduction got wrong about operation);
@@ -44,6 +44,9 @@ __all__ = ["ANNUAL_OPERATION", "POLICY_ROWS", "OperationRun", "YearOperation", "
 #: Variables without an hourly index that are operation, not planning: left free.
 ANNUAL_OPERATION = frozenset({"reserve_unserved", "training_unserved", "grid_peak", "certificates"})
 
+#: Continuous planning decisions besides the builds (``*_new``).
+PLANNING_CONTINUOUS = frozenset({"ppa_contract"})
+
 #: Policy rows that depend on hourly operation; one the fixed plan cannot meet is dropped for that
 #: year and reported (the others — domestic share, installed EFLOPS — depend on the fixed fleet only).
 POLICY_ROWS = {"pue_cap": "PUE cap", "green_share": "green-power share", "certificate_cap": "certificate cap"}
@@ -80,9 +83,18 @@ def _year_of(index: Any, years: set[int]) -> int | None:
 
 
 def is_planning(var: pyo.Var) -> bool:
-    """A planning decision: a variable without a day or hour index that is not annual operation."""
+    """A planning decision: an integer or binary variable, a build (``*_new``) or a contract.
+
+    Stocks in service are not fixed: each is pinned by its defining row to the fixed builds of its
+    own year, and fixing both would leave rows of constants that floating point can break by 1e-12
+    (``battery_mwh_def``). Hourly and annual operation (:data:`ANNUAL_OPERATION`) stays free.
+    """
     names = {s.local_name for s in var.index_set().subsets()} if var.is_indexed() else set()
-    return not ({"D", "H"} & names) and var.local_name not in ANNUAL_OPERATION
+    if {"D", "H"} & names or var.local_name in ANNUAL_OPERATION:
+        return False
+    first = next(iter(var.values()), None)
+    integral = first is not None and (first.is_integer() or first.is_binary())
+    return integral or var.local_name.endswith("_new") or var.local_name in PLANNING_CONTINUOUS
 
 
 def fix_decisions(target: pyo.ConcreteModel, source: pyo.ConcreteModel) -> int:

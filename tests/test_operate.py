@@ -95,3 +95,18 @@ def test_cli_full_year_check_writes_and_compares(
     plan = read_dataset(tmp_path / "results" / "tiny.nc")
     assert full.sizes["day"] == 365 and full.attrs["operated_from_representative_days"] == plan.sizes["day"]
     assert float(full["npv_cny"]) == pytest.approx(float(plan["npv_cny"]), rel=1e-6)  # flat tiny profile
+
+
+def test_decisions_are_fixed_and_stocks_left_to_their_rows(profile: Path) -> None:
+    # Fixing a stock as well as its builds leaves a row of constants that floating point can break
+    # (battery_mwh_def of the default failed Pyomo's feasibility check by ~1e-12).
+    from planner.model import build_model
+    from planner.operate import is_planning
+
+    m = build_model(tiny(profile, {}))
+    fixed = {"servers_new", "racks_new", "halls_new", "cooling_in_use", "site_in_use", "pv_new", "battery_mwh_new"}
+    free = {"servers", "racks", "battery_mwh", "pv_mw", "grid_peak", "certificates", "training_unserved", "grid_import"}
+    present = {name for name in fixed | free if hasattr(m, name)}
+    assert {"servers_new", "servers", "battery_mwh_new", "battery_mwh", "cooling_in_use"} <= present
+    for name in present:
+        assert is_planning(getattr(m, name)) == (name in fixed), name
