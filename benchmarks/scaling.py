@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(result))
         return
 
-    with tempfile.TemporaryDirectory(dir=args.scenario.resolve().parent) as tmp:
+    with tempfile.TemporaryDirectory() as tmp:  # never inside the repository (a killed run leaves it)
         scenario = args.scenario.resolve()
         if args.one_year is not None:
             from planner.scenario.horizon import restrict_years
@@ -116,6 +116,8 @@ def main(argv: list[str] | None = None) -> None:
             data = yaml.safe_load(scenario.read_text(encoding="utf-8"))
             data = restrict_years(data, [args.one_year])
             data["time"]["profiles"] = str((scenario.parent / data["time"]["profiles"]).resolve())
+            if data.get("extends"):  # restrict_years cuts this file's maps, not those of a base it extends
+                parser.error("--one-year needs a scenario without 'extends'")
             scenario = Path(tmp) / f"{args.scenario.stem}_{args.one_year}.yaml"
             scenario.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
         rows: list[dict[str, object]] = []
