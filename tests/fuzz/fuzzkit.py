@@ -238,8 +238,8 @@ def dry_sweeps() -> Iterator[None]:
     """Replace :func:`planner.sweep.solve_case` (the one seam that solves a case) by a stub."""
     import planner.sweep as sweep_module
 
-    def stub(base_path: str, overrides: list[str], options: dict[str, Any]) -> Any:
-        raise WouldSolve(f"case {overrides} reached the solver")
+    def stub(base_path: str, overrides: list[str], options: dict[str, Any], **_: Any) -> Any:
+        raise WouldSolve(f"case {overrides} reached the solver")  # the relaxation basis of a first case too
 
     original = sweep_module.solve_case
     sweep_module.solve_case = stub
