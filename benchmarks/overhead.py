@@ -35,9 +35,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import highspy
-import numpy as np
-
 from planner.model import build_model
 from planner.pipeline import plan_scenario
 from planner.scenario import load_scenario
@@ -45,7 +42,8 @@ from planner.solve import OBJECTIVE_SCALE, CompiledModel, SolveOptions, compile_
 
 ALONE = r"""
 import json, sys, time
-import highspy, numpy as np
+import highspy
+from planner.solve import HighsArrays  # imported before the clock starts, like highspy
 path, options = sys.argv[1], json.loads(sys.argv[2])
 t0 = time.perf_counter()
 h = highspy.Highs()
@@ -53,17 +51,7 @@ h.setOptionValue("output_flag", False)
 if path.endswith(".mps"):
     h.readModel(path)
 else:
-    d = np.load(path)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = len(d["cost"]), len(d["row_lower"])
-    lp.col_cost_, lp.offset_ = d["cost"], float(d["offset"])
-    lp.col_lower_, lp.col_upper_ = d["col_lower"], d["col_upper"]
-    lp.row_lower_, lp.row_upper_ = d["row_lower"], d["row_upper"]
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = d["start"], d["index"], d["value"]
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = lp.num_col_, lp.num_row_
-    lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in d["integer"]]
-    h.passModel(lp)
+    HighsArrays.load(path).pass_to(h)
 for name, value in options.items():
     h.setOptionValue(name, value)
 t1 = time.perf_counter()
@@ -76,21 +64,8 @@ print(json.dumps({"total": t2 - t0, "solve": t2 - t1, "objective": i.objective_f
 
 
 def save_exact(compiled: CompiledModel, path: Path) -> None:
-    """The arrays the planner hands to HiGHS (``CompiledModel.to_highs_lp``), bit for bit."""
-    lp = compiled.to_highs_lp()
-    np.savez(
-        path,
-        cost=np.asarray(lp.col_cost_),
-        offset=lp.offset_,
-        col_lower=np.asarray(lp.col_lower_),
-        col_upper=np.asarray(lp.col_upper_),
-        row_lower=np.asarray(lp.row_lower_),
-        row_upper=np.asarray(lp.row_upper_),
-        start=np.asarray(lp.a_matrix_.start_),
-        index=np.asarray(lp.a_matrix_.index_),
-        value=np.asarray(lp.a_matrix_.value_),
-        integer=compiled.integer,
-    )
+    """The arrays the planner hands to HiGHS (``CompiledModel.highs_arrays``), bit for bit."""
+    compiled.highs_arrays().save(path)
 
 
 def alone_options(options: SolveOptions) -> dict[str, object]:
@@ -115,18 +90,6 @@ def finish_alone(proc: subprocess.Popen[str]) -> dict[str, float]:
     result = json.loads(out.strip().splitlines()[-1])
     result["objective"] /= OBJECTIVE_SCALE  # [MCNY]
     return result
-
-
-def highs_alone(mps: Path, options: SolveOptions) -> tuple[float, float]:
-    """Wall time of reading and solving an MPS file with highspy [s], and the objective [MCNY]."""
-    t0 = time.perf_counter()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.readModel(str(mps))
-    for name, value in alone_options(options).items():
-        h.setOptionValue(name, value)
-    h.run()
-    return time.perf_counter() - t0, h.getInfo().objective_function_value / OBJECTIVE_SCALE
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -55,7 +55,7 @@ def child(
     t4 = time.perf_counter()
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.passModel(compiled.to_highs_lp())
+    compiled.highs_arrays().pass_to(h)
     t5 = time.perf_counter()
     out.update(
         rows=compiled.shape[0],

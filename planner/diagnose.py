@@ -118,9 +118,7 @@ def diagnose_infeasibility(compiled: CompiledModel, options: SolveOptions) -> li
     """
     m = compiled.model
     h = _highs(SolveOptions(time_limit_s=min(120.0, options.time_limit_s), threads=options.threads))
-    lp = compiled.to_highs_lp()
-    lp.integrality_ = []  # the LP relaxation
-    h.passModel(lp)
+    compiled.highs_arrays(relax=True).pass_to(h)  # the LP relaxation
     h.setOptionValue("iis_strategy", 2)  # from the LP relaxation's infeasibility, fast
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kInfeasible:

@@ -115,10 +115,8 @@ class Relaxation:
     def __init__(self, compiled: CompiledModel, options: SolveOptions, start: Basis | None = None) -> None:
         self.compiled = compiled
         self.options = options
-        lp = compiled.to_highs_lp()
-        lp.integrality_ = []
         self.highs = _highs(options)
-        self.highs.passModel(lp)
+        compiled.highs_arrays(relax=True).pass_to(self.highs)
         # From scratch on the default (56 k columns) the simplex takes 36 s against 24-32 s for
         # interior point, but IPX's crossover ends "imprecise" there (a dual infeasibility of
         # 1.7e-7 against a tolerance of 1e-7, with or without user scaling) and HiGHS warns and

@@ -36,7 +36,7 @@ from planner.model import ModelData, build_model
 from planner.pipeline import PlanRun
 from planner.results import to_dataset
 from planner.scenario import Scenario
-from planner.solve import OBJECTIVE_SCALE, SolveOptions, SolveOutcome, _highs, compile_model, load_values
+from planner.solve import SolveOptions, SolveOutcome, _highs, compile_model, load_values
 from planner.timeseries import prepare_time
 
 __all__ = ["ANNUAL_OPERATION", "POLICY_ROWS", "OperationRun", "YearOperation", "operate_full_year"]
@@ -143,6 +143,15 @@ def operate_full_year(
     years = set(data.years)
     col_year = np.array([_year_of(v.index(), years) or 0 for v in compiled.columns])
     row_year = np.array([_year_of(con.index(), years) or 0 for con, _ in compiled.rows])
+    # every column and row belongs to one year; one without would be left out of every year's LP
+    # (a column silently at 0): refuse rather than operate wrongly
+    for what, owner, year_of in (("column", compiled.columns, col_year), ("row", compiled.rows, row_year)):
+        if (year_of == 0).any():
+            first = owner[int(np.flatnonzero(year_of == 0)[0])]
+            name = (first[0] if isinstance(first, tuple) else first).name
+            raise RuntimeError(
+                f"{(year_of == 0).sum()} {what}s have no year index (e.g. {name}): cannot operate by year"
+            )
     row_names = [con.parent_component().local_name for con, _ in compiled.rows]
     x = np.zeros(len(compiled.columns))
     results: list[YearOperation] = []
@@ -155,7 +164,7 @@ def operate_full_year(
         if len(outside):  # cannot happen with every decision fixed; refuse rather than solve wrongly
             raise RuntimeError(f"year {year}: rows reach {len(outside)} columns of other years")
         t = time.perf_counter()
-        status, values, relaxed = _solve_year(compiled, block[:, cols], rows, cols, row_names, options)
+        status, values, relaxed = _solve_year(compiled, rows, cols, row_names, options)
         results.append(YearOperation(year, status, time.perf_counter() - t, len(cols), len(rows), relaxed))
         if values is None:
             timings["operate"] = sum(r.seconds for r in results)
@@ -185,7 +194,6 @@ def operate_full_year(
 
 def _solve_year(
     compiled: Any,
-    block: Any,
     rows: np.ndarray,
     cols: np.ndarray,
     row_names: list[str],
@@ -197,18 +205,7 @@ def _solve_year(
     while True:
         h = _highs(options)
         h.setOptionValue("solver", "ipx")  # ~250 k columns: interior point is far faster here
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = len(cols), int(keep.sum())
-        lp.col_cost_ = compiled.cost[cols] * OBJECTIVE_SCALE
-        lp.col_lower_, lp.col_upper_ = compiled.col_lower[cols], compiled.col_upper[cols]
-        lp.row_lower_, lp.row_upper_ = compiled.row_lower[rows[keep]], compiled.row_upper[rows[keep]]
-        csc = block[keep, :].tocsc()
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = csc.indices.astype(np.int32)
-        lp.a_matrix_.value_ = csc.data.astype(float)
-        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = lp.num_col_, lp.num_row_
-        h.passModel(lp)
+        compiled.highs_arrays(rows=rows[keep], cols=cols, relax=True).pass_to(h)
         h.run()
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:

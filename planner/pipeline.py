@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyomo.environ as pyo
 import xarray as xr
@@ -17,35 +18,58 @@ from planner.model.size import check_size
 from planner.model.update import structure_key, update_model
 from planner.results import to_dataset
 from planner.scenario import Scenario, load_scenario, scenario_files
-from planner.solve import SolveOptions, SolveOutcome, solve
+from planner.solve import CompiledModel, SolveOptions, SolveOutcome, compile_model, solve
 from planner.timeseries import prepare_time
 
 __all__ = ["ModelCache", "PlanRun", "plan_file", "plan_scenario", "relaxation_basis"]
 
 
 class ModelCache:
-    """Built models kept by structure, so that scenarios differing only in numbers re-use one.
+    """Built and compiled models kept by structure, so that scenarios differing only in numbers
+    re-use one.
 
     One cache lives in each worker process of a sweep. ``reuse`` returns a model already updated
-    with the scenario's numbers (:func:`planner.model.update.update_model`), or None.
+    with the scenario's numbers (:func:`planner.model.update.update_model`) and its matrices
+    patched where the changed numbers reach (:class:`planner.recompile.Recompiler`), or None.
     """
 
     def __init__(self, size: int = 2) -> None:
         self.size = size
-        self._models: dict[str, pyo.ConcreteModel] = {}
+        self._entries: dict[str, _CacheEntry] = {}
 
-    def reuse(self, scenario: Scenario) -> pyo.ConcreteModel | None:
-        """The cached model for ``scenario``'s structure, updated to its numbers (None if none)."""
-        model = self._models.get(structure_key(scenario))
-        if model is not None:
-            update_model(model, scenario)
-        return model
+    def reuse(self, scenario: Scenario) -> tuple[pyo.ConcreteModel, CompiledModel] | None:
+        """The cached model for ``scenario``'s structure updated to its numbers, and its
+        compiled matrices (None if there is none).
+        """
+        entry = self._entries.get(structure_key(scenario))
+        if entry is None:
+            return None
+        changed = update_model(entry.model, scenario)
+        if entry.recompiler is None:  # indexed on the first re-use: a one-case sweep never pays
+            from planner.recompile import Recompiler
 
-    def store(self, model: pyo.ConcreteModel) -> None:
-        """Keep ``model`` for later scenarios of the same structure (oldest dropped beyond ``size``)."""
-        if len(self._models) >= self.size:
-            self._models.pop(next(iter(self._models)))
-        self._models[structure_key(model.planner_data.scenario)] = model
+            entry.recompiler = Recompiler(entry.compiled)
+        compiled = entry.recompiler.refresh(changed)
+        if compiled is None:  # the change alters the compiled shape: compile in full, index afresh
+            compiled = compile_model(entry.model)
+            entry.recompiler = None
+        entry.compiled = compiled
+        return entry.model, compiled
+
+    def store(self, model: pyo.ConcreteModel, compiled: CompiledModel) -> None:
+        """Keep ``model`` (and its compile) for later scenarios of the same structure (oldest
+        dropped beyond ``size``).
+        """
+        if len(self._entries) >= self.size:
+            self._entries.pop(next(iter(self._entries)))
+        self._entries[structure_key(model.planner_data.scenario)] = _CacheEntry(model, compiled)
+
+
+@dataclass
+class _CacheEntry:
+    model: pyo.ConcreteModel
+    compiled: CompiledModel
+    recompiler: Any = None  #: planner.recompile.Recompiler, made on the first re-use
 
 
 @dataclass
@@ -83,8 +107,10 @@ def plan_scenario(
     timings = dict(timings or {})
     options = options or SolveOptions.from_scenario(scenario)
     t0 = time.perf_counter()
-    model = cache.reuse(scenario) if cache is not None else None
-    if model is not None:
+    reused = cache.reuse(scenario) if cache is not None else None
+    compiled = None
+    if reused is not None:
+        model, compiled = reused
         timings["update"] = time.perf_counter() - t0
     else:
         data = ModelData(scenario, prepare_time(scenario))
@@ -93,8 +119,17 @@ def plan_scenario(
         t2 = time.perf_counter()
         timings.update({"time_reduction": t1 - t0, "build": t2 - t1})
         if cache is not None:
-            cache.store(model)
-    outcome = solve(model, options, export_model=export_model, shadow_prices=shadow_prices, warm_basis=warm_basis)
+            compiled = compile_model(model)
+            timings["compile"] = time.perf_counter() - t2
+            cache.store(model, compiled)
+    outcome = solve(
+        model,
+        options,
+        export_model=export_model,
+        compiled=compiled,
+        shadow_prices=shadow_prices,
+        warm_basis=warm_basis,
+    )
     dataset = None
     if outcome.has_plan:
         t3 = time.perf_counter()
@@ -111,16 +146,17 @@ def relaxation_basis(scenario: Scenario, options: SolveOptions, cache: ModelCach
     model structure, by the simplex from scratch, and handed to every case of that structure.
     """
     from planner.dive import Relaxation, get_basis
-    from planner.solve import compile_model
 
     files = scenario_files(scenario)
     check_size(scenario, str(files[0]) if files else None)
-    model = cache.reuse(scenario) if cache is not None else None
-    if model is None:
-        model = build_model(ModelData(scenario, prepare_time(scenario)))
+    reused = cache.reuse(scenario) if cache is not None else None
+    if reused is not None:
+        compiled = reused[1]
+    else:
+        compiled = compile_model(build_model(ModelData(scenario, prepare_time(scenario))))
         if cache is not None:
-            cache.store(model)
-    relaxation = Relaxation(compile_model(model), options)
+            cache.store(compiled.model, compiled)
+    relaxation = Relaxation(compiled, options)
     status, _ = relaxation.solve_lp(options.time_limit_s)
     return get_basis(relaxation.highs) if status == "optimal" else None
 

@@ -21,6 +21,7 @@ shares +1 percentage point, EFLOPS target +1, carbon cap -1,000 tCO2); 0 when no
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -149,14 +150,11 @@ def pricing_duals(
     upper = np.array(compiled.col_upper, dtype=float)
     lower[fix] = np.round(x[fix])
     upper[fix] = np.round(x[fix])
-    lp = compiled.to_highs_lp()
-    lp.col_lower_ = lower
-    lp.col_upper_ = upper
-    lp.integrality_ = []
+    arrays = dataclasses.replace(compiled.highs_arrays(relax=True), col_lower=lower, col_upper=upper)
     h = _highs(
         SolveOptions(time_limit_s=options.time_limit_s, threads=options.threads, random_seed=options.random_seed)
     )
-    h.passModel(lp)
+    arrays.pass_to(h)
     h.run()
     if h.modelStatusToString(h.getModelStatus()) != "Optimal":
         return None

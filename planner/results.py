@@ -8,6 +8,7 @@ same expressions as the objective, so ``sum(cost * discount_factor) == objective
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import platform
@@ -42,10 +43,90 @@ __all__ = [
 ]
 
 EFLOP = 1e18
+#: libyaml's emitter where PyYAML has it (the scenario is dumped into every plan's attrs; the
+#: pure-Python one takes ~15 ms of a sweep case), else the pure-Python one. Both are safe dumpers.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-def _values(var: Any) -> dict[Any, float]:
-    return {k: (0.0 if v is None else float(v)) for k, v in var.extract_values().items()}
+class _Values:
+    """Values of a solved model's variables and expressions, fast when asked again (sweeps).
+
+    Pyomo evaluates an expression by walking its tree: the 105 annual costs of the default take
+    ~50 ms that way, and filling the hourly arrays entry by entry ~30 ms, against a sweep case's
+    budget of well under 0.2 s outside the solver. Here each expression is reduced once to its
+    linear form (Pyomo's ``LinearRepnVisitor``, as the compiler does) and reduced again only when
+    a parameter in it has a new value; a variable's entries are read in one pass into positions
+    found once. One instance lives on each model (:func:`_values_of`), so a model re-used for
+    many cases pays the reductions once.
+    """
+
+    def __init__(self) -> None:
+        from pyomo.repn.linear import LinearRepnVisitor
+
+        self._visitor = LinearRepnVisitor({})
+        self._forms: dict[int, tuple[list[Any], np.ndarray, float, list[Any], tuple[Any, ...]]] = {}
+        self._grids: dict[tuple[str, tuple[int, ...]], tuple[list[Any], np.ndarray]] = {}
+
+    def value(self, expr: Any) -> float:
+        """Value of a linear expression (a named Expression, a parameter, a variable)."""
+        return float(self.values([expr])[0])
+
+    def values(self, exprs: list[Any]) -> np.ndarray:
+        """Values of linear expressions, as one array."""
+        from pyomo.core.expr.visitor import identify_mutable_parameters, identify_variables
+
+        out = np.empty(len(exprs))
+        for i, expr in enumerate(exprs):
+            form = self._forms.get(id(expr))
+            if form is None or _state(form[3]) != form[4]:
+                repn = self._visitor.walk_expression(expr)
+                self._visitor.subexpression_cache.clear()
+                if repn.nonlinear is not None:  # not linear: Pyomo evaluates it
+                    out[i] = pyo.value(expr)
+                    continue
+                variables = [self._visitor.var_map[vid] for vid in repn.linear]
+                # what the form took as constants: mutable parameters and fixed variables
+                watched = list(identify_mutable_parameters(expr))
+                watched += [v for v in identify_variables(expr, include_fixed=True) if v.fixed]
+                coefs = np.fromiter(repn.linear.values(), float, count=len(variables))
+                form = (variables, coefs, float(repn.constant), watched, _state(watched))
+                self._forms[id(expr)] = form
+            variables, coefs, constant = form[0], form[1], form[2]
+            x = np.fromiter((v.value or 0.0 for v in variables), float, count=len(variables))
+            out[i] = constant + float(coefs @ x)
+        return out
+
+    def grid(self, var: Any, shape: tuple[int, ...], key: Any) -> np.ndarray:
+        """A variable's values as an array of ``shape``; ``key(index)`` is an entry's position."""
+        cached = self._grids.get((var.name, shape))
+        if cached is None:
+            datas = list(var.values())
+            positions = (
+                np.ravel_multi_index(
+                    np.array([key(k) for k in var.keys()], dtype=np.int64).reshape(len(datas), len(shape)).T, shape
+                )
+                if datas
+                else np.zeros(0, dtype=np.int64)
+            )
+            cached = self._grids[(var.name, shape)] = (datas, positions)
+        datas, positions = cached
+        out = np.zeros(shape)
+        out.flat[positions] = np.fromiter((v.value or 0.0 for v in datas), float, count=len(datas))
+        return out
+
+
+def _state(watched: list[Any]) -> tuple[Any, ...]:
+    """Values (and fixed flags) of the parameters and fixed variables a linear form depends on."""
+    return tuple((getattr(c, "fixed", True), c.value) for c in watched)
+
+
+def _values_of(m: pyo.ConcreteModel) -> _Values:
+    """The model's :class:`_Values` (made on first use, kept for the model's later cases)."""
+    values = getattr(m, "_planner_values", None)
+    if values is None:
+        values = _Values()
+        m._planner_values = values
+    return values
 
 
 def _grid(shape: tuple[int, ...]) -> np.ndarray:
@@ -86,19 +167,20 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
         "ppa": np.array(ppas, dtype=str),
         "component": list(m.COMPONENT),
     }
-    ds = xr.Dataset(coords=coords)
+    # Variables are collected first and made into one Dataset at the end: assigning them one by
+    # one costs an alignment and merge each (~0.1 s of a sweep case's ~0.2 s of results).
+    ds: dict[str, xr.DataArray] = {}
 
     def put(name: str, dims: tuple[str, ...], values: Any, units: str, long_name: str) -> None:
         ds[name] = xr.DataArray(np.asarray(values), dims=dims, attrs={"units": units, "long_name": long_name})
 
-    val = pyo.value
+    vals = _values_of(m)
+    val = vals.value
     # ------------------------------------------------------------------ builds and stocks
-    servers, servers_new = _grid((na, nc, ny)), _grid((na, nc, ny))
+    servers = _grid((na, nc, ny))
     for a, c in m.AC:
-        for y in years:
-            servers[ai[a], ci[c], yi[y]] = round(val(m.servers[a, c, y]))
-    for (a, c, y), v in _values(m.servers_new).items():
-        servers_new[ai[a], ci[c], yi[y]] = round(v)
+        servers[ai[a], ci[c], :] = np.round(vals.values([m.servers[a, c, y] for y in years]))
+    servers_new = np.round(vals.grid(m.servers_new, (na, nc, ny), lambda k: (ai[k[0]], ci[k[1]], yi[k[2]])))
     put("servers", ("accelerator", "cooling", "year"), servers, "servers", "servers in service")
     put("servers_new", ("accelerator", "cooling", "year"), servers_new, "servers", "new servers bought")
     per_server = np.array([s.accelerators[a].accelerators_per_server for a in accs], dtype=float)
@@ -111,9 +193,9 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
     )
 
     def stock(expr: Any, index: list[Any]) -> np.ndarray:
-        return np.array([val(expr[i]) for i in index], dtype=float)
+        return vals.values([expr[i] for i in index])
 
-    racks = np.array([[round(val(m.racks[c, y])) for y in years] for c in cools], dtype=float)
+    racks = np.round(np.array([stock(m.racks, [(c, y) for y in years]) for c in cools]).reshape(nc, ny))
     put("racks", ("cooling", "year"), racks, "racks", "racks in service")
     put(
         "racks_new",
@@ -163,10 +245,7 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
 
     # ------------------------------------------------------------------ hourly operation
     def hourly(var: Any, shape: tuple[int, ...], key: Any) -> np.ndarray:
-        out = _grid(shape)
-        for k, v in _values(var).items():
-            out[key(k)] = v
-        return out
+        return vals.grid(var, shape, key)
 
     yd = (ny, nd, 24)
     put(
@@ -287,7 +366,7 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
     put("ambient_temp_c", ("day", "hour"), time.dry_bulb_c, "degC", "ambient dry-bulb temperature")
     put("wetbulb_temp_c", ("day", "hour"), time.wet_bulb_c, "degC", "ambient wet-bulb temperature")
     put("cooling_coefficient", ("cooling", "day", "hour"), kappa, "1", "cooling power per IT power (kappa)")
-    price = np.array([[[val(m.grid_price[y, d, h]) for h in hours] for d in days] for y in years]) * 1000
+    price = vals.values([m.grid_price[y, d, h] for y in years for d in days for h in hours]).reshape(ny, nd, 24) * 1000
     put("grid_price_cny_per_mwh", ("year", "day", "hour"), price, "CNY/MWh", "grid energy price (TOU)")
     ds["tou_period"] = xr.DataArray(
         time.tou_period.astype(str), dims=("day", "hour"), attrs={"units": "1", "long_name": "time-of-use period"}
@@ -323,7 +402,7 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
         put(name, ("year",), values, unit, f"policy limit {name} (NaN: not set)")
 
     # ------------------------------------------------------------------ costs
-    cost = np.array([[val(m.annual_cost[k, y]) for y in years] for k in m.COMPONENT]) * MCNY
+    cost = vals.values([m.annual_cost[k, y] for k in m.COMPONENT for y in years]).reshape(-1, ny) * MCNY
     put("cost", ("component", "year"), cost, "CNY/year", "annual cost by component (undiscounted)")
     put("discount_factor", ("year",), [data.discount[y] for y in years], "1", "discount factor to the base year")
     put(
@@ -334,6 +413,7 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
         "net present value of all costs (the objective)",
     )
 
+    ds = xr.Dataset(ds, coords=coords)
     _add_kpis(ds, s)
     _add_shadow_prices(ds, outcome, years)
     _add_attrs(ds, m, outcome, timings or {})
@@ -348,9 +428,11 @@ def _add_kpis(ds: xr.Dataset, s: Any) -> None:
     green = (ds["ppa_mw_used"].sel(ppa=green_ppas).sum("ppa") * w).sum(("day", "hour")) if green_ppas else 0.0
     green = green + (ds["pv_used_mw"] * w).sum(("day", "hour"))
 
+    added: dict[str, xr.DataArray] = {}
+
     def put(name: str, values: Any, units: str, long_name: str) -> None:
         arr = values if isinstance(values, xr.DataArray) else xr.DataArray(values, dims=("year",))
-        ds[name] = arr.assign_attrs(units=units, long_name=long_name)
+        added[name] = arr.assign_attrs(units=units, long_name=long_name)
 
     put("it_energy_mwh", it_mwh, "MWh", "IT energy")
     put("facility_energy_mwh", fac_mwh, "MWh", "facility energy")
@@ -407,6 +489,7 @@ def _add_kpis(ds: xr.Dataset, s: Any) -> None:
         "CNY/Mtoken",
         "annual cost, shared by busy server-hours, per million tokens served",
     )
+    ds.update(added)
 
 
 def _add_shadow_prices(ds: xr.Dataset, outcome: SolveOutcome, years: list[int]) -> None:
@@ -419,15 +502,22 @@ def _add_shadow_prices(ds: xr.Dataset, outcome: SolveOutcome, years: list[int]) 
         values[limits.index(limit), years.index(y)] = value * MCNY
         methods[limits.index(limit), years.index(y)] = method
     ds.coords["limit"] = limits
-    ds["shadow_price"] = xr.DataArray(
-        values,
-        dims=("limit", "year"),
-        attrs={"units": "CNY", "long_name": "cost of tightening each limit by one step (see shadow_price_method)"},
-    )
-    ds["shadow_price_method"] = xr.DataArray(
-        methods.astype(str),
-        dims=("limit", "year"),
-        attrs={"units": "1", "long_name": "how each shadow price was obtained"},
+    ds.update(
+        {
+            "shadow_price": xr.DataArray(
+                values,
+                dims=("limit", "year"),
+                attrs={
+                    "units": "CNY",
+                    "long_name": "cost of tightening each limit by one step (see shadow_price_method)",
+                },
+            ),
+            "shadow_price_method": xr.DataArray(
+                methods.astype(str),
+                dims=("limit", "year"),
+                attrs={"units": "1", "long_name": "how each shadow price was obtained"},
+            ),
+        }
     )
 
 
@@ -437,7 +527,7 @@ def _add_attrs(ds: xr.Dataset, m: pyo.ConcreteModel, outcome: SolveOutcome, timi
         {
             "title": f"Tianfu planner results: {s.name}",
             "scenario_name": s.name,
-            "scenario_yaml": yaml.safe_dump(s.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
+            "scenario_yaml": yaml.dump(s.model_dump(mode="json"), Dumper=_DUMPER, sort_keys=False, allow_unicode=True),
             "input_hash": input_hash(s),
             "scenario_source": str(scenario_files(s)[0]) if scenario_files(s) else "",
             "input_files": json.dumps(input_files(s)),
@@ -458,7 +548,7 @@ def _add_attrs(ds: xr.Dataset, m: pyo.ConcreteModel, outcome: SolveOutcome, timi
             "coefficient_ranges": json.dumps(outcome.coefficient_ranges),
             "solver_options": json.dumps(outcome.options.__dict__, default=str),
             "timings_s": json.dumps({**timings, **outcome.timings}),
-            "package_versions": json.dumps(_versions()),
+            "package_versions": json.dumps(dict(_versions())),
             "representative_days": m.planner_data.time.n_days,
         }
     )
@@ -466,10 +556,11 @@ def _add_attrs(ds: xr.Dataset, m: pyo.ConcreteModel, outcome: SolveOutcome, timi
 
 def installed_versions() -> dict[str, str]:
     """Versions of Python and of the packages a plan depends on, as installed now."""
-    return _versions()
+    return dict(_versions())
 
 
-def _versions() -> dict[str, str]:
+@functools.cache
+def _versions() -> dict[str, str]:  # what is installed does not change while a process runs
     out = {"python": platform.python_version()}
     for pkg in ("pyomo", "highspy", "numpy", "pandas", "xarray", "tsam", "pydantic", "pint"):
         try:

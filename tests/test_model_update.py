@@ -5,10 +5,13 @@ from __future__ import annotations
 import itertools
 
 import pytest
+import xarray as xr
 from tiny import tiny, write_profile
 
 from planner.model import build_model
+from planner.model.data import MCNY
 from planner.model.update import structure_key, update_model
+from planner.results import to_dataset
 from planner.solve import SolveOptions, solve
 
 OPTIONS = SolveOptions(time_limit_s=60, mip_gap=1e-9)
@@ -53,9 +56,17 @@ def test_parameter_update_matches_fresh_build_on_a_grid(profile):
         scenario = tiny(profile, changes)
         update_model(model, scenario)
         reused = solve(model, OPTIONS, shadow_prices=False)
-        fresh = solve(build_model(scenario), OPTIONS, shadow_prices=False)
+        fresh_model = build_model(scenario)
+        fresh = solve(fresh_model, OPTIONS, shadow_prices=False)
         assert reused.status == fresh.status == "optimal", changes
         assert reused.objective == pytest.approx(fresh.objective, rel=1e-9), changes
         assert model.planner_data.scenario is scenario
+        # the results of the re-used model read the new numbers (its cached linear forms are
+        # re-derived when a parameter in them changed): its costs add up to its own objective,
+        # and the prices and demand it reports are those of a fresh build
+        ds, ds_fresh = to_dataset(model, reused), to_dataset(fresh_model, fresh)
+        assert float(ds["npv_cny"]) == pytest.approx(reused.objective * MCNY, rel=1e-9), changes
+        for name in ("grid_price_cny_per_mwh", "inference_demand_tokens_per_s", "pue_max"):
+            xr.testing.assert_identical(ds[name], ds_fresh[name])
         checked += 1
     assert checked == 24

@@ -110,3 +110,14 @@ def test_decisions_are_fixed_and_stocks_left_to_their_rows(profile: Path) -> Non
     assert {"servers_new", "servers", "battery_mwh_new", "battery_mwh", "cooling_in_use"} <= present
     for name in present:
         assert is_planning(getattr(m, name)) == (name in fixed), name
+
+
+def test_a_column_without_a_year_is_refused(profile: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each year's LP takes that year's columns: one with no year would silently stay at 0."""
+    import planner.operate as operate
+
+    run = plan_scenario(tiny(profile), SolveOptions(time_limit_s=60, mip_gap=1e-6), shadow_prices=False)
+    real = operate._year_of
+    monkeypatch.setattr(operate, "_year_of", lambda index, years: None if index == (2026, 0, 0) else real(index, years))
+    with pytest.raises(RuntimeError, match=r"have no year index \(e\.g\. [a-z_]+\[2026,0,0\]\)"):
+        operate_full_year(run, representative_days=1)

@@ -90,8 +90,14 @@ def structure_key(scenario: Scenario) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def update_model(m: pyo.ConcreteModel, scenario: Scenario) -> None:
+def update_model(m: pyo.ConcreteModel, scenario: Scenario) -> list[Any]:
     """Push ``scenario``'s numbers into a model built for a scenario of the same structure.
+
+    Returns
+    -------
+    list of ParamData
+        The parameter entries whose value changed (what :class:`planner.recompile.Recompiler`
+        needs to patch the compiled model).
 
     Raises
     ------
@@ -102,12 +108,18 @@ def update_model(m: pyo.ConcreteModel, scenario: Scenario) -> None:
     if structure_key(scenario) != structure_key(old.scenario):
         raise ValueError("the scenario differs from the built model in more than mutable parameters")
     data = ModelData(scenario, old.time)
+    changed: list[Any] = []
     for module in _SUBSYSTEMS:
         for name, values in module.parameters(data).items():
             component = getattr(m, name)
-            if not component.is_indexed():
-                component.set_value(values[None])
-            else:
-                for index, value in values.items():
+            for index, value in values.items():
+                if component.is_indexed() and index not in component:  # an entry no expression uses yet
                     component[index] = value
+                    changed.append(component[index])
+                    continue
+                entry = component[index] if component.is_indexed() else component
+                if entry.value != value:
+                    entry.set_value(value)
+                    changed.append(entry)
     m.planner_data = data
+    return changed

@@ -1,0 +1,259 @@
+"""Recompile only what changed parameters touch: the matrices of a sweep case in milliseconds.
+
+A sweep re-solves one built model with new prices, demand, caps or policy limits
+(:func:`planner.model.update.update_model`). Compiling the whole model again
+(:func:`planner.solve.compile_model`, Pyomo's standard-form compiler) walks all of its ~50k
+constraint expressions, about 0.8 s on the default, while a case changes a few rows (a PUE
+cap: five), the objective, or the right-hand side of the hourly demand rows.
+
+:class:`Recompiler` finds, once per built model, which constraints, objective terms and
+column bounds each mutable parameter reaches. :meth:`Recompiler.refresh` then re-walks only
+those, with the same Pyomo visitor the full compiler uses, and patches the matrices. A row
+whose parameters sit only in its bounds (``served >= R_y * shape``) gets its right-hand side
+re-evaluated without walking its body at all.
+
+The result is equal to a full compile, entry for entry (``tests/test_recompile.py`` checks it
+bit for bit). Where a change would alter the model's *shape* as the full compiler builds it —
+a coefficient becoming zero so that a column or row disappears, an equality that turns into a
+range, a variable the compiled model did not have — :meth:`refresh` says so by returning None
+and the caller compiles in full.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.common.numeric_types import native_types
+from pyomo.core.expr.numeric_expr import SumExpression
+from pyomo.core.expr.visitor import identify_mutable_parameters
+from pyomo.repn.linear import LinearRepnVisitor
+from scipy import sparse
+
+from planner.solve import INF, CompiledModel, column_bounds
+
+__all__ = ["Recompiler"]
+
+
+class _ShapeChanged(Exception):
+    """The change needs a full compile (the full compiler would build a different shape)."""
+
+
+def _number(bound: Any) -> Any:
+    """A constraint bound as the full compiler evaluates it (None stays None)."""
+    return bound if bound.__class__ in native_types else pyo.value(bound)
+
+
+class Recompiler:
+    """Patch a :class:`~planner.solve.CompiledModel` after mutable parameters of its model changed.
+
+    Parameters
+    ----------
+    compiled : CompiledModel
+        A full compile of the model (:func:`planner.solve.compile_model`), made with the
+        parameters' values at that time.
+
+    Notes
+    -----
+    Building the index of which parameter reaches which row walks every constraint once
+    (about 0.3 s on the default): paid when the first re-solve of a model comes, not per case.
+    """
+
+    def __init__(self, compiled: CompiledModel) -> None:
+        self.compiled = compiled
+        m = compiled.model
+        self._column = {id(v): j for j, v in enumerate(compiled.columns)}
+        self._slots: dict[int, list[tuple[int, int]]] = {}  # id(constraint) -> [(row, sense)]
+        for i, (con, sense) in enumerate(compiled.rows):
+            self._slots.setdefault(id(con), []).append((i, sense))
+        self._visitor = LinearRepnVisitor({})
+        self._csr = sparse.csr_array(compiled.A)
+        self._csr.sort_indices()
+
+        # who each mutable parameter reaches: id(ParamData) -> constraints / objective terms / columns
+        self._constraints: dict[int, list[Any]] = {}
+        self._terms: dict[int, list[int]] = {}
+        self._bounded: dict[int, list[int]] = {}
+        self._body_offset: dict[int, float] = {}  # constraints whose parameters sit only in the bounds
+        for con in m.component_data_objects(pyo.Constraint, active=True):
+            params = {id(p) for p in identify_mutable_parameters(con.expr)}
+            if not params:
+                continue
+            for p in params:
+                self._constraints.setdefault(p, []).append(con)
+            _, body, _ = con.to_bounded_expression()
+            if next(identify_mutable_parameters(body), None) is None:
+                repn = self._visitor.walk_expression(body)
+                self._body_offset[id(con)] = repn.constant
+        self._visitor.subexpression_cache.clear()
+        for j, v in enumerate(compiled.columns):
+            for bound in (v.lower, v.upper):
+                if bound is not None and bound.__class__ not in native_types:
+                    for p in identify_mutable_parameters(bound):
+                        self._bounded.setdefault(id(p), []).append(j)
+
+        # the objective as its top-level terms (the NPV: one term per cost component and year)
+        objectives = list(m.component_data_objects(pyo.Objective, active=True))
+        self._objective = objectives[0] if len(objectives) == 1 else None
+        self._term_forms: list[tuple[np.ndarray, np.ndarray, float]] = []
+        self._terms_exact = False
+        if self._objective is not None:
+            expr = self._objective.expr
+            self._term_exprs = list(expr.args) if isinstance(expr, SumExpression) else [expr]
+            for k, term in enumerate(self._term_exprs):
+                for p in {id(p) for p in identify_mutable_parameters(term)}:
+                    self._terms.setdefault(p, []).append(k)
+            try:
+                self._term_forms = [self._linear_form(t) for t in self._term_exprs]
+                cost, offset = self._sum_terms()
+                # the terms add up to the full compiler's objective exactly, or terms are not used
+                self._terms_exact = np.array_equal(cost, compiled.cost) and offset == compiled.offset
+            except _ShapeChanged:
+                self._terms_exact = False
+            self._visitor.subexpression_cache.clear()
+
+    # ------------------------------------------------------------------ helpers
+    def _linear_form(self, expr: Any) -> tuple[np.ndarray, np.ndarray, float]:
+        """(columns, coefficients, constant) of a linear expression at the parameters' values."""
+        repn = self._visitor.walk_expression(expr)
+        if repn.nonlinear is not None:
+            raise _ShapeChanged
+        try:
+            cols = np.fromiter((self._column[vid] for vid in repn.linear), dtype=np.int64, count=len(repn.linear))
+        except KeyError:  # a variable the compiled model does not have as a column
+            raise _ShapeChanged from None
+        coefs = np.fromiter(repn.linear.values(), dtype=float, count=len(repn.linear))
+        return cols, coefs, repn.constant
+
+    def _sum_terms(self) -> tuple[np.ndarray, float]:
+        """The objective's cost vector and constant, adding the terms in the full compiler's order."""
+        cost = np.zeros(len(self.compiled.columns))
+        offset = 0
+        for cols, coefs, constant in self._term_forms:
+            cost[cols] += coefs  # a term's columns are distinct
+            offset += constant
+        return cost, float(offset)
+
+    # ------------------------------------------------------------------ the patch
+    def refresh(self, changed: Iterable[Any]) -> CompiledModel | None:
+        """The compiled model after the parameters ``changed`` (ParamData) took new values.
+
+        Returns None when only a full compile reproduces the model (see the module docstring).
+        """
+        constraints: dict[int, Any] = {}
+        terms: set[int] = set()
+        columns: set[int] = set()
+        for p in changed:
+            for con in self._constraints.get(id(p), ()):
+                constraints[id(con)] = con
+            terms.update(self._terms.get(id(p), ()))
+            columns.update(self._bounded.get(id(p), ()))
+        old = self.compiled
+        if not (constraints or terms or columns):
+            return old
+        try:
+            new = self._patch(old, constraints, terms, columns)
+        except _ShapeChanged:
+            return None
+        finally:
+            self._visitor.subexpression_cache.clear()
+        self.compiled = new
+        return new
+
+    def _patch(
+        self, old: CompiledModel, constraints: dict[int, Any], terms: set[int], columns: set[int]
+    ) -> CompiledModel:
+        row_lower, row_upper = old.row_lower.copy(), old.row_upper.copy()
+        new_rows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for key, con in constraints.items():
+            slots = self._slots.get(key)
+            if not slots:  # the full compiler left it out (no bounds, or no variables)
+                raise _ShapeChanged
+            lb, body, ub = con.to_bounded_expression()
+            lb, ub = _number(lb), _number(ub)
+            if key in self._body_offset:
+                form, offset = None, self._body_offset[key]
+            else:
+                form = self._linear_form(body)
+                offset = form[2]
+                if not len(form[0]):
+                    raise _ShapeChanged
+            senses = [0] if lb == ub else [s for s, b in ((1, ub), (-1, lb)) if b is not None]
+            if senses != [s for _, s in slots]:
+                raise _ShapeChanged
+            for row, sense in slots:
+                rhs = float((lb if sense == -1 else ub) - offset)
+                row_lower[row] = -INF if sense == 1 else rhs
+                row_upper[row] = INF if sense == -1 else rhs
+                if form is not None:
+                    new_rows[row] = (form[0], form[1])
+
+        A = old.A
+        if new_rows:
+            self._csr = _replace_rows(self._csr, new_rows)
+            A = sparse.csc_array(self._csr.tocsc())
+            A.sort_indices()
+
+        cost, offset = old.cost, old.offset
+        if terms:
+            if not self._terms_exact or self._objective is None:
+                raise _ShapeChanged
+            for k in sorted(terms):
+                self._term_forms[k] = self._linear_form(self._term_exprs[k])
+            cost, offset = self._sum_terms()
+
+        col_lower, col_upper = old.col_lower, old.col_upper
+        if columns:
+            col_lower, col_upper = col_lower.copy(), col_upper.copy()
+            for j in columns:
+                col_lower[j], col_upper[j] = column_bounds(old.columns[j])
+
+        if new_rows or terms:  # a column left with no entry at all would be dropped by the full compiler
+            empty = (np.diff(A.indptr) == 0) & (cost == 0)
+            if empty.any():
+                raise _ShapeChanged
+        return dataclasses.replace(
+            old,
+            A=A,
+            cost=cost,
+            offset=offset,
+            col_lower=col_lower,
+            col_upper=col_upper,
+            row_lower=row_lower,
+            row_upper=row_upper,
+        )
+
+
+def _replace_rows(csr: sparse.csr_array, rows: dict[int, tuple[np.ndarray, np.ndarray]]) -> sparse.csr_array:
+    """``csr`` with the given rows' entries replaced by (columns, values); zeros are dropped."""
+    n_rows = csr.shape[0]
+    lengths = np.diff(csr.indptr)
+    replaced = np.zeros(n_rows, dtype=bool)
+    order = sorted(rows)
+    replaced[order] = True
+    parts = []
+    for r in order:
+        cols, vals = rows[r]
+        keep = vals != 0
+        cols, vals = cols[keep], vals[keep]
+        sort = np.argsort(cols, kind="stable")
+        parts.append((cols[sort], vals[sort]))
+    new_lengths = lengths.copy()
+    new_lengths[order] = [len(c) for c, _ in parts]
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(new_lengths, out=indptr[1:])
+    indices = np.empty(indptr[-1], dtype=csr.indices.dtype)
+    data = np.empty(indptr[-1], dtype=float)
+    # entries of rows kept: shift each by how far its row start moved
+    row_of = np.repeat(np.arange(n_rows), lengths)
+    kept = ~replaced[row_of]
+    target = np.arange(len(csr.data))[kept] - csr.indptr[row_of[kept]] + indptr[row_of[kept]]
+    indices[target] = csr.indices[kept]
+    data[target] = csr.data[kept]
+    for r, (cols, vals) in zip(order, parts, strict=True):
+        indices[indptr[r] : indptr[r + 1]] = cols
+        data[indptr[r] : indptr[r + 1]] = vals
+    return sparse.csr_array((data, indices, indptr.astype(csr.indptr.dtype)), shape=csr.shape)
