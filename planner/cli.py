@@ -6,9 +6,12 @@ with its YAML path). A user's mistake never ends in a Python traceback.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -460,12 +463,22 @@ def sweep_command(
     out = output or DEFAULT_RESULTS_DIR / f"{spec.name}.nc"
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        ds = run_sweep(
-            spec, workers=workers, scheduler=scheduler, time_limit=time_limit, resume=resume, output=out, console=err
-        )
+        with _terminate_as_interrupt():
+            ds = run_sweep(
+                spec,
+                workers=workers,
+                scheduler=scheduler,
+                time_limit=time_limit,
+                resume=resume,
+                output=out,
+                console=err,
+            )
     except SweepError as exc:
         err.print(f"[bold red]error:[/] {_escape(str(exc))}")
         sys.exit(EXIT_INFEASIBLE)
+    except _Terminated:
+        err.print("stopped (SIGTERM); the worker processes were stopped too")
+        sys.exit(128 + signal.SIGTERM)
     console = _console()
     print_summary(ds, console)
     console.print(
@@ -476,6 +489,32 @@ def sweep_command(
         _write_sweep_report(ds, path, case_reports, source=out, console=console, parts=DEFAULT_RESULTS_DIR / spec.name)
     if ds.attrs["sweep_cases_without_plan"] == ds.attrs["sweep_cases"]:
         sys.exit(EXIT_INFEASIBLE)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, unwinding like Ctrl-C."""
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Let SIGTERM (``kill``, a batch scheduler's stop) unwind like Ctrl-C.
+
+    By default SIGTERM ends the process on the spot, and a sweep's worker processes, each in the
+    middle of a case, solve on for minutes with nobody to save their result. Raised as an
+    interrupt, it runs the sweep's own cleanup: stop the workers, keep the cases already saved.
+    """
+    if threading.current_thread() is not threading.main_thread():  # signals go to the main thread only
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -126,8 +126,8 @@ class Relaxation:
         # same structure, e.g. a sweep's first case) the simplex takes 4-9 s on the default.
         # Later re-solves start from the basis at hand.
         self.warm = start is not None and set_basis(self.highs, start)
-        cold_ipx = not self.warm and len(compiled.columns) > IPX_COLUMNS
-        self.highs.setOptionValue("solver", "ipx" if cold_ipx else "simplex")
+        self.cold_ipx = not self.warm and len(compiled.columns) > IPX_COLUMNS
+        self.highs.setOptionValue("solver", "ipx" if self.cold_ipx else "simplex")
         self.lower = np.array(compiled.col_lower, dtype=float)
         self.upper = np.array(compiled.col_upper, dtype=float)
 

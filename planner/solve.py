@@ -58,7 +58,8 @@ class SolveOptions:
     concurrent_dive: bool = True
     """Run the dive on a second thread beside HiGHS's root LP (a solve using two cores). False:
     dive first on the same core, and skip the MIP when the dive's plan is already within
-    ``mip_gap`` of the relaxation (sweeps, one core per case)."""
+    ``mip_gap`` of the relaxation (sweeps, one core per case). Models whose relaxation starts
+    cold by interior point (full resolution) always dive first."""
     extra: tuple[tuple[str, Any], ...] = ()  #: further HiGHS options as (name, value) pairs
 
     def __post_init__(self) -> None:
@@ -418,8 +419,13 @@ def solve(
 
         relaxation = Relaxation(compiled, options, start=warm_basis)
         outcome.relaxation_warm = relaxation.warm
-        concurrent = ConcurrentDive(relaxation, deadline, background=options.concurrent_dive)
-        if not options.concurrent_dive:
+        # Side by side only where HiGHS's root LP (dual simplex) keeps pace with the relaxation's. At
+        # full resolution the relaxation runs interior point and is minutes ahead (one planning year
+        # at 8,760 hours: the dive's plan, 0.02 % from the bound, was ready at 997 s while the MIP's
+        # root simplex ran to 1,290 s), so the dive goes first and the MIP runs only if it must.
+        background = options.concurrent_dive and not relaxation.cold_ipx
+        concurrent = ConcurrentDive(relaxation, deadline, background=background)
+        if not background:
             dive = concurrent.finish()
     h = None
     if dive is not None and dive.relaxation_status == "infeasible":

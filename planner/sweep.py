@@ -534,9 +534,11 @@ def _run_processes(
             yield _future_outcome(futures[future], future)
         finished = True
     finally:
+        # taken before shutdown, which forgets them (``_processes = None``) without stopping them
+        processes = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=finished, cancel_futures=True)
         if not finished:  # interrupted: do not leave workers solving cases nobody will save
-            for process in list((getattr(pool, "_processes", None) or {}).values()):
+            for process in processes:
                 with contextlib.suppress(Exception):
                     process.terminate()
 

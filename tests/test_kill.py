@@ -355,3 +355,67 @@ def test_sweep_killed_at_random_moments_resumes_with_exactly_its_cases(
     assert not temps(results, reports), "the completed run removes what killed runs left"
     xr.testing.assert_identical(comparable(read_dataset(combined)), comparable(reference))
     html_is_complete(reports / "tiny_grid.html")
+
+
+# --------------------------------------------------------------------------- SIGTERM
+
+
+def descendants(pid: int) -> set[int]:
+    """Processes below ``pid`` (children, their children, ...), from /proc."""
+    parent: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                parent[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, pp in parent.items() if pp in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has finished; only its exit status is left
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree from /proc")
+def test_sigterm_stops_the_sweep_and_its_workers(tmp_path: Path) -> None:
+    """``kill <pid>`` of a sweep (SIGTERM to its own process only, as a batch scheduler sends it)
+    stops the worker processes in the middle of their cases too, instead of leaving them to solve
+    on with nobody to save their results, and exits 143 with a message."""
+    default = Path(__file__).resolve().parents[1] / "inputs" / "2030.yaml"
+    write_yaml(tmp_path / "base.yaml", {"extends": str(default), "time": {"representative_days": 3}})
+    grid = {"power.grid.tariff.scale": [0.8, 1.2, 1.6, 2.0]}
+    spec = {"name": "slow_grid", "base": "base.yaml", "grid": grid, "shadow_prices": False}
+    write_yaml(tmp_path / "grid.yaml", {**spec, "solver": {"time_limit_s": 120, "mip_gap": 1e-4}})
+    trace, log = tmp_path / "trace.txt", tmp_path / "sweep.log"
+    proc = start(
+        ["sweep", "grid.yaml", "--workers", "2", "--no-case-reports"], tmp_path, log, {TRACE_ENV: str(trace)}
+    )
+    try:
+        deadline = time.monotonic() + 240
+        # the first case's relaxation runs in the sweep's process; then both workers take a case
+        while not (trace.exists() and len(trace.read_text().splitlines()) >= 2):
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the workers never started"
+            time.sleep(0.05)
+        time.sleep(1.0)  # well inside their solves
+        below = descendants(proc.pid)
+        workers = {int(line.split()[1]) for line in trace.read_text().splitlines()} - {proc.pid}
+        assert workers and workers <= below, (workers, below)
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=60) == 128 + signal.SIGTERM, log.read_text()
+        deadline = time.monotonic() + 10
+        while any(alive(p) for p in below) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [p for p in below if alive(p)], "worker processes outlived the sweep"
+        assert "stopped (SIGTERM)" in log.read_text()
+    finally:
+        if proc.poll() is None:
+            kill_group(proc)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
