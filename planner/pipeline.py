@@ -44,11 +44,11 @@ class ModelCache:
         entry = self._entries.get(structure_key(scenario))
         if entry is None:
             return None
-        changed = update_model(entry.model, scenario)
-        if entry.recompiler is None:  # indexed on the first re-use: a one-case sweep never pays
-            from planner.recompile import Recompiler
+        if entry.recompiler is None:  # indexed on the first re-use (a one-case sweep never pays),
+            from planner.recompile import Recompiler  # at the numbers it was compiled with
 
             entry.recompiler = Recompiler(entry.compiled)
+        changed = update_model(entry.model, scenario)
         compiled = entry.recompiler.refresh(changed)
         if compiled is None:  # the change alters the compiled shape: compile in full, index afresh
             compiled = compile_model(entry.model)

@@ -287,7 +287,9 @@ class SolveOutcome:
     relaxation_bound: float | None = None  #: objective of the LP relaxation (a lower bound) [MCNY]
     dive_objective: float | None = None  #: objective of the rounding dive's plan [MCNY]
     dive_given: bool = False  #: the dive's plan reached HiGHS as an incumbent (after its root LP)
-    relaxation_basis: Any = None  #: optimal basis of the LP relaxation (``planner.dive.Basis``), a warm start
+    relaxation_basis: Any = None
+    """optimal basis of the LP relaxation, HiGHS's own object: a warm start (``warm_basis``);
+    ``planner.dive.basis_arrays`` turns it into arrays"""
     relaxation_warm: bool = False  #: the relaxation started from a given basis
     solver_stats: dict[str, int] = field(default_factory=dict)
     """HiGHS's MIP counters when it ran: ``mip_node_count``, ``simplex_iteration_count`` (its LP

@@ -103,6 +103,20 @@ def test_a_change_that_empties_a_column_asks_for_a_full_compile():
     assert compile_model(m).shape == (1, 1)
 
 
+def test_model_cache_patches_without_compiling_again(monkeypatch):
+    """Re-used for new numbers, the cache patches the matrices; it never compiles in full again."""
+    import planner.pipeline as pipeline
+
+    scenario = load_scenario(DEFAULT, SMALL)
+    cache = ModelCache()
+    model = build_model(ModelData(scenario, prepare_time(scenario)))
+    cache.store(model, compile_model(model))
+    monkeypatch.setattr(pipeline, "compile_model", lambda m: pytest.fail("compiled in full"))
+    for overrides in CHANGES[:4]:
+        reused, patched = cache.reuse(load_scenario(DEFAULT, SMALL + overrides))
+        assert_same(patched, compile_model(model), overrides)
+
+
 def test_model_cache_falls_back_to_a_full_compile(monkeypatch, default_small):
     """When the patch cannot reproduce the shape, the cache compiles in full and indexes afresh."""
     scenario = load_scenario(DEFAULT, SMALL)
