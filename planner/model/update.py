@@ -11,6 +11,7 @@ values into the model; the caller then recompiles and re-solves.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import json
 from typing import Any
@@ -62,6 +63,7 @@ def _flatten(node: Any, path: str = "") -> dict[str, Any]:
     return {path: node}
 
 
+@functools.lru_cache(maxsize=8192)  # the same few hundred paths, scenario after scenario
 def _is_mutable(path: str) -> bool:
     return any(
         fnmatch.fnmatchcase(path, pattern) or fnmatch.fnmatchcase(path, pattern + ".*") for pattern in MUTABLE_PATHS
