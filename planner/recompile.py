@@ -108,7 +108,7 @@ class Recompiler:
                     self._terms.setdefault(p, []).append(k)
             try:
                 self._term_forms = [self._linear_form(t) for t in self._term_exprs]
-                cost, offset = self._sum_terms()
+                cost, offset = self._sum_terms(self._term_forms)
                 # the terms add up to the full compiler's objective exactly, or terms are not used
                 self._terms_exact = np.array_equal(cost, compiled.cost) and offset == compiled.offset
             except _ShapeChanged:
@@ -128,11 +128,11 @@ class Recompiler:
         coefs = np.fromiter(repn.linear.values(), dtype=float, count=len(repn.linear))
         return cols, coefs, repn.constant
 
-    def _sum_terms(self) -> tuple[np.ndarray, float]:
+    def _sum_terms(self, term_forms: list[tuple[np.ndarray, np.ndarray, float]]) -> tuple[np.ndarray, float]:
         """The objective's cost vector and constant, adding the terms in the full compiler's order."""
         cost = np.zeros(len(self.compiled.columns))
         offset = 0
-        for cols, coefs, constant in self._term_forms:
+        for cols, coefs, constant in term_forms:
             cost[cols] += coefs  # a term's columns are distinct
             offset += constant
         return cost, float(offset)
@@ -155,17 +155,18 @@ class Recompiler:
         if not (constraints or terms or columns):
             return old
         try:
-            new = self._patch(old, constraints, terms, columns)
+            new, csr, term_forms = self._patch(old, constraints, terms, columns)
         except _ShapeChanged:
             return None
         finally:
             self._visitor.subexpression_cache.clear()
-        self.compiled = new
+        # the state moves on only with a patch that succeeded
+        self.compiled, self._csr, self._term_forms = new, csr, term_forms
         return new
 
     def _patch(
         self, old: CompiledModel, constraints: dict[int, Any], terms: set[int], columns: set[int]
-    ) -> CompiledModel:
+    ) -> tuple[CompiledModel, sparse.csr_array, list[tuple[np.ndarray, np.ndarray, float]]]:
         row_lower, row_upper = old.row_lower.copy(), old.row_upper.copy()
         new_rows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for key, con in constraints.items():
@@ -191,19 +192,20 @@ class Recompiler:
                 if form is not None:
                     new_rows[row] = (form[0], form[1])
 
-        A = old.A
+        A, csr = old.A, self._csr
         if new_rows:
-            self._csr = _replace_rows(self._csr, new_rows)
-            A = sparse.csc_array(self._csr.tocsc())
+            csr = _replace_rows(csr, new_rows)
+            A = sparse.csc_array(csr.tocsc())
             A.sort_indices()
 
-        cost, offset = old.cost, old.offset
+        cost, offset, term_forms = old.cost, old.offset, self._term_forms
         if terms:
             if not self._terms_exact or self._objective is None:
                 raise _ShapeChanged
+            term_forms = list(term_forms)
             for k in sorted(terms):
-                self._term_forms[k] = self._linear_form(self._term_exprs[k])
-            cost, offset = self._sum_terms()
+                term_forms[k] = self._linear_form(self._term_exprs[k])
+            cost, offset = self._sum_terms(term_forms)
 
         col_lower, col_upper = old.col_lower, old.col_upper
         if columns:
@@ -215,7 +217,7 @@ class Recompiler:
             empty = (np.diff(A.indptr) == 0) & (cost == 0)
             if empty.any():
                 raise _ShapeChanged
-        return dataclasses.replace(
+        new = dataclasses.replace(
             old,
             A=A,
             cost=cost,
@@ -225,6 +227,7 @@ class Recompiler:
             row_lower=row_lower,
             row_upper=row_upper,
         )
+        return new, csr, term_forms
 
 
 def _replace_rows(csr: sparse.csr_array, rows: dict[int, tuple[np.ndarray, np.ndarray]]) -> sparse.csr_array:

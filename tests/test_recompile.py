@@ -101,6 +101,9 @@ def test_a_change_that_empties_a_column_asks_for_a_full_compile():
     m.p.set_value(0.0)
     assert recompiler.refresh([m.p]) is None
     assert compile_model(m).shape == (1, 1)
+    # a refused patch leaves the recompiler as it was: the next change patches correctly again
+    m.p.set_value(5.0)
+    assert_same(recompiler.refresh([m.p]), compile_model(m), "p after a refusal")
 
 
 def test_model_cache_patches_without_compiling_again(monkeypatch):
