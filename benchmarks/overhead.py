@@ -40,10 +40,12 @@ from planner.pipeline import plan_scenario
 from planner.scenario import load_scenario
 from planner.solve import OBJECTIVE_SCALE, CompiledModel, SolveOptions, compile_model, write_mps
 
+#: HiGHS alone, in a fresh process: highspy's own ``HighsLp`` filled from the saved arrays (not the
+#: planner's buffer hand-off, ``HighsArrays.pass_to``), so that equal node and iteration counts
+#: show the two ways give HiGHS the same model.
 ALONE = r"""
 import json, sys, time
-import highspy
-from planner.solve import HighsArrays  # imported before the clock starts, like highspy
+import highspy, numpy as np
 path, options = sys.argv[1], json.loads(sys.argv[2])
 t0 = time.perf_counter()
 h = highspy.Highs()
@@ -51,7 +53,18 @@ h.setOptionValue("output_flag", False)
 if path.endswith(".mps"):
     h.readModel(path)
 else:
-    HighsArrays.load(path).pass_to(h)
+    d = np.load(path)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = len(d["cost"]), len(d["row_lower"])
+    lp.col_cost_, lp.offset_ = d["cost"], float(d["offset"])
+    lp.col_lower_, lp.col_upper_ = d["col_lower"], d["col_upper"]
+    lp.row_lower_, lp.row_upper_ = d["row_lower"], d["row_upper"]
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = d["start"], d["index"], d["value"]
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = lp.num_col_, lp.num_row_
+    kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+    lp.integrality_ = [kinds[int(i)] for i in d["integrality"]]
+    h.passModel(lp)
 for name, value in options.items():
     h.setOptionValue(name, value)
 t1 = time.perf_counter()

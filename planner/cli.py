@@ -117,8 +117,38 @@ def validate(file: Path, overrides: Sequence[str]) -> None:
         return
     from planner.summary import print_validation
 
+    if _is_sweep_file(file):
+        if overrides:
+            raise click.UsageError("--set applies to a scenario file; a sweep file sets its own values")
+        _validate_sweep(file)
+        return
     scenario = load_scenario(file, overrides)
     print_validation(scenario, _console())
+
+
+def _is_sweep_file(file: Path) -> bool:
+    """A YAML file with a top-level ``base`` and ``grid`` or ``one_at_a_time``: a sweep, not a scenario."""
+    from planner.scenario.loader import read_yaml
+
+    try:
+        data = read_yaml(file)
+    except ScenarioError:  # the scenario path reports it
+        return False
+    return "base" in data and ("grid" in data or "one_at_a_time" in data)
+
+
+def _validate_sweep(file: Path) -> None:
+    """``plan validate SWEEP``: every case loads and validates (nothing is solved)."""
+    from planner.sweep import expand, load_sweep, validate_cases
+
+    spec = load_sweep(file)
+    cases = expand(spec)
+    structures: dict[str, str] = {}
+    validate_cases(spec, cases, structures=structures)
+    _console().print(
+        f"sweep [bold]{_escape(spec.name)}[/]: {len(cases)} cases over {_escape(str(spec.base))}, "
+        f"every one valid ({len(set(structures.values()))} model structure(s)); nothing solved"
+    )
 
 
 def _validate_results(file: Path) -> None:

@@ -137,7 +137,9 @@ class DiveResult:
 class Relaxation:
     """The compiled model with every integer made continuous, in one warm HiGHS instance."""
 
-    def __init__(self, compiled: CompiledModel, options: SolveOptions, start: Basis | None = None) -> None:
+    def __init__(
+        self, compiled: CompiledModel, options: SolveOptions, start: Basis | highspy.HighsBasis | None = None
+    ) -> None:
         self.compiled = compiled
         self.options = options
         self.highs = _highs(options)

@@ -428,3 +428,23 @@ def test_shipped_sweeps_are_valid(name: str) -> None:
         assert len(spec.one_at_a_time) == 10 and not spec.grid
     else:
         assert len(spec.grid) == 2
+
+
+def test_plan_validate_checks_every_case_of_a_sweep_file(inputs: Path, tmp_path: Path) -> None:
+    """``plan validate`` on a sweep file validates its cases (it is not a scenario with unknown keys)."""
+    from click.testing import CliRunner
+
+    from planner.cli import cli
+
+    runner = CliRunner()
+    result = runner.invoke(cli, ["validate", str(inputs / "grid.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "tiny_grid: 6 cases" in result.output and "every one valid" in result.output
+    bad = write_yaml(
+        tmp_path / "bad.yaml", {"name": "bad", "base": str(inputs / "tiny.yaml"), "grid": {"policy.pue_max": [0.9]}}
+    )
+    result = runner.invoke(cli, ["validate", str(bad)])
+    assert result.exit_code == 2, result.output
+    assert "grid.policy.pue_max: value 0.9 (item 0): must be >= 1" in result.output
+    result = runner.invoke(cli, ["validate", str(inputs / "grid.yaml"), "--set", "policy.pue_max=1.2"])
+    assert result.exit_code == 2 and "--set applies to a scenario file" in result.output
