@@ -101,6 +101,9 @@ def cli() -> None:
 def validate(file: Path, overrides: Sequence[str]) -> None:
     """Check a scenario FILE (schema, cross-field rules, profiles) without solving it.
 
+    Given a sweep file (``base`` plus ``grid`` or ``one_at_a_time``), check the sweep and every
+    one of its cases the same way.
+
     Given a results file instead (netCDF: a plan, a sweep case or a combined sweep, recognised by
     its suffix or its first bytes), check that it still matches its inputs: every recorded input
     file (scenario, the files it extends, the profile CSV, a sweep's file) is hashed again and a

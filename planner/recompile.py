@@ -59,7 +59,7 @@ class Recompiler:
     Notes
     -----
     Building the index of which parameter reaches which row walks every constraint once
-    (about 0.3 s on the default): paid when the first re-solve of a model comes, not per case.
+    (about 0.5 s on the default): paid when the first re-solve of a model comes, not per case.
     """
 
     def __init__(self, compiled: CompiledModel) -> None:
