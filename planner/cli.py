@@ -512,6 +512,9 @@ def sweep_command(
     except _Terminated:
         err.print("stopped (SIGTERM); the worker processes were stopped too")
         sys.exit(128 + signal.SIGTERM)
+    except KeyboardInterrupt:  # Ctrl-C: the conventional exit status, not click's "Aborted!" and 1
+        err.print("stopped (Ctrl-C); the worker processes were stopped too")
+        sys.exit(128 + signal.SIGINT)
     console = _console()
     print_summary(ds, console)
     console.print(

@@ -383,10 +383,11 @@ def alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree from /proc")
-def test_sigterm_stops_the_sweep_and_its_workers(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signum", "said"), [(signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "Ctrl-C")])
+def test_a_stopped_sweep_stops_its_workers(tmp_path: Path, signum: int, said: str) -> None:
     """``kill <pid>`` of a sweep (SIGTERM to its own process only, as a batch scheduler sends it)
-    stops the worker processes in the middle of their cases too, instead of leaving them to solve
-    on with nobody to save their results, and exits 143 with a message."""
+    or a SIGINT to it stops the worker processes in the middle of their cases too, instead of
+    leaving them to solve on with nobody to save their results, and exits 128 + the signal."""
     default = Path(__file__).resolve().parents[1] / "inputs" / "2030.yaml"
     write_yaml(tmp_path / "base.yaml", {"extends": str(default), "time": {"representative_days": 3}})
     grid = {"power.grid.tariff.scale": [0.8, 1.2, 1.6, 2.0]}
@@ -407,13 +408,13 @@ def test_sigterm_stops_the_sweep_and_its_workers(tmp_path: Path) -> None:
         below = descendants(proc.pid)
         workers = {int(line.split()[1]) for line in trace.read_text().splitlines()} - {proc.pid}
         assert workers and workers <= below, (workers, below)
-        os.kill(proc.pid, signal.SIGTERM)
-        assert proc.wait(timeout=60) == 128 + signal.SIGTERM, log.read_text()
+        os.kill(proc.pid, signum)
+        assert proc.wait(timeout=60) == 128 + signum, log.read_text()
         deadline = time.monotonic() + 10
         while any(alive(p) for p in below) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not [p for p in below if alive(p)], "worker processes outlived the sweep"
-        assert "stopped (SIGTERM)" in log.read_text()
+        assert f"stopped ({said})" in log.read_text()
     finally:
         if proc.poll() is None:
             kill_group(proc)
