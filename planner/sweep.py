@@ -85,6 +85,7 @@ import json
 import math
 import multiprocessing
 import os
+import threading
 import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
@@ -376,8 +377,18 @@ def _no_plan_info(status: str, message: str) -> dict[str, Any]:
     }
 
 
-#: Built models of this process, re-used by cases that differ only in numbers (see ModelCache).
-_MODELS = ModelCache()
+#: Built models, re-used by cases that differ only in numbers (see ModelCache): one cache per
+#: thread, since a Dask worker may run several cases at once in threads of one process, and two
+#: cases must never push their numbers into the same model.
+_LOCAL = threading.local()
+
+
+def _models() -> ModelCache:
+    """The model cache of the calling thread."""
+    cache = getattr(_LOCAL, "models", None)
+    if cache is None:
+        cache = _LOCAL.models = ModelCache()
+    return cache
 
 
 def solve_case(
@@ -439,7 +450,7 @@ def solve_case(
             solve_options, concurrent_dive=bool(options.get("concurrent_dive", solve_options.concurrent_dive))
         )
         if basis_only:
-            basis = relaxation_basis(scenario, solve_options, cache=_MODELS)
+            basis = relaxation_basis(scenario, solve_options, cache=_models())
             status = "optimal" if basis is not None else "error"
             info = {**_no_plan_info(status, "" if basis is not None else "the LP relaxation has no optimal basis")}
             info.update(relaxation_basis=basis, wall_time_s=time.perf_counter() - t0)
@@ -449,7 +460,7 @@ def solve_case(
             solve_options,
             shadow_prices=bool(options.get("shadow_prices", True)),
             timings={"load": loaded},
-            cache=_MODELS,
+            cache=_models(),
             warm_basis=warm_basis,
         )
     except ScenarioError as exc:

@@ -260,6 +260,32 @@ def test_dask_cluster_gives_the_same_result_as_local_processes(
     xr.testing.assert_identical(comparable(read_dataset(tmp_path / "tiny_grid.nc")), comparable(reference))
 
 
+def test_dask_worker_threads_never_share_a_model(inputs: Path, reference: xr.Dataset, tmp_path: Path) -> None:
+    """A Dask worker may run cases in several threads of one process: each thread keeps its own
+    built models, so two cases never push their numbers into the same model at once."""
+    import threading
+
+    from planner.sweep import _models
+
+    seen: dict[str, object] = {}
+
+    def grab(name: str) -> None:
+        seen[name] = _models()
+
+    threads = [threading.Thread(target=grab, args=(f"t{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen["t0"] is not seen["t1"] and _models() is _models()
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None, silence_logs=40
+    ) as cluster:
+        ds = run_sweep(inputs / "grid.yaml", scheduler=cluster.scheduler_address, results_dir=tmp_path, progress=False)
+    xr.testing.assert_identical(comparable(ds), comparable(reference))
+
+
 # --------------------------------------------------------------------------- kill-safety and resume
 
 

@@ -7,6 +7,7 @@ problem with its dotted YAML path.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
@@ -159,12 +160,14 @@ _PARSED_MAX = 16
 
 def _parsed(text: str) -> Any:
     """:func:`_load_yaml` of ``text``, from the cache when seen before (a deep copy: callers mutate it)."""
-    if text not in _PARSED:
+    data = _PARSED.get(text)
+    if data is None:
         data = _load_yaml(text)
         if len(_PARSED) >= _PARSED_MAX:
-            _PARSED.pop(next(iter(_PARSED)))
+            with contextlib.suppress(StopIteration, RuntimeError):  # another thread evicted meanwhile
+                _PARSED.pop(next(iter(_PARSED)), None)
         _PARSED[text] = data
-    return copy.deepcopy(_PARSED[text])
+    return copy.deepcopy(data)
 
 
 def _yaml_problem(exc: BaseException) -> str:
