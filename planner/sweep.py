@@ -59,11 +59,12 @@ process), or an existing Dask distributed cluster (``scheduler``: its address), 
 same function. The base scenario and its profile file are read by path in the workers: a remote
 cluster needs them at the same path (a shared file system).
 
-**The seam.** :func:`solve_case` is the one function that solves one case. Each worker process
-keeps its built models in a :class:`planner.pipeline.ModelCache`: a case that differs from an
-earlier one only in numbers (prices, demand, caps, policy limits) updates that model's parameters
-instead of rebuilding it (:mod:`planner.model.update`); the matrices are the same as a fresh
-build's, so the results are too.
+**The seam.** :func:`solve_case` is the one function that solves one case. Each worker (each
+thread of a worker process) keeps its built models in a :class:`planner.pipeline.ModelCache`: a
+case that differs from an earlier one only in numbers (prices, demand, caps, policy limits)
+updates that model's parameters instead of rebuilding it (:mod:`planner.model.update`) and
+patches its compiled matrices where those numbers reach (:mod:`planner.recompile`); the matrices
+are the same as a fresh build's, bit for bit, so the results are too.
 
 **One core per case, warm starts.** A case solves on one core: the LP relaxation and the
 rounding dive first, then HiGHS's MIP only if the dive's plan is not already within the gap of
