@@ -78,11 +78,11 @@ class _Values:
         out = np.empty(len(exprs))
         for i, expr in enumerate(exprs):
             form = self._forms.get(id(expr))
-            if form is not None and not form[0] and _state(form[3]) != form[4]:
+            state = None if form is None else _state(form[3])
+            if form is not None and state != form[4] and not form[0]:
                 # no variables (a price): Pyomo's evaluation is cheaper than a new linear form
-                form = (form[0], form[1], float(pyo.value(expr)), form[3], _state(form[3]))
-                self._forms[id(expr)] = form
-            if form is None or _state(form[3]) != form[4]:
+                form = self._forms[id(expr)] = (form[0], form[1], float(pyo.value(expr)), form[3], state)
+            if form is None or state != form[4]:
                 repn = self._visitor.walk_expression(expr)
                 self._visitor.subexpression_cache.clear()
                 if repn.nonlinear is not None:  # not linear: Pyomo evaluates it
@@ -95,8 +95,8 @@ class _Values:
                 else:  # the same components (a variable fixed since is read as a variable: still right)
                     watched = form[3]
                 coefs = np.fromiter(repn.linear.values(), float, count=len(variables))
-                form = (variables, coefs, float(repn.constant), watched, _state(watched))
-                self._forms[id(expr)] = form
+                state = _state(watched) if state is None else state
+                form = self._forms[id(expr)] = (variables, coefs, float(repn.constant), watched, state)
             variables, coefs, constant = form[0], form[1], form[2]
             x = np.fromiter((v.value or 0.0 for v in variables), float, count=len(variables))
             out[i] = constant + float(coefs @ x)
