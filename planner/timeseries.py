@@ -32,7 +32,10 @@ __all__ = [
     "PROFILE_COLUMNS",
     "ProfileError",
     "RepresentativeDays",
+    "TOU_PERIODS",
+    "calendar_tou_periods",
     "cooling_coefficient",
+    "hot_spell_days",
     "load_profiles",
     "reduce_days",
     "tou_periods",
@@ -382,6 +385,7 @@ def load_profiles(
 # Time-of-use tariff
 # ----------------------------------------------------------------------------------------------
 
+#: The TOU periods in a fixed order (the last axis of ``TimeData.tou_period_share``).
 TOU_PERIODS: tuple[str, ...] = ("critical", "peak", "flat", "valley")
 
 
@@ -394,6 +398,18 @@ class _Season(Protocol):
 class _Critical(Protocol):
     months: Sequence[int]
     hours: Sequence[tuple[int, int]]
+
+
+class _HotDays(Protocol):
+    min_dry_bulb_c: float
+    consecutive_days: int
+    hours: Sequence[tuple[int, int]]
+    months: Sequence[int] | None
+
+
+class _Tariff(Protocol):
+    seasons: Sequence[_Season]
+    critical: Sequence[_Critical]
 
 
 def _hour_mask(ranges: Iterable[tuple[int, int]], what: str) -> np.ndarray:
@@ -483,6 +499,122 @@ def tou_periods(
         raise ValueError("hour must hold integers 0..23")
     table = _tou_table(seasons, critical)
     return table[month_arr.astype(np.int64) - 1, hour_arr.astype(np.int64)].astype("<U8")
+
+
+def hot_spell_days(daily_max_c: np.ndarray, min_c: float, consecutive_days: int) -> np.ndarray:
+    """Days that end a run of at least ``consecutive_days`` hot days (or continue such a run).
+
+    Day ``i`` is flagged when days ``i - consecutive_days + 1 .. i`` all have a maximum of at
+    least ``min_c``; so in a run of hot days the ``consecutive_days``-th day and every later day
+    of the run are flagged. Runs do not wrap from the last day back to the first.
+
+    Parameters
+    ----------
+    daily_max_c : numpy.ndarray
+        (n,) daily maximum temperature in calendar order [°C].
+    min_c : float
+        Threshold; a day is hot when its maximum is >= ``min_c`` [°C].
+    consecutive_days : int
+        Run length needed, >= 1 [days].
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        (n,) True on the flagged days [-].
+
+    Raises
+    ------
+    ValueError
+        ``consecutive_days`` < 1, or ``daily_max_c`` is not one-dimensional.
+    """
+    tmax = np.asarray(daily_max_c, dtype=float)
+    if tmax.ndim != 1:
+        raise ValueError(f"daily_max_c must be one-dimensional, got shape {tmax.shape}")
+    n = int(consecutive_days)
+    if n < 1:
+        raise ValueError(f"consecutive_days must be >= 1, got {consecutive_days}")
+    hot = tmax >= float(min_c)
+    run = np.zeros(tmax.size, dtype=np.int64)  # length of the hot run ending on each day
+    count = 0
+    for i, is_hot in enumerate(hot):
+        count = count + 1 if is_hot else 0
+        run[i] = count
+    return run >= n
+
+
+def calendar_tou_periods(
+    months: np.ndarray | pd.DataFrame,
+    dry_bulb_c: np.ndarray | None,
+    tariff: _Tariff,
+) -> np.ndarray:
+    """TOU period of every hour of the calendar year, hot-spell critical days included.
+
+    Each calendar day gets the periods of its month (:func:`tou_periods`: seasons, then the
+    ``critical`` rules); then, if ``tariff.critical_hot_days`` is set, the days flagged by
+    :func:`hot_spell_days` on the daily maximum dry-bulb temperature, whose month is in its
+    ``months`` (default: every month no ``critical`` rule covers), get ``"critical"`` in its
+    ``hours``.
+
+    Parameters
+    ----------
+    months : numpy.ndarray of int or pandas.DataFrame
+        (365,) month of each calendar day [1..12], or an 8760-row profile frame (as from
+        :func:`load_profiles`; its ``month`` column, else a non-leap calendar).
+    dry_bulb_c : numpy.ndarray, optional
+        (8760,) or (365, 24) hourly dry-bulb temperature [°C]; if None, the frame's
+        ``dry_bulb_c`` column. Needed only when the tariff has ``critical_hot_days``.
+    tariff : tariff-like
+        Has ``.seasons`` and ``.critical`` as for :func:`tou_periods` and optionally
+        ``.critical_hot_days`` (``.min_dry_bulb_c`` [°C], ``.consecutive_days`` [days],
+        ``.hours`` [h], ``.months`` [1..12] or None), e.g. a
+        :class:`planner.scenario.schema.Tariff`.
+
+    Returns
+    -------
+    numpy.ndarray of dtype ``<U8``
+        (365, 24) one of :data:`TOU_PERIODS` per calendar day and hour [-].
+
+    Raises
+    ------
+    ValueError
+        As :func:`tou_periods`; months not of shape (365,); a missing or misshapen
+        temperature when the tariff needs it.
+    """
+    frame = months if isinstance(months, pd.DataFrame) else None
+    if frame is not None:
+        if len(frame) != HOURS_PER_YEAR:
+            raise ValueError(f"frame must have {HOURS_PER_YEAR} hourly rows, got {len(frame)}")
+        day_month = _day_months(frame)
+    else:
+        day_month = np.asarray(months)
+        if day_month.shape != (DAYS_PER_YEAR,):
+            raise ValueError(f"months must have shape ({DAYS_PER_YEAR},), one per calendar day, got {day_month.shape}")
+    hour = np.arange(HOURS_PER_DAY)[None, :]
+    periods = tou_periods(day_month[:, None], hour, tariff.seasons, tariff.critical)
+    hot_rule: _HotDays | None = getattr(tariff, "critical_hot_days", None)
+    if hot_rule is None:
+        return periods
+    if dry_bulb_c is None:
+        if frame is None or "dry_bulb_c" not in frame.columns:
+            raise ValueError("critical_hot_days needs the hourly dry-bulb temperature (column 'dry_bulb_c')")
+        dry_bulb_c = frame["dry_bulb_c"].to_numpy(dtype=float)
+    dry = np.asarray(dry_bulb_c, dtype=float)
+    if dry.size != HOURS_PER_YEAR:
+        raise ValueError(f"dry_bulb_c must hold {HOURS_PER_YEAR} hourly values, got shape {dry.shape}")
+    triggered = hot_spell_days(
+        dry.reshape(DAYS_PER_YEAR, HOURS_PER_DAY).max(axis=1),
+        float(hot_rule.min_dry_bulb_c),
+        int(hot_rule.consecutive_days),
+    )
+    if hot_rule.months is not None:
+        active = _check_months(hot_rule.months, "critical_hot_days")
+    else:
+        covered = {int(m) for rule in tariff.critical for m in rule.months}
+        active = [m for m in range(1, 13) if m not in covered]
+    mask = _hour_mask(hot_rule.hours, "critical_hot_days")
+    rows = triggered & np.isin(day_month, active)
+    periods[np.ix_(rows, mask)] = "critical"
+    return periods
 
 
 def tou_prices(
@@ -1065,6 +1197,14 @@ class TimeData:
 
     All hourly arrays have shape (n_days, 24). ``kappa`` and ``availability`` are keyed by
     cooling technology and PPA name.
+
+    Representative days keep the calendar's prices (DESIGN.md §3): ``tou_multiplier``,
+    ``season_adder_cny_per_kwh`` and ``grid_emission_t_per_mwh`` of hour (d, h) are the means,
+    over the calendar days that representative d stands for (``days.assignment == d``), of
+    those days' values in hour h, not the values of the medoid day itself. So
+    ``Σ_d weight[d] · x[d, h]`` equals the calendar's ``Σ_day x[day, h]`` for each of them, and
+    every TOU period weighs exactly its calendar hours (``tou_period_share``). With method
+    "full" each day stands for itself and the arrays are the day's own values.
     """
 
     days: RepresentativeDays
@@ -1074,14 +1214,27 @@ class TimeData:
     wet_bulb_c: np.ndarray  #: [°C]
     inference_shape: np.ndarray  #: [-] share of the year's peak inference demand
     pv_cf: np.ndarray  #: [-] PV output per MWp
-    grid_emission_t_per_mwh: np.ndarray  #: [tCO2/MWh]
+    #: [tCO2/MWh] mean over the member days of the grid emission factor in that hour
+    grid_emission_t_per_mwh: np.ndarray
     availability: dict[str, np.ndarray]  #: PPA name -> [-] share of contracted MW available
-    tou_period: np.ndarray  #: "critical" / "peak" / "flat" / "valley"
-    tou_multiplier: np.ndarray  #: [-] ratio of the floating price part
-    season_adder_cny_per_kwh: np.ndarray  #: [CNY/kWh]
+    #: (n_days, 24) str: the period of :data:`TOU_PERIODS` with the largest
+    #: ``tou_period_share`` in that hour (ties: the first in TOU_PERIODS order); a label for
+    #: reports only, prices use ``tou_multiplier``
+    tou_period: np.ndarray
+    #: [-] mean over the member days of the multiplier of the floating price part
+    #: (``Σ_p tou_period_share[d, h, p] · multiplier_p``)
+    tou_multiplier: np.ndarray
+    season_adder_cny_per_kwh: np.ndarray  #: [CNY/kWh] mean over the member days of the season adder
     kappa: dict[str, np.ndarray]  #: cooling -> [kW electric per kW IT heat]
     aggregation_error: pd.DataFrame  #: per column: how well the days reproduce the year
     mean_correction: dict[str, float]  #: column -> factor applied to restore its annual mean [-]
+    #: (n_days, 24, 4) [-] share of the member days whose hour h is in period p (p in
+    #: :data:`TOU_PERIODS` order); sums to 1 over p. ``Σ_{d,h} weight[d] · share[d, h, p]`` is
+    #: the number of calendar hours of period p
+    tou_period_share: np.ndarray
+    #: (n_days, 12) int [days] calendar days of each month (column m - 1 for month m) that each
+    #: representative stands for; sums over months to ``weight``
+    member_days: np.ndarray
 
     @property
     def n_days(self) -> int:
@@ -1137,7 +1290,11 @@ def prepare_time(scenario: Scenario) -> TimeData:
     -------
     TimeData
         Representative days with weights, hourly prices' TOU structure, PPA availability,
-        cooling coefficients and the aggregation error.
+        cooling coefficients and the aggregation error. The TOU multiplier, season adder and
+        grid emission factor of each representative hour are means over the calendar days it
+        stands for (the calendar's periods from :func:`calendar_tou_periods`, hot-spell
+        critical days included); the emission column of ``days.data`` is replaced by those
+        means too, so that ``aggregation_error`` reports what the model sees.
     """
     frame = load_profiles_cached(scenario.time.profiles)
     t = scenario.time
@@ -1158,19 +1315,30 @@ def prepare_time(scenario: Scenario) -> TimeData:
         seed=t.seed,
     )
     days, correction = _restore_means(days, frame)
+    emission_column = scenario.power.grid_emission_column
+    days = _replace_column(
+        days,
+        emission_column,
+        _member_mean(frame[emission_column].to_numpy(dtype=float), days.assignment, days.n_days),
+    )
     error = days.aggregation_error(frame, load_column="inference_shape")
-    hour = np.broadcast_to(np.arange(HOURS_PER_DAY), (days.n_days, HOURS_PER_DAY))
-    month = np.broadcast_to(days.month[:, None], (days.n_days, HOURS_PER_DAY))
     tariff = scenario.power.grid.tariff
-    period = tou_periods(month, hour, tariff.seasons, tariff.critical)
+    day_month = _day_months(frame)
+    calendar = calendar_tou_periods(day_month, frame["dry_bulb_c"].to_numpy(dtype=float), tariff)
+    one_hot = np.stack([calendar == name for name in TOU_PERIODS], axis=-1).astype(float)  # (365, 24, 4)
+    share = _member_mean(one_hot, days.assignment, days.n_days)
     mult = tariff.multipliers
-    multiplier = np.vectorize(
-        {"critical": mult.critical, "peak": mult.peak, "flat": mult.flat, "valley": mult.valley}.__getitem__,
-        otypes=[float],
-    )(period)
-    adder = np.zeros((days.n_days, HOURS_PER_DAY))
+    factors = np.array([float(getattr(mult, name)) for name in TOU_PERIODS])
+    multiplier = _member_mean(one_hot @ factors, days.assignment, days.n_days)
+    period = np.asarray(TOU_PERIODS, dtype="<U8")[np.argmax(share, axis=-1)]
+    day_adder = np.zeros(DAYS_PER_YEAR)
     for rule in tariff.season_adders:
-        adder[np.isin(days.month, rule.months)] += rule.cny_per_kwh
+        day_adder[np.isin(day_month, rule.months)] += float(rule.cny_per_kwh)
+    adder = _member_mean(np.repeat(day_adder[:, None], HOURS_PER_DAY, axis=1), days.assignment, days.n_days)
+    member_days = np.zeros((days.n_days, 12), dtype=np.int64)
+    np.add.at(member_days, (days.assignment, day_month - 1), 1)
+    for arr in (share, multiplier, period, adder, member_days):
+        arr.setflags(write=False)
     kappa = {
         name: cooling_coefficient(
             days.data["dry_bulb_c"],
@@ -1194,7 +1362,7 @@ def prepare_time(scenario: Scenario) -> TimeData:
         wet_bulb_c=days.data["wet_bulb_c"],
         inference_shape=days.data["inference_shape"],
         pv_cf=days.data[scenario.power.pv.profile_column],
-        grid_emission_t_per_mwh=days.data[scenario.power.grid_emission_column],
+        grid_emission_t_per_mwh=days.data[emission_column],
         availability={n: days.data[p.availability_column] for n, p in scenario.power.ppa.items()},
         tou_period=period,
         tou_multiplier=multiplier,
@@ -1202,6 +1370,51 @@ def prepare_time(scenario: Scenario) -> TimeData:
         kappa=kappa,
         aggregation_error=error,
         mean_correction=correction,
+        tou_period_share=share,
+        member_days=member_days,
+    )
+
+
+def _member_mean(calendar: np.ndarray, assignment: np.ndarray, n_days: int) -> np.ndarray:
+    """Mean over the calendar days each representative stands for.
+
+    Parameters
+    ----------
+    calendar : numpy.ndarray
+        (8760,) hourly values, or (365, 24, ...) values per calendar day and hour [unit].
+    assignment : numpy.ndarray of int
+        (365,) representative of each calendar day [-].
+    n_days : int
+        Number of representatives [-].
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        (n_days, 24, ...) mean of the member days' values [unit]; a representative standing
+        for itself only keeps its own values exactly.
+    """
+    values = np.asarray(calendar, dtype=float)
+    if values.shape == (HOURS_PER_YEAR,):
+        values = values.reshape(DAYS_PER_YEAR, HOURS_PER_DAY)
+    total = np.zeros((n_days, *values.shape[1:]))
+    np.add.at(total, assignment, values)
+    count = np.bincount(assignment, minlength=n_days).astype(float)
+    return total / count.reshape(-1, *([1] * (values.ndim - 1)))
+
+
+def _replace_column(days: RepresentativeDays, column: str, values: np.ndarray) -> RepresentativeDays:
+    """A copy of ``days`` whose ``data[column]`` is ``values`` (read-only)."""
+    data = dict(days.data)
+    data[column] = np.ascontiguousarray(values, dtype=float)
+    data[column].setflags(write=False)
+    return RepresentativeDays(
+        data=data,
+        weight=days.weight,
+        day_of_year=days.day_of_year,
+        month=days.month,
+        assignment=days.assignment,
+        method=days.method,
+        extremes=days.extremes,
     )
 
 

@@ -12,14 +12,20 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tiny import tiny, write_profile
 
+from planner.scenario import ScenarioError, load_scenario
 from planner.timeseries import (
     COLUMN_RANGES,
     PROFILE_COLUMNS,
+    TOU_PERIODS,
     ProfileError,
     RepresentativeDays,
+    calendar_tou_periods,
     cooling_coefficient,
+    hot_spell_days,
     load_profiles,
+    prepare_time,
     reduce_days,
     tou_periods,
     tou_prices,
@@ -557,3 +563,220 @@ def test_too_many_lines_refused_before_parsing(
     monkeypatch.setattr(csv_module, "reader", no_parse)
     (problem,) = problems_of(path)
     assert "9,263 lines" in problem and "at most 9,000 lines" in problem and str(path) in problem
+
+
+# ----------------------------------------------------------------------------------------------
+# Representative days keep the calendar's TOU periods, adders and emission factors
+# ----------------------------------------------------------------------------------------------
+
+#: First calendar day (0-based) of each month of a non-leap year.
+MONTH_START = np.concatenate([[0], np.cumsum(DAYS_IN_MONTH)[:-1]])
+DEFAULT_YAML = REPO / "inputs" / "2030.yaml"
+
+
+def period_hours(periods: np.ndarray) -> dict[str, int]:
+    return {p: int((periods == p).sum()) for p in TOU_PERIODS}
+
+
+def represented_hours(time: object) -> dict[str, float]:
+    w = time.weight  # type: ignore[attr-defined]
+    share = time.tou_period_share  # type: ignore[attr-defined]
+    return {p: float(np.sum(w[:, None] * share[:, :, i])) for i, p in enumerate(TOU_PERIODS)}
+
+
+def old_medoid_hours(time: object, tariff: object) -> dict[str, float]:
+    """Represented hours per period the way they were priced before: the medoid's own month."""
+    month = np.broadcast_to(time.month[:, None], (time.n_days, 24))  # type: ignore[attr-defined]
+    own = tou_periods(month, np.arange(24)[None, :], tariff.seasons, tariff.critical)  # type: ignore[attr-defined]
+    w = time.weight  # type: ignore[attr-defined]
+    return {p: float(np.sum(w[:, None] * (own == p))) for p in TOU_PERIODS}
+
+
+@pytest.mark.skipif(not (CHENGDU.exists() and DEFAULT_YAML.exists()), reason="default inputs not present")
+def test_prepare_time_keeps_calendar_tou_hours_on_chengdu() -> None:
+    scenario = load_scenario(DEFAULT_YAML)
+    assert scenario.time.representative_days == 12
+    time = prepare_time(scenario)
+    frame = load_profiles(CHENGDU)
+    tariff = scenario.power.grid.tariff
+    calendar = calendar_tou_periods(frame, None, tariff)
+    assert calendar.shape == (365, 24)
+    actual = period_hours(calendar)
+    assert sum(actual.values()) == 8760 and actual["critical"] == 3 * (31 + 31)
+    got = represented_hours(time)
+    for p in TOU_PERIODS:
+        assert abs(got[p] - actual[p]) <= 0.01 * actual[p], (p, got[p], actual[p])
+        assert got[p] == pytest.approx(actual[p], abs=1e-9)  # exact by construction
+    # the medoid's own period was off by several per cent (critical -11 %, valley -8 %)
+    old = old_medoid_hours(time, tariff)
+    assert max(abs(old[p] - actual[p]) / actual[p] for p in TOU_PERIODS) > 0.05
+
+    share = time.tou_period_share
+    assert share.shape == (time.n_days, 24, 4)
+    np.testing.assert_allclose(share.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(time.tou_period, np.asarray(TOU_PERIODS)[share.argmax(axis=-1)])
+
+    w = time.weight
+    mult = np.array([getattr(tariff.multipliers, p) for p in TOU_PERIODS])
+    calendar_mult = np.select([calendar == p for p in TOU_PERIODS], list(mult))
+    np.testing.assert_allclose(time.tou_multiplier, share @ mult, rtol=1e-12)
+    assert np.sum(w[:, None] * time.tou_multiplier) == pytest.approx(calendar_mult.sum(), rel=1e-12)
+    day_month = frame["month"].to_numpy()[::24]
+    calendar_adder = sum(r.cny_per_kwh * np.isin(day_month, r.months) for r in tariff.season_adders) * 24
+    assert np.sum(w[:, None] * time.season_adder_cny_per_kwh) == pytest.approx(calendar_adder.sum(), rel=1e-12)
+    ef = frame[scenario.power.grid_emission_column].to_numpy()
+    assert np.sum(w[:, None] * time.grid_emission_t_per_mwh) / 8760 == pytest.approx(ef.mean(), rel=1e-12)
+    assert time.aggregation_error.loc[scenario.power.grid_emission_column, "mean_error_pct"] == pytest.approx(
+        0.0, abs=1e-9
+    )
+
+    md = time.member_days
+    assert md.shape == (time.n_days, 12) and np.issubdtype(md.dtype, np.integer)
+    np.testing.assert_array_equal(md.sum(axis=1), w)
+    np.testing.assert_array_equal(md.sum(axis=0), DAYS_IN_MONTH)
+    for d in range(time.n_days):  # a representative stands for its own month's day at least
+        assert md[d, time.month[d] - 1] >= 1
+
+
+def test_hot_spell_days_runs() -> None:
+    tmax = np.array([36, 36, 34, 35, 35, 35, 40, 20, 35, 35, 35], dtype=float)
+    np.testing.assert_array_equal(hot_spell_days(tmax, 35.0, 3), [0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1])
+    np.testing.assert_array_equal(hot_spell_days(tmax, 35.0, 1), tmax >= 35)
+    with pytest.raises(ValueError, match="consecutive_days"):
+        hot_spell_days(tmax, 35.0, 0)
+
+
+def hot_profile() -> np.ndarray:
+    """Hourly dry bulb [°C]: 20 °C with hot days (max 36 °C at 14:00) on chosen calendar days."""
+    dry = np.full((365, 24), 20.0)
+    hot = [
+        *range(MONTH_START[4] + 9, MONTH_START[4] + 14),  # 10-14 May: 5 days -> 12, 13, 14 May trigger
+        MONTH_START[5] + 1,
+        MONTH_START[5] + 2,  # 2-3 June: only 2 days -> nothing
+        *range(MONTH_START[7] + 29, MONTH_START[8] + 2),  # 30 Aug - 2 Sep: 1 and 2 Sep trigger
+        363,
+        364,
+        0,  # 30-31 Dec and 1 Jan: runs do not wrap across the year
+    ]
+    dry[hot, 14] = 36.0
+    dry[MONTH_START[9] + 4 : MONTH_START[9] + 7, 14] = 34.9  # 5-7 Oct: just below the threshold
+    return dry
+
+
+HOT_RULE = {"min_dry_bulb_c": 35, "consecutive_days": 3, "hours": ["13-14", "21-23"]}
+#: Calendar days (0-based) that trigger the hot-day rule of :func:`hot_profile`, by default months.
+HOT_TRIGGERED = [MONTH_START[4] + 11, MONTH_START[4] + 12, MONTH_START[4] + 13, MONTH_START[8], MONTH_START[8] + 1]
+
+
+def hot_tariff(**hot: object) -> dict[str, object]:
+    return {
+        "flat_cny_per_kwh": 0.5,
+        "non_floating_cny_per_kwh": 0.1,
+        "seasons": [
+            {"name": "summer", "months": [7, 8, 9], "peak": ["11-18"], "valley": ["1-7"]},
+            {"name": "rest", "months": [1, 2, 3, 4, 5, 6, 10, 11, 12], "peak": ["17-22"], "valley": ["22-8"]},
+        ],
+        "critical": [{"months": [7, 8], "hours": ["13-14", "21-23"]}],
+        "season_adders": [{"months": [5], "cny_per_kwh": 0.05}],
+        "critical_hot_days": {**HOT_RULE, **hot},
+        "fixed_charge_basis": "capacity",
+        "capacity_cny_per_kva_month": 0.0,
+    }
+
+
+def test_calendar_tou_periods_hot_days(tmp_path: Path) -> None:
+    profile = write_profile(tmp_path / "hot.csv", dry_bulb_c=hot_profile().reshape(-1), wet_bulb_c=15.0)
+    scenario = tiny(profile, {"power.grid.tariff": hot_tariff()})
+    tariff = scenario.power.grid.tariff
+    assert tariff.critical_hot_days is not None and tariff.critical_hot_days.months is None
+    frame = load_profiles(profile)
+    calendar = calendar_tou_periods(frame, None, tariff)
+    plain = calendar_tou_periods(
+        frame["month"].to_numpy()[::24], None, tariff.model_copy(update={"critical_hot_days": None})
+    )
+    changed = np.flatnonzero((calendar != plain).any(axis=1))
+    np.testing.assert_array_equal(changed, HOT_TRIGGERED)
+    for day in HOT_TRIGGERED:
+        assert [h for h in range(24) if calendar[day, h] == "critical"] == [13, 21, 22]
+    # the same from month and temperature arrays
+    same = calendar_tou_periods(frame["month"].to_numpy()[::24], hot_profile(), tariff)
+    np.testing.assert_array_equal(same, calendar)
+    # explicit months: only May
+    may = tiny(profile, {"power.grid.tariff": hot_tariff(months=[5])}).power.grid.tariff
+    changed = np.flatnonzero((calendar_tou_periods(frame, None, may) != plain).any(axis=1))
+    np.testing.assert_array_equal(changed, HOT_TRIGGERED[:3])
+    # two days in a row are enough with consecutive_days 2: 3 June, 31 Aug is July-Aug (already critical), 31 Dec
+    two = tiny(profile, {"power.grid.tariff": hot_tariff(consecutive_days=2)}).power.grid.tariff
+    changed = np.flatnonzero((calendar_tou_periods(frame, None, two) != plain).any(axis=1))
+    expected = sorted([*range(MONTH_START[4] + 10, MONTH_START[4] + 14), MONTH_START[5] + 2, *HOT_TRIGGERED[3:], 364])
+    np.testing.assert_array_equal(changed, expected)
+    with pytest.raises(ValueError, match="dry-bulb"):
+        calendar_tou_periods(frame["month"].to_numpy()[::24], None, tariff)
+
+
+@pytest.mark.parametrize("representative_days", [1, 4, "monthly", "full"])
+def test_prepare_time_hot_days_enter_through_the_mean(tmp_path: Path, representative_days: object) -> None:
+    profile = write_profile(tmp_path / "hot.csv", dry_bulb_c=hot_profile().reshape(-1), wet_bulb_c=15.0)
+    scenario = tiny(
+        profile,
+        {"power.grid.tariff": hot_tariff(), "time.representative_days": representative_days},
+    )
+    time = prepare_time(scenario)
+    calendar = calendar_tou_periods(load_profiles(profile), None, scenario.power.grid.tariff)
+    actual = period_hours(calendar)
+    assert actual["critical"] == 3 * 62 + 3 * len(HOT_TRIGGERED)
+    got = represented_hours(time)
+    for p in TOU_PERIODS:
+        assert got[p] == pytest.approx(actual[p], abs=1e-9)
+    np.testing.assert_array_equal(time.member_days.sum(axis=1), time.weight)
+    np.testing.assert_array_equal(time.member_days.sum(axis=0), DAYS_IN_MONTH)
+    w = time.weight
+    assert np.sum(w[:, None] * time.season_adder_cny_per_kwh) == pytest.approx(0.05 * 31 * 24, rel=1e-12)
+    mult = np.array([getattr(scenario.power.grid.tariff.multipliers, p) for p in TOU_PERIODS])
+    calendar_mult = np.select([calendar == p for p in TOU_PERIODS], list(mult))
+    assert np.sum(w[:, None] * time.tou_multiplier) == pytest.approx(calendar_mult.sum(), rel=1e-12)
+    if representative_days == 1:
+        assert time.tou_period_share[0, 13, 0] == pytest.approx((62 + len(HOT_TRIGGERED)) / 365)
+    if representative_days == "full":  # every day stands for itself: its own values, exactly
+        assert time.n_days == 365
+        np.testing.assert_array_equal(time.tou_period, calendar)
+        np.testing.assert_array_equal(time.tou_multiplier, calendar_mult)
+        np.testing.assert_array_equal(
+            time.member_days[np.arange(365), load_profiles(profile)["month"].to_numpy()[::24] - 1], 1
+        )
+
+
+def test_critical_hot_days_schema_and_checks(tmp_path: Path) -> None:
+    profile = write_profile(tmp_path / "flat.csv")
+    rule = tiny(profile, {"power.grid.tariff": hot_tariff(min_dry_bulb_c="308.15 K")}).power.grid.tariff
+    assert rule.critical_hot_days is not None and rule.critical_hot_days.min_dry_bulb_c == pytest.approx(35.0)
+    assert tiny(profile).power.grid.tariff.critical_hot_days is None
+
+    def problems(changes: dict[str, object]) -> list[str]:
+        with pytest.raises(ScenarioError) as info:
+            tiny(profile, {"power.grid.tariff": hot_tariff(**changes)})
+        return [str(p) for p in info.value.problems]
+
+    where = "power.grid.tariff.critical_hot_days"
+    for bad, key in [
+        ({"consecutive_days": 0}, "consecutive_days"),
+        ({"hours": []}, "hours"),
+        ({"months": []}, "months"),
+        ({"months": [5, 5]}, "months"),
+        ({"months": [13]}, "months"),
+        ({"min_dry_bulb_c": 80}, "min_dry_bulb_c"),
+        ({"hot": True}, "hot"),
+    ]:
+        found = problems(bad)
+        assert any(f"{where}.{key}" in p for p in found), (bad, found)
+    # a month whose every day already pays the critical price in these hours
+    (msg,) = problems({"months": [5, 8]})
+    assert f"{where}.months" in msg and "month 8" in msg and "critical[0]" in msg
+    assert tiny(profile, {"power.grid.tariff": hot_tariff(months=[8], hours=["12-14"])})  # adds hour 12: fine
+    # default months with critical rules covering the whole year: the trigger could never apply
+    data = hot_tariff()
+    data["critical"] = [{"months": list(range(1, 13)), "hours": ["13-14"]}]
+    with pytest.raises(ScenarioError) as info:
+        tiny(profile, {"power.grid.tariff": data})
+    (msg,) = [str(p) for p in info.value.problems]
+    assert where in msg and "never apply" in msg
