@@ -42,7 +42,7 @@ from planner.timeseries import prepare_time
 __all__ = ["ANNUAL_OPERATION", "POLICY_ROWS", "OperationRun", "YearOperation", "operate_full_year"]
 
 #: Variables without an hourly index that are operation, not planning: left free.
-ANNUAL_OPERATION = frozenset({"reserve_unserved", "training_unserved", "grid_peak", "certificates"})
+ANNUAL_OPERATION = frozenset({"reserve_unserved", "training_unserved", "grid_peak", "certificates", "emissions"})
 
 #: Continuous planning decisions besides the builds (``*_new``).
 PLANNING_CONTINUOUS = frozenset({"ppa_contract"})

@@ -24,9 +24,11 @@ import yaml
 
 from planner import __version__
 from planner.atomic import atomic_path
+from planner.model.cooling import effective_kappa
 from planner.model.data import MCNY, MTOK, MWH_PER_GWH, ZFLOP_PER_EFLOP, ModelData
 from planner.scenario import input_hash, scenario_files
 from planner.solve import SolveOutcome
+from planner.timeseries import TOU_PERIODS
 
 __all__ = [
     "InputCheck",
@@ -171,6 +173,9 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
         "day": days,
         "hour": hours,
         "ppa": np.array(ppas, dtype=str),
+        "calendar_month": list(range(1, 13)),
+        "tou_period_name": list(TOU_PERIODS),
+        "basis": ["location", "market"],
         "component": list(m.COMPONENT),
     }
     # Variables are collected first and made into one Dataset at the end: assigning them one by
@@ -261,7 +266,8 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
         "MW",
         "IT power by cooling technology",
     )
-    kappa = np.stack([time.kappa[c] for c in cools])
+    blended = effective_kappa(s, time.kappa)
+    kappa = np.stack([blended[c] for c in cools])
     put(
         "cooling_power_mw",
         ("cooling", "year", "day", "hour"),
@@ -286,6 +292,18 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
         hourly(m.ppa_energy, (len(ppas), *yd), lambda k: (ppas.index(k[0]), yi[k[1]], k[2], k[3])),
         "MW",
         "PPA power taken",
+    )
+    available = (
+        np.stack([time.availability[k] for k in ppas])[:, None] * ds["ppa_mw"].values[:, :, None, None]
+        if ppas
+        else np.zeros((0, *yd))
+    )
+    put(
+        "ppa_mw_not_taken",
+        ("ppa", "year", "day", "hour"),
+        np.clip(available - ds["ppa_mw_used"].values, 0.0, None),
+        "MW",
+        "PPA power made available but not taken (paid at take_or_pay of its price)",
     )
     act = (na, nc, *yd)
     put(
@@ -389,6 +407,41 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
     demand = np.array([val(m.inference_demand[y]) for y in years])[:, None, None] * time.inference_shape[None]
     put("inference_demand_tokens_per_s", ("year", "day", "hour"), demand * MTOK, "tokens/s", "inference demand")
     put(
+        "inference_served_tokens_per_s",
+        ("year", "day", "hour"),
+        demand * MTOK - ds["inference_unserved"].values,
+        "tokens/s",
+        "inference served (demand less unserved; never above demand)",
+    )
+    put(
+        "member_days",
+        ("day", "calendar_month"),
+        time.member_days,
+        "days",
+        "calendar days of each month a representative day stands for",
+    )
+    put(
+        "tou_period_share",
+        ("day", "hour", "tou_period_name"),
+        time.tou_period_share,
+        "1",
+        "share of the calendar days a representative hour stands for that are in each TOU period",
+    )
+    put(
+        "ppa_take_or_pay",
+        ("ppa",),
+        [s.power.ppa[k].take_or_pay for k in ppas],
+        "1",
+        "share of the energy price paid for PPA energy not taken",
+    )
+    put(
+        "ppa_green",
+        ("ppa",),
+        np.array([s.power.ppa[k].green for k in ppas], dtype=np.int8),
+        "1",
+        "1 when the contract's energy counts as green",
+    )
+    put(
         "training_demand_flop",
         ("year",),
         np.array([val(m.training_demand[y]) for y in years]) / ZFLOP_PER_EFLOP * EFLOP,
@@ -444,8 +497,9 @@ def _add_kpis(ds: xr.Dataset, s: Any) -> None:
 
     it_mwh = energy(ds["it_power_mw"].values).sum(axis=0)
     fac_mwh = energy(ds["facility_power_mw"].values)
-    green_ppa = np.array([k.green for k in ppas], dtype=bool)
-    green = energy(ds["ppa_mw_used"].values[green_ppa]).sum(axis=0) + energy(ds["pv_used_mw"].values)
+    grey_ppa = np.array([not k.green for k in ppas], dtype=bool)
+    grid = ds["grid_import_mw"].values
+    grey_mwh = energy(grid) + energy(ds["ppa_mw_used"].values[grey_ppa]).sum(axis=0)
     certificates = ds["certificates_mwh"].values
 
     pflops = np.array([a.pflops_per_server for a in accs], dtype=float)
@@ -453,11 +507,17 @@ def _add_kpis(ds: xr.Dataset, s: Any) -> None:
     by_type = ds["servers"].values.sum(axis=1) * pflops[:, None]  # (accelerator, year) [PFLOPS]
     installed = by_type.sum(axis=0)
 
-    grid = ds["grid_import_mw"].values
     ef = ds["grid_emission_t_per_mwh"].values  # (day, hour)
     ppa_ef = np.array([k.emission_t_per_mwh for k in ppas], dtype=float)
-    location = energy(grid * ef) + np.einsum("p,py->y", ppa_ef, energy(ds["ppa_mw_used"].values))
-    mean_ef = ratio(energy(grid * ef), energy(grid))
+    wheeled = np.array([k.delivery == "grid" for k in ppas], dtype=bool)
+    used = ds["ppa_mw_used"].values
+    location = energy((grid + used[wheeled].sum(axis=0)) * ef) + np.einsum(
+        "p,py->y", ppa_ef[~wheeled], energy(used[~wheeled])
+    )
+    residual = s.power.green_certificates.residual_emission_t_per_mwh
+    market = np.clip(
+        energy(grid * ef) + np.einsum("p,py->y", ppa_ef, energy(used)) - certificates * residual, 0.0, None
+    )
 
     training, inference = ds["training_servers"].values, ds["inference_servers"].values
     avail = np.array([a.availability for a in accs], dtype=float)
@@ -475,18 +535,12 @@ def _add_kpis(ds: xr.Dataset, s: Any) -> None:
         "facility_energy_mwh": (fac_mwh, "MWh", "facility energy"),
         "pue": (ratio(fac_mwh, it_mwh), "1", "annual power usage effectiveness"),
         "green_share": (
-            ratio(green + certificates, fac_mwh),
+            ratio(fac_mwh - grey_mwh + certificates, fac_mwh),
             "1",
-            "green share of facility energy (PPA, PV, certificates)",
+            "green share of facility energy: (facility - grid - non-green contracts + certificates) / facility",
         ),
         "installed_pflops": (installed, "PFLOPS", "installed dense BF16 compute"),
         "domestic_share": (ratio(by_type[domestic].sum(axis=0), installed), "1", "domestic share of installed PFLOPS"),
-        "emissions_t": (location, "t", "location-based emissions"),
-        "emissions_market_t": (
-            np.clip(location - certificates * np.nan_to_num(mean_ef), 0, None),
-            "t",
-            "market-based emissions (certificates subtracted at the grid's mean factor)",
-        ),
         "utilisation": (ratio(busy, usable), "1", "busy share of available server-hours"),
         "cost_per_pflop_hour": (
             ratio(total, flop_h),
@@ -504,6 +558,16 @@ def _add_kpis(ds: xr.Dataset, s: Any) -> None:
             name: xr.DataArray(values, dims=("year",), attrs={"units": units, "long_name": long_name})
             for name, (values, units, long_name) in figures.items()
         }
+    )
+    ds["emissions_t"] = xr.DataArray(
+        np.stack([location, market]),
+        dims=("basis", "year"),
+        attrs={
+            "units": "t",
+            "long_name": "emissions: location-based (grid and wheeled energy at the grid's factor) and "
+            "market-based (contracts at their own factor, less certificates at the residual factor)",
+            "priced_basis": s.policy.emissions_basis,
+        },
     )
 
 

@@ -498,7 +498,20 @@ def _read_mip(h: highspy.Highs, compiled: CompiledModel, outcome: SolveOutcome, 
                 outcome.gap = max(0.0, (outcome.objective - outcome.bound) / max(abs(outcome.objective), 1e-9))
         else:
             outcome.bound, outcome.gap = outcome.objective, 0.0
-        if given and outcome.objective == dive.objective:
+        if (
+            dive is not None
+            and dive.x is not None
+            and dive.objective is not None
+            and dive.objective < outcome.objective - 1e-9 * max(1.0, abs(outcome.objective))
+        ):
+            # HiGHS may decline a user solution that its presolved model judges out of tolerance and
+            # end with a worse incumbent: the dive's plan (an LP optimum with the integers fixed) is
+            # a plan all the same, and the better one is returned.
+            outcome.x, outcome.objective = dive.x, dive.objective
+            if outcome.bound is not None:
+                outcome.gap = max(0.0, (outcome.objective - outcome.bound) / max(abs(outcome.objective), 1e-9))
+            outcome.termination += " (plan from the rounding dive, better than HiGHS's incumbent)"
+        elif given and outcome.objective == dive.objective:
             outcome.termination += " (plan from the rounding dive)"
     elif dive is not None and dive.x is not None and outcome.status not in ("infeasible", "unbounded"):
         # HiGHS stopped (time limit) before the meeting point: the dive's plan is still a plan.

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from planner.model.cooling import effective_kappa
 from planner.model.size import MAX_COLUMNS, MAX_ROWS, check_size
 from planner.scenario import Scenario, scenario_files
 from planner.timeseries import TimeData, prepare_time
@@ -106,8 +107,9 @@ def print_validation(scenario: Scenario, console: Console) -> TimeData:
     for col in ("name", "kW/rack", "basis", "free below [°C]", "κ annual", "κ max", "PUE (κ + aux)"):
         cooling.add_column(col, justify="left" if col in ("name", "basis") else "right")
     w = time.weight[:, None]
+    blended = effective_kappa(s, time.kappa)
     for name, c in s.cooling.items():
-        k = time.kappa[name]
+        k = blended[name]
         annual = float((w * k).sum() / (w.sum() * 24))
         cooling.add_row(
             escape(name),
@@ -126,7 +128,7 @@ def print_validation(scenario: Scenario, console: Console) -> TimeData:
         policy.add_column(str(y), justify="right")
     for field in type(s.policy).model_fields:
         series = getattr(s.policy, field)
-        if series is not None:
+        if series is not None and not isinstance(series, str):
             policy.add_row(field, *[_fmt(v) for v in series.values(s.years)])
     demand = s.demand
     policy.add_row("training [1e24 FLOP]", *[_fmt(v / 1e24) for v in demand.training.flop.values(s.years)])
@@ -134,6 +136,7 @@ def print_validation(scenario: Scenario, console: Console) -> TimeData:
         "inference peak [M tokens/s]", *[_fmt(v / 1e6) for v in demand.inference.peak_tokens_per_s.values(s.years)]
     )
     console.print(policy)
+    console.print(f"carbon price and cap apply to {s.policy.emissions_basis}-based emissions")
 
     days = _titled(console, f"Representative days ({time.days.method}, {time.n_days} days)")
     for col in ("day", "date", "weight [days]", "mean °C", "max WB °C", "extreme"):
@@ -321,7 +324,12 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
     line("PUE", ds["pue"].values, "{:.3f}", ds["pue_max"].values)
     line("green share", ds["green_share"].values, "{:.1%}", ds["green_share_min"].values, upper=False)
     line("domestic share", ds["domestic_share"].values, "{:.1%}", ds["domestic_compute_share_min"].values, upper=False)
-    line("emissions [kt CO2]", ds["emissions_t"].values / 1000, "{:,.1f}")
+    em = ds["emissions_t"]
+    for basis in em.coords["basis"].values if "basis" in em.dims else []:
+        priced = " (priced)" if basis == em.attrs.get("priced_basis") else ""
+        line(f"emissions, {basis}{priced} [kt CO2]", em.sel(basis=basis).values / 1000, "{:,.1f}")
+    if "basis" not in em.dims:
+        line("emissions [kt CO2]", em.values / 1000, "{:,.1f}")
     line("utilisation", ds["utilisation"].values, "{:.1%}")
     served, trained = served_shares(ds)
     line("inference served", served.values, "{:.2%}")

@@ -145,9 +145,19 @@ def check_supply_balance(ds: xr.Dataset, sc: dict[str, Any]) -> None:
         assert float(ds[name].min()) >= -1e-6, name
 
 
+def blended_kappa(ds: xr.Dataset, sc: dict[str, Any], c: str) -> xr.DataArray:
+    """A rack's cooling power per IT power: its captured share through its own loop, the rest to room air."""
+    spec = sc["cooling"][c]
+    capture = spec.get("liquid_capture", 1.0)
+    own = kappa(ds, spec)
+    if capture >= 1:
+        return own
+    return capture * own + (1 - capture) * kappa(ds, sc["cooling"][spec["residual_heat_to"]])
+
+
 def check_facility_power(ds: xr.Dataset, sc: dict[str, Any]) -> None:
     for c in ds.cooling.values:
-        assert_eq(ds.cooling_coefficient.sel(cooling=c), kappa(ds, sc["cooling"][str(c)]), f"kappa of {c}")
+        assert_eq(ds.cooling_coefficient.sel(cooling=c), blended_kappa(ds, sc, str(c)), f"kappa of {c}")
     aux = sc["facility"]["aux_loss_fraction"]
     it = ds.it_power_mw.sum("cooling")
     cooling = (ds.cooling_coefficient * ds.it_power_mw).sum("cooling")
@@ -214,8 +224,17 @@ def check_supply_limits(ds: xr.Dataset, sc: dict[str, Any]) -> None:
     assert_le(flow, block_mw * (ds.grid_blocks - grid["redundancy"]), "grid flow <= blocks (N-k)")
     assert_le(ds.grid_blocks, grid["max_blocks"], "grid block limit")
     if ds.ppa.size:
-        assert_le(ds.ppa_mw_used, ds.ppa_availability * ds.ppa_mw, "PPA <= availability x contract")
+        assert_eq(
+            ds.ppa_mw_used + ds.ppa_mw_not_taken,
+            ds.ppa_availability * ds.ppa_mw,
+            "PPA taken + not taken = made available",
+        )
+        assert float(ds.ppa_mw_not_taken.min()) >= -1e-6, "PPA not taken >= 0"
         for k in ds.ppa.values:
+            share = p["ppa"][str(k)].get("min_take_share", 0.0)
+            taken = hourly_sum(ds.ppa_mw_used.sel(ppa=k), ds.day_weight)
+            available = hourly_sum(ds.ppa_availability.sel(ppa=k) * ds.ppa_mw.sel(ppa=k), ds.day_weight)
+            assert_le(share * available, taken, f"PPA {k} minimum annual take")
             for y in ds.year.values:
                 assert_le(ds.ppa_mw.sel(ppa=k, year=y), at(p["ppa"][str(k)]["max_mw"], int(y)), f"PPA {k} limit")
     assert_le(ds.pv_used_mw, ds.pv_capacity_factor * ds.pv_mw, "PV used <= cf x PV")
@@ -247,11 +266,18 @@ def check_facility_limits(ds: xr.Dataset, sc: dict[str, Any]) -> None:
     assert_le(ds.it_power_mw.sum("cooling"), hall["it_mw"] * ds.halls, "hourly IT power inside the halls")
     assert_le(ds.halls, f["max_halls"], "hall limit")
     for c in ds.cooling.values:
-        plant = sc["cooling"][str(c)]["plant"]
-        in_use = (ds.racks.sel(cooling=c) > 0).astype(float)
+        spec = sc["cooling"][str(c)]
+        plant = spec["plant"]
+        # heat this plant rejects: its racks' captured share plus the room-air residual sent to it
+        heat = spec.get("liquid_capture", 1.0) * ds.it_power_mw.sel(cooling=c)
+        senders = [r for r, o in sc["cooling"].items() if o.get("residual_heat_to") == str(c)]
+        in_use = ds.racks.sel(cooling=c) > 0
+        for r in senders:
+            heat = heat + (1 - sc["cooling"][r].get("liquid_capture", 1.0)) * ds.it_power_mw.sel(cooling=r)
+            in_use = in_use | (ds.racks.sel(cooling=r) > 0)
         assert_le(
-            ds.it_power_mw.sel(cooling=c),
-            plant["unit_mw"] * (ds.cooling_units.sel(cooling=c) - plant["redundancy"] * in_use),
+            heat,
+            plant["unit_mw"] * (ds.cooling_units.sel(cooling=c) - plant["redundancy"] * in_use.astype(float)),
             f"cooling plant N+k of {c}",
         )
 
@@ -259,24 +285,27 @@ def check_facility_limits(ds: xr.Dataset, sc: dict[str, Any]) -> None:
 def check_demand(ds: xr.Dataset, sc: dict[str, Any]) -> None:
     tok = per(ds, sc, "accelerators", "tokens_per_s", "accelerator")
     served = (tok * ds.inference_servers).sum(("accelerator", "cooling"))
-    assert_le(
+    assert_eq(
         ds.inference_demand_tokens_per_s - ds.inference_unserved,
         served,
-        "inference served >= demand - unserved every hour",
+        "inference served = demand - unserved every hour",
     )
+    assert_eq(ds.inference_served_tokens_per_s, served, "reported inference served")
+    assert_le(served, ds.inference_demand_tokens_per_s, "served <= demand every hour (no useless work)")
     inf = sc["demand"]["inference"]
     for y in ds.year.values:
         peak = at(inf["peak_tokens_per_s"], int(y)) * inf["scale"]
         assert float(ds.inference_demand_tokens_per_s.sel(year=y).max()) <= peak * (1 + 1e-9)
-        installed = float((tok * ds.servers.sel(year=y)).sum())
+        avail = per(ds, sc, "accelerators", "availability", "accelerator")
+        available = float((tok * avail * ds.servers.sel(year=y)).sum())
         missing = float(ds.reserve_unserved_tokens_per_s.sel(year=y))
-        assert installed + missing >= (1 + inf["reserve_margin"]) * peak * (1 - 1e-6), f"reserve in {y}"
+        assert available + missing >= (1 + inf["reserve_margin"]) * peak * (1 - 1e-6), f"reserve in {y}"
     # training: FLOP done over the year + unserved >= required
     pflops = per(ds, sc, "accelerators", "pflops_per_server", "accelerator")
     mfu = per(ds, sc, "accelerators", "mfu", "accelerator")
     rate = (pflops * 1e15 * mfu * 3600 * ds.training_servers).sum(("accelerator", "cooling"))  # FLOP per hour
     done = hourly_sum(rate, ds.day_weight)
-    assert_le(ds.training_demand_flop, done + ds.training_unserved_flop, "training FLOP done + unserved >= required")
+    assert_eq(ds.training_demand_flop, done + ds.training_unserved_flop, "training FLOP done + unserved = required")
     tr = sc["demand"]["training"]
     phi = tr["flexibility"]
     if phi < 1:
@@ -290,9 +319,15 @@ def check_kpis(ds: xr.Dataset, sc: dict[str, Any]) -> None:
     it = hourly_sum(ds.it_power_mw.sum("cooling"), w)
     fac = hourly_sum(ds.facility_power_mw, w)
     assert_eq(ds.pue, fac / it, "PUE = sum W P_fac / sum W P_it")
+    grey_ppas = [k for k in ds.ppa.values if not sc["power"]["ppa"][str(k)].get("green", True)]
+    grey = hourly_sum(ds.grid_import_mw + ds.ppa_mw_used.sel(ppa=grey_ppas).sum("ppa"), w)
+    assert_eq(ds.green_share, (fac - grey + ds.certificates_mwh) / fac, "green share on energy consumed")
+    assert float(ds.green_share.max()) <= 1 + 1e-9, "green share <= 100 %"
+    assert_le(ds.certificates_mwh, grey, "certificates cover at most the energy that is not green")
     green_ppas = [k for k in ds.ppa.values if sc["power"]["ppa"][str(k)].get("green", True)]
-    green = hourly_sum(ds.ppa_mw_used.sel(ppa=green_ppas).sum("ppa") + ds.pv_used_mw, w)
-    assert_eq(ds.green_share, (green + ds.certificates_mwh) / fac, "green share")
+    supplied = hourly_sum(ds.ppa_mw_used.sel(ppa=green_ppas).sum("ppa") + ds.pv_used_mw, w)
+    losses = hourly_sum(ds.battery_charge_mw - ds.battery_discharge_mw, w)
+    assert_eq(fac - grey, supplied - losses, "green energy consumed = green supplied - battery losses")
     pflops = per(ds, sc, "accelerators", "pflops_per_server", "accelerator")
     domestic = per(ds, sc, "accelerators", "domestic", "accelerator")
     installed = (pflops * ds.servers).sum(("accelerator", "cooling"))
@@ -307,8 +342,18 @@ def check_kpis(ds: xr.Dataset, sc: dict[str, Any]) -> None:
         dims=("ppa",),
         coords={"ppa": ds.ppa.values},
     )
-    emissions = hourly_sum(ds.grid_import_mw * ds.grid_emission_t_per_mwh + (ds.ppa_mw_used * ppa_ef).sum("ppa"), w)
-    assert_eq(ds.emissions_t, emissions, "location-based emissions")
+    ppas = sc["power"]["ppa"]
+    wheeled = [k for k in ds.ppa.values if ppas[str(k)].get("delivery", "grid") == "grid"]
+    direct = [k for k in ds.ppa.values if ppas[str(k)].get("delivery", "grid") == "direct"]
+    location = hourly_sum(
+        (ds.grid_import_mw + ds.ppa_mw_used.sel(ppa=wheeled).sum("ppa")) * ds.grid_emission_t_per_mwh
+        + (ds.ppa_mw_used.sel(ppa=direct) * ppa_ef.sel(ppa=direct)).sum("ppa"),
+        w,
+    )
+    assert_eq(ds.emissions_t.sel(basis="location"), location, "location-based emissions")
+    residual = sc["power"]["green_certificates"].get("residual_emission_t_per_mwh", 0.0)
+    market = hourly_sum(ds.grid_import_mw * ds.grid_emission_t_per_mwh + (ds.ppa_mw_used * ppa_ef).sum("ppa"), w)
+    assert_eq(ds.emissions_t.sel(basis="market"), (market - residual * ds.certificates_mwh).clip(0), "market-based")
 
 
 def check_costs(ds: xr.Dataset, sc: dict[str, Any]) -> None:
@@ -332,14 +377,28 @@ def check_costs(ds: xr.Dataset, sc: dict[str, Any]) -> None:
     )
     if ds.ppa.size:
         assert_eq(ds.cost.sel(component="ppa_energy"), ppa_cost, "PPA energy cost")
+        take_or_pay = sum(
+            hourly_sum(ds.ppa_mw_not_taken.sel(ppa=k), w)
+            * sc["power"]["ppa"][str(k)].get("take_or_pay", 0.0)
+            * xr.DataArray(
+                [at(sc["power"]["ppa"][str(k)]["energy_cny_per_kwh"], int(y)) * 1000 for y in ds.year.values],
+                dims=("year",),
+                coords={"year": ds.year.values},
+            )
+            for k in ds.ppa.values
+        )
+        assert_eq(ds.cost.sel(component="ppa_take_or_pay"), take_or_pay, "take-or-pay on energy not taken")
     tariff = sc["power"]["grid"]["tariff"]
     if tariff["fixed_charge_basis"] == "demand":
         wheeled = [k for k in ds.ppa.values if sc["power"]["ppa"][str(k)].get("delivery", "grid") == "grid"]
-        peak = (ds.grid_import_mw + ds.ppa_mw_used.sel(ppa=wheeled).sum("ppa")).max(("day", "hour"))
+        flow = (ds.grid_import_mw + ds.ppa_mw_used.sel(ppa=wheeled).sum("ppa")).max("hour")  # (year, day)
+        # each month's peak: the highest flow of the representative days that stand for days of it
+        monthly = flow.where(ds.member_days > 0).max("day").fillna(0.0)  # (year, calendar_month)
+        assert int(ds.member_days.sum()) == 365
         assert_eq(
             ds.cost.sel(component="grid_fixed_charge"),
-            tariff["demand_cny_per_kw_month"] * 12 * 1000 * peak,
-            "demand charge on the year's peak flow",
+            tariff["demand_cny_per_kw_month"] * 1000 * monthly.sum("calendar_month"),
+            "demand charge on each month's peak flow",
         )
     carbon = sc["policy"].get("carbon_price_cny_per_t")
     if carbon is not None:
@@ -348,7 +407,8 @@ def check_costs(ds: xr.Dataset, sc: dict[str, Any]) -> None:
             dims=("year",),
             coords={"year": ds.year.values},
         )
-        assert_eq(ds.cost.sel(component="carbon"), price * ds.emissions_t, "carbon cost")
+        basis = sc["policy"].get("emissions_basis", "location")
+        assert_eq(ds.cost.sel(component="carbon"), price * ds.emissions_t.sel(basis=basis), "carbon cost")
 
 
 def check_policy(ds: xr.Dataset, sc: dict[str, Any]) -> None:
@@ -367,6 +427,8 @@ def check_policy(ds: xr.Dataset, sc: dict[str, Any]) -> None:
                 * float(hourly_sum(ds.facility_power_mw.sel(year=y), ds.day_weight))
             )
             assert float(ds.certificates_mwh.sel(year=y)) <= cap * (1 + 1e-6) + 1e-6, f"certificate cap {y}"
+        else:
+            assert float(ds.certificates_mwh.sel(year=y)) == 0.0, f"no certificates without a green requirement {y}"
         dom = at(pol.get("domestic_compute_share_min"), y, open_start=True)
         if dom is not None:
             assert float(ds.domestic_share.sel(year=y)) >= dom - 1e-6, f"domestic share {y}"

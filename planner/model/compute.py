@@ -122,26 +122,29 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
 
     def inference_balance(m: pyo.ConcreteModel, y: int, d: int, h: int) -> pyo.Expression:
         served = sum(tokens[a] * m.servers_inference[a, c, y, d, h] for a, c in m.AC)
-        return served + m.inference_unserved[y, d, h] >= m.inference_demand[y] * float(shape[d, h])
+        # An equality: serving more than the hour's demand would be useless work that only
+        # lowers the PUE (spare servers idle at idle power instead).
+        return served + m.inference_unserved[y, d, h] == m.inference_demand[y] * float(shape[d, h])
 
     m.inference_balance = pyo.Constraint(
         m.Y,
         m.D,
         m.H,
         rule=inference_balance,
-        doc="sum_(a,c) tok_a * z_inf[a,c,y,d,h] + u_inf[y,d,h] >= R_y * shape[d,h]   [Mtok/s]",
+        doc="sum_(a,c) tok_a * z_inf[a,c,y,d,h] + u_inf[y,d,h] = R_y * shape[d,h]   [Mtok/s]",
     )
     m.reserve_unserved = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="u_res: missing reserve capacity [Mtok/s]")
     margin = s.demand.inference.reserve_margin
 
     def inference_reserve(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        installed = sum(tokens[a] * m.servers[a, c, y] for a, c in m.AC)
-        return installed + m.reserve_unserved[y] >= (1 + margin) * m.inference_demand[y]
+        # Servers that are down do not count toward the reserve.
+        available = sum(tokens[a] * acc[a].availability * m.servers[a, c, y] for a, c in m.AC)
+        return available + m.reserve_unserved[y] >= (1 + margin) * m.inference_demand[y]
 
     m.inference_reserve = pyo.Constraint(
         m.Y,
         rule=inference_reserve,
-        doc="sum_(a,c) tok_a * N[a,c,y] + u_res[y] >= (1 + reserve) * R_y   [Mtok/s]",
+        doc="sum_(a,c) tok_a * availability_a * N[a,c,y] + u_res[y] >= (1 + reserve) * R_y   [Mtok/s]",
     )
 
     # ---------------------------------------------------------------- training
@@ -183,12 +186,13 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
         done = sum(data.weight[d] * m.training_rate[y, d, h] for d in m.D for h in m.H)
         # Written in units of TRAINING_ROW_ZFLOP: the default's 5e26 FLOP (5e5 ZFLOP) in 2030 is
         # close to HiGHS's "excessively large row bounds" (1e6), which three times the demand passed.
-        return (done + m.training_unserved[y]) / TRAINING_ROW_ZFLOP >= m.training_demand[y] / TRAINING_ROW_ZFLOP
+        # An equality, like the inference balance: no credit for training work beyond demand.
+        return (done + m.training_unserved[y]) / TRAINING_ROW_ZFLOP == m.training_demand[y] / TRAINING_ROW_ZFLOP
 
     m.training_balance = pyo.Constraint(
         m.Y,
         rule=training_balance,
-        doc="(sum_(d,h) W_d * F[y,d,h] + u_tr[y]) / 100 >= E_y / 100   [100 ZFLOP = 1e23 FLOP]",
+        doc="(sum_(d,h) W_d * F[y,d,h] + u_tr[y]) / 100 = E_y / 100   [100 ZFLOP = 1e23 FLOP]",
     )
 
     # ---------------------------------------------------------------- limits
@@ -219,12 +223,12 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
                 total += data.annual_capital_charge(m.server_capex[a, v], life, fom) * m.servers_new[a, c, v]
         return total
 
-    def server_existing_om(m: pyo.ConcreteModel, y: int) -> float:
-        """sum_(a,c) existing N[a,c,y] * fom_a * capex[a,y0]   [MCNY/year]"""
+    def server_existing_om(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        """sum_(a,c) existing N[a,c,y] * fom_a * capex[a,y0]   [MCNY/year] (capex with its price_scale)"""
         total = 0.0
         for a, c in m.AC:
             count = data.existing_count(s.existing.servers, y, acc[a].lifetime_years, accelerator=a, cooling=c)
-            total += count * acc[a].fixed_om_fraction * acc[a].capex_cny.at(data.years[0]) / MCNY
+            total += count * acc[a].fixed_om_fraction * m.server_capex[a, data.years[0]]
         return total
 
     penalty = s.demand.shortfall_penalty

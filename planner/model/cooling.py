@@ -9,13 +9,40 @@ economiser, mechanical COP above). Plant units are linked to racks through a bin
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
+import numpy as np
 import pyomo.environ as pyo
 
 from planner.model.data import MCNY, ModelData
 from planner.model.stocks import add_stock
 
-__all__ = ["add_cooling", "parameters"]
+__all__ = ["add_cooling", "effective_kappa", "parameters"]
+
+
+def effective_kappa(scenario: Any, kappa: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Cooling power per unit of a technology's IT power, with its room-air residual [kW/kW].
+
+    A liquid technology rejects ``liquid_capture`` of its racks' heat through its own loop
+    (``kappa[c]``) and leaves the rest to room air, cooled by ``residual_heat_to`` (its own
+    ``kappa``): ``kappa_eff[c] = capture_c * kappa[c] + (1 - capture_c) * kappa[residual_c]``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The validated scenario (its ``cooling`` entries).
+    kappa : mapping of str to numpy.ndarray
+        Each technology's own coefficient, (n_days, 24) [kW electric per kW heat].
+    """
+    out = {}
+    for name, c in scenario.cooling.items():
+        own = np.asarray(kappa[name], dtype=float)
+        if c.liquid_capture < 1 and c.residual_heat_to is not None:
+            out[name] = c.liquid_capture * own + (1 - c.liquid_capture) * np.asarray(kappa[c.residual_heat_to], float)
+        else:
+            out[name] = own
+    return out
 
 
 def parameters(data: ModelData) -> dict[str, dict]:
@@ -34,9 +61,15 @@ def add_cooling(m: pyo.ConcreteModel, data: ModelData) -> None:
     cool, hall, acc = s.cooling, s.facility.hall, s.accelerators
     first = data.years[0]
 
-    kappa = {(c, d, h): float(data.time.kappa[c][d, h]) for c in m.C for d in m.D for h in m.H}
+    blended = effective_kappa(s, data.time.kappa)
+    kappa = {(c, d, h): float(blended[c][d, h]) for c in m.C for d in m.D for h in m.H}
     m.cooling_coefficient = pyo.Param(
-        m.C, m.D, m.H, initialize=kappa, doc="kappa[c,d,h]: cooling power per IT power [-]"
+        m.C,
+        m.D,
+        m.H,
+        initialize=kappa,
+        doc="kappa[c,d,h] = capture_c * kappa_c + (1 - capture_c) * kappa_(residual of c): "
+        "cooling power per IT power [-]",
     )
     m.cooling_power = pyo.Expression(
         m.Y,
@@ -94,9 +127,16 @@ def add_cooling(m: pyo.ConcreteModel, data: ModelData) -> None:
         doc="R[c,y] <= Rmax_c * u[c,y]   [racks]",
     )
 
+    # Heat each plant rejects: its own racks' captured share, plus the room-air residual of the
+    # technologies that name it as residual_heat_to.
+    residual_of = {c: [r for r in m.C if cool[r].residual_heat_to == c and cool[r].liquid_capture < 1] for c in m.C}
+
     def plant(m: pyo.ConcreteModel, c: str, y: int, d: int, h: int) -> pyo.Expression:
         unit, k = cool[c].plant.unit_mw, cool[c].plant.redundancy
-        return m.it_power[c, y, d, h] <= unit * (m.cooling_units[c, y] - k * m.cooling_in_use[c, y])
+        heat = cool[c].liquid_capture * m.it_power[c, y, d, h] + sum(
+            (1 - cool[r].liquid_capture) * m.it_power[r, y, d, h] for r in residual_of[c]
+        )
+        return heat <= unit * (m.cooling_units[c, y] - k * m.cooling_in_use[c, y])
 
     m.cooling_plant = pyo.Constraint(
         m.C,
@@ -104,7 +144,14 @@ def add_cooling(m: pyo.ConcreteModel, data: ModelData) -> None:
         m.D,
         m.H,
         rule=plant,
-        doc="P_it[c,y,d,h] <= unit_mw_c * (K[c,y] - k_c * u[c,y])   [MW]  (N+k plant)",
+        doc="capture_c * P_it[c,y,d,h] + sum_(r: residual to c) (1 - capture_r) * P_it[r,y,d,h] "
+        "<= unit_mw_c * (K[c,y] - k_c * u[c,y])   [MW]  (N+k plant)",
+    )
+    # A plant that takes another technology's residual heat is in use whenever that one is.
+    m.cooling_residual_in_use = pyo.Constraint(
+        [(c, r, y) for c in m.C for r in residual_of[c] for y in m.Y],
+        rule=lambda m, c, r, y: m.cooling_in_use[c, y] >= m.cooling_in_use[r, y],
+        doc="u[c,y] >= u[r,y] for every r whose residual heat goes to c   [-]",
     )
 
     # ---------------------------------------------------------------- costs [MCNY/year]

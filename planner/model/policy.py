@@ -67,26 +67,44 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
 
     # Green share -------------------------------------------------------------------------
-    green_ppas = [k for k in m.P if s.power.ppa[k].green]
+    # Green energy is energy consumed that is neither grid energy nor a non-green contract's:
+    # P_fac - g - sum_(k not green) q = sum_(k green) q + pv_used + discharge - charge (supply
+    # balance), so energy lost in the battery is never credited.
+    grey_ppas = [k for k in m.P if not s.power.ppa[k].green]
     limit_param("green_share_min", "least green share of facility energy [-]")
 
-    def green_mwh(y: int) -> pyo.Expression:
-        return annual(lambda y, d, h: sum(m.ppa_energy[k, y, d, h] for k in green_ppas) + m.pv_used[y, d, h], y)
+    def not_green_mwh(y: int) -> pyo.Expression:
+        return annual(lambda y, d, h: m.grid_import[y, d, h] + sum(m.ppa_energy[k, y, d, h] for k in grey_ppas), y)
 
     m.green_share = pyo.Constraint(
         m.green_share_min_years,
-        rule=lambda m, y: green_mwh(y) + MWH_PER_GWH * m.certificates[y] >= m.green_share_min[y] * facility_mwh(y),
-        doc="sum W_d * (sum_green q + pv_used) + 1000 * gec[y] >= green_min_y * sum W_d * P_fac   [MWh]",
+        rule=lambda m, y: (
+            facility_mwh(y) - not_green_mwh(y) + MWH_PER_GWH * m.certificates[y]
+            >= m.green_share_min[y] * facility_mwh(y)
+        ),
+        doc="sum W_d * (P_fac - g - sum_(k not green) q) + 1000 * gec[y] >= green_min_y * sum W_d * P_fac   [MWh]",
+    )
+    # Certificates cover at most the energy that is not already green: the share never exceeds 100 %.
+    carbon_by_market = s.policy.emissions_basis == "market" and (
+        s.policy.carbon_price_cny_per_t is not None or s.policy.carbon_cap_t is not None
+    )
+    certificate_years = [y for y in m.Y if y in m.green_share_min_years or carbon_by_market]
+    m.certificate_headroom = pyo.Constraint(
+        certificate_years,
+        rule=lambda m, y: MWH_PER_GWH * m.certificates[y] <= not_green_mwh(y),
+        doc="1000 * gec[y] <= sum W_d * (g + sum_(k not green) q)   [MWh]",
     )
     share = s.power.green_certificates.max_share
-    m.certificate_cap = pyo.Constraint(
-        m.green_share_min_years,
-        rule=lambda m, y: MWH_PER_GWH * m.certificates[y] <= share * m.green_share_min[y] * facility_mwh(y),
-        doc="1000 * gec[y] <= max_share * green_min_y * sum W_d * P_fac   [MWh]",
-    )
-    # Certificates only count against a green requirement; without one, none are bought.
+    if share < 1:
+        m.certificate_cap = pyo.Constraint(
+            m.green_share_min_years,
+            rule=lambda m, y: MWH_PER_GWH * m.certificates[y] <= share * m.green_share_min[y] * facility_mwh(y),
+            doc="1000 * gec[y] <= max_share * green_min_y * sum W_d * P_fac   [MWh]",
+        )
+    # Certificates count against a green requirement (and, with market-based carbon accounting,
+    # against emissions); otherwise none are bought.
     for y in m.Y:
-        if y not in m.green_share_min_years:
+        if y not in certificate_years:
             m.certificates[y].fix(0)
 
     # Domestic compute share and EFLOPS target -----------------------------------------------
@@ -108,9 +126,9 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
 
     # Carbon cap ------------------------------------------------------------------------------
-    limit_param("carbon_cap", "cap on location-based emissions [tCO2/year]")
+    limit_param("carbon_cap", f"cap on {s.policy.emissions_basis}-based emissions [tCO2/year]")
     m.carbon_cap_limit = pyo.Constraint(
         m.carbon_cap_years,
         rule=lambda m, y: m.emissions[y] <= m.carbon_cap[y],
-        doc="location-based emissions[y] <= carbon_cap_y   [tCO2]",
+        doc="emissions[y] (location- or market-based, as the scenario says) <= carbon_cap_y   [tCO2]",
     )

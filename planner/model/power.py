@@ -118,13 +118,31 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
     m.ppa_energy = pyo.Var(m.P, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="q[k,y,d,h]: PPA power taken [MW]")
     avail = data.time.availability
+    # A contract makes avail * ppa_cap available every hour; what is not taken, x = avail * ppa_cap - q,
+    # is not a free option: take_or_pay of its price is paid all the same (cost terms below). x is
+    # substituted rather than kept as a column: q + x = avail * ppa_cap with x >= 0 is exactly this row.
     m.ppa_availability = pyo.Constraint(
         m.P,
         m.Y,
         m.D,
         m.H,
         rule=lambda m, k, y, d, h: m.ppa_energy[k, y, d, h] <= float(avail[k][d, h]) * m.ppa_contract[k, y],
-        doc="q[k,y,d,h] <= avail_k[d,h] * ppa_cap[k,y]   [MW]",
+        doc="q[k,y,d,h] <= avail_k[d,h] * ppa_cap[k,y]   [MW]  (not taken x = avail_k * ppa_cap - q >= 0)",
+    )
+
+    def made_available(k: str, y: int) -> pyo.Expression:
+        """sum_(d,h) W_d * avail_k[d,h] * ppa_cap[k,y]   [MWh/year]"""
+        return float(sum(W[d] * float(avail[k][d, h]) for d in m.D for h in m.H)) * m.ppa_contract[k, y]
+
+    def taken(k: str, y: int) -> pyo.Expression:
+        """sum_(d,h) W_d * q[k,y,d,h]   [MWh/year]"""
+        return sum(W[d] * m.ppa_energy[k, y, d, h] for d in m.D for h in m.H)
+
+    min_take = [k for k in m.P if p.ppa[k].min_take_share > 0]
+    m.ppa_min_take = pyo.Constraint(
+        [(k, y) for k in min_take for y in m.Y],
+        rule=lambda m, k, y: taken(k, y) >= p.ppa[k].min_take_share * made_available(k, y),
+        doc="sum_(d,h) W_d * q[k,y,d,h] >= min_take_share_k * sum_(d,h) W_d * avail_k[d,h] * ppa_cap[k,y]   [MWh]",
     )
 
     # ---------------------------------------------------------------- power through the connection
@@ -160,13 +178,17 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         doc="g + sum_(k wheeled) q[k] <= block_mva * power_factor * (G[y] - redundancy * s[y])   [MW]  (N-k)",
     )
     if tariff.fixed_charge_basis == "demand":
-        m.grid_peak = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="peak flow through the connection [MW]")
+        # One billed peak per calendar month, over the representative days that stand for days of it.
+        member = data.time.member_days
+        m.MONTH = pyo.Set(
+            initialize=[mo for mo in range(1, 13) if member[:, mo - 1].any()], ordered=True, doc="calendar months"
+        )
+        m.grid_peak = pyo.Var(m.Y, m.MONTH, within=pyo.NonNegativeReals, doc="peak[y,mo]: month's peak flow [MW]")
         m.grid_peak_def = pyo.Constraint(
-            m.Y,
-            m.D,
-            m.H,
-            rule=lambda m, y, d, h: m.grid_peak[y] >= m.connection_flow[y, d, h],
-            doc="peak[y] >= g[y,d,h] + sum_(k wheeled) q[k,y,d,h]   [MW]",
+            [(y, mo, d, h) for y in m.Y for mo in m.MONTH for d in m.D if member[d, mo - 1] > 0 for h in m.H],
+            rule=lambda m, y, mo, d, h: m.grid_peak[y, mo] >= m.connection_flow[y, d, h],
+            doc="peak[y,mo] >= g[y,d,h] + sum_(k wheeled) q[k,y,d,h] for every day d standing for days "
+            "of month mo   [MW]",
         )
 
     # ---------------------------------------------------------------- PV
@@ -296,19 +318,53 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         doc="certificate price [CNY/MWh]",
     )
     ef = data.time.grid_emission_t_per_mwh
-    m.emissions = pyo.Expression(
+    direct = [k for k in m.P if p.ppa[k].delivery == "direct"]
+    m.emissions_location = pyo.Expression(
         m.Y,
         rule=lambda m, y: sum(
             W[d]
             * (
-                float(ef[d, h]) * m.grid_import[y, d, h]
-                + sum(p.ppa[k].emission_t_per_mwh * m.ppa_energy[k, y, d, h] for k in m.P)
+                float(ef[d, h]) * m.connection_flow[y, d, h]
+                + sum(p.ppa[k].emission_t_per_mwh * m.ppa_energy[k, y, d, h] for k in direct)
             )
             for d in m.D
             for h in m.H
         ),
-        doc="location-based emissions = sum_(d,h) W_d * (ef[d,h] * g + sum_k ef_k * q[k])   [tCO2/year]",
+        doc="location-based emissions = sum_(d,h) W_d * (ef[d,h] * (g + sum_(k wheeled) q[k]) "
+        "+ sum_(k direct) ef_k * q[k])   [tCO2/year]",
     )
+    residual = p.green_certificates.residual_emission_t_per_mwh
+    m.emissions_market_gross = pyo.Expression(
+        m.Y,
+        rule=lambda m, y: (
+            sum(
+                W[d]
+                * (
+                    float(ef[d, h]) * m.grid_import[y, d, h]
+                    + sum(p.ppa[k].emission_t_per_mwh * m.ppa_energy[k, y, d, h] for k in m.P)
+                )
+                for d in m.D
+                for h in m.H
+            )
+            - residual * MWH_PER_GWH * m.certificates[y]
+        ),
+        doc="market-based emissions before the floor at zero = sum_(d,h) W_d * (ef[d,h] * g + sum_k ef_k * q[k]) "
+        "- residual_ef * 1000 * gec[y]   [tCO2/year]",
+    )
+    if s.policy.emissions_basis == "market":
+        # Market-based emissions are never below zero: a variable above both.
+        m.emissions = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="market-based emissions [tCO2/year]")
+        m.emissions_market_floor = pyo.Constraint(
+            m.Y,
+            rule=lambda m, y: m.emissions[y] >= m.emissions_market_gross[y],
+            doc="E_mkt[y] >= market-based emissions before the floor, E_mkt[y] >= 0   [tCO2/year]",
+        )
+    else:
+        m.emissions = pyo.Expression(
+            m.Y,
+            rule=lambda m, y: m.emissions_location[y],
+            doc="emissions the carbon price and cap apply to [tCO2/year]",
+        )
     m.carbon_price = pyo.Param(
         m.Y,
         mutable=True,
@@ -324,15 +380,27 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         )
 
     def fixed_charge(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        """demand: c_kW * 12000 * peak[y] / 1e6; capacity: c_kVA * 12000 * block_mva * G[y] / 1e6   [MCNY/year]"""
+        """demand: c_kW * 1000 * sum_mo peak[y,mo] / 1e6; capacity: c_kVA * 12000 * block_mva * G[y] / 1e6
+        [MCNY/year]
+        """
         if tariff.fixed_charge_basis == "demand":
-            return tariff.demand_cny_per_kw_month * 12 * 1000 / MCNY * m.grid_peak[y]
+            return tariff.demand_cny_per_kw_month * 1000 / MCNY * sum(m.grid_peak[y, mo] for mo in m.MONTH)
         return tariff.capacity_cny_per_kva_month * 12 * grid.block_mva * 1000 / MCNY * m.grid_blocks[y]
 
     def ppa_energy(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
         """sum_(k,d,h) W_d * ppa_price[k,y] [CNY/kWh] * 1000 * q[k,y,d,h] / 1e6   [MCNY/year]"""
         return KWH_PRICE_TO_MCNY_PER_MWH * sum(
             W[d] * m.ppa_energy_price[k, y] * m.ppa_energy[k, y, d, h] for k in m.P for d in m.D for h in m.H
+        )
+
+    def ppa_not_taken(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        """sum_k take_or_pay_k * ppa_price[k,y] * 1000 * sum_(d,h) W_d * (avail_k * ppa_cap[k,y] - q) / 1e6
+        [MCNY/year]
+        """
+        return KWH_PRICE_TO_MCNY_PER_MWH * sum(
+            p.ppa[k].take_or_pay * m.ppa_energy_price[k, y] * (made_available(k, y) - taken(k, y))
+            for k in m.P
+            if p.ppa[k].take_or_pay > 0
         )
 
     def ppa_capacity(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
@@ -398,6 +466,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.cost_terms["grid_energy"] = energy
     m.cost_terms["grid_fixed_charge"] = fixed_charge
     m.cost_terms["ppa_energy"] = ppa_energy
+    m.cost_terms["ppa_take_or_pay"] = ppa_not_taken
     m.cost_terms["ppa_capacity"] = ppa_capacity
 
     def certificates(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
@@ -405,7 +474,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         return m.certificate_price[y] * MWH_PER_GWH / MCNY * m.certificates[y]
 
     def carbon(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        """carbon_price[y] [CNY/t] * location-based emissions[y] / 1e6   [MCNY/year]"""
+        """carbon_price[y] [CNY/t] * emissions[y] (of the scenario's basis) / 1e6   [MCNY/year]"""
         return m.carbon_price[y] / MCNY * m.emissions[y]
 
     m.cost_terms["certificates"] = certificates

@@ -85,8 +85,11 @@ def structure_key(scenario: Scenario) -> str:
                 if (series := getattr(scenario.policy, field)) is not None and series.at(y) is not None
             ]
             for field in type(scenario.policy).model_fields
-            if field != "carbon_price_cny_per_t"
+            if field not in ("carbon_price_cny_per_t", "emissions_basis")
         },
+        # The basis decides the model's shape (a floored market-based variable, certificate years).
+        "emissions_basis": scenario.policy.emissions_basis,
+        "carbon_priced": scenario.policy.carbon_price_cny_per_t is not None,
     }
     text = json.dumps({"fixed": fixed, "shape": shape}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

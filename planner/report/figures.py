@@ -402,7 +402,7 @@ LIMITS: tuple[Limit, ...] = (
     Limit("green_share_min", "green_share_min", "Green power share", False, "share"),
     Limit("domestic_compute_share_min", "domestic_compute_share_min", "Domestic compute share", False, "share"),
     Limit("installed_eflops_min", "installed_eflops_min", "Installed compute target", False, "eflops"),
-    Limit("carbon_cap_t", "carbon_cap_t", "Carbon cap (location-based)", True, "t"),
+    Limit("carbon_cap_t", "carbon_cap_t", "Carbon cap (priced basis)", True, "t"),
 )
 
 
@@ -416,7 +416,18 @@ def achieved(ds: xr.Dataset, limit: Limit) -> np.ndarray:
         return ds["domestic_share"].values.astype(float)
     if limit.key == "installed_eflops_min":
         return ds["installed_pflops"].values.astype(float) / 1000.0
-    return ds["emissions_t"].values.astype(float)
+    return emissions(ds).astype(float)
+
+
+def emissions(ds: xr.Dataset, basis: str | None = None) -> np.ndarray:
+    """Emissions per year [t] of one basis (``location`` / ``market``; default: the one the carbon
+    price and cap apply to, as the results record it).
+    """
+    e = ds["emissions_t"]
+    if "basis" not in e.dims:
+        return np.asarray(e.values, dtype=float)
+    basis = basis or str(e.attrs.get("priced_basis", "location"))
+    return np.asarray(e.sel(basis=basis).values, dtype=float)
 
 
 def limit_values(ds: xr.Dataset, limit: Limit) -> np.ndarray:
@@ -582,8 +593,8 @@ def headline(ds: xr.Dataset) -> list[Kpi]:
     out.append(
         card(f"Domestic compute {last}", "domestic_compute_share_min", fmt_share(ds["domestic_share"].values[i]))
     )
-    emis = as_float(ds["emissions_t"].values[i])
-    market = as_float(ds["emissions_market_t"].values[i]) if "emissions_market_t" in ds else float("nan")
+    emis = as_float(emissions(ds, "location")[i])
+    market = as_float(emissions(ds, "market")[i]) if "basis" in ds["emissions_t"].dims else float("nan")
     status = ""
     if "carbon_cap_t" in ds and np.isfinite(ds["carbon_cap_t"].values.astype(float)).any():
         status = _limit_status(ds, "carbon_cap_t")[0]
@@ -1424,17 +1435,17 @@ def emissions_figure(ds: xr.Dataset) -> go.Figure:
     fig.add_trace(
         go.Bar(
             x=years,
-            y=_list(ds["emissions_t"].values / 1000, 4),
+            y=_list(emissions(ds, "location") / 1000, 4),
             name="location-based",
             marker_color="#6e7781",
             hovertemplate="%{x}: %{y:,.1f} kt CO₂<extra>location-based</extra>",
         )
     )
-    if "emissions_market_t" in ds:
+    if "basis" in ds["emissions_t"].dims:
         fig.add_trace(
             go.Bar(
                 x=years,
-                y=_list(ds["emissions_market_t"].values / 1000, 4),
+                y=_list(emissions(ds, "market") / 1000, 4),
                 name="market-based",
                 marker_color="#afb8c1",
                 hovertemplate="%{x}: %{y:,.1f} kt CO₂<extra>market-based</extra>",
@@ -1774,11 +1785,16 @@ def compare_kpis(a: xr.Dataset, b: xr.Dataset) -> list[DeltaRow]:
         DeltaRow("PUE, final year", last(a, "pue"), last(b, "pue"), "ratio"),
         DeltaRow("green share, final year", last(a, "green_share"), last(b, "green_share"), "share", "higher"),
         DeltaRow("domestic share, final year", last(a, "domestic_share"), last(b, "domestic_share"), "share", ""),
-        DeltaRow("emissions, final year [kt CO₂]", last(a, "emissions_t") / 1e3, last(b, "emissions_t") / 1e3, "num"),
         DeltaRow(
-            "emissions, all years [kt CO₂]",
-            as_float(a["emissions_t"].sum().values) / 1e3,
-            as_float(b["emissions_t"].sum().values) / 1e3,
+            "emissions (priced basis), final year [kt CO₂]",
+            as_float(emissions(a)[-1]) / 1e3,
+            as_float(emissions(b)[-1]) / 1e3,
+            "num",
+        ),
+        DeltaRow(
+            "emissions (priced basis), all years [kt CO₂]",
+            as_float(emissions(a).sum()) / 1e3,
+            as_float(emissions(b).sum()) / 1e3,
             "num",
         ),
         DeltaRow(

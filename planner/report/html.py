@@ -53,7 +53,19 @@ REQUIRED = (
 )
 
 #: Dimensions of one plan's results (a sweep adds one per swept parameter).
-PLAN_DIMS = ("year", "accelerator", "cooling", "day", "hour", "ppa", "component", "limit")
+PLAN_DIMS = (
+    "year",
+    "accelerator",
+    "cooling",
+    "day",
+    "hour",
+    "ppa",
+    "component",
+    "limit",
+    "calendar_month",
+    "tou_period_name",
+    "basis",
+)
 
 PLOTLY_CONFIG = {
     "responsive": True,

@@ -38,6 +38,7 @@ __all__ = [
     "Battery",
     "Cooling",
     "CoolingPlant",
+    "CriticalHotDays",
     "CriticalRule",
     "Demand",
     "Existing",
@@ -307,6 +308,13 @@ class Cooling(Strict):
     """Floor of the COP at the hottest hours [-]."""
     fans_pumps_kw_per_kw: Q("", ge=0, le=1)
     """Fans and pumps that run whatever the weather [kW electric/kW IT heat]."""
+    liquid_capture: Q("", ge=0, le=1) = 1.0
+    """Share of a rack's IT heat that this technology's own loop (and plant) rejects [-]; the
+    rest goes to room air and is cooled by ``residual_heat_to`` (cold plates ≈ 0.7–0.8,
+    immersion ≈ 1). 1 for air cooling itself."""
+    residual_heat_to: Name | None = None
+    """Cooling technology (e.g. ``air``) whose plant rejects the heat this one leaves to room
+    air; required when ``liquid_capture`` < 1."""
     plant: CoolingPlant
     """Heat-rejection plant sizing and cost."""
 
@@ -369,6 +377,33 @@ class CriticalRule(Strict):
     """Critical hours [h, h)."""
 
 
+class CriticalHotDays(Strict):
+    """Critical-peak hours triggered by a hot spell (Sichuan 川发改价格〔2025〕185号: outside
+    July-August the critical price also applies after three consecutive days of 35 °C or more).
+    A calendar day pays the critical price in ``hours`` when its month is in ``months`` and it
+    and the ``consecutive_days - 1`` days before it each have a highest hourly ``dry_bulb_c``
+    of at least ``min_dry_bulb_c``: the day that completes a run of hot days (the third, by
+    default) and every later day of the same run.
+
+    Runs are counted on the calendar days of the profile year over all months (a run may start
+    in a month outside ``months``), but not across the year's end (31 December does not precede
+    1 January). Critical hours override peak, flat and valley, as in ``critical``. Because the
+    trigger depends on the weather of each calendar day, a representative day carries the share
+    of its member days that were triggered (``planner.timeseries.calendar_tou_periods``).
+    """
+
+    min_dry_bulb_c: Q("°C", ge=-40, le=55) = 35.0
+    """Daily maximum dry-bulb temperature at or above which a day counts as hot [°C]."""
+    consecutive_days: Annotated[Int, Field(ge=1, le=31)] = 3
+    """Hot days in a row needed before the critical price applies; the day completing the run
+    and every later day of the run pay it [days]."""
+    hours: list[HourRange] = Field(min_length=1)
+    """Critical hours [h, h) on a triggered day, as ranges like ``"13-14"``."""
+    months: Annotated[list[Month], AfterValidator(_sorted_months)] | None = Field(default=None, min_length=1)
+    """Months in which the trigger applies (1-12); left out: every month that no ``critical``
+    rule covers."""
+
+
 class TouMultipliers(Strict):
     """Price of each time-of-use period relative to the flat price (of its floating part)."""
 
@@ -404,11 +439,13 @@ class Tariff(Strict):
     """Seasons with their peak and valley hours; together they cover each month once."""
     critical: list[CriticalRule] = Field(default_factory=list)
     """Critical-peak hours (override peak, flat and valley)."""
+    critical_hot_days: CriticalHotDays | None = None
+    """Critical price after a run of hot days; left out: no such trigger."""
     season_adders: list[SeasonAdder] = Field(default_factory=list)
     """Energy-price adders by month."""
     fixed_charge_basis: Literal["capacity", "demand"] = "capacity"
     """Basis of the fixed charge: ``capacity`` per kVA of connected transformer capacity, or
-    ``demand`` per kW of the year's peak import."""
+    ``demand`` per kW of each month's peak import (one peak per calendar month)."""
     capacity_cny_per_kva_month: Q("CNY/kVA/month", ge=0) = 0.0
     """Capacity charge [CNY/kVA/month], used with ``fixed_charge_basis: capacity``."""
     demand_cny_per_kw_month: Q("CNY/kW/month", ge=0) = 0.0
@@ -447,7 +484,13 @@ class Ppa(Strict):
     energy_cny_per_kwh: Series("CNY/kWh", ge=0, le=10)
     """Price of energy taken [CNY/kWh]."""
     capacity_cny_per_kw_year: Series("CNY/kW/year", ge=0) = 0.0
-    """Take-or-pay capacity fee per contracted kW and year [CNY/kW/year]."""
+    """Capacity fee per contracted kW and year [CNY/kW/year]."""
+    take_or_pay: Q("", ge=0, le=1) = 0.0
+    """Share of the energy price paid for energy the contract makes available but the site does
+    not take [-] (0: pay only what is taken; 1: pay for all energy made available)."""
+    min_take_share: Q("", ge=0, le=1) = 0.0
+    """Least share of the energy the contract makes available in a year (day-weighted) that the
+    site must take [-]."""
     max_mw: Series("MW", ge=0)
     """Most MW that can be contracted in a year [MW]."""
     green: bool = True
@@ -522,6 +565,9 @@ class GreenCertificates(Strict):
     """Price of one certificate [CNY/MWh]."""
     max_share: Fraction = 1.0
     """Largest share of the green requirement certificates may cover [-]."""
+    residual_emission_t_per_mwh: Q("t/MWh", ge=0, le=2) = 0.0
+    """Emission factor each certificate removes in market-based accounting (the residual grid
+    mix) [tCO2/MWh]."""
 
 
 class Power(Strict):
@@ -553,9 +599,13 @@ class Policy(Strict):
     installed_eflops_min: PolicySeries("EFLOPS", ge=0) | None = None
     """Least installed dense BF16 compute [EFLOPS]."""
     carbon_price_cny_per_t: PolicySeries("CNY/t", ge=0) | None = None
-    """Price on location-based emissions [CNY/tCO2]."""
+    """Price on emissions of the basis ``emissions_basis`` [CNY/tCO2]."""
     carbon_cap_t: PolicySeries("t", ge=0) | None = None
-    """Cap on location-based emissions per year [tCO2/year]."""
+    """Cap on emissions of the basis ``emissions_basis`` per year [tCO2/year]."""
+    emissions_basis: Literal["location", "market"] = "location"
+    """Which emissions the carbon price and cap apply to: ``location`` (grid and wheeled energy
+    at the grid's hourly factor) or ``market`` (grid at the grid's factor, each contract at its
+    own, less certificates at the residual factor; never below zero)."""
 
 
 # --------------------------------------------------------------------------- existing fleet

@@ -54,7 +54,22 @@ MAX_CASES = 10_000
 PATH_PATTERN = r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$"
 SWEEP_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
-PLAN_DIMS = frozenset({"year", "accelerator", "cooling", "day", "hour", "ppa", "component", "limit", "case"})
+PLAN_DIMS = frozenset(
+    {
+        "year",
+        "accelerator",
+        "cooling",
+        "day",
+        "hour",
+        "ppa",
+        "component",
+        "limit",
+        "calendar_month",
+        "tou_period_name",
+        "basis",
+        "case",
+    }
+)
 """Dimension names of a plan's Dataset (and ``case``); a swept path may not take one of them."""
 
 DottedPath = Annotated[str, StringConstraints(pattern=PATH_PATTERN, max_length=300)]
