@@ -468,3 +468,57 @@ def test_green_share_recomputes_from_the_dataset(
     np.testing.assert_allclose(ds.green_share.values, share, rtol=1e-6)
     assert np.all(share <= 1 + 1e-9)
     assert np.all(share >= 0.5 - 1e-6)
+
+
+# --------------------------------------------------------------------------- every *_scale key reaches every term it names
+
+
+def test_price_scale_reaches_existing_servers_fixed_om(profile: Path) -> None:
+    """``accelerators.<a>.price_scale`` scales the price of every server of the type: new servers'
+    capital and the fixed O&M of existing ones (charged on the first year's price).
+
+    One existing server (built 2025, 5-year life) covers the demand of 1,000 tokens/s; fixed O&M
+    3 %/year of 1,000,000 CNY = 30,000 CNY, and 60,000 CNY at price_scale 2. No server is bought.
+    """
+    existing = [{"accelerator": "gpu", "cooling": "air", "count": 1, "year_built": 2025}]
+    base = {
+        "existing.servers": existing,
+        "accelerators.gpu.lifetime_years": 5,
+        "accelerators.gpu.fixed_om_fraction": 0.03,
+        "demand.inference.peak_tokens_per_s": 1000,
+    }
+    om = []
+    for scale in (1.0, 2.0):
+        ds = solve_tiny(profile, {**base, "accelerators.gpu.price_scale": scale}).dataset
+        assert ds is not None
+        assert float(ds.servers_new.sum()) == 0
+        om.append(float(ds.cost.sel(component="fixed_om_existing_servers").sum()))
+    assert om == pytest.approx([30_000.0, 60_000.0], rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("key", "variable"),
+    [
+        ("demand.inference.scale", "inference_demand_tokens_per_s"),
+        ("demand.training.scale", "training_demand_flop"),
+    ],
+)
+def test_demand_scales_reach_the_demand_the_plan_saw(profile: Path, key: str, variable: str) -> None:
+    """A demand scale of 2 doubles the demand every balance uses (hourly inference, annual training)."""
+    base = {"demand.training.flop": "1e20 FLOP"}
+    one = solve_tiny(profile, base).dataset
+    two = solve_tiny(profile, {**base, key: 2.0}).dataset
+    assert one is not None and two is not None
+    np.testing.assert_allclose(two[variable].values, 2 * one[variable].values, rtol=1e-12)
+    assert float(one[variable].max()) > 0
+
+
+def test_tariff_scale_scales_the_floating_part_of_every_hour(profile: Path) -> None:
+    """``power.grid.tariff.scale`` multiplies the floating part (and season adders) of every hour's
+    grid price; the non-floating funds (0.1 CNY/kWh here) stay: 0.5 -> 0.1 + 2 x 0.4 = 0.9 CNY/kWh."""
+    base = {"power.grid.tariff.non_floating_cny_per_kwh": 0.1}
+    one = solve_tiny(profile, base).dataset
+    two = solve_tiny(profile, {**base, "power.grid.tariff.scale": 2.0}).dataset
+    assert one is not None and two is not None
+    np.testing.assert_allclose(one.grid_price_cny_per_mwh.values, 500.0, rtol=1e-12)
+    np.testing.assert_allclose(two.grid_price_cny_per_mwh.values, 900.0, rtol=1e-12)

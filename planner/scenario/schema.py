@@ -451,7 +451,8 @@ class Tariff(Strict):
     demand_cny_per_kw_month: Q("CNY/kW/month", ge=0) = 0.0
     """Demand charge [CNY/kW/month], used with ``fixed_charge_basis: demand``."""
     scale: Q("", ge=0) = 1.0
-    """Multiplier on energy prices for sensitivity sweeps [-]."""
+    """Multiplier on the floating part of every hour's energy price and on the season adders, for
+    sensitivity sweeps [-]; the non-floating part (government funds) stays."""
 
 
 class Grid(Strict):
