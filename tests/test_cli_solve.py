@@ -12,6 +12,7 @@ import xarray as xr
 import yaml
 from click.testing import CliRunner, Result
 from conftest import load_default_yaml_data, write_scenario
+from test_model_tiny import dlc_cooling
 from tiny import tiny_data, write_profile
 
 from planner.cli import cli
@@ -113,19 +114,36 @@ def test_round_trip_equals_the_plan_in_memory(profile: Path, tmp_path: Path) -> 
 
 
 def test_infeasible_pue_cap_with_existing_fleet_exits_1(tmp_path: Path, profile: Path) -> None:
-    # Two existing air-cooled servers (kappa 0.1, so PUE 1.1) must stay; a PUE cap of 1.05 cannot hold.
+    # Forty existing air-cooled servers (kappa 0.1, so PUE 1.1) must stay. Direct liquid cooling
+    # (kappa 0.05) makes a cap of 1.07 physically possible, so validation lets it through, but five
+    # new DLC servers a year cannot pull the fleet's PUE down to it: no plan (exit 1).
     data = tiny_data(profile)
     data["accelerators"]["gpu"]["lifetime_years"] = 5
-    data["existing"] = {"servers": [{"accelerator": "gpu", "cooling": "air", "count": 2, "year_built": 2025}]}
+    data["accelerators"]["gpu"]["cooling"] = ["air", "dlc"]
+    data["accelerators"]["gpu"]["max_new_per_year"] = 5
+    data["cooling"]["dlc"] = dlc_cooling()
+    data["existing"] = {"servers": [{"accelerator": "gpu", "cooling": "air", "count": 40, "year_built": 2025}]}
     path = write_yaml(tmp_path / "fleet.yaml", data)
     ok = invoke(str(path), "-o", str(tmp_path / "ok.nc"))
     assert ok.exit_code == 0, ok.output + ok.stderr
     out = tmp_path / "bad.nc"
-    result = invoke(str(path), "--set", "policy.pue_max=1.05", "-o", str(out))
+    result = invoke(str(path), "--set", "policy.pue_max=1.07", "-o", str(out))
     assert_no_traceback(result)
     assert result.exit_code == 1, result.output + result.stderr
     assert "PUE cap" in result.stderr, result.stderr
-    assert "1.05" in result.stderr
+    assert "1.07" in result.stderr
+    assert "40 existing" in result.stderr, result.stderr  # the fleet that cannot retire is named
+    assert not out.exists()
+
+
+def test_pue_cap_below_the_physics_exits_2(tmp_path: Path, profile: Path) -> None:
+    # Air cooling alone (fans and pumps 10 %, no aux losses) cannot go below PUE 1.1: refused as input.
+    path = write_yaml(tmp_path / "tiny.yaml", tiny_data(profile))
+    out = tmp_path / "bad.nc"
+    result = invoke(str(path), "--set", "policy.pue_max=1.05", "-o", str(out))
+    assert_no_traceback(result)
+    assert result.exit_code == 2, result.output + result.stderr
+    assert "policy.pue_max: 1.05 in 2026 is below what the physics allows" in result.stderr, result.stderr
     assert not out.exists()
 
 

@@ -15,7 +15,7 @@ from planner.scenario.errors import Problem, did_you_mean, shown
 from planner.scenario.fields import YearSeries
 from planner.scenario.schema import Scenario
 
-__all__ = ["cross_check", "iter_series"]
+__all__ = ["cross_check", "iter_series", "cooling_floor", "pue_floor"]
 
 #: Columns the profile loader derives from the timestamps; a scenario cannot name them as data.
 CALENDAR_COLUMNS = ("month", "day", "hour")
@@ -44,7 +44,9 @@ def cross_check(s: Scenario, profile_columns: list[str] | None = None) -> list[P
     problems += _compute(s)
     problems += _tariff(s)
     problems += _power(s)
+    problems += _cooling(s)
     problems += _existing(s)
+    problems += _pue_floor(s)
     problems += _time(s)
     if profile_columns is not None:
         problems += _columns(s, profile_columns)
@@ -133,6 +135,13 @@ def _compute(s: Scenario) -> list[Problem]:
 
 
 def _tariff(s: Scenario) -> list[Problem]:
+    def _hours_of(ranges: list[tuple[int, int]]) -> set[int]:
+        """Hours 0-23 covered by half-open hour ranges that wrap past midnight when start > end."""
+        hours: set[int] = set()
+        for start, end in ranges:
+            hours.update(range(start, end) if start < end else [*range(start, 24), *range(0, end)])
+        return hours
+
     out: list[Problem] = []
     tariff = s.power.grid.tariff
     seen: dict[int, str] = {}
@@ -149,6 +158,32 @@ def _tariff(s: Scenario) -> list[Problem]:
     missing = sorted(set(range(1, 13)) - set(seen))
     if missing:
         out.append(Problem("power.grid.tariff.seasons", f"months {missing} are in no season"))
+    hot = tariff.critical_hot_days
+    if hot is not None:
+        where = "power.grid.tariff.critical_hot_days"
+        hot_hours = _hours_of(hot.hours)
+        if hot.months is None:
+            covered = sorted({m for rule in tariff.critical for m in rule.months})
+            if len(covered) == 12:
+                out.append(
+                    Problem(
+                        where,
+                        "the critical rules already cover every month, so the hot-day trigger (which applies "
+                        "by default in the months no critical rule covers) would never apply; give its months",
+                    )
+                )
+        else:
+            for m in hot.months:
+                for k, rule in enumerate(tariff.critical):
+                    if m in rule.months and hot_hours <= _hours_of(rule.hours):
+                        out.append(
+                            Problem(
+                                f"{where}.months",
+                                f"month {m} pays the critical price in these hours on every day already "
+                                f"(power.grid.tariff.critical[{k}]); the hot-day trigger changes nothing there",
+                            )
+                        )
+                        break
     if not _years(s) and not tariff.flat_cny_per_kwh.coverage_problem(s.years):
         lowest = min(tariff.flat_cny_per_kwh.values(s.years))
         if tariff.non_floating_cny_per_kwh >= lowest:
@@ -175,6 +210,117 @@ def _power(s: Scenario) -> list[Problem]:
     if gens.redundancy > gens.max_units:
         out.append(Problem("power.generators.redundancy", f"N+{gens.redundancy} exceeds max_units ({gens.max_units})"))
     return out
+
+
+def _cooling(s: Scenario) -> list[Problem]:
+    """Residual room-air heat of a liquid technology must go to a technology that takes it whole."""
+    out: list[Problem] = []
+    for name, c in s.cooling.items():
+        where = f"cooling.{name}"
+        target = c.residual_heat_to
+        if c.liquid_capture < 1 and target is None:
+            out.append(
+                Problem(
+                    f"{where}.residual_heat_to",
+                    f"liquid_capture is {c.liquid_capture:g}: name the technology (e.g. air) whose plant "
+                    "cools the rest of the heat",
+                )
+            )
+        if target is None:
+            continue
+        if target not in s.cooling:
+            hint = did_you_mean(target, s.cooling)
+            out.append(
+                Problem(f"{where}.residual_heat_to", f"unknown cooling technology '{target}'; {hint}".rstrip("; "))
+            )
+        elif target == name:
+            out.append(Problem(f"{where}.residual_heat_to", "a technology cannot take its own residual heat"))
+        elif s.cooling[target].liquid_capture < 1:
+            out.append(
+                Problem(
+                    f"{where}.residual_heat_to",
+                    f"'{target}' leaves heat to room air itself (liquid_capture "
+                    f"{s.cooling[target].liquid_capture:g}); name a technology that rejects all its heat",
+                )
+            )
+    return out
+
+
+def cooling_floor(s: Scenario, name: str) -> float:
+    """Least cooling power per unit of IT heat that technology ``name`` can reach [kW/kW].
+
+    The cooling coefficient is ``fans_pumps_kw_per_kw`` plus a mechanical part that is never
+    negative (``planner.timeseries.cooling_coefficient``), so fans and pumps are its floor at any
+    temperature. A liquid technology that leaves the share ``1 - liquid_capture`` of its heat to
+    room air adds that share at the floor of the technology taking it (``residual_heat_to``;
+    the lowest floor of any technology when none is named or known).
+    """
+    c = s.cooling[name]
+    own = float(c.fans_pumps_kw_per_kw)
+    capture = float(getattr(c, "liquid_capture", 1.0))
+    if capture >= 1:
+        return own
+    target = getattr(c, "residual_heat_to", None)
+    if target in s.cooling and target != name:
+        rest = float(s.cooling[target].fans_pumps_kw_per_kw)
+    else:
+        rest = min(float(t.fans_pumps_kw_per_kw) for t in s.cooling.values())
+    return capture * own + (1 - capture) * rest
+
+
+def pue_floor(s: Scenario) -> tuple[float, str, float] | None:
+    """The least annual PUE the physics allows, the technology that reaches it and its cooling floor.
+
+    ``PUE = 1 + aux_loss_fraction + sum_c kappa_c * P_it[c] / sum_c P_it[c]``, so no plan can do
+    better than 1 + aux losses + the lowest cooling floor of the technologies some server type may
+    use (None when no server type names a known technology).
+    """
+    used = {c for a in s.accelerators.values() for c in a.cooling if c in s.cooling}
+    if not used:
+        return None
+    floors = {c: cooling_floor(s, c) for c in sorted(used)}
+    best = min(floors, key=lambda c: floors[c])
+    return 1.0 + float(s.facility.aux_loss_fraction) + floors[best], best, floors[best]
+
+
+def _years_text(years: list[int]) -> str:
+    """``[2026, 2027, 2028, 2030]`` -> ``"2026–2028, 2030"``."""
+    runs: list[list[int]] = []
+    for y in sorted(years):
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in runs)
+
+
+def _pue_floor(s: Scenario) -> list[Problem]:
+    """A PUE cap below what aux losses and the best cooling technology allow can never be met."""
+    cap = s.policy.pue_max
+    unknown = any(c not in s.cooling for a in s.accelerators.values() for c in a.cooling)
+    if cap is None or unknown or _years(s) or cap.coverage_problem(s.years):
+        return []
+    floor = pue_floor(s)
+    if floor is None:
+        return []
+    least, best, kappa = floor
+    below: dict[float, list[int]] = {}
+    for y in s.years:
+        value = cap.at(y)
+        if value is not None and value < least - 1e-9:
+            below.setdefault(value, []).append(y)
+    if not below:
+        return []
+    values = ", ".join(f"{v:g} in {_years_text(ys)}" for v, ys in sorted(below.items(), key=lambda i: i[1]))
+    verb = "is" if len(below) == 1 else "are"
+    aux = float(s.facility.aux_loss_fraction)
+    return [
+        Problem(
+            "policy.pue_max",
+            f"{values} {verb} below what the physics allows: aux losses {aux * 100:g} % + the least cooling "
+            f"power of any technology ({best}, {kappa * 100:g} %) give a PUE of at least {least:.4g}",
+        )
+    ]
 
 
 def _existing(s: Scenario) -> list[Problem]:
