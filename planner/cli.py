@@ -247,7 +247,7 @@ def _validate_results(file: Path) -> None:
     "--shadow-prices/--no-shadow-prices",
     default=True,
     show_default=True,
-    help="Price each policy limit (LP duals with integers fixed; re-solves for integer-only limits).",
+    help="Price each policy limit (duals of one LP: lumpy builds fixed at the plan, servers and racks continuous).",
 )
 @click.option("--log/--no-log", default=False, help="Show HiGHS's log.")
 @click.option(

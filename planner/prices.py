@@ -17,6 +17,12 @@ objective per unit of the active bound), ``dObj/dp = -λ · d(body - bound)/dp``
 
 Signs: every figure is the cost [MCNY] of tightening the limit by one step (PUE cap -0.01,
 shares +1 percentage point, EFLOPS target +1, carbon cap -1,000 tCO2); 0 when not binding.
+
+What the figure is, measured (``benchmarks/price_check.py``, ``docs/prices.md``): the dual of the
+pricing LP's optimal basis, a rate at the plan. Where the plan sits on a breakpoint of the LP's
+value function it can be the rate of loosening rather than of tightening: a limit exactly at its
+bound then shows 0, and a step that crosses the breakpoint costs more (22-44 % more in two of the
+measured cases). A step that changes a lumpy build (a hall, a plant unit) costs more again.
 """
 
 from __future__ import annotations

@@ -382,7 +382,8 @@ def solve(
     compiled : CompiledModel, optional
         A model already compiled (skips compilation).
     shadow_prices : bool
-        Also price the policy limits (fixed-integer LP duals; re-solves for integer-only rows).
+        Also price the policy limits (duals of one LP: lumpy builds fixed at the plan, servers and
+        racks continuous; see :mod:`planner.prices`).
     warm_basis : planner.dive.Basis, optional
         Start the LP relaxation from this basis (of a scenario with the same structure); the
         relaxation's own optimal basis comes back in ``relaxation_basis``.
