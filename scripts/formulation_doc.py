@@ -53,14 +53,28 @@ Mtok/s (1e6 tokens/s), installed compute in PFLOPS. `planner/results.py` convert
   those years inside the horizon it costs `(CRF(r, L) + fixed O&M share) × capex_v`; nothing is charged
   after the horizon, so plans have no end-of-horizon distortion. Existing assets are sunk: they pay fixed
   O&M only, valued at the first planning year's capex, and retire by the same rule from their build year.
-- **Availability** derates what servers can do (activity) but not what is installed: reserve, rack and
-  hall nameplate, installed PFLOPS, domestic share and the EFLOPS target use the installed count `N`.
-  Idle power is drawn by every installed server.
+- **Availability** derates what servers can do (activity) and the inference reserve (servers that are
+  down do not count toward it: `Σ tok_a · avail_a · N ≥ (1 + reserve) · R_y`), but not what is installed:
+  rack and hall nameplate, installed PFLOPS, domestic share and the EFLOPS target use the installed count
+  `N`. Idle power is drawn by every installed server.
+- **No credit for work beyond demand.** The inference balance (every hour) and the training balance (every
+  year) are equalities with their unserved slack: served ≤ demand. Spare servers idle at idle power; they
+  never "serve" work that would lower the PUE.
 - **Installed compute** is dense BF16 peak without MFU; training work uses `PFLOPS × MFU`.
 - **Cooling plant redundancy** applies to technologies in use: a binary `u[c,y]` is 1 when technology `c`
-  has racks (`R ≤ Rmax_c u`), and N+k plant is `P_it ≤ unit_mw (K − k u)`. A technology without racks
+  has racks (`R ≤ Rmax_c u`), and N+k plant is `heat_c ≤ unit_mw (K − k u)`. A technology without racks
   needs no spare units. Likewise grid N-k and genset N+k apply to a site in use: a binary `s[y]` is 1 when
   any data hall is in service (`H ≤ max_halls · s`), fixed to 1 while existing halls serve.
+- **Liquid cooling captures part of the heat.** A technology with `liquid_capture` < 1 (cold plates,
+  ≈ 0.75) rejects that share of its racks' heat through its own loop and plant and leaves the rest to
+  room air, cooled by `residual_heat_to` (air): its coefficient is `capture · κ_c + (1 − capture) · κ_air`,
+  the air plant carries `P_it[air] + Σ_c (1 − capture_c) P_it[c]` with its N+k, and it is in use
+  whenever such a technology is (`u[air] ≥ u[c]`).
+- **PPAs are contracts (DESIGN.md §3).** Each hour a contract makes `avail · ppa_cap` available; the site
+  takes `q` of it. Energy not taken, `x = avail · ppa_cap − q ≥ 0`, is substituted rather than kept as a
+  column (the row `q ≤ avail · ppa_cap` is exactly `q + x = avail · ppa_cap, x ≥ 0`; the results report
+  `ppa_mw_not_taken`). It costs `take_or_pay × price` per MWh; `min_take_share` requires a day-weighted
+  share of the energy made available to be taken each year. Only energy taken is green.
 - **PPA delivery (a refinement of DESIGN.md).** DESIGN.md lets PPA energy bypass the grid blocks. In
   Sichuan, green power bought through trading is wheeled over the public grid and enters the site through
   its own substation, paying its share of the connection; a plan that contracts 400 MW of hydro through two
@@ -68,21 +82,28 @@ Mtok/s (1e6 tokens/s), installed compute in PFLOPS. `planner/results.py` convert
   against the blocks' N-1 capacity and the demand-charge peak) or `direct` (a private line). With
   `delivery: direct` the DESIGN.md rule is recovered exactly.
 - **Grid fixed charge** follows the tariff's basis: `capacity` charges every connected block's kVA
-  (`capacity_cny_per_kva_month × 12 × block_mva × 1000 × G`), `demand` charges the year's peak flow through
-  the connection (`demand_cny_per_kw_month × 12 × 1000 × peak`).
-- **TOU prices.** `price[y,d,h] = nf + scale × ((flat_y − nf) × multiplier[d,h] + adder[d,h])`, with the
-  period of each hour from the representative day's calendar month (representatives are real days, tsam
-  medoids) and the Sichuan rules in `power.grid.tariff`.
+  (`capacity_cny_per_kva_month × 12 × block_mva × 1000 × G`), `demand` charges each calendar month's peak
+  flow through the connection (`demand_cny_per_kw_month × 1000 × Σ_mo peak[mo]`), where `peak[mo]` is above
+  the flow of every hour of each representative day that stands for days of that month (`member_days`).
+- **TOU prices.** `price[y,d,h] = nf + scale × ((flat_y − nf) × multiplier[d,h] + adder[d,h])`. The TOU
+  period of every calendar hour comes from the Sichuan rules in `power.grid.tariff` (seasons by month,
+  critical hours, and the hot-day trigger on calendar days after a run of hot days); each representative
+  hour carries the *mean* multiplier, adder and grid emission factor of the calendar days it stands for,
+  so every period weighs exactly its calendar hours (`tou_period_share`).
 - **Representative days** are medoids (real calendar days), with the day of the highest wet-bulb and of
   the inference peak kept on their own, so the plant and halls see their sizing hours. Medoids keep days
   consistent but not annual means: availability and capacity-factor columns are rescaled so that their
   weighted annual mean equals the year's (the factors are reported by `plan validate`).
-- **Green share** counts PPA energy taken (green contracts) and PV used, plus certificates capped at
-  `max_share × green_min × facility energy`; battery losses are not deducted. In a year without a green
-  requirement no certificates are bought (they would have no purpose).
-- **Emissions** are location-based: `Σ W_d (grid × grid factor + PPA × contract factor)`; the carbon price
-  and cap apply to them. Market-based emissions (reported) subtract certificates at the year's mean grid
-  factor.
+- **Green share** is energy consumed: `(Σ W_d (P_fac − g − Σ_(k not green) q) + certificates) / Σ W_d P_fac`.
+  By the supply balance the green energy is green contracts taken + PV used + discharge − charge, so energy
+  lost in the battery is never credited. Certificates count at most up to the energy that is not green
+  (`certificates ≤ Σ W_d (g + Σ_(k not green) q)`): the share cannot exceed 100 %. Where the scenario caps
+  them (`max_share` < 1), also `certificates ≤ max_share × green_min × facility energy`. In a year without a
+  green requirement (and without market-based carbon accounting) no certificates are bought.
+- **Emissions, both ways.** Location-based: `Σ W_d (grid factor × (g + Σ_(k wheeled) q) + Σ_(k direct) ef_k q)`.
+  Market-based: `Σ W_d (grid factor × g + Σ_k ef_k q) − residual factor × certificates`, never below zero.
+  `policy.emissions_basis` says which one the carbon price and cap apply to; both are reported
+  (`emissions_t` with a `basis` dim).
 - **Shortfall** of inference (per hour), inference reserve (per year) and training work (per year) is a
   priced slack, so demand never makes the model infeasible; infeasibility can only come from hard limits
   (policy, purchase caps, build limits, an existing fleet that breaks a limit), which the IIS diagnosis names.
@@ -97,7 +118,8 @@ Mtok/s (1e6 tokens/s), installed compute in PFLOPS. `planner/results.py` convert
   gensets, in-use binaries) are fixed at the plan and server and rack counts — thousands of units, whose
   integrality is immaterial at the margin — are continuous. Its duals price every limit, integer-only rows
   included, as the cheapest re-arrangement of fleet and operation inside the facility that was built; each
-  figure in the results names this method.
+  figure in the results names this method. `docs/prices.md` compares these prices with MIP re-solves one
+  step tighter on small cases.
 
 ## Components, by subsystem
 """
