@@ -441,7 +441,67 @@ def check_policy(ds: xr.Dataset, sc: dict[str, Any]) -> None:
                 assert float(ds.servers_new.sel(accelerator=a, year=y).sum()) <= cap + 1e-6, f"purchase cap {a} {y}"
 
 
+def calendar_periods(sc: dict[str, Any]) -> np.ndarray:
+    """TOU period index (0 critical, 1 peak, 2 flat, 3 valley) of every calendar hour (365 x 24),
+    written from the Sichuan rules in the scenario (seasons by month, critical months, and critical
+    hours on days that complete a run of hot days, read from the profile CSV)."""
+    tariff = sc["power"]["grid"]["tariff"]
+
+    def hours(ranges: list[list[int]]) -> np.ndarray:
+        mask = np.zeros(24, dtype=bool)
+        for start, end in ranges:
+            span = range(start, end) if start < end else [*range(start, 24), *range(0, end)]
+            mask[list(span)] = True
+        return mask
+
+    month = np.repeat(np.arange(1, 13), [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])  # non-leap
+    out = np.full((365, 24), 2)
+    for season in tariff["seasons"]:
+        days = np.isin(month, season["months"])
+        out[np.ix_(days, hours(season.get("peak", [])))] = 1
+        out[np.ix_(days, hours(season.get("valley", [])))] = 3
+    covered: list[int] = []
+    for rule in tariff.get("critical", []):
+        out[np.ix_(np.isin(month, rule["months"]), hours(rule["hours"]))] = 0
+        covered += rule["months"]
+    hot = tariff.get("critical_hot_days")
+    if hot:
+        import pandas as pd
+
+        dry = pd.read_csv(sc["time"]["profiles"], comment="#")["dry_bulb_c"].to_numpy().reshape(365, 24)
+        run, spell = 0, np.zeros(365, dtype=bool)
+        for day, is_hot in enumerate(dry.max(axis=1) >= hot["min_dry_bulb_c"]):
+            run = run + 1 if is_hot else 0
+            spell[day] = run >= hot["consecutive_days"]
+        months = hot.get("months") or [m for m in range(1, 13) if m not in covered]
+        out[np.ix_(spell & np.isin(month, months), hours(hot["hours"]))] = 0
+    return out
+
+
+def check_tariff(ds: xr.Dataset, sc: dict[str, Any]) -> None:
+    """Each TOU period weighs its calendar hours; each hour's price is the mean of its member days'."""
+    share = ds.tou_period_share.transpose("day", "hour", "tou_period_name")
+    assert list(ds.tou_period_name.values) == ["critical", "peak", "flat", "valley"]
+    represented = np.einsum("d,dhp->p", ds.day_weight.values, share.values)
+    calendar = np.bincount(calendar_periods(sc).ravel(), minlength=4)
+    np.testing.assert_allclose(represented, calendar, rtol=0.01, err_msg="TOU hours: represented vs calendar")
+    np.testing.assert_allclose(ds.member_days.sum("calendar_month").values, ds.day_weight.values)
+    tariff = sc["power"]["grid"]["tariff"]
+    mult = np.array([tariff["multipliers"][p] for p in ("critical", "peak", "flat", "valley")])
+    adder_by_month = np.zeros(12)
+    for rule in tariff.get("season_adders", []):
+        adder_by_month[np.asarray(rule["months"]) - 1] += rule["cny_per_kwh"]
+    adder = ds.member_days.values @ adder_by_month / ds.day_weight.values  # (day,) mean over member days
+    nf, scale = tariff["non_floating_cny_per_kwh"], tariff["scale"]
+    for y in ds.year.values:
+        flat = at(tariff["flat_cny_per_kwh"], int(y))
+        price = nf + scale * ((flat - nf) * (share.values @ mult) + adder[:, None])  # CNY/kWh
+        modelled = ds.grid_price_cny_per_mwh.sel(year=y).transpose("day", "hour").values
+        assert_eq(modelled, 1000 * price, f"grid price {y} from the calendar")
+
+
 ALL_CHECKS = [
+    check_tariff,
     check_supply_balance,
     check_facility_power,
     check_it_power,
