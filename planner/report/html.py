@@ -232,7 +232,14 @@ def _compliance_grid(ds: xr.Dataset) -> tuple[list[dict[str, Any]], list[str]]:
                 notes.append(method)
             note = notes.index(method) + 1
             row["step"] = row["step"] or step.strip()
-            price = "not binding" if abs(r.shadow_price) < 1e-6 else f"{F.fmt_money(r.shadow_price)}"
+            if abs(r.shadow_price) >= 1e-6:
+                price = F.fmt_money(r.shadow_price)
+            elif np.isfinite(r.limit) and abs(r.achieved - r.limit) <= 1e-6 * max(1.0, abs(r.limit)):
+                # exactly at its limit with a zero dual: the plan sits on a breakpoint, and one step
+                # tighter may still cost something (docs/prices.md)
+                price = "at the limit; 0 at the margin"
+            else:
+                price = "not binding"
         row["cells"].append(
             {
                 "year": r.year,
