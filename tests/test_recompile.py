@@ -28,6 +28,7 @@ CHANGES = [
     ["policy.pue_max.2030=1.12"],
     ["policy.domestic_compute_share_min.2030=0.9"],
     ["accelerators.ascend_950.price_scale=0.8", "cooling.dlc.capex_cny_per_rack=300000"],
+    ["accelerators.h20.price_scale=1.3"],  # existing H20: their fixed O&M (an objective constant) moves too
     ["power.ppa.hydro.energy_cny_per_kwh=0.45 CNY/kWh", "policy.green_share_min.2030=0.8"],
     ["accelerators.h200.max_new_per_year.2027=100"],
 ]
