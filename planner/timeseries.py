@@ -14,6 +14,7 @@ Conventions
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -1407,15 +1408,7 @@ def _replace_column(days: RepresentativeDays, column: str, values: np.ndarray) -
     data = dict(days.data)
     data[column] = np.ascontiguousarray(values, dtype=float)
     data[column].setflags(write=False)
-    return RepresentativeDays(
-        data=data,
-        weight=days.weight,
-        day_of_year=days.day_of_year,
-        month=days.month,
-        assignment=days.assignment,
-        method=days.method,
-        extremes=days.extremes,
-    )
+    return dataclasses.replace(days, data=data)
 
 
 def _restore_means(days: RepresentativeDays, frame: pd.DataFrame) -> tuple[RepresentativeDays, dict[str, float]]:
@@ -1440,13 +1433,4 @@ def _restore_means(days: RepresentativeDays, frame: pd.DataFrame) -> tuple[Repre
         data[column] = np.minimum(values * factor, 1.0)
         data[column].setflags(write=False)
         correction[column] = factor
-    restored = RepresentativeDays(
-        data=data,
-        weight=days.weight,
-        day_of_year=days.day_of_year,
-        month=days.month,
-        assignment=days.assignment,
-        method=days.method,
-        extremes=days.extremes,
-    )
-    return restored, correction
+    return dataclasses.replace(days, data=data), correction

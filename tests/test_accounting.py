@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import pytest
 import xarray as xr
+from test_model_tiny import dlc_cooling, solve_tiny, total
 from tiny import tiny, write_profile
 
-from planner.pipeline import PlanRun, plan_scenario
 from planner.solve import SolveOptions
 from planner.timeseries import prepare_time
 
@@ -37,28 +37,13 @@ HOURS = np.arange(24)
 FIRST_HALF_DAYS, SECOND_HALF_DAYS = 181, 184
 
 
-# --------------------------------------------------------------------------- helpers (as in test_model_tiny)
+# --------------------------------------------------------------------------- helpers
 
 
 @pytest.fixture(scope="module")
 def profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The flat tiny profile (15 °C, PV 0, inference shape 1, hydro availability 1)."""
     return write_profile(tmp_path_factory.mktemp("accounting") / "profile.csv")
-
-
-def solve_tiny(profile: Path, changes: dict[str, Any] | None = None) -> PlanRun:
-    run = plan_scenario(tiny(profile, changes), OPTIONS)
-    assert run.outcome.status == "optimal", run.outcome.diagnosis
-    assert run.dataset is not None
-    return run
-
-
-def total(ds: xr.Dataset, name: str, **sel: Any) -> float:
-    """A dataset variable summed over everything but what ``sel`` picks, as a float."""
-    da = ds[name]
-    if sel:
-        da = da.sel(**sel)
-    return float(da.sum())
 
 
 def assert_npv(ds: xr.Dataset, npv: float) -> None:
@@ -70,32 +55,6 @@ def assert_stocks(ds: xr.Dataset, **integers: float) -> None:
     """Whole-number stocks, summed over their other dims."""
     for name, expected in integers.items():
         assert total(ds, name) == pytest.approx(expected, abs=1e-6), name
-
-
-def dlc_cooling(**over: Any) -> dict[str, Any]:
-    """Direct liquid cooling: 20 kW and 42 U per rack, 200,000 CNY per rack, kappa 0.05 at any
-    temperature below 50 °C; plant units of 1 MW for 10,000 CNY, N+0."""
-    base = {
-        "rack_kw_max": 20,
-        "rack_units": 42,
-        "capex_cny_per_rack": 2e5,
-        "lifetime_years": 1,
-        "fixed_om_fraction": 0.0,
-        "basis": "dry_bulb",
-        "free_cooling_below_c": 50,
-        "mechanical_above_c": 60,
-        "cop_rated": 5,
-        "fans_pumps_kw_per_kw": 0.05,
-        "plant": {
-            "unit_mw": 1.0,
-            "capex_cny_per_unit": 1e4,
-            "redundancy": 0,
-            "lifetime_years": 1,
-            "fixed_om_fraction": 0.0,
-        },
-    }
-    base.update(over)
-    return base
 
 
 def hydro(**over: Any) -> dict[str, Any]:
@@ -470,7 +429,7 @@ def test_green_share_recomputes_from_the_dataset(
     assert np.all(share >= 0.5 - 1e-6)
 
 
-# --------------------------------------------------------------------------- every *_scale key reaches every term it names
+# ------------------------------------------------------------------ every *_scale key reaches every term it names
 
 
 def test_price_scale_reaches_existing_servers_fixed_om(profile: Path) -> None:

@@ -25,6 +25,7 @@ from markupsafe import Markup
 
 from planner.atomic import atomic_path
 from planner.report import figures as F
+from planner.scenario.sweep import PLAN_DIMS as SWEEP_PLAN_DIMS
 
 __all__ = [
     "ReportInputError",
@@ -53,19 +54,8 @@ REQUIRED = (
 )
 
 #: Dimensions of one plan's results (a sweep adds one per swept parameter).
-PLAN_DIMS = (
-    "year",
-    "accelerator",
-    "cooling",
-    "day",
-    "hour",
-    "ppa",
-    "component",
-    "limit",
-    "calendar_month",
-    "tou_period_name",
-    "basis",
-)
+#: Dimensions of one plan's Dataset (a sweep's combined file adds one per swept parameter).
+PLAN_DIMS = tuple(sorted(SWEEP_PLAN_DIMS - {"case"}))
 
 PLOTLY_CONFIG = {
     "responsive": True,
