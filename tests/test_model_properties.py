@@ -273,13 +273,13 @@ def test_scaling_all_money_scales_objective(scaling_base: tuple[dict[str, Any], 
 
 def test_existing_air_fleet_above_pue_cap_is_infeasible(profile: Path) -> None:
     # 4 existing air-cooled gpu servers (built 2025, 5-year life) must be kept and draw 10 kW
-    # each; air cooling alone gives PUE >= 1.15 (fans and pumps) and no server may go into dlc
-    # (which could dilute the PUE), so a cap of 1.1 cannot hold.
+    # each; air cooling alone gives PUE >= 1.15 (fans and pumps). DLC could reach 1.1 (so the cap
+    # passes validation), but no new server may be bought to dilute the PUE, so the cap cannot hold.
     data = rich_data(
         profile,
         accelerators__gpu__lifetime_years=5,
-        accelerators__gpu__cooling=["air"],
-        accelerators__dom__cooling=["air"],
+        accelerators__gpu__max_new_per_year=0,
+        accelerators__dom__max_new_per_year=0,
         policy__pue_max=1.1,
     )
     data["existing"] = {"servers": [{"accelerator": "gpu", "cooling": "air", "count": 4, "year_built": 2025}]}

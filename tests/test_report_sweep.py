@@ -189,7 +189,7 @@ def test_heatmap_has_every_metric_greys_the_infeasible_cell_and_annotates_values
     np.testing.assert_allclose(z[np.isfinite(z)], npv[np.isfinite(npv)], rtol=1e-6)
     assert float(main.text[0][0]) == pytest.approx(npv[0, 0], abs=0.01)  # values annotated in the cells
     assert failed.z[1][2] == 1 and failed.text[1][2] == "infeasible" and failed.z[0][0] is None
-    assert "cannot hold together" in failed.customdata[1][2][1]  # why, on hover
+    assert "No plan can meet these limits together" in failed.customdata[1][2][1]  # why, on hover
     # each metric button carries its own data for the heatmap trace
     pue = menu.buttons[labels.index("PUE 2026")].args[0]["z"][0]
     assert pue[0][0] == pytest.approx(float(ds["pue"].isel({DOMESTIC: 0, EFLOPS: 0, "year": -1})))

@@ -23,6 +23,7 @@ import xarray as xr
 import yaml
 from click.testing import CliRunner
 from conftest import REPO_ROOT
+from test_model_tiny import dlc_cooling
 from tiny import tiny_data, write_profile
 
 from planner.cli import cli
@@ -58,9 +59,14 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("sweep_inputs")
     profile = write_profile(folder / "profile.csv")
     write_yaml(folder / "tiny.yaml", tiny_data(profile))
+    # Forty existing air-cooled servers (PUE 1.1) must stay; DLC (kappa 0.05) makes lower caps
+    # physically possible, but five new servers a year cannot bring the PUE below 1.1 by much.
     fleet = tiny_data(profile)
     fleet["accelerators"]["gpu"]["lifetime_years"] = 5
-    fleet["existing"] = {"servers": [{"accelerator": "gpu", "cooling": "air", "count": 2, "year_built": 2025}]}
+    fleet["accelerators"]["gpu"]["cooling"] = ["air", "dlc"]
+    fleet["accelerators"]["gpu"]["max_new_per_year"] = 5
+    fleet["cooling"]["dlc"] = dlc_cooling()
+    fleet["existing"] = {"servers": [{"accelerator": "gpu", "cooling": "air", "count": 40, "year_built": 2025}]}
     write_yaml(folder / "fleet.yaml", fleet)
     write_yaml(folder / "grid.yaml", {"name": "tiny_grid", "base": "tiny.yaml", "grid": GRID, "shadow_prices": False})
     return folder
@@ -349,13 +355,13 @@ def test_a_killed_sweep_resumes_with_only_the_missing_cases(
 def test_failing_case_is_recorded_and_the_others_finish(
     inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Two existing air-cooled servers (PUE 1.1) must stay: a PUE cap of 1.05 is infeasible, 1.2 is not.
+    # Forty existing air-cooled servers (PUE 1.1) must stay: a PUE cap of 1.07 is infeasible, 1.2 is not.
     sweep = write_yaml(
         tmp_path / "fleet_sweep.yaml",
         {
             "name": "fleet",
             "base": str(inputs / "fleet.yaml"),
-            "grid": {"policy.pue_max": [1.05, 1.2]},
+            "grid": {"policy.pue_max": [1.07, 1.2]},
             "one_at_a_time": {"power.grid.tariff.scale": [0.5, 2.0]},
             "shadow_prices": False,
         },
@@ -368,8 +374,8 @@ def test_failing_case_is_recorded_and_the_others_finish(
     assert len(traced(trace)) == 5
     ds = read_dataset(tmp_path / "out" / "fleet.nc")
     status = ds["status"].to_series().to_dict()
-    assert status == {1.05: "infeasible", 1.2: "optimal"}
-    bad = ds.sel({"policy.pue_max": 1.05})
+    assert status == {1.07: "infeasible", 1.2: "optimal"}
+    bad = ds.sel({"policy.pue_max": 1.07})
     assert "PUE cap" in str(bad["message"].values)
     assert np.isnan(bad["objective"]) and np.isnan(bad["servers"]).all() and np.isnan(bad["mip_gap"])
     assert np.isfinite(ds["objective"].sel({"policy.pue_max": 1.2}))
