@@ -481,3 +481,38 @@ def test_tariff_scale_scales_the_floating_part_of_every_hour(profile: Path) -> N
     assert one is not None and two is not None
     np.testing.assert_allclose(one.grid_price_cny_per_mwh.values, 500.0, rtol=1e-12)
     np.testing.assert_allclose(two.grid_price_cny_per_mwh.values, 900.0, rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- emissions, both ways
+
+
+@pytest.mark.parametrize("basis", ["location", "market"])
+def test_carbon_price_applies_to_the_chosen_emissions_basis(profile: Path, basis: str) -> None:
+    """The tiny plan draws 22 kW from the grid all year: 192.72 MWh at 0.5 t/MWh = 96.36 t (location).
+
+    With a carbon price of 100 CNY/t on location-based emissions the carbon cost is 9,636 CNY and
+    certificates are useless (no green requirement): none are bought. On market-based emissions each
+    certificate (5 CNY/MWh) removes 0.5 t at the residual factor, worth 50 CNY, so the plan buys them up
+    to the energy that is not green (192.72 MWh, 963.60 CNY) and market-based emissions fall to 0:
+    NPV lower by 9,636 - 963.60 = 8,672.40 CNY. Both bases are reported either way.
+    """
+    changes = {
+        "policy.carbon_price_cny_per_t": 100,
+        "policy.emissions_basis": basis,
+        "power.green_certificates": {"price_cny_per_mwh": 5.0, "max_share": 1.0, "residual_emission_t_per_mwh": 0.5},
+    }
+    ds = solve_tiny(profile, changes).dataset
+    base = solve_tiny(profile, {}).dataset
+    assert ds is not None and base is not None
+    location = float(ds.emissions_t.sel(basis="location").sum())
+    assert location == pytest.approx(96.36, rel=1e-9)
+    extra = float(ds.npv_cny) - float(base.npv_cny)
+    if basis == "location":
+        assert total(ds, "certificates_mwh") == pytest.approx(0.0, abs=1e-9)
+        assert float(ds.emissions_t.sel(basis="market").sum()) == pytest.approx(96.36, rel=1e-9)
+        assert extra == pytest.approx(9_636.0, rel=1e-9)
+    else:
+        assert total(ds, "certificates_mwh") == pytest.approx(192.72, rel=1e-9)
+        assert float(ds.emissions_t.sel(basis="market").sum()) == pytest.approx(0.0, abs=1e-6)
+        assert extra == pytest.approx(963.60, rel=1e-9)
+    assert ds.emissions_t.attrs["priced_basis"] == basis
