@@ -505,9 +505,10 @@ def _read_mip(h: highspy.Highs, compiled: CompiledModel, outcome: SolveOutcome, 
             and dive.objective is not None
             and dive.objective < outcome.objective - 1e-9 * max(1.0, abs(outcome.objective))
         ):
-            # HiGHS may decline a user solution that its presolved model judges out of tolerance and
-            # end with a worse incumbent: the dive's plan (an LP optimum with the integers fixed) is
-            # a plan all the same, and the better one is returned.
+            # HiGHS checks a user solution against its presolved model, whose reductions may cut off
+            # a feasible plan (seen on a medium instance: the same plan passed as a MIP start is
+            # "feasible"), and can end with a worse incumbent: the dive's plan (an LP optimum with the
+            # integers fixed) is a plan all the same, and the better one is returned.
             outcome.x, outcome.objective = dive.x, dive.objective
             if outcome.bound is not None:
                 outcome.gap = max(0.0, (outcome.objective - outcome.bound) / max(abs(outcome.objective), 1e-9))
