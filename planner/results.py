@@ -393,7 +393,12 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
     price = vals.values([m.grid_price[y, d, h] for y in years for d in days for h in hours]).reshape(ny, nd, 24) * 1000
     put("grid_price_cny_per_mwh", ("year", "day", "hour"), price, "CNY/MWh", "grid energy price (TOU)")
     ds["tou_period"] = xr.DataArray(
-        time.tou_period.astype(str), dims=("day", "hour"), attrs={"units": "1", "long_name": "time-of-use period"}
+        time.tou_period.astype(str),
+        dims=("day", "hour"),
+        attrs={
+            "units": "1",
+            "long_name": "time-of-use period of most calendar days this hour stands for (all: tou_period_share)",
+        },
     )
     put("pv_capacity_factor", ("day", "hour"), time.pv_cf, "1", "PV output per MWp")
     put(
