@@ -89,7 +89,9 @@ Mtok/s (1e6 tokens/s), installed compute in PFLOPS. `planner/results.py` convert
   period of every calendar hour comes from the Sichuan rules in `power.grid.tariff` (seasons by month,
   critical hours, and the hot-day trigger on calendar days after a run of hot days); each representative
   hour carries the *mean* multiplier, adder and grid emission factor of the calendar days it stands for,
-  so every period weighs exactly its calendar hours (`tou_period_share`).
+  so every period weighs exactly its calendar hours (`tou_period_share`). The results name the month
+  dimension of `member_days` `calendar_month` (DESIGN.md: "day × month"), because `month` is already
+  the variable holding each representative day's own month.
 - **Representative days** are medoids (real calendar days), with the day of the highest wet-bulb and of
   the inference peak kept on their own, so the plant and halls see their sizing hours. Medoids keep days
   consistent but not annual means: availability and capacity-factor columns are rescaled so that their
