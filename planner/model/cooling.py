@@ -39,7 +39,7 @@ def effective_kappa(scenario: Any, kappa: Mapping[str, np.ndarray]) -> dict[str,
     for name, c in scenario.cooling.items():
         own = np.asarray(kappa[name], dtype=float)
         if c.liquid_capture < 1 and c.residual_heat_to is not None:
-            out[name] = c.liquid_capture * own + (1 - c.liquid_capture) * np.asarray(kappa[c.residual_heat_to], float)
+            out[name] = c.with_residual(own, np.asarray(kappa[c.residual_heat_to], dtype=float))
         else:
             out[name] = own
     return out

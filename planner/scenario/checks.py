@@ -257,15 +257,14 @@ def cooling_floor(s: Scenario, name: str) -> float:
     """
     c = s.cooling[name]
     own = float(c.fans_pumps_kw_per_kw)
-    capture = float(getattr(c, "liquid_capture", 1.0))
-    if capture >= 1:
+    if c.liquid_capture >= 1:
         return own
-    target = getattr(c, "residual_heat_to", None)
+    target = c.residual_heat_to
     if target in s.cooling and target != name:
         rest = float(s.cooling[target].fans_pumps_kw_per_kw)
     else:
         rest = min(float(t.fans_pumps_kw_per_kw) for t in s.cooling.values())
-    return capture * own + (1 - capture) * rest
+    return float(c.with_residual(own, rest))
 
 
 def pue_floor(s: Scenario) -> tuple[float, str, float] | None:

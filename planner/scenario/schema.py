@@ -318,6 +318,13 @@ class Cooling(Strict):
     plant: CoolingPlant
     """Heat-rejection plant sizing and cost."""
 
+    def with_residual(self, own: Any, residual: Any) -> Any:
+        """A rack's cooling power per IT power from this technology's own coefficient and that of
+        the technology taking its room-air residual [kW/kW]: ``capture * own + (1 - capture) *
+        residual`` (numbers or arrays alike).
+        """
+        return self.liquid_capture * own + (1 - self.liquid_capture) * residual
+
 
 # --------------------------------------------------------------------------- facility
 
