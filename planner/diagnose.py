@@ -44,6 +44,7 @@ from typing import Any
 import highspy
 import numpy as np
 
+from planner.scenario.checks import cooling_floor, pue_floor
 from planner.solve import CompiledModel, SolveOptions, _highs
 
 __all__ = ["diagnose_infeasibility", "describe_limit"]
@@ -618,8 +619,6 @@ def _wording(s: Any, kept: list[_Group], years_of: dict[int, list[int]], fleets:
 
 def _pue_line(s: Any, fleets: list[_Fleet]) -> str:
     """The PUE the physics allows: of the technologies the fleet named sits in, and at best."""
-    from planner.scenario.checks import cooling_floor, pue_floor
-
     aux = float(s.facility.aux_loss_fraction)
     floor = pue_floor(s)
     parts = [

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 import yaml
@@ -466,8 +467,6 @@ def calendar_periods(sc: dict[str, Any]) -> np.ndarray:
         covered += rule["months"]
     hot = tariff.get("critical_hot_days")
     if hot:
-        import pandas as pd
-
         dry = pd.read_csv(sc["time"]["profiles"], comment="#")["dry_bulb_c"].to_numpy().reshape(365, 24)
         run, spell = 0, np.zeros(365, dtype=bool)
         for day, is_hot in enumerate(dry.max(axis=1) >= hot["min_dry_bulb_c"]):
