@@ -35,10 +35,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from planner.model import build_model
-from planner.pipeline import plan_scenario
+from planner.pipeline import build, plan_scenario
 from planner.scenario import load_scenario
-from planner.solve import OBJECTIVE_SCALE, CompiledModel, SolveOptions, compile_model, write_mps
+from planner.solver.highs import OBJECTIVE_SCALE, CompiledModel, SolveOptions, write_mps
 
 #: HiGHS alone, in a fresh process: highspy's own ``HighsLp`` filled from the saved arrays (not the
 #: planner's buffer hand-off, ``HighsArrays.pass_to``), so that equal node and iteration counts
@@ -82,7 +81,7 @@ def save_exact(compiled: CompiledModel, path: Path) -> None:
 
 
 def alone_options(options: SolveOptions) -> dict[str, object]:
-    """The HiGHS options the planner sets (``planner.solve._highs``), for HiGHS alone."""
+    """The HiGHS options the planner sets (``planner.solver.highs.new_highs``), for HiGHS alone."""
     return {
         "time_limit": options.time_limit_s,
         "mip_rel_gap": options.mip_gap,
@@ -127,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
             options = dataclasses.replace(options, dive=False)
         with tempfile.TemporaryDirectory() as tmp:
             exact, mps = Path(tmp) / "model.npz", Path(tmp) / "model.mps"
-            compiled = compile_model(build_model(scenario))
+            compiled = build(scenario).compiled
             save_exact(compiled, exact)
             write_mps(compiled, mps)
             del compiled

@@ -2,7 +2,7 @@
 
 The planner prices each policy limit with one LP: the lumpy integers (halls, grid blocks,
 cooling plant units, gensets, in-use binaries) fixed at the plan, server and rack counts
-continuous, and the row duals times the limit's step (``planner.prices.LIMIT_STEPS``). This
+continuous, and the row duals times the limit's step (``planner.solver.prices.LIMIT_STEPS``). This
 script measures how well that number predicts what the MIP itself says:
 
 1. solve a small case (the medium instance of ``tests/test_residuals.py``: the shipped default
@@ -49,14 +49,14 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # tests/horizon.py: a scenario cut to some of its years
 
-from planner.model import ModelData, build_model  # noqa: E402
-from planner.pipeline import plan_scenario  # noqa: E402
-from planner.prices import LIMIT_STEPS, RELAXED_INTEGERS  # noqa: E402
+from horizon import restrict_years  # noqa: E402
+
+from planner.pipeline import build, plan_scenario  # noqa: E402
 from planner.scenario import scenario_from_dict  # noqa: E402
-from planner.scenario.horizon import restrict_years  # noqa: E402
-from planner.solve import OBJECTIVE_SCALE, SolveOptions, compile_model  # noqa: E402
-from planner.timeseries import prepare_time  # noqa: E402
+from planner.solver.highs import OBJECTIVE_SCALE, SolveOptions  # noqa: E402
+from planner.solver.prices import LIMIT_STEPS, RELAXED_INTEGERS  # noqa: E402
 
 MCNY = 1e6
 YEARS = [2026, 2027]
@@ -186,7 +186,7 @@ def solve(data: dict[str, Any], options: SolveOptions) -> Solved | None:
 
 def fixed_lp(data: dict[str, Any], lumpy: dict[str, float], options: SolveOptions) -> float | None:
     """Objective [MCNY] of the pricing LP of ``data`` with the lumpy integers fixed at ``lumpy``."""
-    compiled = compile_model(build_model(ModelData(scenario_from_dict(data), prepare_time(scenario_from_dict(data)))))
+    compiled = build(scenario_from_dict(data)).compiled
     lower = np.array(compiled.col_lower, dtype=float)
     upper = np.array(compiled.col_upper, dtype=float)
     for j, v in enumerate(compiled.columns):

@@ -27,48 +27,43 @@ import tempfile
 import time
 from pathlib import Path
 
+import highspy
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/horizon.py
+
+from horizon import restrict_years  # noqa: E402
+
+from planner.pipeline import build, plan_scenario  # noqa: E402
+from planner.scenario import load_scenario  # noqa: E402
+from planner.solver.highs import SolveOptions  # noqa: E402
 
 
 def child(
     scenario_path: str, days: str, solve: bool, mip_gap: float, time_limit: float, highs_log: str | None = None
 ) -> dict[str, object]:
     """One configuration, in this process: stage timings, size and peak memory."""
-    import highspy
-
-    from planner.model import build_model
-    from planner.model.data import ModelData
-    from planner.pipeline import plan_scenario
-    from planner.scenario import load_scenario
-    from planner.solve import SolveOptions, compile_model
-    from planner.timeseries import prepare_time
-
     out: dict[str, object] = {"days": days}
     t0 = time.perf_counter()
     scenario = load_scenario(scenario_path, [f"time.representative_days={days}"])
-    t1 = time.perf_counter()
-    data = ModelData(scenario, prepare_time(scenario))
-    t2 = time.perf_counter()
-    model = build_model(data)
-    t3 = time.perf_counter()
-    compiled = compile_model(model)
+    load = time.perf_counter() - t0
+    built = build(scenario)  # the pipeline's own stages: time reduction, build, compile
+    compiled = built.compiled
+    assert compiled is not None
     t4 = time.perf_counter()
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     compiled.highs_arrays().pass_to(h)
-    t5 = time.perf_counter()
     out.update(
         rows=compiled.shape[0],
         columns=compiled.shape[1],
         nonzeros=int(compiled.A.nnz),
         integers=int(compiled.integer.sum()),
-        load=t1 - t0,
-        time_reduction=t2 - t1,
-        build=t3 - t2,
-        compile=t4 - t3,
-        handoff=t5 - t4,
+        load=load,
+        **built.timings,
+        handoff=time.perf_counter() - t4,
     )
-    del h, compiled
+    del h, compiled, built
     if solve:
         options = SolveOptions.from_scenario(scenario, mip_gap=mip_gap, time_limit_s=time_limit)
         if highs_log:  # HiGHS's log (MIP and relaxation) appended to a file, to follow a long solve
@@ -111,8 +106,6 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:  # never inside the repository (a killed run leaves it)
         scenario = args.scenario.resolve()
         if args.one_year is not None:
-            from planner.scenario.horizon import restrict_years
-
             data = yaml.safe_load(scenario.read_text(encoding="utf-8"))
             data = restrict_years(data, [args.one_year])
             data["time"]["profiles"] = str((scenario.parent / data["time"]["profiles"]).resolve())

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import highspy
 
-from planner.solve import OBJECTIVE_SCALE
+from planner.solver.highs import OBJECTIVE_SCALE
 
 VARIANTS: dict[str, dict[str, object]] = {
     "base": {},

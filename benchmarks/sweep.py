@@ -4,7 +4,7 @@ On the first ``--cases`` cases of a sweep file, in this one process and one core
 
 * ``rebuild``: every case loaded, reduced, built, compiled and solved from scratch;
 * ``update``: one built model re-used, each case's numbers pushed into it and its compiled
-  matrices patched where they reach (``ModelCache``, ``planner.recompile``), the LP relaxation
+  matrices patched where they reach (``ModelCache``, ``planner.solver.recompile``), the LP relaxation
   solved from scratch;
 * ``update+warm``: as ``update``, with the relaxation started from the first case's basis (what
   ``plan sweep`` does).
@@ -37,8 +37,8 @@ from overhead import finish_alone, save_exact, start_alone  # this folder is on 
 from planner.pipeline import ModelCache, plan_scenario
 from planner.scenario import load_scenario
 from planner.scenario.sweep import load_sweep
-from planner.solve import SolveOptions, compile_model
-from planner.sweep import TIMING_VARS, case_options, expand, run_sweep
+from planner.solver.highs import SolveOptions, compile_model
+from planner.studies.sweep import TIMING_VARS, case_options, expand, run_sweep
 
 #: Stages that are HiGHS at work (LP relaxation, dive re-solves, MIP, pricing LP) [s].
 SOLVER_STAGES = ("dive_relaxation", "dive_dive", "solve", "shadow_prices")

@@ -17,9 +17,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from pyomo.common.errors import InfeasibleConstraintException
 from rich.console import Console
+from rich.markup import escape
 
+from planner import pipeline
+from planner.report import ReportInputError, load_results, write_compare, write_report
+from planner.report.sweep import default_parts_dir, load_report_input, write_sweep_report
+from planner.report.terminal import print_full_year, print_plan, print_validation
+from planner.results.io import ResultsFileError, is_results_file, write_dataset
+from planner.results.provenance import check_inputs, record_overrides
 from planner.scenario import ScenarioError, load_scenario
+from planner.scenario.loader import read_yaml
+from planner.scenario.sweep import DEFAULT_RESULTS_DIR, load_sweep
+from planner.studies import sweep as sweep_study
+from planner.studies.full_year import operate_full_year
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,8 +72,6 @@ def _handle_errors(func: F) -> F:
 
 
 def _escape(text: str) -> str:
-    from rich.markup import escape
-
     return escape(text)
 
 
@@ -111,28 +121,23 @@ def validate(file: Path, overrides: Sequence[str]) -> None:
     options and package versions (with a warning where the installed ones differ). Exit 0 when the
     inputs match; exit 2 when they changed, are missing, no longer load, or were not recorded.
     """
-    from planner.results import is_results_file
-
     if is_results_file(file):
         if overrides:
             raise click.UsageError("--set applies to a scenario file, not to a results file")
         _validate_results(file)
         return
-    from planner.summary import print_validation
 
     if _is_sweep_file(file):
         if overrides:
             raise click.UsageError("--set applies to a scenario file; a sweep file sets its own values")
         _validate_sweep(file)
         return
-    scenario = load_scenario(file, overrides)
-    print_validation(scenario, _console())
+    check = pipeline.check_scenario(load_scenario(file, overrides))
+    print_validation(check.scenario, check.time, check.model_size, _console())
 
 
 def _is_sweep_file(file: Path) -> bool:
     """A YAML file with a top-level ``base`` and ``grid`` or ``one_at_a_time``: a sweep, not a scenario."""
-    from planner.scenario.loader import read_yaml
-
     try:
         data = read_yaml(file)
     except ScenarioError:  # the scenario path reports it
@@ -142,12 +147,10 @@ def _is_sweep_file(file: Path) -> bool:
 
 def _validate_sweep(file: Path) -> None:
     """``plan validate SWEEP``: every case loads and validates (nothing is solved)."""
-    from planner.sweep import expand, load_sweep, validate_cases
-
     spec = load_sweep(file)
-    cases = expand(spec)
+    cases = sweep_study.expand(spec)
     structures: dict[str, str] = {}
-    validate_cases(spec, cases, structures=structures)
+    sweep_study.validate_cases(spec, cases, structures=structures)
     _console().print(
         f"sweep [bold]{_escape(spec.name)}[/]: {len(cases)} cases over {_escape(str(spec.base))}, "
         f"every one valid ({len(set(structures.values()))} model structure(s)); nothing solved"
@@ -156,8 +159,6 @@ def _validate_sweep(file: Path) -> None:
 
 def _validate_results(file: Path) -> None:
     """``plan validate RESULTS``: do the results still match their inputs? (exit 0 yes, 2 no)."""
-    from planner.results import ResultsFileError, check_inputs
-
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         check = check_inputs(file)
@@ -286,21 +287,16 @@ def solve(
     report_file: Path | None,
 ) -> None:
     """Plan the scenario FILE at least cost; write results and print the plan."""
-    from planner.pipeline import plan_scenario
-    from planner.results import record_overrides, write_dataset
-    from planner.solve import SolveOptions
-    from planner.summary import print_plan
-
     console = _console()
     t0 = time.perf_counter()
     scenario = load_scenario(file, overrides)
     loaded = time.perf_counter() - t0
-    options = SolveOptions.from_scenario(scenario, time_limit_s=time_limit, mip_gap=mip_gap, log=log)
+    options = pipeline.solve_options(scenario, time_limit_s=time_limit, mip_gap=mip_gap, log=log)
     console.print(
         f"solving [bold]{_escape(scenario.name)}[/] (time limit {options.time_limit_s:g} s, "
         f"MIP gap {options.mip_gap:g}) ..."
     )
-    run = plan_scenario(
+    run = pipeline.plan_scenario(
         scenario, options, export_model=export_model, shadow_prices=shadow_prices, timings={"load": loaded}
     )
     if export_model is not None:
@@ -317,8 +313,6 @@ def solve(
     print_plan(run.dataset, console)
     console.print(f"results written to {_escape(str(out))}")
     if report:
-        from planner.report import write_report
-
         html = write_report(run.dataset, report_file or Path("reports") / f"{out.stem}.html", source=str(out))
         console.print(f"report written to {_escape(str(html))}")
     if full_year_check:
@@ -326,13 +320,7 @@ def solve(
 
 
 def _full_year_check(run: Any, options: Any, out: Path, overrides: Sequence[str], console: Console) -> None:
-    """``plan solve --full-year-check``: the plan operated over every hour (planner.operate)."""
-    from pyomo.common.errors import InfeasibleConstraintException
-
-    from planner.operate import operate_full_year
-    from planner.results import record_overrides, write_dataset
-    from planner.summary import print_full_year
-
+    """``plan solve --full-year-check``: the plan operated over every hour (planner.studies.full_year)."""
     console.print("operating the plan over every hour of each year (decisions fixed) ...")
     t0 = time.perf_counter()
     try:
@@ -342,7 +330,7 @@ def _full_year_check(run: Any, options: Any, out: Path, overrides: Sequence[str]
             f"[bold red]full-year check failed:[/] {_escape(str(exc))} (the plan is saved in {_escape(str(out))})"
         )
         sys.exit(EXIT_INFEASIBLE)
-    failed = [y for y in operation.years if y.status != "optimal"]
+    failed = [y for y in operation.years if y.status != pipeline.Status.OPTIMAL]
     if operation.dataset is None or failed:
         err = Console(stderr=True, highlight=False, soft_wrap=True)
         for y in failed:
@@ -375,9 +363,6 @@ def _full_year_check(run: Any, options: Any, out: Path, overrides: Sequence[str]
 @_handle_errors
 def report_command(results: Path, output: Path | None, case_reports: bool) -> None:
     """(Re)draw the HTML report of a saved plan RESULTS (netCDF), or of a sweep's combined results."""
-    from planner.report import ReportInputError, write_report
-    from planner.report.sweep import load_report_input
-
     try:
         ds, is_sweep = load_report_input(results)
     except ReportInputError as exc:
@@ -394,8 +379,6 @@ def _write_sweep_report(
     ds: Any, output: Path | None, case_reports: bool, source: Path, console: Console, parts: Path | None = None
 ) -> None:
     """Draw a sweep's report (default ``reports/sweeps/<name>.html``) and its per-case reports beside it."""
-    from planner.report.sweep import default_parts_dir, write_sweep_report
-
     path = output or Path("reports") / "sweeps" / f"{ds.attrs.get('sweep_name', source.stem)}.html"
     t0 = time.perf_counter()
     html, written = write_sweep_report(
@@ -418,8 +401,6 @@ def _write_sweep_report(
 @_handle_errors
 def compare_command(a: Path, b: Path, output: Path | None) -> None:
     """Compare two saved plans A and B side by side (differences are B − A)."""
-    from planner.report import ReportInputError, load_results, write_compare
-
     try:
         plans = [load_results(a), load_results(b)]
     except ReportInputError as exc:
@@ -488,8 +469,6 @@ def sweep_command(
     case_reports: bool,
 ) -> None:
     """Solve every case of the sweep FILE, save each one as it finishes, and stack them into one file."""
-    from planner.sweep import DEFAULT_RESULTS_DIR, SweepError, load_sweep, print_summary, run_sweep
-
     if workers is not None and scheduler is not None:
         raise click.UsageError("give --workers or --scheduler, not both")
     spec = load_sweep(file)
@@ -497,7 +476,7 @@ def sweep_command(
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         with _terminate_as_interrupt():
-            ds = run_sweep(
+            ds = sweep_study.run_sweep(
                 spec,
                 workers=workers,
                 scheduler=scheduler,
@@ -506,7 +485,7 @@ def sweep_command(
                 output=out,
                 console=err,
             )
-    except SweepError as exc:
+    except sweep_study.SweepError as exc:
         err.print(f"[bold red]error:[/] {_escape(str(exc))}")
         sys.exit(EXIT_INFEASIBLE)
     except _Terminated:
@@ -516,7 +495,7 @@ def sweep_command(
         err.print("stopped (Ctrl-C); the worker processes were stopped too")
         sys.exit(128 + signal.SIGINT)
     console = _console()
-    print_summary(ds, console)
+    sweep_study.print_summary(ds, console)
     console.print(
         f"results written to {_escape(str(out))} (each case in {_escape(str(DEFAULT_RESULTS_DIR / spec.name))})"
     )

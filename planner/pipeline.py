@@ -1,27 +1,70 @@
-"""The whole chain for one scenario, with the time of each stage:
-load + validate -> time reduction -> model build -> solve -> results Dataset.
+"""One scenario through the stages, with the time of each: time reduction -> model build -> solve ->
+results Dataset; and the per-worker cache of built models that sweeps and studies re-use.
 """
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pyomo.environ as pyo
 import xarray as xr
 
 from planner.model import ModelData, build_model
-from planner.model.size import check_size
+from planner.model.size import MAX_COLUMNS, MAX_ROWS, check_size
 from planner.model.update import structure_key, update_model
-from planner.results import to_dataset
-from planner.scenario import Scenario, load_scenario, scenario_files
-from planner.solve import CompiledModel, SolveOptions, SolveOutcome, compile_model, solve
-from planner.timeseries import prepare_time
+from planner.results.dataset import to_dataset
+from planner.results.io import atomic_path
+from planner.scenario import Scenario, scenario_files
+from planner.solver.dive import Relaxation, get_basis
+from planner.solver.highs import CompiledModel, SolveOptions, SolveOutcome, Status, compile_model, write_mps
+from planner.solver.recompile import Recompiler
+from planner.solver.solve import solve
+from planner.time.prepare import TimeData, prepare_time
 
-__all__ = ["ModelCache", "PlanRun", "plan_file", "plan_scenario", "relaxation_basis"]
+__all__ = [
+    "Built",
+    "ModelCache",
+    "PlanRun",
+    "ScenarioCheck",
+    "SolveOptions",
+    "Status",
+    "build",
+    "check_scenario",
+    "plan_scenario",
+    "relaxation_basis",
+    "solve_options",
+]
+
+
+def solve_options(scenario: Scenario, **overrides: object) -> SolveOptions:
+    """The solver options of a scenario's ``solver`` block with command-line overrides (None = keep)."""
+    return SolveOptions.from_scenario(scenario, **overrides)
+
+
+@dataclass
+class ScenarioCheck:
+    """What ``plan validate`` shows of a scenario before anything is solved."""
+
+    scenario: Scenario
+    time: TimeData  #: its hourly inputs on the representative days
+    model_size: str  #: the model's estimated size and the planner's limits, as a sentence
+
+
+def check_scenario(scenario: Scenario) -> ScenarioCheck:
+    """Check that a validated scenario's model can be built and reduce its time (no model is built).
+
+    Raises
+    ------
+    ScenarioError
+        If the model would be too large to build (:func:`planner.model.size.check_size`).
+    """
+    files = scenario_files(scenario)
+    size = check_size(scenario, str(files[0]) if files else None)
+    note = f"{size.describe()}; at most {MAX_COLUMNS:,} columns and {MAX_ROWS:,} rows are built"
+    return ScenarioCheck(scenario, prepare_time(scenario), note)
 
 
 class ModelCache:
@@ -30,7 +73,7 @@ class ModelCache:
 
     One cache lives in each worker process of a sweep. ``reuse`` returns a model already updated
     with the scenario's numbers (:func:`planner.model.update.update_model`) and its matrices
-    patched where the changed numbers reach (:class:`planner.recompile.Recompiler`), or None.
+    patched where the changed numbers reach (:class:`planner.solver.recompile.Recompiler`), or None.
     """
 
     def __init__(self, size: int = 2) -> None:
@@ -45,9 +88,7 @@ class ModelCache:
         if entry is None:
             return None
         if entry.recompiler is None:  # indexed on the first re-use (a one-case sweep never pays),
-            from planner.recompile import Recompiler  # at the numbers it was compiled with
-
-            entry.recompiler = Recompiler(entry.compiled)
+            entry.recompiler = Recompiler(entry.compiled)  # at the numbers it was compiled with
         changed = update_model(entry.model, scenario)
         compiled = entry.recompiler.refresh(changed)
         if compiled is None:  # the change alters the compiled shape: compile in full, index afresh
@@ -69,7 +110,7 @@ class ModelCache:
 class _CacheEntry:
     model: pyo.ConcreteModel
     compiled: CompiledModel
-    recompiler: Any = None  #: planner.recompile.Recompiler, made on the first re-use
+    recompiler: Recompiler | None = None  #: made on the first re-use
 
 
 @dataclass
@@ -83,6 +124,43 @@ class PlanRun:
     timings: dict[str, float] = field(default_factory=dict)  #: seconds per stage
 
 
+@dataclass
+class Built:
+    """A scenario's model, built (or re-used from a cache) and, when asked, compiled to arrays."""
+
+    model: pyo.ConcreteModel
+    compiled: CompiledModel | None  #: None when not asked for (the solver compiles it then)
+    timings: dict[str, float]  #: seconds: ``update`` (re-used) or ``time_reduction``, ``build``, ``compile``
+
+
+def build(scenario: Scenario, cache: ModelCache | None = None, compile: bool = True) -> Built:
+    """The stages before the solver, timed: refuse a model too large, reduce time, build, compile.
+
+    A scenario whose model would be too large (:mod:`planner.model.size`) is refused with a
+    :class:`~planner.scenario.ScenarioError` before anything is built. With a ``cache``, a model
+    built earlier for a scenario of the same structure (differing only in prices, demand, caps or
+    policy limits) is updated in place instead of rebuilt, and a new one is kept there (compiled).
+    """
+    files = scenario_files(scenario)
+    check_size(scenario, str(files[0]) if files else None)
+    t0 = time.perf_counter()
+    reused = cache.reuse(scenario) if cache is not None else None
+    if reused is not None:
+        return Built(reused[0], reused[1], {"update": time.perf_counter() - t0})
+    data = ModelData(scenario, prepare_time(scenario))
+    t1 = time.perf_counter()
+    model = build_model(data)
+    t2 = time.perf_counter()
+    timings = {"time_reduction": t1 - t0, "build": t2 - t1}
+    compiled = None
+    if compile or cache is not None:
+        compiled = compile_model(model)
+        timings["compile"] = time.perf_counter() - t2
+        if cache is not None:
+            cache.store(model, compiled)
+    return Built(model, compiled, timings)
+
+
 def plan_scenario(
     scenario: Scenario,
     options: SolveOptions | None = None,
@@ -94,87 +172,45 @@ def plan_scenario(
 ) -> PlanRun:
     """Reduce, build, solve and collect the results of a validated scenario.
 
-    A scenario whose model would be too large (:mod:`planner.model.size`) is refused with a
-    :class:`~planner.scenario.ScenarioError` before anything is built.
-
-    With a ``cache``, a model built earlier for a scenario of the same structure (differing
-    only in prices, demand, caps or policy limits) is updated in place instead of rebuilt.
-    ``warm_basis`` starts the LP relaxation from the basis of such a scenario
-    (:func:`planner.solve.solve`).
+    The stages before the solver are :func:`build` (with ``cache``: re-used where the structure
+    allows). ``warm_basis`` starts the LP relaxation from the basis of a scenario with the same
+    structure (:func:`planner.solver.solve.solve`). ``export_model`` writes the exact model handed
+    to HiGHS to that MPS file first (atomically).
     """
-    files = scenario_files(scenario)
-    check_size(scenario, str(files[0]) if files else None)  # refuse a model too large to build
-    timings = dict(timings or {})
     options = options or SolveOptions.from_scenario(scenario)
-    t0 = time.perf_counter()
-    reused = cache.reuse(scenario) if cache is not None else None
-    compiled = None
-    if reused is not None:
-        model, compiled = reused
-        timings["update"] = time.perf_counter() - t0
-    else:
-        data = ModelData(scenario, prepare_time(scenario))
-        t1 = time.perf_counter()
-        model = build_model(data)
-        t2 = time.perf_counter()
-        timings.update({"time_reduction": t1 - t0, "build": t2 - t1})
-        if cache is not None:
-            compiled = compile_model(model)
-            timings["compile"] = time.perf_counter() - t2
-            cache.store(model, compiled)
+    built = build(scenario, cache, compile=export_model is not None)
+    timings = {**(timings or {}), **built.timings}
+    if export_model is not None and built.compiled is not None:
+        with atomic_path(Path(export_model), keep_suffix=True) as tmp:
+            write_mps(built.compiled, tmp)
     outcome = solve(
-        model,
+        built.model,
         options,
-        export_model=export_model,
-        compiled=compiled,
+        compiled=built.compiled,
         shadow_prices=shadow_prices,
         warm_basis=warm_basis,
     )
     dataset = None
     if outcome.has_plan:
         t3 = time.perf_counter()
-        dataset = to_dataset(model, outcome, timings)
+        dataset = to_dataset(built.model, outcome, timings)
         timings["results"] = time.perf_counter() - t3
         dataset.attrs["timings_s"] = _timings_json({**timings, **outcome.timings})
-    return PlanRun(scenario, model, outcome, dataset, {**timings, **outcome.timings})
+    return PlanRun(scenario, built.model, outcome, dataset, {**timings, **outcome.timings})
 
 
 def relaxation_basis(scenario: Scenario, options: SolveOptions, cache: ModelCache | None = None) -> object:
-    """The optimal basis of the scenario's LP relaxation (``planner.dive.Basis``; None if it has none).
+    """The optimal basis of the scenario's LP relaxation (``planner.solver.dive.Basis``; None if it has none).
 
-    What the cases of a sweep start from (see :func:`planner.sweep.run_sweep`): solved once per
+    What the cases of a sweep start from (see :func:`planner.studies.sweep.run_sweep`): solved once per
     model structure, by the simplex from scratch, and handed to every case of that structure.
     """
-    from planner.dive import Relaxation, get_basis
-
-    files = scenario_files(scenario)
-    check_size(scenario, str(files[0]) if files else None)
-    reused = cache.reuse(scenario) if cache is not None else None
-    if reused is not None:
-        compiled = reused[1]
-    else:
-        compiled = compile_model(build_model(ModelData(scenario, prepare_time(scenario))))
-        if cache is not None:
-            cache.store(compiled.model, compiled)
+    compiled = build(scenario, cache).compiled
+    assert compiled is not None  # build compiles when asked (the default)
     relaxation = Relaxation(compiled, options)
     status, _ = relaxation.solve_lp(options.time_limit_s)
-    return get_basis(relaxation.highs) if status == "optimal" else None
-
-
-def plan_file(
-    path: Path | str,
-    overrides: Sequence[str] = (),
-    options: SolveOptions | None = None,
-    **kwargs: object,
-) -> PlanRun:
-    """Load a scenario file (with ``--set`` overrides) and plan it."""
-    t0 = time.perf_counter()
-    scenario = load_scenario(path, overrides)
-    load = time.perf_counter() - t0
-    return plan_scenario(scenario, options, timings={"load": load}, **kwargs)  # type: ignore[arg-type]
+    return get_basis(relaxation.highs) if status == Status.OPTIMAL else None
 
 
 def _timings_json(timings: dict[str, float]) -> str:
-    import json
-
     return json.dumps({k: round(v, 4) for k, v in timings.items()})

@@ -45,7 +45,7 @@ from a validated scenario. It follows DESIGN.md §3; where it refines or departs
 
 Model units are scaled so that coefficients stay within a few orders of magnitude: money in
 MCNY (1e6 CNY), power in MW, energy in MWh, training work in ZFLOP (1e21 FLOP), inference in
-Mtok/s (1e6 tokens/s), installed compute in PFLOPS. `planner/results.py` converts back.
+Mtok/s (1e6 tokens/s), installed compute in PFLOPS. `planner/results/dataset.py` converts back.
 
 ## Conventions
 
@@ -141,7 +141,7 @@ def render() -> str:
     from planner.model import SUBSYSTEMS, ModelData
     from planner.model.build import build_model
     from planner.scenario import load_scenario
-    from planner.timeseries import prepare_time
+    from planner.time.prepare import prepare_time
 
     scenario = load_scenario(ROOT / "inputs" / "2030.yaml", ["time.representative_days=2", "time.extreme_days={}"])
     data = ModelData(scenario, prepare_time(scenario))

@@ -33,7 +33,7 @@ from pydantic.fields import FieldInfo
 from planner.scenario import fields as fields_mod
 from planner.scenario import loader
 from planner.scenario import schema as schema_mod
-from planner.scenario.fields import YearSeries, _SeriesSpec
+from planner.scenario.fields import SeriesSpec, YearSeries, unwrap
 from planner.scenario.units import convert
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -50,8 +50,8 @@ EXAMPLE_WIDTH = 60
 _ALIAS_TYPES: list[tuple[Any, str]] = [
     (fields_mod.Name, "name"),
     (fields_mod.Years, "year"),
-    (schema_mod.Month, "month"),
-    (schema_mod.HourRange, "hour range"),
+    (fields_mod.Month, "month"),
+    (fields_mod.HourRange, "hour range"),
 ]
 _ALIASES: dict[int, str] = {id(alias): text for alias, text in _ALIAS_TYPES}
 # Ranges enforced by validators rather than by constraints pydantic exposes.
@@ -86,7 +86,7 @@ class _Facts:
     min_len: int | None = None
     max_len: int | None = None
     unit: str | None = None
-    series: _SeriesSpec | None = None
+    series: SeriesSpec | None = None
     alias: str | None = None
     optional: bool = False
     meta: list[Any] = field(default_factory=list)
@@ -100,7 +100,7 @@ class _Facts:
                 extra = item.json_schema_extra
                 if isinstance(extra, dict) and "unit" in extra:
                     self.unit = str(extra["unit"])
-            elif isinstance(item, _SeriesSpec):
+            elif isinstance(item, SeriesSpec):
                 self.series = item
             elif isinstance(item, at.Ge):
                 self.ge = item.ge  # type: ignore[assignment]
@@ -120,24 +120,14 @@ class _Facts:
 
 
 def _unwrap(annotation: Any, facts: _Facts) -> Any:
-    """Strip ``Annotated`` and ``Optional`` layers, recording what they say in ``facts``."""
-    while True:
-        if id(annotation) in _ALIASES and facts.alias is None:
-            facts.alias = _ALIASES[id(annotation)]
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            args = typing.get_args(annotation)
-            facts.absorb(args[1:])
-            annotation = args[0]
-        elif origin in (typing.Union, types.UnionType):
-            members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(members) < len(typing.get_args(annotation)):
-                facts.optional = True
-            if len(members) != 1:
-                return typing.Union[tuple(members)]  # noqa: UP007 - rebuilt from parts
-            annotation = members[0]
-        else:
-            return annotation
+    """Strip ``Annotated`` and ``Optional`` layers (:func:`planner.scenario.fields.unwrap`), recording
+    what they say in ``facts``."""
+    layers = unwrap(annotation)
+    if facts.alias is None:
+        facts.alias = next((_ALIASES[id(a)] for a in layers.layers if id(a) in _ALIASES), None)
+    facts.absorb(layers.meta)
+    facts.optional = facts.optional or layers.optional
+    return layers.base
 
 
 def _alias_of(base: Any, meta: list[Any]) -> str | None:
@@ -208,13 +198,13 @@ class _Shape:
     type: str
     unit: str = ""
     range: str = ""
-    series: _SeriesSpec | None = None
+    series: SeriesSpec | None = None
 
 
 def _scalar_shape(base: Any, facts: _Facts) -> _Shape:
     if facts.series is not None or base is YearSeries:
         spec = facts.series
-        assert spec is not None, "a YearSeries without its _SeriesSpec"
+        assert spec is not None, "a YearSeries without its SeriesSpec"
         kind = "year-indexed limit" if spec.open_start else "year-indexed"
         return _Shape(kind, spec.unit, _bounds(spec.ge, spec.gt, spec.le, spec.lt), spec)
     if typing.get_origin(base) is Literal:
@@ -516,7 +506,7 @@ def _intro(rows: dict[str, tuple[_Shape, FieldInfo]], example: _Example) -> str:
     def unit(path: str) -> str:
         return rows[path][0].unit
 
-    def spec(path: str) -> _SeriesSpec:
+    def spec(path: str) -> SeriesSpec:
         found = rows[path][0].series
         assert found is not None, f"{path} is not year-indexed"
         return found

@@ -27,8 +27,8 @@ import xarray as xr
 from test_model_tiny import dlc_cooling, solve_tiny, total
 from tiny import tiny, write_profile
 
-from planner.solve import SolveOptions
-from planner.timeseries import prepare_time
+from planner.solver.highs import SolveOptions
+from planner.time.prepare import prepare_time
 
 ALL_MONTHS = list(range(1, 13))
 OPTIONS = SolveOptions(time_limit_s=60, mip_gap=1e-9)

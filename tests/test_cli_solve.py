@@ -12,13 +12,13 @@ import xarray as xr
 import yaml
 from click.testing import CliRunner, Result
 from conftest import load_default_yaml_data, write_scenario
+from horizon import restrict_years
 from test_model_tiny import dlc_cooling
 from tiny import tiny_data, write_profile
 
 from planner.cli import cli
-from planner.results import read_dataset
-from planner.scenario.horizon import restrict_years
-from planner.solve import OBJECTIVE_SCALE
+from planner.results.io import read_dataset
+from planner.solver.highs import OBJECTIVE_SCALE
 
 TINY_NPV = 14_196_360.0  # the default tiny optimum (tests/tiny.py)
 
@@ -82,7 +82,7 @@ def test_results_round_trip(tiny_yaml: Path, tmp_path: Path) -> None:
         assert "long_name" in da.attrs, f"{name} has no long_name"
     # write it again and read it back: identical values, dims and attrs
     again = tmp_path / "again.nc"
-    from planner.results import write_dataset
+    from planner.results.io import write_dataset
 
     write_dataset(ds, again)
     back = read_dataset(again)
@@ -95,7 +95,7 @@ def test_round_trip_equals_the_plan_in_memory(profile: Path, tmp_path: Path) -> 
     from tiny import tiny
 
     from planner.pipeline import plan_scenario
-    from planner.results import write_dataset
+    from planner.results.io import write_dataset
 
     ds = plan_scenario(tiny(profile)).dataset
     path = write_dataset(ds, tmp_path / "mem.nc")

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from conftest import DEFAULT_YAML, load_default_yaml_data, write_scenario
+from horizon import restrict_years
 
 from planner.cli import cli
 from planner.scenario import load_scenario
 from planner.scenario.checks import pue_floor
-from planner.scenario.horizon import restrict_years
 
 #: Model component names a diagnosis must never show (rows, columns and stock definitions; the
 #: one-word ones, e.g. ``activity``, are plain English and may appear).

@@ -17,10 +17,11 @@ import pytest
 from test_model_tiny import dlc_cooling
 from tiny import tiny, tiny_data, write_profile
 
-from planner.dive import ConcurrentDive, Relaxation
 from planner.model import build_model
 from planner.pipeline import plan_scenario
-from planner.solve import SolveOptions, compile_model, solve
+from planner.solver.dive import ConcurrentDive, Relaxation
+from planner.solver.highs import SolveOptions, compile_model
+from planner.solver.solve import solve
 
 EXACT = SolveOptions(time_limit_s=60, mip_gap=1e-9)
 

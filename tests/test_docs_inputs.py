@@ -18,6 +18,7 @@ import pytest
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from planner.scenario.fields import unwrap
 from planner.scenario.schema import Scenario
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -51,17 +52,7 @@ def rendered(schema_doc: types.ModuleType) -> str:
 
 
 def _strip(annotation: typing.Any) -> typing.Any:
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(args) != 1:
-                return annotation
-            annotation = args[0]
-        else:
-            return annotation
+    return unwrap(annotation).base
 
 
 def _is_model(annotation: typing.Any) -> bool:

@@ -7,7 +7,7 @@ after a temp file of an output appears (the middle of a write) — and then chec
 
 * a results file present loads completely (xarray) and is either the old file, byte for byte, or
   the complete new one; a report present ends with ``</html>`` and is the old page or the new one;
-* nothing else is in the output folders but temp files named by :mod:`planner.atomic` (never a
+* nothing else is in the output folders but temp files named by :mod:`planner.results.io` (never a
   name a tool takes for a result), which the next run removes;
 * a sweep restarted after the kills completes with exactly its cases: none lost, none solved
   again once it was saved, the combined file identical to an uninterrupted run's.
@@ -21,6 +21,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -34,9 +35,17 @@ import xarray as xr
 from test_sweep import GRID, TINY_NPV, comparable, inputs, reference, traced, write_yaml  # noqa: F401
 from tiny import tiny_data, write_profile
 
-from planner.atomic import HOST_TAG, atomic_path, is_temp_name, remove_stale_temps
-from planner.results import read_dataset
-from planner.sweep import TRACE_ENV
+from planner.results.io import HOST_TAG, atomic_path, read_dataset, remove_stale_temps
+from planner.studies.sweep import TRACE_ENV
+
+#: The temp-file names planner.results.io documents: ``.<target>.<pid>.<host tag>.<random>.tmp[.suffix]``.
+TEMP_NAME = re.compile(r"^\.(?P<target>.+)\.(?P<pid>\d+)\.(?P<host>[0-9a-f]{8})\.(?P<rand>[a-z0-9_]+)\.tmp(\.\w+)?$")
+
+
+def is_temp_name(name: str) -> bool:
+    """True for the name of a temp file written by :func:`atomic_path` (never a result)."""
+    return TEMP_NAME.match(name) is not None
+
 
 PLAN = [sys.executable, "-m", "planner.cli"]
 SOLVE_KILLS = 12

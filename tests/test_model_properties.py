@@ -19,7 +19,8 @@ from tiny import tiny_data, write_profile
 from planner.model import build_model
 from planner.pipeline import PlanRun, plan_scenario
 from planner.scenario import scenario_from_dict
-from planner.solve import SolveOptions, solve
+from planner.solver.highs import SolveOptions
+from planner.solver.solve import solve
 
 OPTIONS = SolveOptions(time_limit_s=60, mip_gap=1e-9)
 ALL_MONTHS = list(range(1, 13))

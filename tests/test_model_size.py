@@ -14,8 +14,8 @@ from planner.model import ModelData, build_model
 from planner.model.size import MAX_COLUMNS, MAX_ROWS, check_size, estimate_size
 from planner.pipeline import plan_scenario
 from planner.scenario import ScenarioError, load_scenario
-from planner.solve import compile_model
-from planner.timeseries import prepare_time
+from planner.solver.highs import compile_model
+from planner.time.prepare import prepare_time
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ import xarray as xr
 from tiny import tiny, write_profile
 
 from planner.pipeline import PlanRun, plan_scenario
-from planner.solve import SolveOptions
+from planner.solver.highs import SolveOptions
 
 ALL_MONTHS = list(range(1, 13))
 OPTIONS = SolveOptions(time_limit_s=60, mip_gap=1e-9)

@@ -11,8 +11,9 @@ from tiny import tiny, write_profile
 from planner.model import build_model
 from planner.model.data import MCNY
 from planner.model.update import structure_key, update_model
-from planner.results import to_dataset
-from planner.solve import SolveOptions, solve
+from planner.results.dataset import to_dataset
+from planner.solver.highs import SolveOptions
+from planner.solver.solve import solve
 
 OPTIONS = SolveOptions(time_limit_s=60, mip_gap=1e-9)
 

@@ -15,7 +15,7 @@ from conftest import DEFAULT_YAML
 
 from planner.model import build_model
 from planner.scenario import load_scenario
-from planner.solve import OBJECTIVE_SCALE, compile_model
+from planner.solver.highs import OBJECTIVE_SCALE, compile_model
 
 #: HiGHS's thresholds for "Problem has some excessively small costs" / "... large row bounds".
 SMALL_COST = 1e-4

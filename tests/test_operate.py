@@ -23,11 +23,11 @@ from test_residuals import ALL_CHECKS, medium_data, scenario_of
 from tiny import tiny, tiny_data, write_profile
 
 from planner.cli import cli
-from planner.operate import operate_full_year
 from planner.pipeline import plan_scenario
-from planner.results import read_dataset
+from planner.results.io import read_dataset
 from planner.scenario import load_scenario
-from planner.solve import SolveOptions
+from planner.solver.highs import SolveOptions
+from planner.studies.full_year import operate_full_year
 
 #: Planning decisions in the results Dataset (stocks in service; builds follow from them).
 DECISIONS = ("servers", "racks", "halls", "cooling_units", "grid_blocks", "pv_mw", "battery_mwh", "generator_units")
@@ -104,7 +104,7 @@ def test_decisions_are_fixed_and_stocks_left_to_their_rows(profile: Path) -> Non
     # Fixing a stock as well as its builds leaves a row of constants that floating point can break
     # (battery_mwh_def of the default failed Pyomo's feasibility check by ~1e-12).
     from planner.model import build_model
-    from planner.operate import is_planning
+    from planner.studies.full_year import is_planning
 
     m = build_model(tiny(profile, {}))
     fixed = {"servers_new", "racks_new", "halls_new", "cooling_in_use", "site_in_use", "pv_new", "battery_mwh_new"}
@@ -117,7 +117,7 @@ def test_decisions_are_fixed_and_stocks_left_to_their_rows(profile: Path) -> Non
 
 def test_a_column_without_a_year_is_refused(profile: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each year's LP takes that year's columns: one with no year would silently stay at 0."""
-    import planner.operate as operate
+    import planner.studies.full_year as operate
 
     run = plan_scenario(tiny(profile), SolveOptions(time_limit_s=60, mip_gap=1e-6), shadow_prices=False)
     real = operate._year_of

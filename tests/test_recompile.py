@@ -11,10 +11,10 @@ import pytest
 from planner.model import ModelData, build_model
 from planner.model.update import structure_key, update_model
 from planner.pipeline import ModelCache
-from planner.recompile import Recompiler
 from planner.scenario import load_scenario
-from planner.solve import CompiledModel, compile_model
-from planner.timeseries import prepare_time
+from planner.solver.highs import CompiledModel, compile_model
+from planner.solver.recompile import Recompiler
+from planner.time.prepare import prepare_time
 
 DEFAULT = Path(__file__).resolve().parents[1] / "inputs" / "2030.yaml"
 SMALL = ["time.representative_days=3"]

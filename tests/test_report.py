@@ -25,20 +25,25 @@ import pytest
 import xarray as xr
 import yaml
 from click.testing import CliRunner
+from plotly.offline import get_plotlyjs
 from tiny import tiny, tiny_data, write_profile
 
 from planner.cli import cli
 from planner.pipeline import plan_scenario
+from planner.report import compare as C
 from planner.report import figures as F
+from planner.report import tables as T
+from planner.report.compare import compare_charts
+from planner.report.data import has_shortfall
+from planner.report.format import fmt_money, money_scale
 from planner.report.html import (
-    compare_charts,
     load_results,
     render_compare,
     render_report,
     report_charts,
-    write_html,
 )
-from planner.results import write_dataset
+from planner.report.page import write_html
+from planner.results.io import write_dataset
 
 HOSTILE_NAME = "<script>alert(1)</script>"
 HOSTILE_DESCRIPTION = '<img src=x onerror="alert(2)"> & <b>bold</b> </script><script>alert(3)</script>'
@@ -190,7 +195,7 @@ FIGURE_FUNCTIONS = [
     for name in F.__all__
     if name.endswith("_figure") and not name.startswith("compare_") and inspect.isfunction(getattr(F, name))
 ]
-COMPARE_FUNCTIONS = [name for name in F.__all__ if name.startswith("compare_") and name.endswith("_figure")]
+COMPARE_FUNCTIONS = [name for name in C.__all__ if name.startswith("compare_") and name.endswith("_figure")]
 
 
 @pytest.mark.parametrize("kind", ["tiny", "two_day"])
@@ -207,7 +212,7 @@ def test_every_figure_function_returns_a_figure(kind: str, name: str) -> None:
 
 @pytest.mark.parametrize("name", COMPARE_FUNCTIONS)
 def test_every_compare_function_returns_a_figure(name: str) -> None:
-    fig = getattr(F, name)(plan("tiny"), plan("two_day"), ("A", "B"))
+    fig = getattr(C, name)(plan("tiny"), plan("two_day"), ("A", "B"))
     assert isinstance(fig, go.Figure)
     json.loads(fig.to_json())
 
@@ -239,9 +244,25 @@ def test_dispatch_supply_stack_balances_the_facility_load() -> None:
     np.testing.assert_allclose(total, np.asarray(load.y, dtype=float), atol=1e-3)
 
 
+def compliance_table(ds: xr.Dataset) -> list[dict[str, Any]]:
+    """Compliance rows as plain records (limit, year, limit value, achieved, ✓/✗, shadow price, method)."""
+    return [
+        {
+            "limit": r.key,
+            "year": r.year,
+            "limit_value": r.limit,
+            "achieved": r.achieved,
+            "holds": "–" if r.ok is None else ("✓" if r.ok else "✗"),
+            "shadow_price": r.shadow_price,
+            "shadow_price_method": r.shadow_price_method,
+        }
+        for r in T.compliance_rows(ds)
+    ]
+
+
 def test_compliance_rows_hold_limit_achieved_tick_and_price() -> None:
     ds = plan("two_day")
-    rows = {(r.key, r.year): r for r in F.compliance_rows(ds)}
+    rows = {(r.key, r.year): r for r in T.compliance_rows(ds)}
     pue = rows[("pue_max", 2026)]
     assert pue.limit == pytest.approx(1.3)
     assert pue.achieved == pytest.approx(float(ds["pue"].sel(year=2026)))
@@ -249,7 +270,7 @@ def test_compliance_rows_hold_limit_achieved_tick_and_price() -> None:
     assert np.isfinite(pue.shadow_price) and pue.shadow_price_method
     green = rows[("green_share_min", 2026)]
     assert not np.isfinite(green.limit) and green.ok is None
-    table = F.compliance_table(ds)
+    table = compliance_table(ds)
     assert {"limit", "year", "limit_value", "achieved", "holds", "shadow_price", "shadow_price_method"} <= set(table[0])
     assert {r["holds"] for r in table if r["limit"] == "pue_max"} == {"✓"}
 
@@ -257,15 +278,15 @@ def test_compliance_rows_hold_limit_achieved_tick_and_price() -> None:
 def test_compliance_marks_a_missed_limit() -> None:
     ds = plan("two_day").copy(deep=True)
     ds["pue_max"] = ds["pue_max"].copy(data=np.array([1.0, 1.3]))
-    rows = {(r.key, r.year): r for r in F.compliance_rows(ds)}
+    rows = {(r.key, r.year): r for r in T.compliance_rows(ds)}
     assert rows[("pue_max", 2026)].ok is False and rows[("pue_max", 2027)].ok is True
-    card = next(k for k in F.headline(ds) if k.label.startswith("PUE"))
+    card = next(k for k in T.headline(ds) if k.label.startswith("PUE"))
     assert card.status == "bad" and "2026" in card.detail
 
 
 def test_build_rows_match_the_plan() -> None:
     ds = plan("two_day")
-    rows = {r.label: r for r in F.build_rows(ds)}
+    rows = {r.label: r for r in T.build_rows(ds)}
     servers = rows["servers gpu"]
     assert servers.new == ds["servers_new"].sum(("accelerator", "cooling")).values.tolist()
     assert servers.stock == ds["servers"].sum(("accelerator", "cooling")).values.tolist()
@@ -276,23 +297,23 @@ def test_npv_breakdown_adds_up_to_the_npv() -> None:
     ds = plan("two_day")
     fig = F.npv_figure(ds)
     bar = fig.data[0]
-    scale, _ = F.money_scale([float(ds["npv_cny"])])
+    scale, _ = money_scale([float(ds["npv_cny"])])
     assert sum(bar.x[:-1]) == pytest.approx(bar.x[-1], rel=1e-6)
     assert bar.x[-1] * scale == pytest.approx(float(ds["npv_cny"]), rel=1e-6)
 
 
 def test_shortfall_figure_only_when_demand_is_unmet() -> None:
     ds = plan("two_day")
-    assert not F.has_shortfall(ds)
+    assert not has_shortfall(ds)
     short = ds.copy(deep=True)
     short["inference_unserved"] = short["inference_unserved"] + 0.1 * short["inference_demand_tokens_per_s"]
-    assert F.has_shortfall(short)
+    assert has_shortfall(short)
     assert "shortfall" in report_charts(short)
-    assert any(k.label == "Unmet demand" for k in F.headline(short))
+    assert any(k.label == "Unmet demand" for k in T.headline(short))
 
 
 def test_headline_cards() -> None:
-    cards = {k.label: k for k in F.headline(plan("two_day"))}
+    cards = {k.label: k for k in T.headline(plan("two_day"))}
     assert {
         "NPV of all costs",
         "Installed compute 2027",
@@ -306,11 +327,11 @@ def test_headline_cards() -> None:
 
 def test_compare_kpis_are_b_minus_a() -> None:
     a, b = plan("two_day"), plan("hostile")
-    rows = {r.label: r for r in F.compare_kpis(a, b)}
+    rows = {r.label: r for r in C.compare_kpis(a, b)}
     npv = rows["NPV of all costs"]
     assert npv.a == pytest.approx(float(a["npv_cny"])) and npv.b == pytest.approx(float(b["npv_cny"]))
     assert npv.delta == pytest.approx(float(b["npv_cny"] - a["npv_cny"]))
-    builds = F.compare_build_rows(a, b)
+    builds = C.compare_build_rows(a, b)
     assert all(r.delta == [y - x for x, y in zip(r.a, r.b, strict=True)] for r in builds)
 
 
@@ -343,8 +364,6 @@ def test_report_needs_no_network() -> None:
 
 def _assert_scripts_are_ours(html: str) -> None:
     """Every <script> is plotly.js, the loader, or JSON without a raw ``<`` (so it cannot close the element)."""
-    from plotly.offline import get_plotlyjs
-
     code = [text for attrs, text in parse(html).scripts if attrs.get("type") != "application/json"]
     assert len(code) == 2 and code[0] == get_plotlyjs(), "plotly.js and the loader, nothing else"
     assert "alert" not in code[1]
@@ -364,7 +383,7 @@ def test_user_text_is_escaped_everywhere() -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in compare
     _assert_scripts_are_ours(compare)
     # in plotly labels the name is HTML-escaped too (plotly renders a little HTML in labels)
-    fig = F.compare_npv_figure(plan("hostile"), plan("two_day"), (HOSTILE_NAME, "B"))
+    fig = C.compare_npv_figure(plan("hostile"), plan("two_day"), (HOSTILE_NAME, "B"))
     assert "&lt;script&gt;" in fig.layout.title.text and "<script>" not in fig.to_json()
 
 
@@ -393,7 +412,7 @@ def test_compare_report_contains_deltas() -> None:
     html = compare_html("two_day", "hostile")
     assert html.count("* plotly.js v") == 1
     delta = float(b["npv_cny"] - a["npv_cny"])
-    assert "Δ" in html and F.fmt_money(abs(delta)) in html
+    assert "Δ" in html and fmt_money(abs(delta)) in html
     figures = [s for s in parse(html).scripts if "plotly-figure" in (s[0].get("class") or "")]
     assert len(figures) == len(compare_charts(a, b, ("a", "b")))
 

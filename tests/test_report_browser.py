@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 from test_report import HOSTILE_DESCRIPTION, HOSTILE_NAME, compare_file, plan, report_file
 
+from planner.report.compare import compare_charts
 from planner.report.figures import day_labels
-from planner.report.html import compare_charts, report_charts
+from planner.report.html import report_charts
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

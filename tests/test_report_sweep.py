@@ -27,12 +27,16 @@ import pytest
 import xarray as xr
 import yaml
 from click.testing import CliRunner
+from plotly.offline import get_plotlyjs
 from test_report import parse
 from test_report_browser import Page, browser  # noqa: F401 - the browser fixture (same launch and skip rule)
 from tiny import tiny_data, write_profile
 
 from planner.cli import cli
-from planner.report import sweep_figures as S
+from planner.report import sweep_tables as S
+from planner.report.figures.sweep import heatmap_views
+from planner.report.figures.sweep_grid import chip_mix_figure, heatmap_figure, marginal_figure
+from planner.report.figures.sweep_oat import tornado_figure
 from planner.report.html import render_report
 from planner.report.sweep import (
     case_plan,
@@ -42,8 +46,8 @@ from planner.report.sweep import (
     sweep_charts,
     write_sweep_report,
 )
-from planner.results import read_dataset
-from planner.sweep import run_sweep, summary_table
+from planner.results.io import read_dataset
+from planner.studies.sweep import run_sweep, summary_table
 
 NAME = "tiny_report"
 DOMESTIC = "policy.domestic_compute_share_min"
@@ -52,10 +56,10 @@ GRID = {DOMESTIC: [0.0, 0.6], EFLOPS: [0.001, 0.04, 0.08]}
 OAT = {"power.grid.tariff.scale": [0.5, 2.0], "accelerators.gpu.capex_cny": [800000, 1500000]}
 DESCRIPTION = "Tiny sweep <script>alert(1)</script> & <b>bold</b>"
 FIGURES = {
-    "heatmap": S.heatmap_figure,
-    "marginal": S.marginal_figure,
-    "chip_mix": S.chip_mix_figure,
-    "tornado": S.tornado_figure,
+    "heatmap": heatmap_figure,
+    "marginal": marginal_figure,
+    "chip_mix": chip_mix_figure,
+    "tornado": tornado_figure,
 }
 
 
@@ -175,7 +179,7 @@ def test_every_figure_builder_returns_a_figure(ds: xr.Dataset, name: str) -> Non
 
 
 def test_heatmap_has_every_metric_greys_the_infeasible_cell_and_annotates_values(ds: xr.Dataset) -> None:
-    fig = S.heatmap_figure(ds)
+    fig = heatmap_figure(ds)
     (menu,) = fig.layout.updatemenus  # two swept dims: a metric menu only
     labels = [b.label for b in menu.buttons]
     for label in ("NPV", "PUE 2026", "green share 2026", "domestic share 2026", "installed EFLOPS 2026"):
@@ -199,9 +203,9 @@ def test_heatmap_of_three_swept_dims_has_a_menu_for_the_pair(ds: xr.Dataset) -> 
     grid = grid_only(ds)
     three = grid.expand_dims({"finance.discount_rate": [0.0, 0.05]}).transpose("finance.discount_rate", ...)
     three.attrs["sweep_grid_dims"] = json.dumps(["finance.discount_rate", DOMESTIC, EFLOPS])
-    fig = S.heatmap_figure(three)
+    fig = heatmap_figure(three)
     metrics, pairs = fig.layout.updatemenus
-    views = S.heatmap_views(three)
+    views = heatmap_views(three)
     assert len(pairs.buttons) == len(views) == 2 + 3 + 2  # each pair, with each value of the third dim
     assert len(fig.data) == 2 * len(views)
     for k, button in enumerate(pairs.buttons):
@@ -225,12 +229,12 @@ def test_marginal_npv_is_the_difference_between_neighbouring_values(ds: xr.Datas
     eflops = tables[EFLOPS]
     assert eflops.steps == ["0.001 → 0.04", "0.04 → 0.08"] and eflops.uniform_step == ""
     assert all(d > 0 for _, row in eflops.rows for d in row if np.isfinite(d))  # more compute costs more
-    fig = S.marginal_figure(ds)
+    fig = marginal_figure(ds)
     assert len(fig.layout.updatemenus[0].buttons) == 2  # one entry per swept dim
 
 
 def test_chip_mix_shows_new_servers_by_type_at_every_grid_point(ds: xr.Dataset) -> None:
-    fig = S.chip_mix_figure(ds)
+    fig = chip_mix_figure(ds)
     bars = {t.name: t for t in fig.data if isinstance(t, go.Bar)}
     assert set(bars) == {"gpu (imported)", "npu (domestic)"}
     new = ds["servers_new"].sum(("cooling", "year"), min_count=1).transpose(DOMESTIC, EFLOPS, "accelerator").values
@@ -249,7 +253,7 @@ def test_tornado_is_sorted_by_swing_and_labelled_with_the_values(ds: xr.Dataset)
     tariff = by["power.grid.tariff.scale"]
     high = float(ds["oat_objective"].sel(case="power.grid.tariff.scale=high"))
     assert tariff.high_delta == pytest.approx(high - base) and tariff.low_delta < 0 < tariff.high_delta
-    fig = S.tornado_figure(ds)
+    fig = tornado_figure(ds)
     low, high_trace = fig.data
     assert list(low.y) == [r.parameter for r in rows]
     assert low.text[list(low.y).index("accelerators.gpu.capex_cny")].startswith("800,000: ")
@@ -257,7 +261,7 @@ def test_tornado_is_sorted_by_swing_and_labelled_with_the_values(ds: xr.Dataset)
 
 def test_hostile_swept_values_are_escaped_in_the_figures(ds: xr.Dataset) -> None:
     hostile = ds.assign_coords(case_value=("case", ["", "<b>0.5</b>", "2.0", "<script>x</script>", "1"]))
-    text = S.tornado_figure(hostile).to_json()
+    text = tornado_figure(hostile).to_json()
     assert "<script>" not in text and "<b>0.5" not in text and "&lt;b&gt;0.5" in text
 
 
@@ -283,8 +287,6 @@ def test_page_embeds_plotly_once_and_needs_no_network(ds: xr.Dataset, html: str)
 def test_sweep_description_is_escaped(html: str) -> None:
     assert "<script>alert(1)</script>" not in html and "<b>bold" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in html
-    from plotly.offline import get_plotlyjs
-
     code = [text for attrs, text in parse(html).scripts if attrs.get("type") != "application/json"]
     assert len(code) == 3 and code[0] == get_plotlyjs(), "plotly.js, the table sorter and the loader"
     assert not any("alert" in c for c in code[1:])
@@ -348,7 +350,7 @@ def test_no_case_reports_means_no_links(ds: xr.Dataset) -> None:
 def test_plan_sweep_writes_the_sweep_report(folder: Path, ds: xr.Dataset, monkeypatch: pytest.MonkeyPatch) -> None:
     # The flags of plan sweep (a real plan sweep runs in test_sweep.py): run_sweep returns the results at once.
     monkeypatch.chdir(folder)
-    monkeypatch.setattr("planner.sweep.run_sweep", lambda *a, **k: ds)
+    monkeypatch.setattr("planner.studies.sweep.run_sweep", lambda *a, **k: ds)
     args = ["sweep", "sweep.yaml", "--workers", "1"]
     run = CliRunner().invoke(cli, [*args, "--no-case-reports", "-r", "mine/s.html"])
     assert run.exit_code == 0, run.output + run.stderr

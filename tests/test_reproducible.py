@@ -24,7 +24,7 @@ from test_residuals import medium_data
 from test_sweep import GRID, TINY_NPV, comparable, write_yaml
 from tiny import tiny_data, write_profile
 
-from planner.results import read_dataset
+from planner.results.io import read_dataset
 
 PLAN = [sys.executable, "-m", "planner.cli"]
 INTEGER_VARS = (

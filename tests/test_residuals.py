@@ -24,12 +24,12 @@ import pytest
 import xarray as xr
 import yaml
 from conftest import load_default_yaml_data, write_scenario
+from horizon import restrict_years
 
 from planner.pipeline import plan_scenario
 from planner.scenario import load_scenario
-from planner.scenario.horizon import restrict_years
 from planner.scenario.units import convert
-from planner.solve import SolveOptions
+from planner.solver.highs import SolveOptions
 
 REPO = Path(__file__).resolve().parents[1]
 MEDIUM_YEARS = [2026, 2027]

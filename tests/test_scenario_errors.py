@@ -1323,7 +1323,7 @@ def test_python_object_tag_is_refused_and_never_run(tmp_path: Path) -> None:
 
 
 def test_profile_with_too_many_lines_is_refused(tmp_path: Path) -> None:
-    from planner.timeseries import MAX_PROFILE_LINES
+    from planner.time.profiles import MAX_PROFILE_LINES
 
     profile = tmp_path / "long.csv"
     lines = DEFAULT_PROFILES.read_text(encoding="utf-8").splitlines()

@@ -27,18 +27,10 @@ from test_model_tiny import dlc_cooling
 from tiny import tiny_data, write_profile
 
 from planner.cli import cli
-from planner.results import read_dataset
+from planner.results.io import read_dataset
 from planner.scenario import ScenarioError, load_scenario
 from planner.scenario.sweep import load_sweep
-from planner.sweep import (
-    TIMING_VARS,
-    TRACE_ENV,
-    case_id,
-    expand,
-    run_sweep,
-    summary_table,
-    validate_cases,
-)
+from planner.studies.sweep import TIMING_VARS, TRACE_ENV, case_id, expand, run_sweep, summary_table, validate_cases
 
 TINY_NPV = {1000: 13_148_180.0, 2000: 14_196_360.0, 3000: 15_344_540.0}  # tiny optimum by peak tokens/s
 GRID = {"demand.inference.peak_tokens_per_s": [1000, 2000, 3000], "policy.pue_max": [1.2, 1.3]}
@@ -271,7 +263,7 @@ def test_dask_worker_threads_never_share_a_model(inputs: Path, reference: xr.Dat
     built models, so two cases never push their numbers into the same model at once."""
     import threading
 
-    from planner.sweep import _models
+    from planner.studies.sweep.execute import _models
 
     seen: dict[str, object] = {}
 

@@ -1,4 +1,4 @@
-"""Tests for planner.timeseries: profile loading, TOU, cooling and representative days."""
+"""Tests for planner.time: profile loading, TOU, cooling and representative days."""
 
 from __future__ import annotations
 
@@ -15,21 +15,11 @@ from hypothesis import strategies as st
 from tiny import tiny, write_profile
 
 from planner.scenario import ScenarioError, load_scenario
-from planner.timeseries import (
-    COLUMN_RANGES,
-    PROFILE_COLUMNS,
-    TOU_PERIODS,
-    ProfileError,
-    RepresentativeDays,
-    calendar_tou_periods,
-    cooling_coefficient,
-    hot_spell_days,
-    load_profiles,
-    prepare_time,
-    reduce_days,
-    tou_periods,
-    tou_prices,
-)
+from planner.time.cooling import cooling_coefficient
+from planner.time.days import RepresentativeDays, reduce_days
+from planner.time.prepare import prepare_time
+from planner.time.profiles import COLUMN_RANGES, PROFILE_COLUMNS, ProfileError, load_profiles
+from planner.time.tariff import TOU_PERIODS, calendar_tou_periods, grid_price, hot_spell_days, tou_periods
 
 REPO = Path(__file__).resolve().parents[1]
 DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
@@ -39,6 +29,15 @@ EXTREMES: list[tuple[str, Literal["max", "min"]]] = [
     ("inference_shape", "max"),
     ("hydro_availability", "min"),
 ]
+
+def tou_prices(periods: np.ndarray, flat: float, nf: float, multipliers: dict[str, float]) -> np.ndarray:
+    """Price per element under the TOU tariff (:func:`planner.time.tariff.grid_price`), by period label."""
+    periods = np.asarray(periods)
+    unknown = sorted({str(p) for p in periods.ravel()} - set(multipliers))
+    if unknown:
+        raise ValueError(f"no TOU multiplier for period(s) {unknown}; have {sorted(multipliers)}")
+    multiplier = np.vectorize(lambda p: float(multipliers[str(p)]), otypes=[float])(periods)
+    return grid_price(flat, nf, multiplier)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -552,7 +551,7 @@ def test_too_many_lines_refused_before_parsing(
 ) -> None:
     import csv as csv_module
 
-    import planner.timeseries as ts
+    import planner.time.profiles as ts
 
     monkeypatch.setattr(ts, "MAX_PROFILE_LINES", 9000)
     path = write_csv(tmp_path / "long.csv", pd.concat([frame, frame.iloc[:500]]))

@@ -21,7 +21,8 @@ from test_sweep import write_yaml
 from tiny import tiny_data, write_profile
 
 from planner.cli import cli
-from planner.results import check_inputs, is_results_file, read_dataset, write_dataset
+from planner.results.io import is_results_file, read_dataset, write_dataset
+from planner.results.provenance import check_inputs
 
 
 @pytest.fixture(autouse=True)

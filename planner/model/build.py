@@ -12,7 +12,7 @@ from planner.model.objective import add_objective
 from planner.model.policy import add_policy
 from planner.model.power import add_power
 from planner.scenario import Scenario
-from planner.timeseries import TimeData
+from planner.time.prepare import TimeData
 
 __all__ = ["build_model"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from planner.model.assets import Asset, Fleet, add_asset
 from planner.model.data import MCNY, MTOK, ZFLOP, ZFLOP_PER_EFLOP, ModelData
-from planner.model.stocks import add_stock
 
 __all__ = ["add_compute", "parameters"]
 
@@ -29,10 +29,7 @@ def parameters(data: ModelData) -> dict[str, dict]:
             (a, y): acc[a].capex_cny.at(y) * acc[a].price_scale / MCNY for a in data.accelerators for y in years
         },
         "purchase_cap_servers": {
-            (a, y): acc[a].max_new_per_year.at(y)
-            for a in data.accelerators
-            for y in years
-            if acc[a].max_new_per_year is not None
+            (a, y): cap.at(y) for a in data.accelerators if (cap := acc[a].max_new_per_year) is not None for y in years
         },
         "inference_demand": {
             y: s.demand.inference.peak_tokens_per_s.at(y) * s.demand.inference.scale / MTOK for y in years
@@ -43,8 +40,18 @@ def parameters(data: ModelData) -> dict[str, dict]:
 
 def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
     """Add server stocks and builds, hourly activity, inference and training balances."""
-    s = data.scenario
-    acc = s.accelerators
+    _add_sets_and_parameters(m, data)
+    servers = _add_servers(m, data)
+    _add_activity(m, data)
+    _add_inference(m, data)
+    _add_training(m, data)
+    _add_purchase_cap(m, data)
+    _add_installed_compute(m, data)
+    _add_costs(m, data, servers)
+
+
+def _add_sets_and_parameters(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """The (server type, cooling) pairs, the build years, and the sweepable parameters."""
     m.AC = pyo.Set(initialize=data.pairs, dimen=2, ordered=True, doc="allowed (server type, cooling) pairs")
     m.BUILD = pyo.Set(
         initialize=[(a, c, y) for a, c in data.pairs for y in data.buildable_years(a)],
@@ -52,8 +59,6 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
         ordered=True,
         doc="(server type, cooling, year) in which new servers may be bought",
     )
-
-    # ---------------------------------------------------------------- parameters (sweepable)
     values = parameters(data)
     m.server_capex = pyo.Param(
         m.A,
@@ -74,24 +79,42 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
         m.Y, mutable=True, initialize=values["training_demand"], doc="training work required in year y E_y [ZFLOP]"
     )
 
-    # ---------------------------------------------------------------- stocks
-    m.servers_new = pyo.Var(m.BUILD, within=pyo.NonNegativeIntegers, doc="b[a,c,y]: new servers [servers]")
 
-    def servers(m: pyo.ConcreteModel, a: str, c: str, y: int) -> pyo.Expression:
-        return data.in_service(
-            m.servers_new,
+def _add_servers(m: pyo.ConcreteModel, data: ModelData) -> Asset:
+    """Servers bought (by type, cooling and buildable year) and in service; their capital charge."""
+    s = data.scenario
+    acc = s.accelerators
+
+    def fleet(a: str, c: str) -> Fleet:
+        return Fleet(
             acc[a].lifetime_years,
-            y,
+            acc[a].fixed_om_fraction,
             s.existing.servers,
-            key=(a, c),
+            match={"accelerator": a, "cooling": c},
             build_years=data.buildable_years(a),
-            accelerator=a,
-            cooling=c,
+            price_key=(a,),  # the price of a server depends on its type, not its cooling
         )
 
-    add_stock(m, "servers", (m.AC, m.Y), servers, "N[a,c,y]", "servers in service", "servers")
+    return add_asset(
+        m,
+        data,
+        "servers",
+        m.AC,
+        fleet,
+        builds=m.BUILD,
+        new_doc="b[a,c,y]: new servers [servers]",
+        capex=m.server_capex,
+        symbol="N[a,c,y]",
+        meaning="servers in service",
+        unit="servers",
+        cost="servers_capital",
+        cost_doc="sum_(a,c) sum_(v alive in y) (CRF_a + fom_a) * capex[a,v] * b[a,c,v]   [MCNY/year]",
+    )
 
-    # ---------------------------------------------------------------- hourly activity
+
+def _add_activity(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """Servers busy training or serving inference each hour, at most the available ones."""
+    acc = data.scenario.accelerators
     m.servers_training = pyo.Var(
         m.AC, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="z_tr: servers busy training [servers]"
     )
@@ -113,7 +136,11 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
         doc="z_tr[a,c,y,d,h] + z_inf[a,c,y,d,h] <= availability_a * N[a,c,y]   [servers]",
     )
 
-    # ---------------------------------------------------------------- inference
+
+def _add_inference(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """The hourly inference balance and the yearly reserve, each with its unserved slack."""
+    s = data.scenario
+    acc = s.accelerators
     tokens = {a: acc[a].tokens_per_s / MTOK for a in m.A}
     shape = data.time.inference_shape
     m.inference_unserved = pyo.Var(
@@ -147,7 +174,11 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
         doc="sum_(a,c) tok_a * availability_a * N[a,c,y] + u_res[y] >= (1 + reserve) * R_y   [Mtok/s]",
     )
 
-    # ---------------------------------------------------------------- training
+
+def _add_training(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """The hourly training rate, its flexibility within a day, and the yearly training balance."""
+    s = data.scenario
+    acc = s.accelerators
     # ZFLOP per server-hour: PFLOPS x MFU x 3600 s x 1e15 / 1e21
     flop = {a: acc[a].pflops_per_server * acc[a].mfu * 3600 * 1e15 / 1e21 for a in m.A}
     m.training_rate = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="F[y,d,h]: training work done [ZFLOP/h]")
@@ -195,7 +226,11 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
         doc="(sum_(d,h) W_d * F[y,d,h] + u_tr[y]) / 100 = E_y / 100   [100 ZFLOP = 1e23 FLOP]",
     )
 
-    # ---------------------------------------------------------------- limits
+
+def _add_purchase_cap(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """At most the cap of new servers of a type in a year (export controls, supply)."""
+    acc = data.scenario.accelerators
+
     def purchase_cap(m: pyo.ConcreteModel, a: str, y: int) -> pyo.Expression:
         new = [m.servers_new[a, c, y] for c in acc[a].cooling if (a, c, y) in m.BUILD]
         if not new:
@@ -206,30 +241,25 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
         m.CAPPED, rule=purchase_cap, doc="sum_c b[a,c,y] <= cap[a,y]   [servers/year] (export controls, supply)"
     )
 
-    # ---------------------------------------------------------------- reported quantities
+
+def _add_installed_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """Installed compute, as reported and as the policy limits count it."""
+    acc = data.scenario.accelerators
     m.installed_pflops = pyo.Expression(
         m.Y,
         rule=lambda m, y: sum(acc[a].pflops_per_server * m.servers[a, c, y] for a, c in m.AC),
         doc="installed dense BF16 compute [PFLOPS]",
     )
 
-    # ---------------------------------------------------------------- costs [MCNY/year]
-    def server_capital(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        """sum_(a,c) sum_(v alive in y) (CRF_a + fom_a) * capex[a,v] * b[a,c,v]   [MCNY/year]"""
-        total = 0
-        for a, c in m.AC:
-            life, fom = acc[a].lifetime_years, acc[a].fixed_om_fraction
-            for v in data.vintages(data.buildable_years(a), life, y):
-                total += data.annual_capital_charge(m.server_capex[a, v], life, fom) * m.servers_new[a, c, v]
-        return total
+
+def _add_costs(m: pyo.ConcreteModel, data: ModelData, servers: Asset) -> None:
+    """Register the fixed O&M of the existing servers and the shortfall penalties [MCNY/year]."""
+    s = data.scenario
+    first = data.years[0]
 
     def server_existing_om(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
         """sum_(a,c) existing N[a,c,y] * fom_a * capex[a,y0]   [MCNY/year] (capex with its price_scale)"""
-        total = 0.0
-        for a, c in m.AC:
-            count = data.existing_count(s.existing.servers, y, acc[a].lifetime_years, accelerator=a, cooling=c)
-            total += count * acc[a].fixed_om_fraction * m.server_capex[a, data.years[0]]
-        return total
+        return servers.existing_om(data, y, lambda a, c: m.server_capex[a, first])
 
     penalty = s.demand.shortfall_penalty
 
@@ -246,7 +276,6 @@ def add_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
         """u_res[y] * 1e6 * penalty [CNY/(token/s)/year] / 1e6   [MCNY/year]"""
         return m.reserve_unserved[y] * MTOK * penalty.reserve_cny_per_token_per_s / MCNY
 
-    m.cost_terms["servers_capital"] = server_capital
     m.cost_terms["fixed_om_existing_servers"] = server_existing_om
     m.cost_terms["shortfall_inference"] = inference_shortfall
     m.cost_terms["shortfall_training"] = training_shortfall

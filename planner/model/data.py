@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from planner.scenario import Scenario
-from planner.timeseries import TimeData, prepare_time
+from planner.time.prepare import TimeData, prepare_time
 
 __all__ = [
     "ModelData",

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from planner.model.assets import Asset, Fleet, add_asset
 from planner.model.data import MCNY, ModelData
-from planner.model.stocks import add_stock
 
 __all__ = ["add_facility", "parameters"]
 
@@ -25,56 +25,83 @@ def parameters(data: ModelData) -> dict[str, dict]:
 
 def add_facility(m: pyo.ConcreteModel, data: ModelData) -> None:
     """Add racks, halls, IT power per technology and the rack/hall limits."""
-    s = data.scenario
-    acc, cool, hall = s.accelerators, s.cooling, s.facility.hall
-    first = data.years[0]
-
-    # ---------------------------------------------------------------- racks
-    m.racks_new = pyo.Var(m.C, m.Y, within=pyo.NonNegativeIntegers, doc="r[c,y]: new racks [racks]")
     values = parameters(data)
-    m.rack_capex = pyo.Param(
+    racks = _add_racks(m, data, values)
+    halls = _add_halls(m, data, values)
+    _add_it_power(m, data)
+    _add_existing_om(m, data, racks, halls)
+
+
+def _pairs_of(m: pyo.ConcreteModel, c: str) -> list[tuple[str, str]]:
+    """The allowed (server type, cooling) pairs of cooling technology ``c``."""
+    return [(a, cc) for a, cc in m.AC if cc == c]
+
+
+def _add_racks(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) -> Asset:
+    """Racks of each technology, holding their servers' power and rack units."""
+    s = data.scenario
+    acc, cool = s.accelerators, s.cooling
+    racks = add_asset(
+        m,
+        data,
+        "racks",
         m.C,
-        m.Y,
-        mutable=True,
-        initialize=values["rack_capex"],
-        doc="price of one rack [MCNY/rack]",
+        lambda c: Fleet(cool[c].lifetime_years, cool[c].fixed_om_fraction, s.existing.racks, match={"cooling": c}),
+        new_doc="r[c,y]: new racks [racks]",
+        capex=values["rack_capex"],
+        capex_param="rack_capex",
+        capex_doc="price of one rack [MCNY/rack]",
+        symbol="R[c,y]",
+        meaning="racks in service",
+        unit="racks",
+        cost="racks_capital",
+        cost_doc="sum_c sum_(v alive in y) (CRF_c + fom_c) * rack_capex[c,v] * r[c,v]   [MCNY/year]",
     )
 
-    def racks(m: pyo.ConcreteModel, c: str, y: int) -> pyo.Expression:
-        return data.in_service(m.racks_new, cool[c].lifetime_years, y, s.existing.racks, key=(c,), cooling=c)
-
-    add_stock(m, "racks", (m.C, m.Y), racks, "R[c,y]", "racks in service", "racks")
-
-    def pairs_of(c: str) -> list[tuple[str, str]]:
-        return [(a, cc) for a, cc in m.AC if cc == c]
-
     def rack_power(m: pyo.ConcreteModel, c: str, y: int) -> pyo.Expression:
-        if not pairs_of(c):
+        if not _pairs_of(m, c):
             return pyo.Constraint.Skip
-        return sum(acc[a].full_kw * m.servers[a, c, y] for a, _ in pairs_of(c)) <= cool[c].rack_kw_max * m.racks[c, y]
+        return (
+            sum(acc[a].full_kw * m.servers[a, c, y] for a, _ in _pairs_of(m, c)) <= cool[c].rack_kw_max * m.racks[c, y]
+        )
 
     m.rack_power = pyo.Constraint(
         m.C, m.Y, rule=rack_power, doc="sum_a full_kw_a * N[a,c,y] <= rack_kw_c * R[c,y]   [kW]"
     )
 
     def rack_space(m: pyo.ConcreteModel, c: str, y: int) -> pyo.Expression:
-        if not pairs_of(c):
+        if not _pairs_of(m, c):
             return pyo.Constraint.Skip
-        return sum(acc[a].rack_units * m.servers[a, c, y] for a, _ in pairs_of(c)) <= cool[c].rack_units * m.racks[c, y]
+        return (
+            sum(acc[a].rack_units * m.servers[a, c, y] for a, _ in _pairs_of(m, c))
+            <= cool[c].rack_units * m.racks[c, y]
+        )
 
     m.rack_space = pyo.Constraint(m.C, m.Y, rule=rack_space, doc="sum_a U_a * N[a,c,y] <= rack_units_c * R[c,y]   [U]")
+    return racks
 
-    # ---------------------------------------------------------------- halls
-    max_new = s.facility.max_new_halls_per_year
-    m.halls_new = pyo.Var(
-        m.Y, within=pyo.NonNegativeIntegers, bounds=(0, max_new), doc="hall[y]: new data halls [halls]"
+
+def _add_halls(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) -> Asset:
+    """Data halls: how many the site holds, and the racks' floor slots and nameplate power they hold."""
+    s = data.scenario
+    acc, cool, hall = s.accelerators, s.cooling, s.facility.hall
+    halls = add_asset(
+        m,
+        data,
+        "halls",
+        None,
+        Fleet(hall.lifetime_years, hall.fixed_om_fraction, s.existing.halls),
+        new_doc="hall[y]: new data halls [halls]",
+        bounds=(0, s.facility.max_new_halls_per_year),
+        capex=values["hall_capex"],
+        capex_param="hall_capex",
+        capex_doc="price of a hall [MCNY/hall]",
+        symbol="H[y]",
+        meaning="halls in service",
+        unit="halls",
+        cost="halls_capital",
+        cost_doc="sum_(v alive in y) (CRF + fom) * hall_capex[v] * hall[v]   [MCNY/year]",
     )
-    m.hall_capex = pyo.Param(m.Y, mutable=True, initialize=values["hall_capex"], doc="price of a hall [MCNY/hall]")
-
-    def halls(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        return data.in_service(m.halls_new, hall.lifetime_years, y, s.existing.halls)
-
-    add_stock(m, "halls", (m.Y,), halls, "H[y]", "halls in service", "halls")
     m.hall_limit = pyo.Constraint(
         m.Y, rule=lambda m, y: m.halls[y] <= s.facility.max_halls, doc="H[y] <= max_halls   [halls]"
     )
@@ -93,8 +120,12 @@ def add_facility(m: pyo.ConcreteModel, data: ModelData) -> None:
         ),
         doc="sum_(a,c) full_kw_a / 1000 * N[a,c,y] <= oversubscription * hall_mw * H[y]   [MW]",
     )
+    return halls
 
-    # ---------------------------------------------------------------- IT power
+
+def _add_it_power(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """IT power drawn in the racks of each technology each hour, at most the halls' IT power."""
+    acc, hall = data.scenario.accelerators, data.scenario.facility.hall
     m.it_power = pyo.Var(m.C, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="P_it[c,y,d,h]: IT power [MW]")
 
     def it_power_def(m: pyo.ConcreteModel, c: str, y: int, d: int, h: int) -> pyo.Expression:
@@ -103,7 +134,7 @@ def add_facility(m: pyo.ConcreteModel, data: ModelData) -> None:
             + (acc[a].full_kw - acc[a].idle_kw)
             / 1000
             * (m.servers_training[a, c, y, d, h] + m.servers_inference[a, c, y, d, h])
-            for a, _ in pairs_of(c)
+            for a, _ in _pairs_of(m, c)
         ]
         if not terms:
             return m.it_power[c, y, d, h] == 0
@@ -125,38 +156,17 @@ def add_facility(m: pyo.ConcreteModel, data: ModelData) -> None:
         doc="sum_c P_it[c,y,d,h] <= hall_mw * H[y]   [MW]",
     )
 
-    # ---------------------------------------------------------------- costs [MCNY/year]
-    def racks_capital(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        """sum_c sum_(v alive in y) (CRF_c + fom_c) * rack_capex[c,v] * r[c,v]   [MCNY/year]"""
-        return sum(
-            data.annual_capital_charge(m.rack_capex[c, v], cool[c].lifetime_years, cool[c].fixed_om_fraction)
-            * m.racks_new[c, v]
-            for c in m.C
-            for v in data.vintages(data.years, cool[c].lifetime_years, y)
-        )
 
-    def halls_capital(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        """sum_(v alive in y) (CRF + fom) * hall_capex[v] * hall[v]   [MCNY/year]"""
-        return sum(
-            data.annual_capital_charge(m.hall_capex[v], hall.lifetime_years, hall.fixed_om_fraction) * m.halls_new[v]
-            for v in data.vintages(data.years, hall.lifetime_years, y)
-        )
+def _add_existing_om(m: pyo.ConcreteModel, data: ModelData, racks: Asset, halls: Asset) -> None:
+    """Register the fixed O&M of the existing racks and halls [MCNY/year]."""
+    s = data.scenario
+    cool, hall = s.cooling, s.facility.hall
+    first = data.years[0]
 
     def existing_om(m: pyo.ConcreteModel, y: int) -> float:
         """fixed O&M of existing racks and halls at first-year capex   [MCNY/year]"""
-        rack_om = sum(
-            data.existing_count(s.existing.racks, y, cool[c].lifetime_years, cooling=c)
-            * cool[c].fixed_om_fraction
-            * cool[c].capex_cny_per_rack.at(first)
-            for c in m.C
-        )
-        hall_om = (
-            data.existing_count(s.existing.halls, y, hall.lifetime_years)
-            * hall.fixed_om_fraction
-            * hall.capex_cny.at(first)
-        )
+        rack_om = racks.existing_om(data, y, lambda c: cool[c].capex_cny_per_rack.at(first))
+        hall_om = halls.existing_om(data, y, lambda: hall.capex_cny.at(first))
         return (rack_om + hall_om) / MCNY
 
-    m.cost_terms["racks_capital"] = racks_capital
-    m.cost_terms["halls_capital"] = halls_capital
     m.cost_terms["fixed_om_existing_facility"] = existing_om

@@ -8,6 +8,9 @@ limit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pyomo.environ as pyo
 
 from planner.model.data import MWH_PER_GWH, ModelData
@@ -49,7 +52,7 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData) -> None:
         m.add_component(name, param)
         return param
 
-    def annual(expr_hourly: object, y: int) -> pyo.Expression:
+    def annual(expr_hourly: Callable[[int, int, int], Any], y: int) -> pyo.Expression:
         return sum(W[d] * expr_hourly(y, d, h) for d in m.D for h in m.H)
 
     def facility_mwh(y: int) -> pyo.Expression:

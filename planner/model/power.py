@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from planner.model.assets import Asset, Fleet, add_asset, add_stock
 from planner.model.data import MCNY, MWH_PER_GWH, ModelData
-from planner.model.stocks import add_stock
+from planner.time.tariff import grid_price as tou_grid_price
 
 __all__ = ["add_power", "parameters"]
 
 KWH_PRICE_TO_MCNY_PER_MWH = 1000 / MCNY  #: CNY/kWh -> MCNY/MWh
+#: Formula of the capital charge of grid blocks, PV and gensets (a cost term's doc).
+CAPITAL_DOC = "sum_(v alive in y) (CRF + fom) * capex[v] * new[v]   [MCNY/year]"
 
 
 def parameters(data: ModelData) -> dict[str, dict]:
@@ -38,14 +41,22 @@ def parameters(data: ModelData) -> dict[str, dict]:
 def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     """Add facility power, supply balance, grid, PPAs, PV, battery, gensets and certificates."""
     values = parameters(data)
-    s = data.scenario
-    p = s.power
-    grid, tariff, pv, bat, gens = p.grid, p.grid.tariff, p.pv, p.battery, p.generators
-    first = data.years[0]
-    W = data.weight
-    aux = s.facility.aux_loss_fraction
+    _add_facility_load(m, data)
+    grid_blocks = _add_grid(m, data, values)
+    _add_ppas(m, data, values)
+    _add_connection(m, data)
+    _add_pv(m, data, values)
+    _add_battery(m, data)
+    _add_supply_balance(m)
+    generators = _add_gensets(m, data, values)
+    _add_emissions(m, data, values)
+    _add_existing_om(m, data, grid_blocks, generators)
+    _add_energy_costs(m, data)
 
-    # ---------------------------------------------------------------- facility load
+
+def _add_facility_load(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """Facility power: IT power with its auxiliary losses, plus cooling power."""
+    aux = data.scenario.facility.aux_loss_fraction
     m.facility_power = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="P_fac[y,d,h]: facility power [MW]")
     m.facility_power_def = pyo.Constraint(
         m.Y,
@@ -57,20 +68,27 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         doc="P_fac[y,d,h] = (1 + aux) * sum_c P_it[c,y,d,h] + P_cool[y,d,h]   [MW]",
     )
 
-    # ---------------------------------------------------------------- grid
-    block_mw = data.grid_block_mw
-    m.grid_blocks_new = pyo.Var(m.Y, within=pyo.NonNegativeIntegers, doc="grid[y]: new connection blocks [blocks]")
-    m.grid_block_capex = pyo.Param(
-        m.Y,
-        mutable=True,
-        initialize=values["grid_block_capex"],
-        doc="price of a grid block [MCNY/block]",
+
+def _add_grid(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) -> Asset:
+    """Grid connection blocks, grid import and its TOU energy price."""
+    s = data.scenario
+    grid, tariff = s.power.grid, s.power.grid.tariff
+    blocks = add_asset(
+        m,
+        data,
+        "grid_blocks",
+        None,
+        Fleet(grid.lifetime_years, grid.fixed_om_fraction, s.existing.grid_blocks),
+        new_doc="grid[y]: new connection blocks [blocks]",
+        capex=values["grid_block_capex"],
+        capex_param="grid_block_capex",
+        capex_doc="price of a grid block [MCNY/block]",
+        symbol="G[y]",
+        meaning="grid blocks in service",
+        unit="blocks",
+        cost="grid_capital",
+        cost_doc=CAPITAL_DOC,
     )
-
-    def blocks(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        return data.in_service(m.grid_blocks_new, grid.lifetime_years, y, s.existing.grid_blocks)
-
-    add_stock(m, "grid_blocks", (m.Y,), blocks, "G[y]", "grid blocks in service", "blocks")
     m.grid_block_limit = pyo.Constraint(
         m.Y, rule=lambda m, y: m.grid_blocks[y] <= grid.max_blocks, doc="G[y] <= max_blocks   [blocks]"
     )
@@ -87,7 +105,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     mult, adder, nf = data.time.tou_multiplier, data.time.season_adder_cny_per_kwh, tariff.non_floating_cny_per_kwh
 
     def grid_price(m: pyo.ConcreteModel, y: int, d: int, h: int) -> pyo.Expression:
-        return nf + m.tariff_scale * ((m.flat_price[y] - nf) * float(mult[d, h]) + float(adder[d, h]))
+        return tou_grid_price(m.flat_price[y], nf, float(mult[d, h]), float(adder[d, h]), m.tariff_scale)
 
     m.grid_price = pyo.Expression(
         m.Y,
@@ -96,8 +114,24 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         rule=grid_price,
         doc="price[y,d,h] = nf + scale * ((flat_y - nf) * tou_multiplier[d,h] + season_adder[d,h])   [CNY/kWh]",
     )
+    return blocks
 
-    # ---------------------------------------------------------------- PPAs
+
+def _ppa_made_available(m: pyo.ConcreteModel, data: ModelData, k: str, y: int) -> pyo.Expression:
+    """sum_(d,h) W_d * avail_k[d,h] * ppa_cap[k,y]   [MWh/year]"""
+    W, avail = data.weight, data.time.availability
+    return float(sum(W[d] * float(avail[k][d, h]) for d in m.D for h in m.H)) * m.ppa_contract[k, y]
+
+
+def _ppa_taken(m: pyo.ConcreteModel, data: ModelData, k: str, y: int) -> pyo.Expression:
+    """sum_(d,h) W_d * q[k,y,d,h]   [MWh/year]"""
+    W = data.weight
+    return sum(W[d] * m.ppa_energy[k, y, d, h] for d in m.D for h in m.H)
+
+
+def _add_ppas(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) -> None:
+    """PPA contracts: capacity contracted, power taken of what it makes available, least take."""
+    p = data.scenario.power
     m.ppa_max_mw = pyo.Param(
         m.P,
         m.Y,
@@ -129,23 +163,20 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         rule=lambda m, k, y, d, h: m.ppa_energy[k, y, d, h] <= float(avail[k][d, h]) * m.ppa_contract[k, y],
         doc="q[k,y,d,h] <= avail_k[d,h] * ppa_cap[k,y]   [MW]  (not taken x = avail_k * ppa_cap - q >= 0)",
     )
-
-    def made_available(k: str, y: int) -> pyo.Expression:
-        """sum_(d,h) W_d * avail_k[d,h] * ppa_cap[k,y]   [MWh/year]"""
-        return float(sum(W[d] * float(avail[k][d, h]) for d in m.D for h in m.H)) * m.ppa_contract[k, y]
-
-    def taken(k: str, y: int) -> pyo.Expression:
-        """sum_(d,h) W_d * q[k,y,d,h]   [MWh/year]"""
-        return sum(W[d] * m.ppa_energy[k, y, d, h] for d in m.D for h in m.H)
-
     min_take = [k for k in m.P if p.ppa[k].min_take_share > 0]
     m.ppa_min_take = pyo.Constraint(
         [(k, y) for k in min_take for y in m.Y],
-        rule=lambda m, k, y: taken(k, y) >= p.ppa[k].min_take_share * made_available(k, y),
+        rule=lambda m, k, y: _ppa_taken(m, data, k, y) >= p.ppa[k].min_take_share * _ppa_made_available(m, data, k, y),
         doc="sum_(d,h) W_d * q[k,y,d,h] >= min_take_share_k * sum_(d,h) W_d * avail_k[d,h] * ppa_cap[k,y]   [MWh]",
     )
 
-    # ---------------------------------------------------------------- power through the connection
+
+def _add_connection(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """Power through the grid connection: N-k block capacity for a site in use, monthly peaks."""
+    s = data.scenario
+    p = s.power
+    grid, tariff = p.grid, p.grid.tariff
+    block_mw = data.grid_block_mw
     wheeled = [k for k in m.P if p.ppa[k].delivery == "grid"]
 
     def through_connection(m: pyo.ConcreteModel, y: int, d: int, h: int) -> pyo.Expression:
@@ -191,19 +222,29 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
             "of month mo   [MW]",
         )
 
-    # ---------------------------------------------------------------- PV
-    m.pv_new = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="new PV [MWp]")
-    m.pv_capex = pyo.Param(
-        m.Y,
-        mutable=True,
-        initialize=values["pv_capex"],
-        doc="PV price [MCNY/MWp]",
+
+def _add_pv(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) -> None:
+    """PV in service [MWp] and the output used each hour."""
+    s = data.scenario
+    pv = s.power.pv
+    add_asset(
+        m,
+        data,
+        "pv_mw",
+        None,
+        Fleet(pv.lifetime_years, pv.fixed_om_fraction, s.existing.pv, amount="mw"),
+        new_name="pv_new",
+        new_doc="new PV [MWp]",
+        within=pyo.NonNegativeReals,
+        capex=values["pv_capex"],
+        capex_param="pv_capex",
+        capex_doc="PV price [MCNY/MWp]",
+        symbol="PV[y]",
+        meaning="PV in service",
+        unit="MWp",
+        cost="pv_capital",
+        cost_doc=CAPITAL_DOC,
     )
-
-    def pv_stock(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        return data.in_service(m.pv_new, pv.lifetime_years, y, s.existing.pv, amount="mw")
-
-    add_stock(m, "pv_mw", (m.Y,), pv_stock, "PV[y]", "PV in service", "MWp")
     m.pv_limit = pyo.Constraint(m.Y, rule=lambda m, y: m.pv_mw[y] <= pv.max_mw, doc="PV[y] <= max_mw   [MWp]")
     m.pv_used = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="PV output used [MW]")
     cf = data.time.pv_cf
@@ -215,20 +256,47 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         doc="pv_used[y,d,h] <= cf[d,h] * PV[y]   [MW]",
     )
 
-    # ---------------------------------------------------------------- battery
+
+def _add_battery(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """Battery energy and power capacity (bought separately, charged as one asset) and its operation."""
+    s = data.scenario
+    bat = s.power.battery
+    energy = Fleet(bat.lifetime_years, bat.fixed_om_fraction, s.existing.battery, amount="mwh")
+    power = Fleet(bat.lifetime_years, bat.fixed_om_fraction, s.existing.battery, amount="mw")
     m.battery_mwh_new = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="new battery energy capacity [MWh]")
     m.battery_mw_new = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="new battery power capacity [MW]")
-
-    def battery_stock(attr: str, new: pyo.Var) -> pyo.Expression:
-        def rule(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-            return data.in_service(new, bat.lifetime_years, y, s.existing.battery, amount=attr)
-
-        return rule
-
     add_stock(
-        m, "battery_mwh", (m.Y,), battery_stock("mwh", m.battery_mwh_new), "E[y]", "battery energy capacity", "MWh"
+        m,
+        "battery_mwh",
+        (m.Y,),
+        lambda m, y: energy.in_service(data, m.battery_mwh_new, (), y),
+        "E[y]",
+        "battery energy capacity",
+        "MWh",
     )
-    add_stock(m, "battery_mw", (m.Y,), battery_stock("mw", m.battery_mw_new), "P[y]", "battery power capacity", "MW")
+    add_stock(
+        m,
+        "battery_mw",
+        (m.Y,),
+        lambda m, y: power.in_service(data, m.battery_mw_new, (), y),
+        "P[y]",
+        "battery power capacity",
+        "MW",
+    )
+
+    def battery_capital(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
+        """sum_(v alive) (CRF + fom) * 1000 * (capex_kWh * E_new[v] + capex_kW * P_new[v]) / 1e6   [MCNY/year]"""
+        charge = data.annual_capital_charge(1.0, bat.lifetime_years, bat.fixed_om_fraction)
+        return sum(
+            charge
+            * (
+                bat.capex_cny_per_kwh.at(v) * 1000 / MCNY * m.battery_mwh_new[v]
+                + bat.capex_cny_per_kw.at(v) * 1000 / MCNY * m.battery_mw_new[v]
+            )
+            for v in data.vintages(data.years, bat.lifetime_years, y)
+        )
+
+    m.cost_terms["battery_capital"] = battery_capital
     m.battery_limit_mwh = pyo.Constraint(m.Y, rule=lambda m, y: m.battery_mwh[y] <= bat.max_mwh, doc="E[y] <= max_mwh")
     m.battery_limit_mw = pyo.Constraint(m.Y, rule=lambda m, y: m.battery_mw[y] <= bat.max_mw, doc="P[y] <= max_mw")
     m.battery_charge = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="battery charging [MW]")
@@ -266,7 +334,9 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         doc="discharge <= P[y]   [MW]",
     )
 
-    # ---------------------------------------------------------------- supply balance
+
+def _add_supply_balance(m: pyo.ConcreteModel) -> None:
+    """Every hour, grid, PPAs, PV and the battery supply the facility power."""
     m.supply_balance = pyo.Constraint(
         m.Y,
         m.D,
@@ -282,19 +352,27 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         doc="g + sum_k q[k] + pv_used + discharge - charge = P_fac   [MW] every hour",
     )
 
-    # ---------------------------------------------------------------- backup gensets
-    m.generators_new = pyo.Var(m.Y, within=pyo.NonNegativeIntegers, doc="gen[y]: new gensets [units]")
-    m.generator_capex = pyo.Param(
-        m.Y,
-        mutable=True,
-        initialize=values["generator_capex"],
-        doc="price of a genset [MCNY/unit]",
+
+def _add_gensets(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) -> Asset:
+    """Backup gensets: N+k of them carry the critical share of the facility power of a site in use."""
+    s = data.scenario
+    gens = s.power.generators
+    generators = add_asset(
+        m,
+        data,
+        "generators",
+        None,
+        Fleet(gens.lifetime_years, gens.fixed_om_fraction, s.existing.generators),
+        new_doc="gen[y]: new gensets [units]",
+        capex=values["generator_capex"],
+        capex_param="generator_capex",
+        capex_doc="price of a genset [MCNY/unit]",
+        symbol="GEN[y]",
+        meaning="gensets in service",
+        unit="units",
+        cost="generators_capital",
+        cost_doc=CAPITAL_DOC,
     )
-
-    def gen_stock(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        return data.in_service(m.generators_new, gens.lifetime_years, y, s.existing.generators)
-
-    add_stock(m, "generators", (m.Y,), gen_stock, "GEN[y]", "gensets in service", "units")
     m.generator_limit = pyo.Constraint(
         m.Y, rule=lambda m, y: m.generators[y] <= gens.max_units, doc="GEN[y] <= max_units"
     )
@@ -308,8 +386,14 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         ),
         doc="gen_mw * (GEN[y] - k * s[y]) >= critical_fraction * P_fac[y,d,h]   [MW]  (N+k)",
     )
+    return generators
 
-    # ---------------------------------------------------------------- certificates and emissions
+
+def _add_emissions(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) -> None:
+    """Green certificates, location- and market-based emissions, and the carbon price."""
+    s = data.scenario
+    p = s.power
+    W = data.weight
     m.certificates = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="green certificates bought [GWh]")
     m.certificate_price = pyo.Param(
         m.Y,
@@ -372,7 +456,41 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         doc="carbon price [CNY/tCO2]",
     )
 
-    # ---------------------------------------------------------------- costs [MCNY/year]
+
+def _add_existing_om(m: pyo.ConcreteModel, data: ModelData, grid_blocks: Asset, generators: Asset) -> None:
+    """Register the fixed O&M of the existing grid blocks, gensets, PV and battery [MCNY/year]."""
+    s = data.scenario
+    p = s.power
+    grid, pv, bat, gens = p.grid, p.pv, p.battery, p.generators
+    first = data.years[0]
+
+    def existing_om(m: pyo.ConcreteModel, y: int) -> float:
+        """fixed O&M of existing blocks, gensets, PV and battery at first-year capex   [MCNY/year]"""
+        total = grid_blocks.existing_om(data, y, lambda: grid.capex_cny_per_block.at(first))
+        total += generators.existing_om(data, y, lambda: gens.capex_cny_per_unit.at(first))
+        total += sum(
+            e.mw * 1000 * pv.capex_cny_per_kw.at(first) * pv.fixed_om_fraction
+            for e in s.existing.pv
+            if data.alive(e.year_built, pv.lifetime_years, y)
+        )
+        total += sum(
+            1000
+            * (e.mwh * bat.capex_cny_per_kwh.at(first) + e.mw * bat.capex_cny_per_kw.at(first))
+            * bat.fixed_om_fraction
+            for e in s.existing.battery
+            if data.alive(e.year_built, bat.lifetime_years, y)
+        )
+        return total / MCNY
+
+    m.cost_terms["fixed_om_existing_power"] = existing_om
+
+
+def _add_energy_costs(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """Register grid energy and fixed charge, PPA, certificate and carbon costs [MCNY/year]."""
+    p = data.scenario.power
+    grid, tariff = p.grid, p.grid.tariff
+    W = data.weight
+
     def energy(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
         """sum_(d,h) W_d * price[y,d,h] [CNY/kWh] * 1000 * g[y,d,h] / 1e6   [MCNY/year]"""
         return KWH_PRICE_TO_MCNY_PER_MWH * sum(
@@ -398,7 +516,9 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         [MCNY/year]
         """
         return KWH_PRICE_TO_MCNY_PER_MWH * sum(
-            p.ppa[k].take_or_pay * m.ppa_energy_price[k, y] * (made_available(k, y) - taken(k, y))
+            p.ppa[k].take_or_pay
+            * m.ppa_energy_price[k, y]
+            * (_ppa_made_available(m, data, k, y) - _ppa_taken(m, data, k, y))
             for k in m.P
             if p.ppa[k].take_or_pay > 0
         )
@@ -406,68 +526,6 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     def ppa_capacity(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
         """sum_k fee_k [CNY/kW/year] * 1000 * ppa_cap[k,y] / 1e6   [MCNY/year]"""
         return sum(p.ppa[k].capacity_cny_per_kw_year.at(y) * 1000 / MCNY * m.ppa_contract[k, y] for k in m.P)
-
-    def capital(new: pyo.Var, capex: pyo.Param, life: int, fom: float) -> object:
-        def rule(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-            """sum_(v alive in y) (CRF + fom) * capex[v] * new[v]   [MCNY/year]"""
-            return sum(
-                data.annual_capital_charge(capex[v], life, fom) * new[v] for v in data.vintages(data.years, life, y)
-            )
-
-        return rule
-
-    def battery_capital(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        """sum_(v alive) (CRF + fom) * 1000 * (capex_kWh * E_new[v] + capex_kW * P_new[v]) / 1e6   [MCNY/year]"""
-        charge = data.annual_capital_charge(1.0, bat.lifetime_years, bat.fixed_om_fraction)
-        return sum(
-            charge
-            * (
-                bat.capex_cny_per_kwh.at(v) * 1000 / MCNY * m.battery_mwh_new[v]
-                + bat.capex_cny_per_kw.at(v) * 1000 / MCNY * m.battery_mw_new[v]
-            )
-            for v in data.vintages(data.years, bat.lifetime_years, y)
-        )
-
-    def existing_om(m: pyo.ConcreteModel, y: int) -> float:
-        """fixed O&M of existing blocks, gensets, PV and battery at first-year capex   [MCNY/year]"""
-        total = (
-            data.existing_count(s.existing.grid_blocks, y, grid.lifetime_years)
-            * grid.fixed_om_fraction
-            * (grid.capex_cny_per_block.at(first))
-        )
-        total += (
-            data.existing_count(s.existing.generators, y, gens.lifetime_years)
-            * gens.fixed_om_fraction
-            * (gens.capex_cny_per_unit.at(first))
-        )
-        total += sum(
-            e.mw * 1000 * pv.capex_cny_per_kw.at(first) * pv.fixed_om_fraction
-            for e in s.existing.pv
-            if data.alive(e.year_built, pv.lifetime_years, y)
-        )
-        total += sum(
-            1000
-            * (e.mwh * bat.capex_cny_per_kwh.at(first) + e.mw * bat.capex_cny_per_kw.at(first))
-            * bat.fixed_om_fraction
-            for e in s.existing.battery
-            if data.alive(e.year_built, bat.lifetime_years, y)
-        )
-        return total / MCNY
-
-    m.cost_terms["grid_capital"] = capital(
-        m.grid_blocks_new, m.grid_block_capex, grid.lifetime_years, grid.fixed_om_fraction
-    )
-    m.cost_terms["pv_capital"] = capital(m.pv_new, m.pv_capex, pv.lifetime_years, pv.fixed_om_fraction)
-    m.cost_terms["battery_capital"] = battery_capital
-    m.cost_terms["generators_capital"] = capital(
-        m.generators_new, m.generator_capex, gens.lifetime_years, gens.fixed_om_fraction
-    )
-    m.cost_terms["fixed_om_existing_power"] = existing_om
-    m.cost_terms["grid_energy"] = energy
-    m.cost_terms["grid_fixed_charge"] = fixed_charge
-    m.cost_terms["ppa_energy"] = ppa_energy
-    m.cost_terms["ppa_take_or_pay"] = ppa_not_taken
-    m.cost_terms["ppa_capacity"] = ppa_capacity
 
     def certificates(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
         """certificate_price[y] [CNY/MWh] * 1000 * gec[y] [GWh] / 1e6   [MCNY/year]"""
@@ -477,5 +535,10 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         """carbon_price[y] [CNY/t] * emissions[y] (of the scenario's basis) / 1e6   [MCNY/year]"""
         return m.carbon_price[y] / MCNY * m.emissions[y]
 
+    m.cost_terms["grid_energy"] = energy
+    m.cost_terms["grid_fixed_charge"] = fixed_charge
+    m.cost_terms["ppa_energy"] = ppa_energy
+    m.cost_terms["ppa_take_or_pay"] = ppa_not_taken
+    m.cost_terms["ppa_capacity"] = ppa_capacity
     m.cost_terms["certificates"] = certificates
     m.cost_terms["carbon"] = carbon

@@ -1,7 +1,9 @@
-"""Self-contained interactive HTML reports of a plan and comparisons of two plans (DESIGN.md §5).
+"""Self-contained interactive HTML reports of a plan, of two plans compared, and of a sweep (DESIGN.md §5, §7).
 
-``figures`` holds pure functions ``Dataset -> plotly Figure``; ``html`` assembles and writes
-the page from a Jinja2 template.
+``format`` (numbers, money, escaping), ``data`` (values read from a results Dataset), ``style``
+(colours and layout), ``tables`` (rows and cards), ``figures/<theme>`` (pure ``Dataset -> Figure``
+functions), ``compare`` (two plans), ``page`` (what every page shares), ``html`` (the plan report),
+``sweep_tables`` and ``sweep`` (the sweep report), ``templates/`` (Jinja2).
 """
 
 from planner.report.html import (

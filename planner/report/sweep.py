@@ -11,8 +11,9 @@ details) or, when that is missing, from the case's slice of the combined Dataset
 The page follows the single-plan report (:mod:`planner.report.html`): a Jinja2 template with
 autoescaping (``templates/sweep.html.j2``, on ``base.html.j2``), plotly.js embedded once, every
 figure a JSON document whose ``<``, ``>`` and ``&`` are JSON escapes, atomic writes, no network.
-Figures come from :mod:`planner.report.sweep_figures`. The case table sorts on a click on its
-header by a few lines of plain JavaScript in the page.
+Cases and tables come from :mod:`planner.report.sweep_tables`, figures from
+:mod:`planner.report.figures.sweep_grid` and :mod:`planner.report.figures.sweep_oat`. The case
+table sorts on a click on its header by a few lines of plain JavaScript in the page.
 """
 
 from __future__ import annotations
@@ -25,24 +26,38 @@ from typing import Any
 from urllib.parse import quote
 
 import plotly.graph_objects as go
-import plotly.io as pio
 import xarray as xr
-from markupsafe import Markup, escape
 
-from planner.report import figures as F
-from planner.report import sweep_figures as S
-from planner.report.html import (
-    PLOTLY_CONFIG,
-    ReportInputError,
-    _chart,
-    _env,
-    _now,
-    _plotly_js,
-    _script_json,
-    load_results,
-    write_html,
-    write_report,
+from planner.report.figures.sweep_grid import chip_mix_figure, heatmap_figure, marginal_figure
+from planner.report.figures.sweep_oat import tornado_figure
+from planner.report.format import (
+    coord_text,
+    fmt_compute,
+    fmt_fixed,
+    fmt_money,
+    fmt_share,
+    fmt_signed_money,
+    value_label,
 )
+from planner.report.html import ReportInputError, load_results, write_report
+from planner.report.page import charts, render, write_html
+from planner.report.sweep_tables import (
+    SweepCase,
+    case_view,
+    final_year,
+    grid_dims,
+    has_grid,
+    has_oat,
+    is_sweep,
+    marginal_tables,
+    oat_parameters,
+    status_counts,
+    sweep_cases,
+    tornado_rows,
+    unique_cases,
+)
+from planner.results.io import read_dataset
+from planner.scenario.sweep import DEFAULT_RESULTS_DIR
 
 __all__ = [
     "case_plan",
@@ -72,15 +87,13 @@ def load_report_input(path: Path | str) -> tuple[xr.Dataset, bool]:
     ReportInputError
         The file is missing, unreadable, or neither a plan nor a sweep.
     """
-    from planner.results import read_dataset
-
     path = Path(path)
     if path.is_file():
         try:
             ds = read_dataset(path)
         except Exception:  # noqa: BLE001 - let load_results word the error
             ds = None
-        if ds is not None and S.is_sweep(ds):
+        if ds is not None and is_sweep(ds):
             missing = [name for name in SWEEP_REQUIRED if name not in ds and f"oat_{name}" not in ds]
             if missing:
                 raise ReportInputError(f"{path}: a sweep file without {', '.join(missing)}: not a planner sweep")
@@ -90,8 +103,6 @@ def load_report_input(path: Path | str) -> tuple[xr.Dataset, bool]:
 
 def default_parts_dir(ds: xr.Dataset, source: Path | str | None = None) -> Path | None:
     """Where the sweep's part files are: ``<folder of source>/<name>/``, else ``results/sweeps/<name>/``."""
-    from planner.sweep import DEFAULT_RESULTS_DIR
-
     name = str(ds.attrs.get("sweep_name", ""))
     if not name:
         return None
@@ -105,18 +116,14 @@ def default_parts_dir(ds: xr.Dataset, source: Path | str | None = None) -> Path 
 
 def sweep_charts(ds: xr.Dataset) -> dict[str, go.Figure]:
     """Every figure of a sweep report, by key, in page order (grid figures only with a grid, tornado only with one)."""
-    charts: dict[str, go.Figure] = {}
-    if S.has_grid(ds):
-        charts["heatmap"] = S.heatmap_figure(ds)
-        charts["marginal"] = S.marginal_figure(ds)
-        charts["chip_mix"] = S.chip_mix_figure(ds)
-    if S.has_oat(ds):
-        charts["tornado"] = S.tornado_figure(ds)
-    return charts
-
-
-def _num(value: float, fmt: str) -> str:
-    return "–" if not math.isfinite(value) else format(value, fmt)
+    figures: dict[str, go.Figure] = {}
+    if has_grid(ds):
+        figures["heatmap"] = heatmap_figure(ds)
+        figures["marginal"] = marginal_figure(ds)
+        figures["chip_mix"] = chip_mix_figure(ds)
+    if has_oat(ds):
+        figures["tornado"] = tornado_figure(ds)
+    return figures
 
 
 def _mix_text(mix: Mapping[str, float]) -> str:
@@ -124,12 +131,12 @@ def _mix_text(mix: Mapping[str, float]) -> str:
     return " · ".join(parts) if parts else ("none" if mix else "–")
 
 
-def _case_rows(cases: list[S.SweepCase], links: Mapping[str, str], dims: list[str]) -> list[dict[str, Any]]:
+def _case_rows(cases: list[SweepCase], links: Mapping[str, str], dims: list[str]) -> list[dict[str, Any]]:
     rows = []
     for c in cases:
         coords = [c.coords.get(d, "") for d in dims]
         if c.kind == "oat":
-            what = "base" if c.side == "base" else f"{c.parameter} = {S.value_label(c.value)} ({c.side})"
+            what = "base" if c.side == "base" else f"{c.parameter} = {value_label(c.value)} ({c.side})"
         else:
             what = ""
         rows.append(
@@ -142,29 +149,24 @@ def _case_rows(cases: list[S.SweepCase], links: Mapping[str, str], dims: list[st
                 "oat": what,
                 "status": c.status,
                 "npv": c.npv,
-                "npv_text": F.fmt_money(c.npv),
+                "npv_text": fmt_money(c.npv),
                 "gap": c.gap,
-                "gap_text": "–" if not math.isfinite(c.gap) else f"{c.gap:.2%}",
+                "gap_text": fmt_fixed(c.gap, ".2%"),
                 "pue": c.pue,
-                "pue_text": _num(c.pue, ".3f"),
+                "pue_text": fmt_fixed(c.pue, ".3f"),
                 "green": c.green,
-                "green_text": F.fmt_share(c.green),
+                "green_text": fmt_share(c.green),
                 "domestic": c.domestic,
-                "domestic_text": F.fmt_share(c.domestic),
+                "domestic_text": fmt_share(c.domestic),
                 "eflops": c.eflops,
-                "eflops_text": F.fmt_compute(c.eflops * 1000),
+                "eflops_text": fmt_compute(c.eflops * 1000),
                 "mix": _mix_text(c.new_servers),
                 "mix_sort": sum(c.new_servers.values()) if c.new_servers else math.nan,
                 "wall": c.wall_time_s,
-                "wall_text": _num(c.wall_time_s, ".2f"),
+                "wall_text": fmt_fixed(c.wall_time_s, ".2f"),
             }
         )
     return rows
-
-
-def _breakable(text: str) -> Markup:
-    """``a.b_c`` with a line-break opportunity after each ``.`` and ``_`` (the text escaped)."""
-    return Markup(str(escape(text)).replace(".", ".<wbr>").replace("_", "_<wbr>"))
 
 
 def _coord_sort(text: str) -> str:
@@ -184,9 +186,9 @@ class _Failed:
     cases: list[tuple[str, str]]  #: (id, label)
 
 
-def _failed(cases: list[S.SweepCase], lines: int = 12) -> list[_Failed]:
-    groups: dict[tuple[str, str], list[S.SweepCase]] = {}
-    for c in S.unique_cases(cases):
+def _failed(cases: list[SweepCase], lines: int = 12) -> list[_Failed]:
+    groups: dict[tuple[str, str], list[SweepCase]] = {}
+    for c in unique_cases(cases):
         if not (c.has_plan and c.status in ("optimal", "time_limit")):
             groups.setdefault((c.status, c.message.strip()), []).append(c)
     out = []
@@ -199,20 +201,20 @@ def _failed(cases: list[S.SweepCase], lines: int = 12) -> list[_Failed]:
 
 
 def _tornado_table(ds: xr.Dataset) -> dict[str, Any]:
-    base_npv, base_status, rows = S.tornado_rows(ds)
+    base_npv, base_status, rows = tornado_rows(ds)
     return {
         "base_npv": base_npv,
         "base_status": base_status,
         "rows": [
             {
                 "parameter": r.parameter,
-                "low_value": S.value_label(r.low_value),
-                "high_value": S.value_label(r.high_value),
-                "low_npv": F.fmt_money(r.low_npv) if math.isfinite(r.low_npv) else r.low_status,
-                "high_npv": F.fmt_money(r.high_npv) if math.isfinite(r.high_npv) else r.high_status,
+                "low_value": value_label(r.low_value),
+                "high_value": value_label(r.high_value),
+                "low_npv": fmt_money(r.low_npv) if math.isfinite(r.low_npv) else r.low_status,
+                "high_npv": fmt_money(r.high_npv) if math.isfinite(r.high_npv) else r.high_status,
                 "low_delta": _signed(r.low_delta),
                 "high_delta": _signed(r.high_delta),
-                "swing": F.fmt_money(r.swing),
+                "swing": fmt_money(r.swing),
             }
             for r in rows
         ],
@@ -223,14 +225,12 @@ def _signed(value: float) -> dict[str, str]:
     """Text and class of a cost difference: red when it costs more, green when less."""
     if not math.isfinite(value):
         return {"text": "no plan", "cls": "muted"}
-    if abs(value) < 0.5:
-        return {"text": "±0", "cls": ""}
-    return {"text": ("+" if value > 0 else "−") + F.fmt_money(abs(value)), "cls": "pos" if value > 0 else "neg"}
+    return {"text": fmt_signed_money(value), "cls": "" if abs(value) < 0.5 else ("pos" if value > 0 else "neg")}
 
 
 def _marginal(ds: xr.Dataset) -> list[dict[str, Any]]:
     out = []
-    for t in S.marginal_tables(ds):
+    for t in marginal_tables(ds):
         out.append(
             {
                 "dim": t.dim,
@@ -251,7 +251,7 @@ def _marginal(ds: xr.Dataset) -> list[dict[str, Any]]:
 
 
 def _swept(ds: xr.Dataset) -> list[dict[str, Any]]:
-    return [{"dim": d, "labels": [S.coord_text(v) for v in ds[d].values], "n": ds.sizes[d]} for d in S.grid_dims(ds)]
+    return [{"dim": d, "labels": [coord_text(v) for v in ds[d].values], "n": ds.sizes[d]} for d in grid_dims(ds)]
 
 
 def render_sweep_report(ds: xr.Dataset, source: str | None = None, links: Mapping[str, str] | None = None) -> str:
@@ -260,37 +260,32 @@ def render_sweep_report(ds: xr.Dataset, source: str | None = None, links: Mappin
     Parameters
     ----------
     ds : xarray.Dataset
-        The combined results of :func:`planner.sweep.run_sweep`.
+        The combined results of :func:`planner.studies.sweep.run_sweep`.
     source : str, optional
         The results file, named in the header.
     links : mapping, optional
         Case id -> href (relative to the page) of the case's own report; cases without one are not linked.
     """
-    env = _env()
-    env.filters["breakable"] = _breakable
     links = dict(links or {})
     figures = sweep_charts(ds)
-    charts = {key: _chart(fig, f"chart-{key.replace('_', '-')}") for key, fig in figures.items()}
-    cases = S.sweep_cases(ds)
-    dims = S.grid_dims(ds)
-    counts = S.status_counts(ds)
-    unique = S.unique_cases(cases)
+    cases = sweep_cases(ds)
+    dims = grid_dims(ds)
+    counts = status_counts(ds)
+    unique = unique_cases(cases)
     wall = sum(c.wall_time_s for c in unique if math.isfinite(c.wall_time_s))
     planned = [c for c in unique if c.has_plan]
     cheapest = min(planned, key=lambda c: c.npv) if planned else None
     dearest = max(planned, key=lambda c: c.npv) if planned else None
-    year = S.final_year(ds)
+    year = final_year(ds)
     failed = _failed(cases)
-    return env.get_template("sweep.html.j2").render(
-        plotly_js=_plotly_js(),
-        config=_script_json(pio.json.to_json_plotly(PLOTLY_CONFIG)),
+    return render(
+        "sweep.html.j2",
         name=str(ds.attrs.get("sweep_name", "sweep")),
         description=str(ds.attrs.get("sweep_description", "")),
         base=str(ds.attrs.get("sweep_base", "")),
         sweep_yaml=str(ds.attrs.get("sweep_yaml", "")),
         version=str(ds.attrs.get("planner_version", "")),
         source=source or "",
-        generated=_now(),
         counts=counts,
         wall=wall,
         cheapest=cheapest,
@@ -299,8 +294,8 @@ def render_sweep_report(ds: xr.Dataset, source: str | None = None, links: Mappin
         ysuf=f" {year}" if year is not None else "",
         dims=dims,
         swept=_swept(ds),
-        oat=S.oat_parameters(ds),
-        charts=charts,
+        oat=oat_parameters(ds),
+        charts=charts(figures),
         marginal=_marginal(ds),
         tornado=_tornado_table(ds),
         rows=_case_rows(cases, links, dims),
@@ -308,8 +303,8 @@ def render_sweep_report(ds: xr.Dataset, source: str | None = None, links: Mappin
         n_failed=sum(len(f.cases) for f in failed),
         n_links=len(links),
         n_planned=len(planned),
-        has_grid=S.has_grid(ds),
-        has_oat=S.has_oat(ds),
+        has_grid=has_grid(ds),
+        has_oat=has_oat(ds),
     )
 
 
@@ -320,11 +315,10 @@ def _read_part(path: Path) -> xr.Dataset:
     """A part file, fully loaded.
 
     Through netCDF4 where it is installed (several times faster than h5netcdf to open a file of many
-    small variables; the same Dataset), else :func:`planner.results.read_dataset`.
+    small variables; the same Dataset), else :func:`planner.results.io.read_dataset`.
     """
-    from planner.results import read_dataset
-
     try:
+        # deferred: netCDF4 is optional (only a faster reader), and probing it costs a heavy import
         import netCDF4  # noqa: F401
     except ImportError:
         return read_dataset(path)
@@ -332,7 +326,7 @@ def _read_part(path: Path) -> xr.Dataset:
         return ds.load()
 
 
-def case_plan(ds: xr.Dataset, case: S.SweepCase, parts: Path | None = None) -> tuple[xr.Dataset, str]:
+def case_plan(ds: xr.Dataset, case: SweepCase, parts: Path | None = None) -> tuple[xr.Dataset, str]:
     """The plan of one case, for its own report, and where it came from.
 
     Its part file ``<parts>/<id>.nc`` when there is one (the plan as it was solved, with its
@@ -347,10 +341,10 @@ def case_plan(ds: xr.Dataset, case: S.SweepCase, parts: Path | None = None) -> t
             except Exception:  # noqa: BLE001, S110 - an unreadable part: fall back to the slice
                 pass
     if case.kind == "grid":
-        dims = S.grid_dims(ds)
-        plan = S._view(ds, "grid").isel(dict(zip(dims, case.index, strict=True)), drop=True)
+        dims = grid_dims(ds)
+        plan = case_view(ds, "grid").isel(dict(zip(dims, case.index, strict=True)), drop=True)
     else:
-        plan = S._view(ds, "oat").isel(case=case.index[0], drop=True)
+        plan = case_view(ds, "oat").isel(case=case.index[0], drop=True)
         plan = plan.drop_vars([c for c in ("case_parameter", "case_side", "case_value") if c in plan.coords])
     plan = plan.copy()
     plan.attrs = {
@@ -377,7 +371,7 @@ def write_case_reports(
     """
     folder = Path(folder)
     parts_path = Path(parts) if parts is not None else None
-    todo = [c for c in S.unique_cases(S.sweep_cases(ds)) if c.has_plan]
+    todo = [c for c in unique_cases(sweep_cases(ds)) if c.has_plan]
     name = str(ds.attrs.get("sweep_name", "sweep"))
     written: dict[str, Path] = {}
     for i, case in enumerate(todo):

@@ -21,6 +21,7 @@ from planner.scenario.errors import Problem, ScenarioError, shown
 from planner.scenario.fields import YearSeries
 from planner.scenario.loader import apply_overrides, resolve_extends, validation_problems
 from planner.scenario.schema import Scenario
+from planner.time.profiles import ProfileError, load_profiles_cached
 
 __all__ = [
     "Problem",
@@ -82,8 +83,6 @@ def scenario_from_dict(data: Mapping[str, Any], source: str | None = None, check
     columns: list[str] | None = None
     problems: list[Problem] = []
     if check_profiles:
-        from planner.timeseries import ProfileError, load_profiles_cached
-
         try:
             columns = [str(c) for c in load_profiles_cached(scenario.time.profiles).columns]
         except ProfileError as exc:

@@ -115,20 +115,20 @@ def _compute(s: Scenario) -> list[Problem]:
         if a.first_year is not None and a.last_year is not None and a.last_year < a.first_year:
             out.append(Problem(f"{where}.last_year", f"{a.last_year} is before first_year ({a.first_year})"))
     hall = s.facility.hall
-    for name, c in s.cooling.items():
-        if c.mechanical_above_c <= c.free_cooling_below_c:
+    for name, tech in s.cooling.items():
+        if tech.mechanical_above_c <= tech.free_cooling_below_c:
             out.append(
                 Problem(
                     f"cooling.{name}.mechanical_above_c",
-                    f"mechanical_above_c ({c.mechanical_above_c:g} °C) must be above "
-                    f"free_cooling_below_c ({c.free_cooling_below_c:g} °C)",
+                    f"mechanical_above_c ({tech.mechanical_above_c:g} °C) must be above "
+                    f"free_cooling_below_c ({tech.free_cooling_below_c:g} °C)",
                 )
             )
-        if c.floor_slots_per_rack > hall.rack_slots:
+        if tech.floor_slots_per_rack > hall.rack_slots:
             out.append(
                 Problem(
                     f"cooling.{name}.floor_slots_per_rack",
-                    f"{c.floor_slots_per_rack:g} slots do not fit in a hall of {hall.rack_slots} slots",
+                    f"{tech.floor_slots_per_rack:g} slots do not fit in a hall of {hall.rack_slots} slots",
                 )
             )
     return out
@@ -250,7 +250,7 @@ def cooling_floor(s: Scenario, name: str) -> float:
     """Least cooling power per unit of IT heat that technology ``name`` can reach [kW/kW].
 
     The cooling coefficient is ``fans_pumps_kw_per_kw`` plus a mechanical part that is never
-    negative (``planner.timeseries.cooling_coefficient``), so fans and pumps are its floor at any
+    negative (``planner.time.cooling.cooling_coefficient``), so fans and pumps are its floor at any
     temperature. A liquid technology that leaves the share ``1 - liquid_capture`` of its heat to
     room air adds that share at the floor of the technology taking it (``residual_heat_to``;
     the lowest floor of any technology when none is named or known).

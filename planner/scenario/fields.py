@@ -9,19 +9,47 @@ JSON schema (``"unit"``), so docs and error messages can name it.
 from __future__ import annotations
 
 import math
+import types
+import typing
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import numpy as np
-from pydantic import BeforeValidator, Field, GetCoreSchemaHandler, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    StringConstraints,
+)
 from pydantic_core import core_schema
 
 from planner.scenario.errors import shown
 from planner.scenario.units import convert, describe_unit, unit_label
 
-__all__ = ["Q", "Series", "PolicySeries", "YearSeries", "Fraction", "Name", "Int", "Count", "Years"]
+__all__ = [
+    "Q",
+    "Series",
+    "PolicySeries",
+    "YearSeries",
+    "SeriesSpec",
+    "Fraction",
+    "Name",
+    "Int",
+    "Count",
+    "Years",
+    "Unwrapped",
+    "unwrap",
+    "Strict",
+    "HourRange",
+    "Month",
+    "Lifetime",
+    "sorted_months",
+]
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
@@ -207,7 +235,9 @@ class YearSeries:
 
 
 @dataclass(frozen=True)
-class _SeriesSpec:
+class SeriesSpec:
+    """How a :class:`YearSeries` field is read: its canonical unit, bounds, and whether it may start late."""
+
     unit: str
     ge: float | None = None
     gt: float | None = None
@@ -216,6 +246,7 @@ class _SeriesSpec:
     open_start: bool = False
 
     def parse(self, raw: Any) -> YearSeries:
+        """Read a scalar or ``{year: value}`` map (numbers or unit strings) into a checked series."""
         if isinstance(raw, YearSeries):
             return raw
         if isinstance(raw, dict):
@@ -286,7 +317,7 @@ def Series(  # noqa: N802 - reads like a type in annotations
     lt: float | None = None,
 ) -> Any:
     """A year-indexed value in canonical ``unit`` that must cover every planning year."""
-    return Annotated[YearSeries, _SeriesSpec(unit, ge, gt, le, lt)]
+    return Annotated[YearSeries, SeriesSpec(unit, ge, gt, le, lt)]
 
 
 def PolicySeries(  # noqa: N802
@@ -298,9 +329,94 @@ def PolicySeries(  # noqa: N802
     lt: float | None = None,
 ) -> Any:
     """A year-indexed policy limit: nothing is imposed before its first year; it must reach the last."""
-    return Annotated[YearSeries, _SeriesSpec(unit, ge, gt, le, lt, open_start=True)]
+    return Annotated[YearSeries, SeriesSpec(unit, ge, gt, le, lt, open_start=True)]
 
 
 def finite(value: float) -> bool:
     """True for a finite float."""
     return math.isfinite(value)
+
+
+@dataclass
+class Unwrapped:
+    """A field annotation with its ``Annotated`` and ``Optional`` layers taken off (:func:`unwrap`)."""
+
+    base: Any  #: the type under the layers; a ``Union`` when several non-None members remain
+    meta: list[Any]  #: the ``Annotated`` metadata met on the way, outermost first
+    optional: bool  #: None was a member of a union on the way
+    layers: list[Any]  #: every annotation passed through, outermost first (``base`` last)
+
+
+def unwrap(annotation: Any) -> Unwrapped:
+    """Take ``Annotated`` and ``Optional`` layers off a pydantic field annotation: the one way to do it.
+
+    ``Annotated[int, Field(ge=0)] | None`` -> base ``int``, meta ``[FieldInfo(ge=0)]``, optional.
+    A union with more than one non-None member stops the descent (``base`` is that union).
+    """
+    meta: list[Any] = []
+    layers: list[Any] = []
+    optional = False
+    while True:
+        layers.append(annotation)
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            args = typing.get_args(annotation)
+            meta.extend(args[1:])
+            annotation = args[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            optional = optional or len(members) < len(typing.get_args(annotation))
+            if len(members) != 1:
+                return Unwrapped(typing.Union[tuple(members)], meta, optional, layers)  # noqa: UP007 - rebuilt from parts
+            annotation = members[0]
+        else:
+            return Unwrapped(annotation, meta, optional, layers)
+
+
+class Strict(BaseModel):
+    """Base of every schema model: frozen, unknown keys forbidden, attribute docstrings kept."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        use_attribute_docstrings=True,
+        validate_default=True,
+        arbitrary_types_allowed=False,
+    )
+
+
+def _hour_range(value: Any) -> Any:
+    """Accept ``"10-12"`` as well as ``[10, 12]`` for an hour range."""
+    if isinstance(value, str):
+        parts = value.replace("–", "-").split("-")
+        if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+            raise ValueError(f"an hour range is 'start-end' in whole hours 0-24, like '10-12', got {shown(value)}")
+        return (int(parts[0]), int(parts[1]))
+    return value
+
+
+def _check_hour_range(value: tuple[int, int]) -> tuple[int, int]:
+    """An hour range within 0-24 that is neither empty nor the whole day."""
+    start, end = value
+    if not (0 <= start <= 24 and 0 <= end <= 24):
+        raise ValueError(f"hours must be within 0-24, got {start}-{end}")
+    if start % 24 == end % 24:
+        raise ValueError(f"an hour range must not be empty or the whole day, got {start}-{end}")
+    return value
+
+
+HourRange = Annotated[
+    tuple[Int, Int],
+    BeforeValidator(_hour_range),
+    AfterValidator(_check_hour_range),
+    Field(description="half-open hour range [start, end), wrapping past midnight when start > end"),
+]
+Month = Annotated[Int, Field(ge=1, le=12)]
+Lifetime = Annotated[Int, Field(ge=1, le=60)]
+
+
+def sorted_months(months: list[int]) -> list[int]:
+    """A list of months as given, refused if a month appears twice."""
+    if len(set(months)) != len(months):
+        raise ValueError(f"a month is listed twice: {months}")
+    return months

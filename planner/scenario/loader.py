@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from planner.scenario.errors import Problem, ScenarioError, did_you_mean, shown
-from planner.scenario.fields import NAME_PATTERN
+from planner.scenario.fields import NAME_PATTERN, unwrap
 
 __all__ = ["read_yaml", "resolve_extends", "apply_overrides", "parse_override", "validation_problems"]
 
@@ -130,7 +130,7 @@ class _BadCharacter(yaml.YAMLError):
         before = text[:position]
         line = before.count("\n")
         column = position - (before.rfind("\n") + 1)
-        self.mark = yaml.Mark("<text>", position, line, column, None, None)
+        self.mark = yaml.Mark("<text>", position, line, column, None, None)  # type: ignore[arg-type]  # no buffer
         character = exc.character
         code = character if isinstance(character, int) else ord(character) if character else 0
         self.problem = f"character U+{code:04X} is not allowed"
@@ -443,17 +443,16 @@ def _key_like(node: dict[Any, Any], part: str) -> Any:
 
 
 def _unwrap(annotation: Any) -> Any:
-    """Strip Annotated/Optional wrappers down to the type that holds fields or items."""
+    """Strip Annotated/Optional wrappers down to the type that holds fields or items (of a union
+    of several members: its model, else its first member).
+    """
     while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
-            annotation = models[0] if models else args[0]
-        else:
-            return annotation
+        base = unwrap(annotation).base
+        if typing.get_origin(base) not in (typing.Union, types.UnionType):
+            return base
+        args = typing.get_args(base)
+        models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        annotation = models[0] if models else args[0]
 
 
 def _walk(model: type[BaseModel], loc: Sequence[Any]) -> tuple[list[str], Any]:

@@ -19,11 +19,13 @@ Paths are the scenario's dotted YAML paths, exactly as ``plan solve --set`` take
 of a year-indexed value is one more part: ``policy.pue_max.2030``; a list item its index:
 ``existing.servers.0.count``). Values are single YAML values and may carry units
 (``"0.5 CNY/kWh"``). This module checks the file's own shape; whether each value is valid for
-its path is checked case by case through the scenario loader (:func:`planner.sweep.validate_cases`).
+its path is checked case by case through the scenario loader (:func:`planner.studies.sweep.validate_cases`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 from pathlib import Path
@@ -32,12 +34,13 @@ from typing import Annotated, Any
 import yaml
 from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, StringConstraints, ValidationError
 
+from planner.scenario import input_hash, load_scenario
 from planner.scenario.errors import Problem, ScenarioError, shown
-from planner.scenario.fields import Q
+from planner.scenario.fields import Q, Strict
 from planner.scenario.loader import read_yaml, validation_problems
-from planner.scenario.schema import Strict
 
 __all__ = [
+    "DEFAULT_RESULTS_DIR",
     "MAX_CASES",
     "PLAN_DIMS",
     "Sweep",
@@ -45,6 +48,7 @@ __all__ = [
     "coordinate_values",
     "load_sweep",
     "override_text",
+    "sweep_input_hash",
     "value_text",
 ]
 
@@ -53,6 +57,9 @@ MAX_CASES = 10_000
 
 PATH_PATTERN = r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$"
 SWEEP_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+#: Where a sweep's saved parts and combined results go unless told otherwise.
+DEFAULT_RESULTS_DIR = Path("results") / "sweeps"
 
 PLAN_DIMS = frozenset(
     {
@@ -265,3 +272,10 @@ def _resolved(path: Path) -> Path:
         return path.resolve()
     except (OSError, ValueError, RuntimeError):
         return Path(path).absolute()
+
+
+def sweep_input_hash(spec: Sweep, base: Any = None) -> str:
+    """SHA-256 (16 hex digits) of a sweep as resolved (its cases) and of its base's :func:`input_hash`."""
+    base = base if base is not None else load_scenario(spec.base)
+    text = json.dumps({"sweep": spec.model_dump(mode="json"), "base": input_hash(base)}, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

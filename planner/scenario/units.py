@@ -25,7 +25,7 @@ from planner.scenario.errors import shown
 
 __all__ = ["UREG", "UnitError", "convert", "describe_unit", "unit_label"]
 
-UREG = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+UREG: pint.UnitRegistry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
 UREG.define("CNY = [currency] = yuan = RMB")
 UREG.define("MCNY = 1e6 CNY")
 UREG.define("FLOP = [compute]")
@@ -50,7 +50,7 @@ def _unit(canonical: str) -> pint.Unit:
 
 def _calendar_rate(unit: pint.Unit) -> bool:
     """True when ``unit`` divides by a calendar period (month, year, day, week)."""
-    return any(exp < 0 and UREG.get_name(name) in _CALENDAR for name, exp in unit._units.items())
+    return any(exp < 0 and UREG.get_name(name) in _CALENDAR for name, exp in unit._units.items())  # type: ignore[operator]
 
 
 _LABELS = {"degC": "°C", "CNY*s/token/year": "CNY/(token/s)/year"}
@@ -208,7 +208,7 @@ def _dim(unit: pint.Unit) -> str:
     if _calendar_rate(unit):
         base = unit
         for name, exp in unit._units.items():
-            if exp < 0 and UREG.get_name(name) in _CALENDAR:
+            if exp < 0 and UREG.get_name(name) in _CALENDAR:  # type: ignore[operator]
                 base = base * UREG.Unit(name) ** (-exp)
         if base.dimensionality == UREG.Unit("").dimensionality:
             return "a rate per period"

@@ -235,8 +235,8 @@ class WouldSolve(BaseException):  # noqa: N818 - a signal from the stub, not an 
 
 @contextlib.contextmanager
 def dry_sweeps() -> Iterator[None]:
-    """Replace :func:`planner.sweep.solve_case` (the one seam that solves a case) by a stub."""
-    import planner.sweep as sweep_module
+    """Replace :func:`planner.studies.sweep.execute.solve_case` (the one seam that solves a case) by a stub."""
+    import planner.studies.sweep.execute as sweep_module
 
     def stub(base_path: str, overrides: list[str], options: dict[str, Any], **_: Any) -> Any:
         raise WouldSolve(f"case {overrides} reached the solver")  # the relaxation basis of a first case too

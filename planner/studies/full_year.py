@@ -34,10 +34,10 @@ import xarray as xr
 
 from planner.model import ModelData, build_model
 from planner.pipeline import PlanRun
-from planner.results import to_dataset
+from planner.results.dataset import to_dataset
 from planner.scenario import Scenario
-from planner.solve import SolveOptions, SolveOutcome, _highs, compile_model, load_values
-from planner.timeseries import prepare_time
+from planner.solver.highs import SolveOptions, SolveOutcome, Status, compile_model, load_values, new_highs
+from planner.time.prepare import prepare_time
 
 __all__ = ["ANNUAL_OPERATION", "POLICY_ROWS", "OperationRun", "YearOperation", "operate_full_year"]
 
@@ -57,7 +57,7 @@ class YearOperation:
     """One year of the plan operated over all its hours."""
 
     year: int
-    status: str  #: "optimal", or HiGHS's status
+    status: str  #: ``Status.OPTIMAL``, or HiGHS's status text
     seconds: float
     columns: int
     rows: int
@@ -174,7 +174,7 @@ def operate_full_year(
     load_values(compiled, x)
     objective = float(compiled.cost @ x + compiled.offset)
     outcome = SolveOutcome(
-        status="optimal",
+        status=Status.OPTIMAL,
         termination="Optimal (operation at full resolution, decisions fixed)",
         objective=objective,
         bound=objective,
@@ -203,18 +203,18 @@ def _solve_year(
     keep = np.ones(len(rows), dtype=bool)
     relaxed: list[str] = []
     while True:
-        h = _highs(options)
+        h = new_highs(options)
         h.setOptionValue("solver", "ipx")  # ~250 k columns: interior point is far faster here
         compiled.highs_arrays(rows=rows[keep], cols=cols, relax=True).pass_to(h)
         h.run()
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
-            return "optimal", np.asarray(h.getSolution().col_value, dtype=float), relaxed
+            return Status.OPTIMAL, np.asarray(h.getSolution().col_value, dtype=float), relaxed
         if status not in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
             return h.modelStatusToString(status), None, relaxed
         policy = [i for i in np.flatnonzero(keep) if row_names[rows[i]] in POLICY_ROWS]
         if not policy:
-            return "infeasible", None, relaxed
+            return Status.INFEASIBLE, None, relaxed
         for i in policy:  # drop the hour-dependent limits of this year, then say which ones bind
             keep[i] = False
             relaxed.append(POLICY_ROWS[row_names[rows[i]]])

@@ -1,7 +1,8 @@
-"""Terminal summaries (rich) of a validated scenario; the CLI calls these, nothing else prints."""
+"""Terminal summaries (rich) of a validated scenario and of a plan; the CLI calls these, nothing else prints."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -11,10 +12,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from planner.model.cooling import effective_kappa
-from planner.model.size import MAX_COLUMNS, MAX_ROWS, check_size
+from planner.results.kpis import served_shares, unserved_shares
 from planner.scenario import Scenario, scenario_files
-from planner.timeseries import TimeData, prepare_time
+from planner.solver.status import Status
+from planner.time.cooling import effective_kappa
+from planner.time.prepare import TimeData
 
 __all__ = ["files_read", "print_files", "print_plan", "print_validation"]
 
@@ -69,20 +71,15 @@ def print_files(scenario: Scenario, console: Console) -> None:
         )
 
 
-def print_validation(scenario: Scenario, console: Console) -> TimeData:
+def print_validation(scenario: Scenario, time: TimeData, model_size: str, console: Console) -> None:
     """Print what a planner should see before solving: files read, model size, fleet options, time reduction.
 
-    Raises
-    ------
-    ScenarioError
-        If the model would be too large to build (:func:`planner.model.size.check_size`).
+    ``time`` and ``model_size`` (a sentence) come from :func:`planner.pipeline.check_scenario`.
     """
     s = scenario
-    files = scenario_files(s)
-    size = check_size(s, str(files[0]) if files else None)
     console.print(f"[bold green]valid[/] scenario [bold]{escape(s.name)}[/] — years {s.years[0]}–{s.years[-1]}")
     print_files(s, console)
-    console.print(f"model size: {size.describe()}; at most {MAX_COLUMNS:,} columns and {MAX_ROWS:,} rows are built")
+    console.print(f"model size: {model_size}")
 
     servers = _titled(console, "Server types")
     for col in ("name", "chip", "domestic", "PFLOPS", "tokens/s", "kW full/idle", "price [M CNY]", "cap/yr", "cooling"):
@@ -102,12 +99,11 @@ def print_validation(scenario: Scenario, console: Console) -> TimeData:
         )
     console.print(servers)
 
-    time = prepare_time(s)
     cooling = _titled(console, "Cooling technologies")
     for col in ("name", "kW/rack", "basis", "free below [°C]", "κ annual", "κ max", "PUE (κ + aux)"):
         cooling.add_column(col, justify="left" if col in ("name", "basis") else "right")
     w = time.weight[:, None]
-    blended = effective_kappa(s, time.kappa)
+    blended = effective_kappa(s.cooling, time.kappa)
     for name, c in s.cooling.items():
         k = blended[name]
         annual = float((w * k).sum() / (w.sum() * 24))
@@ -172,16 +168,6 @@ def print_validation(scenario: Scenario, console: Console) -> TimeData:
     if time.mean_correction:
         fixes = ", ".join(f"{escape(c)} ×{f:.3f}" for c, f in time.mean_correction.items())
         console.print(f"annual means restored after day selection: {fixes}")
-    return time
-
-
-def served_shares(ds: xr.Dataset) -> tuple[xr.DataArray, xr.DataArray]:
-    """Per year: share of inference tokens served and of training work delivered [-]."""
-    w = ds["day_weight"]
-    demand = (ds["inference_demand_tokens_per_s"] * w).sum(("day", "hour"))
-    served = 1 - (ds["inference_unserved"] * w).sum(("day", "hour")) / demand.where(demand > 0)
-    trained = 1 - ds["training_unserved_flop"] / ds["training_demand_flop"].where(ds["training_demand_flop"] > 0)
-    return served, trained
 
 
 def print_full_year(plan: xr.Dataset, full: xr.Dataset, relaxed: dict[int, list[str]], console: Console) -> None:
@@ -227,29 +213,32 @@ def print_full_year(plan: xr.Dataset, full: xr.Dataset, relaxed: dict[int, list[
 
 def print_plan(ds: xr.Dataset, console: Console) -> None:
     """The plan at a glance: builds per year, MW, costs, policy KPIs, shortfall, solver, timings."""
-    years = [int(y) for y in ds.year.values]
+    _print_headline(ds, console)
+    _print_builds(ds, console)
+    _print_figures(ds, console)
+    _print_shadow_prices(ds, console)
+    timings = json.loads(ds.attrs.get("timings_s", "{}"))
+    console.print("timings \\[s]: " + ", ".join(f"{k} {v:.2f}" for k, v in timings.items()))
+
+
+def _print_headline(ds: xr.Dataset, console: Console) -> None:
+    """NPV and solver status, with a warning for a plan short of the optimum or of demand."""
     status = ds.attrs.get("solver_status", "?")
     gap = ds.attrs.get("mip_gap", float("nan"))
-    colour = "green" if status == "optimal" else "yellow"
+    colour = "green" if status == Status.OPTIMAL else "yellow"
     console.print(
         f"[bold]{escape(str(ds.attrs.get('scenario_name', '')))}[/]: "
         f"NPV [bold]{float(ds['npv_cny']) / 1e9:,.3f} bn CNY[/]"
         f"  — solver [{colour}]{escape(str(status))}[/] ({escape(str(ds.attrs.get('termination', '')))}),"
         f" MIP gap {gap:.3%}"
     )
-    if status != "optimal":
+    if status != Status.OPTIMAL:
         console.print(
             f"[bold yellow]warning:[/] the plan is the best found when the solver stopped; it may cost up to "
             f"{gap:.2%} more than the optimum"
         )
-
-    w = ds["day_weight"]
-    demand_tok = (ds["inference_demand_tokens_per_s"] * w).sum(("day", "hour"))
-    unserved_share = ((ds["inference_unserved"] * w).sum(("day", "hour")) / demand_tok.where(demand_tok > 0)).fillna(0)
-    train_share = (
-        ds["training_unserved_flop"] / ds["training_demand_flop"].where(ds["training_demand_flop"] > 0)
-    ).fillna(0)
-    for label, share in (("inference tokens", unserved_share), ("training work", train_share)):
+    tokens, training = unserved_shares(ds)
+    for label, share in (("inference tokens", tokens.fillna(0)), ("training work", training.fillna(0))):
         worst = float(share.max())
         if worst > 0.01:
             year = int(ds.year.values[int(np.argmax(share.values))])
@@ -258,6 +247,10 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
                 "more than its shortfall penalty (demand.shortfall_penalty), or a limit prevents it"
             )
 
+
+def _print_builds(ds: xr.Dataset, console: Console) -> None:
+    """What to build each year (new units, stock in service in brackets)."""
+    years = [int(y) for y in ds.year.values]
     builds = _titled(console, "What to build (new in the year; stock in service in brackets)")
     builds.add_column("item")
     for y in years:
@@ -297,6 +290,10 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
         row(f"PPA {k} contracted [MW]", ds["ppa_mw"].sel(ppa=k).values, None, "{:,.1f}")
     console.print(builds)
 
+
+def _print_figures(ds: xr.Dataset, console: Console) -> None:
+    """Operation, policy and cost by year, each limited figure beside its limit."""
+    years = [int(y) for y in ds.year.values]
     kpi = _titled(console, "Operation, policy and cost by year")
     kpi.add_column("figure")
     for y in years:
@@ -339,6 +336,10 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
     line("CNY per million tokens", ds["cost_per_million_tokens"].values, "{:,.2f}")
     console.print(kpi)
 
+
+def _print_shadow_prices(ds: xr.Dataset, console: Console) -> None:
+    """The marginal cost of each policy limit that has one, per year."""
+    years = [int(y) for y in ds.year.values]
     prices = ds["shadow_price"]
     shown = [str(lim) for lim in prices.limit.values if np.isfinite(prices.sel(limit=lim).values).any()]
     if shown:
@@ -353,8 +354,3 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
             vals = prices.sel(limit=lim).values / 1e6
             sp.add_row(escape(lim), *["-" if not np.isfinite(v) else f"{v:,.2f}" for v in vals])
         console.print(sp)
-
-    import json
-
-    timings = json.loads(ds.attrs.get("timings_s", "{}"))
-    console.print("timings \\[s]: " + ", ".join(f"{k} {v:.2f}" for k, v in timings.items()))

@@ -29,15 +29,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyomo.environ as pyo
 
-from planner.solve import OBJECTIVE_SCALE, CompiledModel, SolveOptions, _highs
-
-if TYPE_CHECKING:
-    from planner.dive import Relaxation
+from planner.solver.dive import Relaxation
+from planner.solver.highs import OBJECTIVE_SCALE, CompiledModel, SolveOptions, Status, new_highs
 
 __all__ = ["LIMIT_STEPS", "price_limits", "pricing_duals"]
 
@@ -150,14 +147,14 @@ def pricing_duals(
         relaxation.reset_bounds(free)
         relaxation.set_bounds(fixed, np.round(x[fixed]), np.round(x[fixed]))
         status, _ = relaxation.solve_lp(options.time_limit_s)
-        if status == "optimal":
+        if status == Status.OPTIMAL:
             return relaxation.row_duals()
     lower = np.array(compiled.col_lower, dtype=float)
     upper = np.array(compiled.col_upper, dtype=float)
     lower[fix] = np.round(x[fix])
     upper[fix] = np.round(x[fix])
     arrays = dataclasses.replace(compiled.highs_arrays(relax=True), col_lower=lower, col_upper=upper)
-    h = _highs(
+    h = new_highs(
         SolveOptions(time_limit_s=options.time_limit_s, threads=options.threads, random_seed=options.random_seed)
     )
     arrays.pass_to(h)

@@ -1,9 +1,10 @@
-"""Atomic file writes: a process killed at any moment leaves the old file or the new one, never a part.
+"""Files the planner writes and reads: atomic writes, the netCDF results file, file hashes.
 
-Every file the planner writes (results, reports, sweep parts and records, the combined sweep
-file) goes through :func:`atomic_path`: the content is written to a temp file in the target's own
-folder (so the final rename cannot cross file systems), flushed to disk, given normal permissions
-and renamed over the target with ``os.replace`` (atomic on POSIX), after which the folder entry is
+A process killed at any moment leaves the old file or the new one, never a part. Every file the
+planner writes (results, reports, sweep parts and records, the combined sweep file) goes through
+:func:`atomic_path`: the content is written to a temp file in the target's own folder (so the
+final rename cannot cross file systems), flushed to disk, given normal permissions and renamed
+over the target with ``os.replace`` (atomic on POSIX), after which the folder entry is
 flushed too. A reader sees the complete old file or the complete new one.
 
 Temp files are named so that nothing ever takes them for a result and so that a later run can
@@ -30,7 +31,20 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["HOST_TAG", "atomic_path", "is_temp_name", "remove_stale_temps", "write_bytes"]
+import xarray as xr
+
+__all__ = [
+    "HOST_TAG",
+    "NETCDF_SUFFIXES",
+    "ResultsFileError",
+    "atomic_path",
+    "file_sha256",
+    "is_results_file",
+    "read_dataset",
+    "remove_stale_temps",
+    "write_bytes",
+    "write_dataset",
+]
 
 HOST_TAG = hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
 """8 hex digits naming this host in temp file names."""
@@ -46,11 +60,6 @@ def _umask() -> int:
 
 _FILE_MODE = 0o666 & ~_umask()  # mkstemp creates 0600: give the result the mode open() would
 _cleaned: set[Path] = set()
-
-
-def is_temp_name(name: str) -> bool:
-    """True for the name of a temp file written by :func:`atomic_path` (never a result)."""
-    return _TEMP.match(name) is not None
 
 
 def _process_gone(pid: int) -> bool:
@@ -148,3 +157,53 @@ def write_bytes(path: Path | str, data: bytes) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
     return path
+
+
+# --------------------------------------------------------------------------- the results file
+
+
+def write_dataset(ds: xr.Dataset, path: Path | str) -> Path:
+    """Write a Dataset to netCDF atomically (:func:`atomic_path`: temp file, then rename)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, engine="h5netcdf")
+    return path
+
+
+def read_dataset(path: Path | str) -> xr.Dataset:
+    """Read a results file written by :func:`write_dataset` (fully loaded, file closed)."""
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        return ds.load()
+
+
+class ResultsFileError(Exception):
+    """A file given as results is missing or not a planner results file."""
+
+
+NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf", ".h5", ".hdf5")
+_MAGIC = (b"\x89HDF\r\n\x1a\n", b"CDF\x01", b"CDF\x02", b"CDF\x05")
+
+
+def is_results_file(path: Path | str) -> bool:
+    """True if ``path`` looks like netCDF: a netCDF suffix, or the HDF5 / classic netCDF magic bytes."""
+    path = Path(path)
+    if path.suffix.lower() in NETCDF_SUFFIXES:
+        return True
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return False
+    return any(head.startswith(m) for m in _MAGIC)
+
+
+def file_sha256(path: Path | str) -> str:
+    """SHA-256 of a file's bytes, read in blocks (hex; "" if it cannot be read)."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return ""
+    return digest.hexdigest()

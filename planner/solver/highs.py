@@ -1,4 +1,4 @@
-"""Hand the Pyomo model to HiGHS, solve it, and say plainly what came back.
+"""HiGHS as the planner sees it: options, the model compiled to arrays, and a typed outcome.
 
 Path to the solver: Pyomo's linear standard-form compiler turns the model into sparse
 matrices, which go straight into ``highspy`` (``passModel``). On this model that is several
@@ -6,13 +6,13 @@ times faster than Pyomo's persistent HiGHS interface or an LP/MPS file round tri
 the README's Performance section), and it keeps the matrices at hand for exporting the exact
 model (``--export-model``), for duals with the integers fixed and for the IIS.
 
-Outcomes are typed (:class:`SolveOutcome`); a non-optimal result is never silent.
+Every solver module builds its HiGHS instances here (:func:`new_highs`) and reports one of the
+:class:`Status` values; a non-optimal result is never silent.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -23,15 +23,22 @@ import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from scipy import sparse
 
+from planner.solver.status import Status
+
 __all__ = [
+    "INF",
     "OBJECTIVE_SCALE",
-    "SolveOptions",
-    "SolveOutcome",
     "CompiledModel",
     "HighsArrays",
+    "SolveOptions",
+    "SolveOutcome",
+    "Status",
+    "column_bounds",
     "compile_model",
-    "solve",
-    "run_highs",
+    "load_values",
+    "new_highs",
+    "status_of",
+    "write_mps",
 ]
 
 INF = highspy.kHighsInf
@@ -54,7 +61,7 @@ class SolveOptions:
     threads: int = 1  #: solver threads [-]
     random_seed: int = 0  #: HiGHS random seed [-]
     log: bool = False  #: print HiGHS's log
-    dive: bool = True  #: solve the LP relaxation and a rounding dive first (``planner.dive``)
+    dive: bool = True  #: solve the LP relaxation and a rounding dive first (``planner.solver.dive``)
     concurrent_dive: bool = True
     """Run the dive on a second thread beside HiGHS's root LP (a solve using two cores). False:
     dive first on the same core, and skip the MIP when the dive's plan is already within
@@ -222,7 +229,9 @@ class HighsArrays:
     def load(cls, path: Path | str) -> HighsArrays:
         """Read arrays written by :meth:`save`."""
         with np.load(path) as d:
-            return cls(**{f.name: d[f.name] if f.name != "offset" else float(d[f.name]) for f in fields(cls)})
+            values: dict[str, Any] = {f.name: d[f.name] for f in fields(cls)}
+            values["offset"] = float(values["offset"])
+            return cls(**values)
 
 
 def column_bounds(v: Any) -> tuple[float, float]:
@@ -267,7 +276,7 @@ def compile_model(m: pyo.ConcreteModel) -> CompiledModel:
 class SolveOutcome:
     """What a solve returned, in the model's units (money in MCNY)."""
 
-    status: str  #: "optimal", "time_limit", "infeasible", "unbounded", "error"
+    status: Status  #: how the solve ended
     termination: str  #: HiGHS's model status, verbatim
     objective: float | None  #: objective of the plan returned [MCNY]
     bound: float | None  #: best proven lower bound [MCNY]
@@ -289,7 +298,7 @@ class SolveOutcome:
     dive_given: bool = False  #: the dive's plan reached HiGHS as an incumbent (after its root LP)
     relaxation_basis: Any = None
     """optimal basis of the LP relaxation, HiGHS's own object: a warm start (``warm_basis``);
-    ``planner.dive.basis_arrays`` turns it into arrays"""
+    ``planner.solver.dive.basis_arrays`` turns it into arrays"""
     relaxation_warm: bool = False  #: the relaxation started from a given basis
     solver_stats: dict[str, int] = field(default_factory=dict)
     """HiGHS's MIP counters when it ran: ``mip_node_count``, ``simplex_iteration_count`` (its LP
@@ -300,13 +309,9 @@ class SolveOutcome:
         """A feasible plan came back (optimal, or the best found at a limit)."""
         return self.x is not None
 
-    @property
-    def is_optimal(self) -> bool:
-        """Solved to the requested gap."""
-        return self.status == "optimal"
 
-
-def _highs(options: SolveOptions) -> highspy.Highs:
+def new_highs(options: SolveOptions) -> highspy.Highs:
+    """A HiGHS instance set up with ``options`` (log, time limit, gap, threads, seed, extras)."""
     h = highspy.Highs()
     h.setOptionValue("output_flag", bool(options.log))
     h.setOptionValue("log_to_console", bool(options.log))
@@ -319,206 +324,21 @@ def _highs(options: SolveOptions) -> highspy.Highs:
     return h
 
 
-def run_highs(
-    compiled: CompiledModel,
-    options: SolveOptions,
-    time_limit_s: float | None = None,
-    dive: Any = None,
-) -> tuple[highspy.Highs, dict[str, float]]:
-    """Pass the compiled model to a new HiGHS instance and run it; return it and timings.
-
-    ``time_limit_s`` overrides the options' limit; ``dive`` is a running
-    :class:`planner.dive.ConcurrentDive` that meets the MIP after its root LP.
-    """
-    t0 = time.perf_counter()
-    h = _highs(options)
-    if time_limit_s is not None:
-        h.setOptionValue("time_limit", max(float(time_limit_s), 1e-3))
-    compiled.highs_arrays().pass_to(h)
-    if dive is not None:
-        from planner.dive import SUB_MIP_OFF
-
-        user = {name for name, _ in options.extra}
-        for name, value in SUB_MIP_OFF:
-            if name not in user:
-                h.setOptionValue(name, value)
-        dive.attach(h)
-    t1 = time.perf_counter()
-    h.run()
-    t2 = time.perf_counter()
-    return h, {"handoff": t1 - t0, "solve": t2 - t1}
-
-
-_STATUS = {
-    highspy.HighsModelStatus.kOptimal: "optimal",
-    highspy.HighsModelStatus.kTimeLimit: "time_limit",
-    highspy.HighsModelStatus.kInterrupt: "time_limit",
-    highspy.HighsModelStatus.kSolutionLimit: "time_limit",
-    highspy.HighsModelStatus.kIterationLimit: "time_limit",
-    highspy.HighsModelStatus.kInfeasible: "infeasible",
-    highspy.HighsModelStatus.kUnbounded: "unbounded",
-    highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible",
+_STATUS: dict[highspy.HighsModelStatus, Status] = {
+    highspy.HighsModelStatus.kOptimal: Status.OPTIMAL,
+    highspy.HighsModelStatus.kTimeLimit: Status.TIME_LIMIT,
+    highspy.HighsModelStatus.kInterrupt: Status.TIME_LIMIT,
+    highspy.HighsModelStatus.kSolutionLimit: Status.TIME_LIMIT,
+    highspy.HighsModelStatus.kIterationLimit: Status.TIME_LIMIT,
+    highspy.HighsModelStatus.kInfeasible: Status.INFEASIBLE,
+    highspy.HighsModelStatus.kUnbounded: Status.UNBOUNDED,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: Status.INFEASIBLE,
 }
 
 
-def solve(
-    m: pyo.ConcreteModel,
-    options: SolveOptions | None = None,
-    export_model: Path | None = None,
-    compiled: CompiledModel | None = None,
-    shadow_prices: bool = True,
-    warm_basis: Any = None,
-) -> SolveOutcome:
-    """Solve the planning model with HiGHS and load the plan into the Pyomo variables.
-
-    Parameters
-    ----------
-    m : ConcreteModel
-        The model from :func:`planner.model.build_model`.
-    options : SolveOptions, optional
-        Time limit, gap, threads, seed.
-    export_model : Path, optional
-        Write the exact model handed to HiGHS to this MPS file first.
-    compiled : CompiledModel, optional
-        A model already compiled (skips compilation).
-    shadow_prices : bool
-        Also price the policy limits (duals of one LP: lumpy builds fixed at the plan, servers and
-        racks continuous; see :mod:`planner.prices`).
-    warm_basis : planner.dive.Basis, optional
-        Start the LP relaxation from this basis (of a scenario with the same structure); the
-        relaxation's own optimal basis comes back in ``relaxation_basis``.
-
-    Returns
-    -------
-    SolveOutcome
-        Status, objective, bound, gap, timings, and the diagnosis when infeasible.
-    """
-    options = options or SolveOptions()
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    deadline = t0 + options.time_limit_s
-    if compiled is None:
-        compiled = compile_model(m)
-        timings["compile"] = time.perf_counter() - t0
-    if export_model is not None:
-        write_mps(compiled, Path(export_model))
-    outcome = SolveOutcome(
-        status="error",
-        termination="",
-        objective=None,
-        bound=None,
-        gap=None,
-        timings=timings,
-        options=options,
-        n_rows=compiled.shape[0],
-        n_cols=compiled.shape[1],
-        n_integers=int(compiled.integer.sum()),
-        coefficient_ranges=compiled.coefficient_ranges(),
-    )
-
-    relaxation, dive, concurrent = None, None, None
-    if options.dive and compiled.integer.any():
-        from planner.dive import ConcurrentDive, Relaxation
-
-        relaxation = Relaxation(compiled, options, start=warm_basis)
-        outcome.relaxation_warm = relaxation.warm
-        # Side by side only where HiGHS's root LP (dual simplex) keeps pace with the relaxation's. At
-        # full resolution the relaxation runs interior point and is minutes ahead (one planning year
-        # at 8,760 hours: the dive's plan, 0.02 % from the bound, was ready at 997 s while the MIP's
-        # root simplex ran to 1,290 s), so the dive goes first and the MIP runs only if it must.
-        background = options.concurrent_dive and not relaxation.cold_ipx
-        concurrent = ConcurrentDive(relaxation, deadline, background=background)
-        if not background:
-            dive = concurrent.finish()
-    h = None
-    if dive is not None and dive.relaxation_status == "infeasible":
-        # The dive ran first: with no plan even with the integers relaxed, the MIP has none either.
-        outcome.status, outcome.termination = "infeasible", "Infeasible (LP relaxation)"
-    elif dive is not None and dive.x is not None and dive.gap is not None and dive.gap <= options.mip_gap:
-        # The dive ran first and the relaxation proves its plan within the gap: no MIP needed.
-        outcome.status, outcome.termination = "optimal", "Optimal (rounding dive within the gap of the LP relaxation)"
-        outcome.x, outcome.objective, outcome.bound, outcome.gap = dive.x, dive.objective, dive.bound, dive.gap
-    else:
-        h, t = run_highs(compiled, options, time_limit_s=deadline - time.perf_counter(), dive=concurrent)
-        timings.update(t)
-    if concurrent is not None:
-        t1 = time.perf_counter()
-        dive = concurrent.finish()
-        timings["dive_wait"] = time.perf_counter() - t1
-        timings.update({f"dive_{k}": v for k, v in dive.timings.items()})
-        outcome.relaxation_bound, outcome.dive_objective = dive.bound, dive.objective
-        outcome.dive_given = concurrent.given
-        outcome.relaxation_basis = dive.basis
-    if h is not None:
-        _read_mip(h, compiled, outcome, dive, concurrent is not None and concurrent.given)
-
-    if outcome.x is not None:
-        t1 = time.perf_counter()
-        load_values(compiled, outcome.x)
-        timings["load_values"] = time.perf_counter() - t1
-        if shadow_prices:
-            from planner.prices import price_limits
-
-            t2 = time.perf_counter()
-            warm = relaxation if dive is not None and dive.bound is not None else None  # a working LP instance
-            outcome.shadow_prices = price_limits(compiled, outcome.x, options, relaxation=warm)
-            timings["shadow_prices"] = time.perf_counter() - t2
-    elif outcome.status == "infeasible":
-        from planner.diagnose import diagnose_infeasibility
-
-        t1 = time.perf_counter()
-        outcome.diagnosis = diagnose_infeasibility(compiled, options)
-        timings["diagnosis"] = time.perf_counter() - t1
-    elif outcome.status == "time_limit":
-        outcome.diagnosis = [
-            f"HiGHS stopped at the time limit of {options.time_limit_s:g} s before finding any feasible plan"
-        ]
-    return outcome
-
-
-def _read_mip(h: highspy.Highs, compiled: CompiledModel, outcome: SolveOutcome, dive: Any, given: bool) -> None:
-    """Fill ``outcome`` from HiGHS's MIP result (and the dive's, when HiGHS stopped before the meeting)."""
-    model_status = h.getModelStatus()
-    outcome.termination = h.modelStatusToString(model_status)
-    outcome.status = _STATUS.get(model_status, "error")
-    info = h.getInfo()
-    outcome.solver_stats = {
-        "mip_node_count": int(info.mip_node_count),
-        "simplex_iteration_count": int(info.simplex_iteration_count),
-    }
-    if info.primal_solution_status == 2 and outcome.status in ("optimal", "time_limit"):  # a feasible plan
-        outcome.x = np.asarray(h.getSolution().col_value, dtype=float)
-        outcome.objective = float(info.objective_function_value) / OBJECTIVE_SCALE
-        if compiled.integer.any():
-            bounds = [float(info.mip_dual_bound) / OBJECTIVE_SCALE]
-            if dive is not None and dive.bound is not None:
-                bounds.append(dive.bound)
-            finite = [b for b in bounds if math.isfinite(b)]
-            outcome.bound = max(finite) if finite else None
-            if outcome.bound is not None:
-                outcome.gap = max(0.0, (outcome.objective - outcome.bound) / max(abs(outcome.objective), 1e-9))
-        else:
-            outcome.bound, outcome.gap = outcome.objective, 0.0
-        if (
-            dive is not None
-            and dive.x is not None
-            and dive.objective is not None
-            and dive.objective < outcome.objective - 1e-9 * max(1.0, abs(outcome.objective))
-        ):
-            # HiGHS checks a user solution against its presolved model, whose reductions may cut off
-            # a feasible plan (seen on a medium instance: the same plan passed as a MIP start is
-            # "feasible"), and can end with a worse incumbent: the dive's plan (an LP optimum with the
-            # integers fixed) is a plan all the same, and the better one is returned.
-            outcome.x, outcome.objective = dive.x, dive.objective
-            if outcome.bound is not None:
-                outcome.gap = max(0.0, (outcome.objective - outcome.bound) / max(abs(outcome.objective), 1e-9))
-            outcome.termination += " (plan from the rounding dive, better than HiGHS's incumbent)"
-        elif given and outcome.objective == dive.objective:
-            outcome.termination += " (plan from the rounding dive)"
-    elif dive is not None and dive.x is not None and outcome.status not in ("infeasible", "unbounded"):
-        # HiGHS stopped (time limit) before the meeting point: the dive's plan is still a plan.
-        outcome.status = "time_limit"
-        outcome.x, outcome.objective, outcome.bound, outcome.gap = dive.x, dive.objective, dive.bound, dive.gap
+def status_of(model_status: highspy.HighsModelStatus) -> Status:
+    """The planner's :class:`Status` for a HiGHS model status (anything unexpected is an error)."""
+    return _STATUS.get(model_status, Status.ERROR)
 
 
 def load_values(compiled: CompiledModel, x: np.ndarray) -> None:
@@ -528,13 +348,11 @@ def load_values(compiled: CompiledModel, x: np.ndarray) -> None:
 
 
 def write_mps(compiled: CompiledModel, path: Path) -> None:
-    """Write the exact model handed to HiGHS as a (free-format) MPS file, atomically.
+    """Write the exact model handed to HiGHS as a (free-format) MPS file at ``path``.
 
     Its objective is the one HiGHS solves: in units of 10 kCNY (:data:`OBJECTIVE_SCALE` x MCNY).
+    The caller makes the write atomic (:func:`planner.results.io.atomic_path`).
     """
-    from planner.atomic import atomic_path
-
-    h = _highs(SolveOptions())
+    h = new_highs(SolveOptions())
     compiled.highs_arrays().pass_to(h)
-    with atomic_path(Path(path), keep_suffix=True) as tmp:
-        h.writeModel(str(tmp))
+    h.writeModel(str(path))

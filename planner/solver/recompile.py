@@ -2,7 +2,7 @@
 
 A sweep re-solves one built model with new prices, demand, caps or policy limits
 (:func:`planner.model.update.update_model`). Compiling the whole model again
-(:func:`planner.solve.compile_model`, Pyomo's standard-form compiler) walks all of its ~50k
+(:func:`planner.solver.highs.compile_model`, Pyomo's standard-form compiler) walks all of its ~50k
 constraint expressions, about 0.8 s on the default, while a case changes a few rows (a PUE
 cap: five), the objective, or the right-hand side of the hourly demand rows.
 
@@ -32,7 +32,7 @@ from pyomo.core.expr.numeric_expr import SumExpression
 from pyomo.repn.linear import LinearRepnVisitor
 from scipy import sparse
 
-from planner.solve import INF, CompiledModel, column_bounds
+from planner.solver.highs import INF, CompiledModel, column_bounds
 
 __all__ = ["Recompiler"]
 
@@ -72,12 +72,12 @@ def _number(bound: Any) -> Any:
 
 
 class Recompiler:
-    """Patch a :class:`~planner.solve.CompiledModel` after mutable parameters of its model changed.
+    """Patch a :class:`~planner.solver.highs.CompiledModel` after mutable parameters of its model changed.
 
     Parameters
     ----------
     compiled : CompiledModel
-        A full compile of the model (:func:`planner.solve.compile_model`), made with the
+        A full compile of the model (:func:`planner.solver.highs.compile_model`), made with the
         parameters' values at that time.
 
     Notes
@@ -156,7 +156,7 @@ class Recompiler:
     def _sum_terms(self, term_forms: list[tuple[np.ndarray, np.ndarray, float]]) -> tuple[np.ndarray, float]:
         """The objective's cost vector and constant, adding the terms in the full compiler's order."""
         cost = np.zeros(len(self.compiled.columns))
-        offset = 0
+        offset = 0.0
         for cols, coefs, constant in term_forms:
             cost[cols] += coefs  # a term's columns are distinct
             offset += constant

@@ -22,7 +22,7 @@ other variables (a binding domestic-share floor) can be followed; the dive gives
 fails too.
 
 The same HiGHS instance, with its basis, later prices the policy limits
-(:func:`planner.prices.pricing_duals`): that LP differs from the last dive step only in bounds,
+(:func:`planner.solver.prices.pricing_duals`): that LP differs from the last dive step only in bounds,
 so it re-solves in seconds instead of from scratch.
 """
 
@@ -38,7 +38,7 @@ from typing import Any
 import highspy
 import numpy as np
 
-from planner.solve import OBJECTIVE_SCALE, CompiledModel, SolveOptions, _highs
+from planner.solver.highs import OBJECTIVE_SCALE, CompiledModel, SolveOptions, Status, new_highs
 
 __all__ = [
     "Basis",
@@ -117,7 +117,7 @@ class DiveResult:
     """What the relaxation and the dive found (money in MCNY)."""
 
     bound: float | None = None  #: objective of the LP relaxation: a proven lower bound
-    relaxation_status: str = ""  #: "optimal", "infeasible", or HiGHS's status when neither
+    relaxation_status: str = ""  #: ``Status.OPTIMAL``, ``Status.INFEASIBLE``, or HiGHS's status text when neither
     objective: float | None = None  #: objective of the rounded plan (None if the dive failed)
     x: np.ndarray | None = None  #: column values of the rounded plan
     steps: list[tuple[str, float]] = field(default_factory=list)  #: (group, LP objective after fixing it)
@@ -142,7 +142,7 @@ class Relaxation:
     ) -> None:
         self.compiled = compiled
         self.options = options
-        self.highs = _highs(options)
+        self.highs = new_highs(options)
         compiled.highs_arrays(relax=True).pass_to(self.highs)
         # From scratch on the default (56 k columns) the simplex takes 36 s against 24-32 s for
         # interior point, but IPX's crossover ends "imprecise" there (a dual infeasibility of
@@ -160,14 +160,15 @@ class Relaxation:
 
     # ------------------------------------------------------------------ LP plumbing
     def _run(self, time_limit: float) -> str:
+        """Run HiGHS; a :class:`Status` when optimal or infeasible, else HiGHS's own status text."""
         self.highs.setOptionValue("time_limit", max(float(time_limit), 1e-3))
         self.highs.run()
         self.highs.setOptionValue("solver", "simplex")  # re-solves: from the basis at hand
         status = self.highs.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
-            return "optimal"
+            return Status.OPTIMAL
         if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
-            return "infeasible"
+            return Status.INFEASIBLE
         return self.highs.modelStatusToString(status)
 
     def _objective(self) -> float:
@@ -188,7 +189,7 @@ class Relaxation:
     def solve_lp(self, time_limit: float) -> tuple[str, float | None]:
         """Solve the LP as it stands; return its status and objective [MCNY]."""
         status = self._run(time_limit)
-        return status, (self._objective() if status == "optimal" else None)
+        return status, (self._objective() if status == Status.OPTIMAL else None)
 
     def row_duals(self) -> np.ndarray:
         """Row duals of the last optimal solve [MCNY per unit of the row]."""
@@ -209,7 +210,7 @@ class Relaxation:
 
     def _keys(self, cols: np.ndarray) -> dict[object, list[int]]:
         """Positions in ``cols`` per key (the index without its year, the last element), in year order."""
-        by_key: dict[object, list[tuple[object, int]]] = defaultdict(list)
+        by_key: dict[object, list[tuple[Any, int]]] = defaultdict(list)
         for pos, j in enumerate(cols):
             index = self.compiled.columns[j].index()
             index = index if isinstance(index, tuple) else (index,)
@@ -239,7 +240,7 @@ class Relaxation:
         basis = self.highs.getBasis()
         self.set_bounds(cols, values, values)
         status, objective = self.solve_lp(deadline - time.perf_counter())
-        if status == "optimal":
+        if status == Status.OPTIMAL and objective is not None:
             return float(objective)
         self.reset_bounds(cols)
         self.highs.setBasis(basis)
@@ -322,7 +323,7 @@ class Relaxation:
         status, bound = self.solve_lp(deadline - t0)
         result.timings["relaxation"] = time.perf_counter() - t0
         result.relaxation_status = status
-        if status != "optimal":
+        if status != Status.OPTIMAL:
             return result
         result.bound = bound
         result.basis = self.highs.getBasis()  # a copy, cheap; its arrays only when needed

@@ -35,7 +35,6 @@ a real conflict, though perhaps not a necessary one), and a fact or year not yet
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,219 +44,25 @@ import highspy
 import numpy as np
 
 from planner.scenario.checks import cooling_floor, pue_floor
-from planner.solve import CompiledModel, SolveOptions, _highs
+from planner.solver.highs import INF, CompiledModel, SolveOptions, new_highs
+from planner.solver.limits import (
+    COLUMN_LIMITS,
+    KINDS,
+    Kind,
+    describe_limit,
+    num,
+    pct,
+    series_at,
+    server_name,
+    split_name,
+    years_text,
+)
 
-__all__ = ["diagnose_infeasibility", "describe_limit"]
+__all__ = ["diagnose_infeasibility"]
 
-INF = highspy.kHighsInf
-_INDEX = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:\[(?P<index>.*)\])?$")
 
 #: Time budget of a diagnosis [s] (less when the solve's own limit is shorter).
 BUDGET_S = 300.0
-
-
-def _split(name: str) -> tuple[str, list[str]]:
-    name = name.replace(" ", "")
-    if name.endswith("_lo") and "[" in name:  # the lower half of a two-sided row
-        name = name[:-3]
-    match = _INDEX.match(name)
-    if not match:
-        return name, []
-    index = match.group("index")
-    return match.group("name"), [p.strip("'\"") for p in index.split(",")] if index else []
-
-
-# --------------------------------------------------------------------------- wording
-
-
-def _years_text(years: list[int]) -> str:
-    """``[2028, 2029]`` -> ``"2028–2029"``; ``[2026, 2028]`` -> ``"2026 and 2028"``."""
-    runs: list[list[int]] = []
-    for y in sorted(set(years)):
-        if runs and y == runs[-1][-1] + 1:
-            runs[-1].append(y)
-        else:
-            runs.append([y])
-    parts = [f"{r[0]}–{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in runs]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def _num(v: float) -> str:
-    """1.1 -> '1.10', 1.085 -> '1.085', 45.0 -> '45', 3000 -> '3,000'."""
-    if abs(v) >= 1000:
-        return f"{v:,.0f}"
-    if float(v).is_integer():
-        return f"{v:.0f}"
-    return f"{v:.2f}" if round(v, 2) == v else f"{v:.4g}"
-
-
-def _pct(v: float) -> str:
-    return f"{v * 100:.3g} %"
-
-
-def _by_value(label: Callable[[str], str], values: dict[int, float | None], fmt: Callable[[float], str]) -> str:
-    """One phrase for a limit over several years: its value in each run of years."""
-    groups: dict[str, list[int]] = {}
-    for y, v in sorted(values.items()):
-        groups.setdefault("?" if v is None else fmt(v), []).append(y)
-    if len(groups) == 1:
-        ((text, ys),) = groups.items()
-        return f"{label(text)} in {_years_text(ys)}"
-    first, *rest = groups.items()
-    return f"{label(first[0])} in {_years_text(first[1])}" + "".join(
-        f", {text} in {_years_text(ys)}" for text, ys in rest
-    )
-
-
-def _server_name(s: Any, a: str) -> str:
-    spec = s.accelerators.get(a)
-    return str(spec.chip) if spec is not None and getattr(spec, "chip", None) else a
-
-
-def _series_at(series: Any, y: int) -> float | None:
-    if series is None:
-        return None
-    try:
-        return series.at(y) if hasattr(series, "at") else float(series)
-    except (KeyError, ValueError, TypeError):
-        return None
-
-
-@dataclass(frozen=True)
-class _Kind:
-    """A kind of user-set limit: wording, order in the deletion filter, the YAML key to loosen."""
-
-    describe: Callable[[Any, tuple[str, ...], list[int]], str]
-    order: int  #: lower: lifted first when it can be (build limits before the policy limits)
-    key: Callable[[tuple[str, ...]], str]  #: YAML path a user changes to loosen it
-
-
-def _policy(field_name: str, phrase: Callable[[str], str], fmt: Callable[[float], str]) -> Callable[..., str]:
-    def describe(s: Any, rest: tuple[str, ...], years: list[int]) -> str:
-        series = getattr(s.policy, field_name, None)
-        return _by_value(phrase, {y: _series_at(series, y) for y in years}, fmt)
-
-    return describe
-
-
-def _constant(phrase: Callable[[Any, tuple[str, ...]], str]) -> Callable[..., str]:
-    def describe(s: Any, rest: tuple[str, ...], years: list[int]) -> str:
-        return f"{phrase(s, rest)} in {_years_text(years)}" if years else phrase(s, rest)
-
-    return describe
-
-
-def _purchase_cap(s: Any, rest: tuple[str, ...], years: list[int]) -> str:
-    a = rest[0]
-    spec = s.accelerators.get(a)
-    cap = getattr(spec, "max_new_per_year", None)
-    name = _server_name(s, a)
-    return _by_value(
-        lambda v: f"the purchase cap of {v} new {name} servers a year", {y: _series_at(cap, y) for y in years}, _num
-    )
-
-
-def _ppa_limit(s: Any, rest: tuple[str, ...], years: list[int]) -> str:
-    k = rest[0]
-    ppa = s.power.ppa.get(k)
-    values = {y: _series_at(getattr(ppa, "max_mw", None), y) for y in years}
-    if all(v == 0 for v in values.values()):
-        return f"no contract to buy from '{k}' (0 MW allowed in {_years_text(years)})"
-    return _by_value(lambda v: f"at most {v} MW of the '{k}' contract", values, _num)
-
-
-def _ppa_min_take(s: Any, rest: tuple[str, ...], years: list[int]) -> str:
-    k = rest[0]
-    share = getattr(s.power.ppa.get(k), "min_take_share", None)
-    what = f"{_pct(share)} of the energy" if share is not None else "a least share of the energy"
-    return f"the '{k}' contract's minimum take of {what} it makes available in {_years_text(years)}"
-
-
-def _cert_phrase(s: Any, rest: tuple[str, ...]) -> str:
-    share = s.power.green_certificates.max_share
-    if share <= 0:
-        return "the rule that no certificates count toward the green requirement"
-    return f"the cap on certificates of {_pct(share)} of the green requirement"
-
-
-_KINDS: dict[str, _Kind] = {
-    # build limits: lifted first where the conflict holds without them
-    "hall_limit": _Kind(
-        _constant(lambda s, r: f"the site limit of {_num(s.facility.max_halls)} halls"),
-        10,
-        lambda r: "facility.max_halls",
-    ),
-    "halls_new": _Kind(
-        _constant(lambda s, r: f"at most {_num(s.facility.max_new_halls_per_year or 0)} new halls a year"),
-        11,
-        lambda r: "facility.max_new_halls_per_year",
-    ),
-    "grid_block_limit": _Kind(
-        _constant(lambda s, r: f"the utility limit of {_num(s.power.grid.max_blocks)} grid blocks"),
-        12,
-        lambda r: "power.grid.max_blocks",
-    ),
-    "generator_limit": _Kind(
-        _constant(lambda s, r: f"the limit of {_num(s.power.generators.max_units)} gensets"),
-        13,
-        lambda r: "power.generators.max_units",
-    ),
-    "battery_limit_mwh": _Kind(
-        _constant(lambda s, r: f"the battery limit of {_num(s.power.battery.max_mwh)} MWh"),
-        14,
-        lambda r: "power.battery.max_mwh",
-    ),
-    "battery_limit_mw": _Kind(
-        _constant(lambda s, r: f"the battery limit of {_num(s.power.battery.max_mw)} MW"),
-        15,
-        lambda r: "power.battery.max_mw",
-    ),
-    "pv_limit": _Kind(
-        _constant(lambda s, r: f"the PV limit of {_num(s.power.pv.max_mw)} MWp"), 16, lambda r: "power.pv.max_mw"
-    ),
-    "ppa_min_take": _Kind(_ppa_min_take, 17, lambda r: f"power.ppa.{r[0]}.min_take_share"),
-    "ppa_contract_limit": _Kind(_ppa_limit, 18, lambda r: f"power.ppa.{r[0]}.max_mw"),
-    "purchase_cap": _Kind(_purchase_cap, 20, lambda r: f"accelerators.{r[0]}.max_new_per_year"),
-    # policy limits: kept in preference
-    "eflops_target": _Kind(
-        _policy("installed_eflops_min", lambda v: f"the installed-compute target of {v} EFLOPS", _num),
-        30,
-        lambda r: "policy.installed_eflops_min",
-    ),
-    "carbon_cap_limit": _Kind(
-        _policy("carbon_cap_t", lambda v: f"the carbon cap of {v} tCO2", lambda v: f"{v:,.0f}"),
-        31,
-        lambda r: "policy.carbon_cap_t",
-    ),
-    "certificate_cap": _Kind(_constant(_cert_phrase), 32, lambda r: "power.green_certificates.max_share"),
-    "domestic_share": _Kind(
-        _policy("domestic_compute_share_min", lambda v: f"the domestic compute share of at least {v}", _pct),
-        33,
-        lambda r: "policy.domestic_compute_share_min",
-    ),
-    "green_share": _Kind(
-        _policy("green_share_min", lambda v: f"the green-power share of at least {v}", _pct),
-        34,
-        lambda r: "policy.green_share_min",
-    ),
-    "pue_cap": _Kind(_policy("pue_max", lambda v: f"the PUE cap of {v}", _num), 35, lambda r: "policy.pue_max"),
-}
-
-#: Limits that are column bounds (not rows): component -> which bound is the limit.
-_COLUMN_LIMITS = {"halls_new": "upper"}
-
-
-def describe_limit(scenario: Any, component: str, rest: tuple[str, ...], years: list[int]) -> str | None:
-    """The user's words for a limit (a model component, its non-year index and its years), or
-    None when ``component`` is no user-set limit (physics is never described).
-    """
-    kind = _KINDS.get(component)
-    if kind is None:
-        return None
-    try:
-        return kind.describe(scenario, rest, years)
-    except (KeyError, ValueError, IndexError, AttributeError, TypeError):
-        return None
 
 
 # --------------------------------------------------------------------------- the feasibility probe
@@ -271,7 +76,7 @@ class _Probe:
     def __init__(self, compiled: CompiledModel, options: SolveOptions, deadline: float) -> None:
         arrays = compiled.highs_arrays(relax=True)
         arrays = dataclasses.replace(arrays, cost=np.zeros_like(arrays.cost), offset=0.0)
-        self.h = _highs(SolveOptions(time_limit_s=max(1.0, deadline - time.perf_counter()), threads=options.threads))
+        self.h = new_highs(SolveOptions(time_limit_s=max(1.0, deadline - time.perf_counter()), threads=options.threads))
         arrays.pass_to(self.h)
         self.row_lower, self.row_upper = arrays.row_lower.copy(), arrays.row_upper.copy()
         self.col_lower, self.col_upper = arrays.col_lower.copy(), arrays.col_upper.copy()
@@ -303,7 +108,7 @@ class _Probe:
         rows, cols = rows or {}, cols or {}
         if self.out_of_time():
             return None
-        self._set(rows, self._rows, self.row_lower, self.row_upper, self.h.changeRowsBounds)
+        self._set(rows, self._rows, self.row_lower, self.row_upper, self.h.changeRowsBounds)  # type: ignore[attr-defined]
         self._set(cols, self._cols, self.col_lower, self.col_upper, self.h.changeColsBounds)
         self._rows, self._cols = set(rows), set(cols)
         # HiGHS's time limit counts the instance's whole run time, over all runs: add what is used
@@ -324,7 +129,7 @@ class _Probe:
         where ``y`` is nonzero and of the columns where ``A^T y`` is: those rows and column bounds
         alone are infeasible. Without a ray, HiGHS's IIS from its elastic LP, in the time left.
         """
-        status, has_ray, ray = self.h.getDualRay()
+        status, has_ray, ray = self.h.getDualRay()  # type: ignore[attr-defined]  # not in highspy's stubs
         if status != highspy.HighsStatus.kError and has_ray:
             y = np.asarray(ray, dtype=float)
             scale = max(float(np.abs(y).max()), 1e-300)
@@ -372,8 +177,8 @@ class _Group:
     cols: dict[int | None, list[int]] = field(default_factory=dict)  #: year -> column positions
 
     @property
-    def kind(self) -> _Kind:
-        return _KINDS[self.component]
+    def kind(self) -> Kind:
+        return KINDS[self.component]
 
     @property
     def years(self) -> list[int]:
@@ -395,16 +200,16 @@ def _limit_groups(
     """Every user-set limit of the model, grouped by limit (all years together)."""
     groups: dict[tuple[str, tuple[str, ...]], _Group] = {}
     for r, name in enumerate(row_names):
-        component, index = _split(name)
-        if component not in _KINDS or component in _COLUMN_LIMITS:
+        component, index = split_name(name)
+        if component not in KINDS or component in COLUMN_LIMITS:
             continue
         year = _year_of(index)
         rest = tuple(index[:-1]) if year is not None else tuple(index)
         group = groups.setdefault((component, rest), _Group(component, rest))
         group.rows.setdefault(year, []).append(r)
     for j, name in enumerate(col_names):
-        component, index = _split(name)
-        if component not in _COLUMN_LIMITS or not np.isfinite(compiled.col_upper[j]):
+        component, index = split_name(name)
+        if component not in COLUMN_LIMITS or not np.isfinite(compiled.col_upper[j]):
             continue
         year = _year_of(index)
         rest = tuple(index[:-1]) if year is not None else tuple(index)
@@ -449,7 +254,7 @@ def _fleets(compiled: CompiledModel, row_names: list[str]) -> list[_Fleet]:
     pairs = {(e.accelerator, e.cooling) for e in s.existing.servers if e.count > 0}
     out: dict[tuple[str, str], _Fleet] = {}
     for r, name in enumerate(row_names):
-        component, index = _split(name)
+        component, index = split_name(name)
         if component != "servers_def" or len(index) != 3 or (index[0], index[1]) not in pairs:
             continue
         lo, hi = compiled.row_lower[r], compiled.row_upper[r]
@@ -465,7 +270,7 @@ def _fleet_line(s: Any, fleet: _Fleet) -> str:
     life = int(a.lifetime_years)
     items = [e for e in s.existing.servers if (e.accelerator, e.cooling) == (fleet.accelerator, fleet.cooling)]
     items = [e for e in items if e.count > 0 and e.year_built + life - 1 >= s.years[0]]
-    name = _server_name(s, fleet.accelerator)
+    name = server_name(s, fleet.accelerator)
     parts = []
     for e in sorted(items, key=lambda e: e.year_built):
         parts.append(
@@ -503,10 +308,10 @@ def diagnose_infeasibility(compiled: CompiledModel, options: SolveOptions) -> li
     proof = probe.conflict(compiled.A) if first is False else None
     if proof is not None:
         in_proof: dict[tuple[str, tuple[str, ...]], set[int | None]] = {}
-        for position, names, kinds in ((proof[0], row_names, _KINDS), (proof[1], col_names, _COLUMN_LIMITS)):
+        for position, names, kinds in ((proof[0], row_names, KINDS), (proof[1], col_names, COLUMN_LIMITS)):
             for i in sorted(position):
-                component, index = _split(names[i])
-                if component in kinds and (kinds is _COLUMN_LIMITS or component not in _COLUMN_LIMITS):
+                component, index = split_name(names[i])
+                if component in kinds and (kinds is COLUMN_LIMITS or component not in COLUMN_LIMITS):
                     year = _year_of(index)
                     key = (component, tuple(index[:-1]) if year is not None else tuple(index))
                     in_proof.setdefault(key, set()).add(year)
@@ -568,7 +373,7 @@ def _no_green_contract(s: Any) -> str | None:
     if not green:
         which = "none" if not s.power.ppa else "only contracts that are not green"
         return f"no green-power contract to buy (power.ppa has {which})"
-    if all((_series_at(p.max_mw, y) or 0) <= 0 for p in green.values() for y in s.years):
+    if all((series_at(p.max_mw, y) or 0) <= 0 for p in green.values() for y in s.years):
         return "no green-power contract to buy (every green contract allows 0 MW)"
     return None
 
@@ -576,7 +381,7 @@ def _no_green_contract(s: Any) -> str | None:
 def _closed(s: Any, g: _Group, years: list[int]) -> bool:
     """A contract limit of 0 MW in all of ``years``."""
     ppa = s.power.ppa.get(g.rest[0]) if g.rest else None
-    return ppa is not None and all(_series_at(ppa.max_mw, y) == 0 for y in years)
+    return ppa is not None and all(series_at(ppa.max_mw, y) == 0 for y in years)
 
 
 def _wording(s: Any, kept: list[_Group], years_of: dict[int, list[int]], fleets: list[_Fleet]) -> list[str]:
@@ -586,7 +391,7 @@ def _wording(s: Any, kept: list[_Group], years_of: dict[int, list[int]], fleets:
     if closed:
         names = " or ".join(f"'{g.rest[0]}'" for g in closed)
         years = sorted({y for g in closed for y in years_of[id(g)]})
-        closed_text = f"no contract to buy from {names} (0 MW allowed in {_years_text(years)})"
+        closed_text = f"no contract to buy from {names} (0 MW allowed in {years_text(years)})"
     has_green = any(g.component == "green_share" for g in kept)
     limits = []
     for g in sorted(kept, key=lambda g: (-g.kind.order, g.component, g.rest)):
@@ -622,18 +427,18 @@ def _pue_line(s: Any, fleets: list[_Fleet]) -> str:
     aux = float(s.facility.aux_loss_fraction)
     floor = pue_floor(s)
     parts = [
-        f"{c} cooling (at least {_pct(cooling_floor(s, c))} of IT power) gives a PUE of at least "
-        f"{_num(1 + aux + cooling_floor(s, c))}"
+        f"{c} cooling (at least {pct(cooling_floor(s, c))} of IT power) gives a PUE of at least "
+        f"{num(1 + aux + cooling_floor(s, c))}"
         for c in sorted({f.cooling for f in fleets if f.cooling in s.cooling})
     ]
     if floor is not None:
         least, tech, kappa = floor
         best = (
-            f"the best technology ({tech}, {_pct(kappa)})"
+            f"the best technology ({tech}, {pct(kappa)})"
             if parts
-            else f"the best technology ({tech}, {_pct(kappa)}) gives a PUE of"
+            else f"the best technology ({tech}, {pct(kappa)}) gives a PUE of"
         )
-        parts.append(f"{best} at least {_num(least)}")
+        parts.append(f"{best} at least {num(least)}")
     if not parts:
-        return f"aux losses take {_pct(aux)} of IT power"
-    return f"with aux losses of {_pct(aux)}, " + ", ".join(parts)
+        return f"aux losses take {pct(aux)} of IT power"
+    return f"with aux losses of {pct(aux)}, " + ", ".join(parts)

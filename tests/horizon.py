@@ -1,9 +1,9 @@
 """A scenario planned over part of its horizon: its YAML data cut to some of its years.
 
-Used to plan one year of the default at full hourly resolution (``benchmarks/scaling.py``) and
-to build small instances of the default for tests. It works on the raw YAML data (before
-validation), so the result goes through the loader's checks like any scenario.
-"""
+Used to build small instances of the default for tests, and by ``benchmarks/scaling.py`` and
+``benchmarks/price_check.py`` (which put this folder on their path) to plan part of the default. It
+works on the raw YAML data (before validation), so the result goes through the loader's checks like
+any scenario."""
 
 from __future__ import annotations
 

@@ -1,0 +1,304 @@
+"""Figures of what a plan builds: new servers per year, compute in service, and facility and power in service.
+
+Pure functions ``Dataset -> plotly Figure``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+import xarray as xr
+
+from planner.report.data import coord_names, grid_block_mw, increase, plan_years, units_of
+from planner.report.format import as_float, fmt_num, numbers
+from planner.report.style import (
+    PPA_COLOURS,
+    SUPPLY_COLOURS,
+    accelerator_colours,
+    accelerator_legend_title,
+    cooling_colours,
+    figure,
+    layout,
+    note_empty,
+    subplots,
+    year_axis,
+)
+from planner.report.tables import LIMITS, limit_values
+
+__all__ = ["facility_figure", "installed_figure", "new_servers_figure"]
+
+
+def _stock_bar(
+    fig: go.Figure, x: Sequence[int], stock: Any, new: Any, name: str, colour: str, row: int, col: int, **kw: Any
+) -> None:
+    """Bars of what is in service, labelled ``+N`` with what was added that year."""
+    stock_l, new_a = numbers(stock, 3), np.asarray(new, dtype=float)
+    text = [f"+{fmt_num(v)}" if v > 1e-6 else "" for v in new_a]
+    fig.add_trace(
+        go.Bar(
+            x=list(x),
+            y=stock_l,
+            name=name,
+            marker_color=colour,
+            text=text,
+            textposition="inside",
+            insidetextanchor="end",
+            textangle=0,
+            customdata=numbers(new_a, 3),
+            hovertemplate=f"{name}<br>%{{x}}: %{{y:,.4g}} in service, %{{customdata:,.4g}} new<extra></extra>",
+            **kw,
+        ),
+        row=row,
+        col=col,
+    )
+
+
+def new_servers_figure(ds: xr.Dataset) -> go.Figure:
+    """New servers bought each year, stacked by server type (label: accelerators added)."""
+    years = plan_years(ds)
+    colours = accelerator_colours(ds)
+    fig = figure()
+    per_server = ds["accelerators_installed"].sum("year") / ds["servers"].sum(("cooling", "year")).where(
+        ds["servers"].sum(("cooling", "year")) > 0
+    )
+    for a in coord_names(ds, "accelerator"):
+        new = ds["servers_new"].sel(accelerator=a).sum("cooling").values
+        if not np.any(new > 0):
+            continue
+        chips = new * as_float(per_server.sel(accelerator=a).values)
+        fig.add_trace(
+            go.Bar(
+                x=years,
+                y=numbers(new, 3),
+                name=a,
+                marker_color=colours[a],
+                customdata=numbers(np.nan_to_num(chips), 1),
+                hovertemplate=f"{a}<br>%{{x}}: %{{y:,}} servers (%{{customdata:,}} accelerators)<extra></extra>",
+            )
+        )
+    totals = ds["servers_new"].sum(("accelerator", "cooling")).values
+    fig.add_trace(
+        go.Scatter(
+            x=years,
+            y=numbers(totals, 3),
+            mode="text",
+            text=[fmt_num(t) for t in totals],
+            textposition="top center",
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    )
+    if not any(isinstance(t, go.Bar) for t in fig.data):
+        fig.add_annotation(text="no new servers in any year", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+    fig.update_layout(barmode="stack")
+    year_axis(fig, years)
+    fig.update_yaxes(title_text=f"new servers [{units_of(ds['servers_new'])}]", rangemode="tozero")
+    return layout(
+        fig,
+        "New servers bought each year, by type",
+        height=380,
+        legend={"title": {"text": accelerator_legend_title(ds)}},
+    )
+
+
+def _installed_compute(fig: go.Figure, ds: xr.Dataset, years: list[int]) -> float:
+    """Installed EFLOPS per year (right panel) with the target as a tick over each bar; returns the top of the axis."""
+    eflops = ds["installed_pflops"].values / 1000
+    fig.add_trace(
+        go.Bar(
+            x=years,
+            y=numbers(eflops, 4),
+            name="installed EFLOPS",
+            marker_color="#0969da",
+            showlegend=False,
+            text=[f"{v:,.1f}" for v in eflops],
+            textposition="outside",
+            hovertemplate="%{x}: %{y:,.2f} EFLOPS<extra>installed</extra>",
+        ),
+        row=1,
+        col=3,
+    )
+    target = limit_values(ds, LIMITS[3])
+    if np.isfinite(target).any():
+        fig.add_trace(
+            go.Scatter(
+                x=years,
+                y=numbers(target),
+                mode="markers",
+                name="EFLOPS target",
+                marker={"symbol": "line-ew-open", "size": 34, "color": "#1f2328", "line": {"width": 3}},
+                hovertemplate="%{x}: ≥ %{y:,.1f} EFLOPS<extra>target</extra>",
+            ),
+            row=1,
+            col=3,
+        )
+    return float(np.nanmax(np.r_[eflops, np.nan_to_num(target), 1e-9])) * 1.18
+
+
+def installed_figure(ds: xr.Dataset) -> go.Figure:
+    """Servers and accelerators in service by type, and installed compute against the target."""
+    years = plan_years(ds)
+    colours = accelerator_colours(ds)
+    fig = subplots(
+        rows=1,
+        cols=3,
+        subplot_titles=(
+            f"Servers in service [{units_of(ds['servers'])}]",
+            f"Accelerators installed [{units_of(ds['accelerators_installed'])}]",
+            "Installed compute [EFLOPS]",
+        ),
+        horizontal_spacing=0.07,
+    )
+    for a in coord_names(ds, "accelerator"):
+        stock = ds["servers"].sel(accelerator=a).sum("cooling").values
+        if not np.any(stock > 0):
+            continue
+        new = ds["servers_new"].sel(accelerator=a).sum("cooling").values
+        _stock_bar(fig, years, stock, new, a, colours[a], 1, 1, legendgroup=a)
+        chips = ds["accelerators_installed"].sel(accelerator=a).values
+        fig.add_trace(
+            go.Bar(
+                x=years,
+                y=numbers(chips, 1),
+                name=a,
+                legendgroup=a,
+                showlegend=False,
+                marker_color=colours[a],
+                hovertemplate=f"{a}<br>%{{x}}: %{{y:,}} accelerators<extra></extra>",
+            ),
+            row=1,
+            col=2,
+        )
+    top = _installed_compute(fig, ds, years)
+    fig.update_layout(barmode="stack")
+    year_axis(fig, years)
+    fig.update_yaxes(rangemode="tozero")
+    fig.update_yaxes(range=[0, top], row=1, col=3)
+    return layout(
+        fig,
+        "Compute in service (+N: bought that year)",
+        height=380,
+        legend={"title": {"text": accelerator_legend_title(ds)}},
+    )
+
+
+def _facility_panels(ds: xr.Dataset) -> list[tuple[str, str]]:
+    """(key, title) of the eight panels of :func:`facility_figure`, row by row."""
+    return [
+        ("racks", f"Racks by cooling [{units_of(ds['racks'])}]"),
+        ("cooling_units", f"Cooling plant units [{units_of(ds['cooling_units'])}]"),
+        ("halls", f"Data halls [{units_of(ds['halls'])}]"),
+        ("grid", f"Grid connection [{units_of(ds['grid_mw'])}]"),
+        ("pv", f"PV [{units_of(ds['pv_mw'])}p]"),
+        ("battery", f"Battery [{units_of(ds['battery_mwh'])}]"),
+        ("gensets", f"Backup gensets [{units_of(ds['generator_units'])}]"),
+        ("ppa", f"PPA contracts [{units_of(ds['ppa_mw'])}]"),
+    ]
+
+
+def _facility_cooling(fig: go.Figure, ds: xr.Dataset, years: list[int]) -> None:
+    """Racks (first panel) and cooling plant units (second) in service, by cooling technology."""
+    cc = cooling_colours(ds)
+    for c in coord_names(ds, "cooling"):
+        _stock_bar(
+            fig,
+            years,
+            ds["racks"].sel(cooling=c).values,
+            ds["racks_new"].sel(cooling=c).values,
+            c,
+            cc[c],
+            1,
+            1,
+            legendgroup=f"cooling-{c}",
+        )
+        _stock_bar(
+            fig,
+            years,
+            ds["cooling_units"].sel(cooling=c).values,
+            ds["cooling_units_new"].sel(cooling=c).values,
+            c,
+            cc[c],
+            1,
+            2,
+            legendgroup=f"cooling-{c}",
+            showlegend=False,
+        )
+
+
+def _facility_power(fig: go.Figure, ds: xr.Dataset, years: list[int]) -> None:
+    """Halls, grid MW, PV, battery, gensets and PPA contracts in service (the other six panels)."""
+    _stock_bar(fig, years, ds["halls"].values, ds["halls_new"].values, "halls", "#8250df", 1, 3, showlegend=False)
+    grid_new = np.nan_to_num(ds["grid_blocks_new"].values * grid_block_mw(ds))
+    _stock_bar(fig, years, ds["grid_mw"].values, grid_new, "grid MW", SUPPLY_COLOURS["grid"], 1, 4, showlegend=False)
+    _stock_bar(
+        fig,
+        years,
+        ds["pv_mw"].values,
+        increase(ds["pv_mw"].values),
+        "PV",
+        SUPPLY_COLOURS["pv"],
+        2,
+        1,
+        showlegend=False,
+    )
+    _stock_bar(
+        fig,
+        years,
+        ds["battery_mwh"].values,
+        increase(ds["battery_mwh"].values),
+        "battery MWh",
+        SUPPLY_COLOURS["discharge"],
+        2,
+        2,
+        showlegend=False,
+    )
+    _stock_bar(
+        fig,
+        years,
+        ds["generator_units"].values,
+        ds["generators_new"].values,
+        "gensets",
+        "#953800",
+        2,
+        3,
+        showlegend=False,
+    )
+    for j, k in enumerate(coord_names(ds, "ppa")):
+        v = ds["ppa_mw"].sel(ppa=k).values
+        _stock_bar(
+            fig, years, v, np.zeros_like(v), f"PPA {k}", PPA_COLOURS[j % len(PPA_COLOURS)], 2, 4, legendgroup=f"ppa-{k}"
+        )
+
+
+def facility_figure(ds: xr.Dataset) -> go.Figure:
+    """Racks and cooling units by technology, halls, grid MW, PV MWp, battery MWh, gensets, PPA MW."""
+    years = plan_years(ds)
+    ppas = coord_names(ds, "ppa")
+    fig = subplots(
+        rows=2,
+        cols=4,
+        subplot_titles=[t for _, t in _facility_panels(ds)],
+        horizontal_spacing=0.06,
+        vertical_spacing=0.2,
+    )
+    _facility_cooling(fig, ds, years)
+    _facility_power(fig, ds, years)
+    fig.update_layout(barmode="stack")
+    year_axis(fig, years)
+    fig.update_yaxes(rangemode="tozero")
+    for (row, col), value in (
+        ((1, 1), ds["racks"].values),
+        ((1, 2), ds["cooling_units"].values),
+        ((1, 3), ds["halls"].values),
+        ((1, 4), ds["grid_mw"].values),
+        ((2, 1), ds["pv_mw"].values),
+        ((2, 2), ds["battery_mwh"].values),
+        ((2, 3), ds["generator_units"].values),
+        ((2, 4), ds["ppa_mw"].values if ppas else np.zeros(1)),
+    ):
+        if not np.any(np.asarray(value) > 1e-6):
+            note_empty(fig, row, col, "none")
+    return layout(fig, "Facility and power in service by year (+N: built that year)", height=560)

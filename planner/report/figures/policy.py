@@ -1,0 +1,73 @@
+"""The policy figure of a plan: PUE, green and domestic shares, compute and emissions by year against their limits.
+
+A pure function ``Dataset -> plotly Figure``; the limits are :data:`planner.report.tables.LIMITS`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import xarray as xr
+
+from planner.report.data import plan_years
+from planner.report.format import numbers
+from planner.report.style import BAD_COLOUR, LIMIT_COLOUR, OK_COLOUR, layout, subplots, year_axis
+from planner.report.tables import LIMITS, achieved, holds, limit_values
+
+__all__ = ["compliance_figure"]
+
+_TITLES = {
+    "pue_max": "PUE [1] ≤ cap",
+    "green_share_min": "Green share [%] ≥ min",
+    "domestic_compute_share_min": "Domestic share [%] ≥ min",
+    "installed_eflops_min": "Compute [EFLOPS] ≥ target",
+    "carbon_cap_t": "Emissions [kt CO₂] ≤ cap",
+}
+
+
+def compliance_figure(ds: xr.Dataset) -> go.Figure:
+    """Achieved PUE, green share, domestic share and installed EFLOPS by year against their limits."""
+    shown = [lim for lim in LIMITS if lim.key != "carbon_cap_t" or np.isfinite(limit_values(ds, lim)).any()]
+    fig = subplots(rows=1, cols=len(shown), subplot_titles=[_TITLES[x.key] for x in shown], horizontal_spacing=0.06)
+    years = plan_years(ds)
+    for col, lim in enumerate(shown, start=1):
+        scale = 100.0 if lim.kind == "share" else (1e-3 if lim.kind == "t" else 1.0)
+        values = achieved(ds, lim)
+        bounds = limit_values(ds, lim)
+        ok = [holds(v, b, lim.upper) for v, b in zip(values, bounds, strict=True)]
+        colours = [LIMIT_COLOUR if o is None else (OK_COLOUR if o else BAD_COLOUR) for o in ok]
+        symbols = ["circle" if o is None else ("circle" if o else "x") for o in ok]
+        fig.add_trace(
+            go.Scatter(
+                x=years,
+                y=numbers(values * scale),
+                mode="lines+markers",
+                name="achieved",
+                legendgroup="achieved",
+                showlegend=col == 1,
+                line={"color": "#0969da", "width": 2},
+                marker={"color": colours, "size": 10, "symbol": symbols, "line": {"width": 1, "color": "white"}},
+                hovertemplate="%{x}: %{y:.4g}<extra>achieved</extra>",
+            ),
+            row=1,
+            col=col,
+        )
+        if np.isfinite(bounds).any():
+            fig.add_trace(
+                go.Scatter(
+                    x=years,
+                    y=numbers(bounds * scale),
+                    mode="lines+markers",
+                    name="limit",
+                    legendgroup="limit",
+                    showlegend=col == 1,
+                    line={"color": LIMIT_COLOUR, "dash": "dash", "shape": "hv"},
+                    marker={"symbol": "line-ew-open", "size": 12, "color": LIMIT_COLOUR},
+                    hovertemplate="%{x}: %{y:.4g}<extra>limit</extra>",
+                ),
+                row=1,
+                col=col,
+            )
+    year_axis(fig, years)
+    fig.update_xaxes(dtick=1)
+    return layout(fig, "Policy limits by year: achieved (✓ green, ✗ red) against the limit", height=330)

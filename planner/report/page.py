@@ -1,0 +1,104 @@
+"""What every HTML page shares: the Jinja2 environment, charts as script-safe JSON, plotly.js once, atomic writes.
+
+A page is a Jinja2 template (``templates/``) rendered with autoescaping on, so every piece of
+user text is escaped. plotly.js is embedded once; each figure is a JSON document in a
+``<script type="application/json">`` block whose ``<``, ``>`` and ``&`` are JSON unicode escapes
+(:func:`planner.report.format.script_json`), so no user text can close the script element.
+Opening a page needs no network access.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+import plotly.io as pio
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+from plotly.offline import get_plotlyjs
+
+from planner.report.format import breakable, fmt_limit_value, fmt_money, fmt_num, fmt_share, script_json
+from planner.results.io import atomic_path
+
+__all__ = ["PLOTLY_CONFIG", "Chart", "chart", "charts", "environment", "now", "plotly_js", "render", "write_html"]
+
+PLOTLY_CONFIG = {
+    "responsive": True,
+    "displaylogo": False,
+    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One figure, ready for the template."""
+
+    id: str
+    spec: Markup  #: the figure as JSON, safe inside a <script> element
+    height: int
+
+
+def chart(fig: go.Figure, chart_id: str) -> Chart:
+    """A figure as a chart of the page: its JSON (script-safe) and its height."""
+    spec = pio.to_json(fig, validate=False, pretty=False)
+    height = int(fig.layout.height or 420)
+    return Chart(chart_id, script_json(spec), height)
+
+
+def charts(figures: Mapping[str, go.Figure]) -> dict[str, Chart]:
+    """Every figure of a page as a chart, by key; the element id is ``chart-<key>`` (``_`` as ``-``)."""
+    return {key: chart(fig, f"chart-{key.replace('_', '-')}") for key, fig in figures.items()}
+
+
+def environment() -> Environment:
+    """The templates, autoescaped, with the filters ``num``, ``money``, ``share``, ``limit_value``, ``breakable``."""
+    env = Environment(
+        loader=PackageLoader("planner.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = fmt_num
+    env.filters["money"] = fmt_money
+    env.filters["share"] = fmt_share
+    env.filters["limit_value"] = fmt_limit_value
+    env.filters["breakable"] = breakable
+    return env
+
+
+def plotly_js() -> Markup:
+    """plotly.js, to embed once per page."""
+    return Markup(get_plotlyjs())
+
+
+def now() -> str:
+    """The time a page is generated, as its footer shows it."""
+    return _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+
+
+def render(template: str, **context: Any) -> str:
+    """Render a page's template with plotly.js, the plotly config and the time of generation added to ``context``."""
+    return (
+        environment()
+        .get_template(template)
+        .render(
+            plotly_js=plotly_js(),
+            config=script_json(pio.json.to_json_plotly(PLOTLY_CONFIG)),
+            generated=now(),
+            **context,
+        )
+    )
+
+
+def write_html(text: str, path: Path | str) -> Path:
+    """Write ``text`` to ``path`` atomically (:func:`planner.results.io.atomic_path`: temp file, then rename)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path

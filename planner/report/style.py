@@ -1,0 +1,299 @@
+"""The look of every chart: fonts, colours, the slim plotly template, and the layout, legend and menu helpers.
+
+Every figure starts from :func:`figure` (or :func:`subplots`) and ends in :func:`layout`, so all
+charts share a font, a title position and a legend under the plot; colours of server types,
+cooling technologies, cost groups and years are picked here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+import xarray as xr
+from plotly.colors import qualitative, sample_colorscale, sequential
+from plotly.subplots import make_subplots
+
+from planner.report.data import coord_names, domestic_flags
+
+__all__ = [
+    "BAD_COLOUR",
+    "COOLING_COLOURS",
+    "COST_GROUPS",
+    "DOMESTIC_COLOURS",
+    "FONT",
+    "IMPORTED_COLOURS",
+    "LIMIT_COLOUR",
+    "OK_COLOUR",
+    "OTHER_GROUP",
+    "PPA_COLOURS",
+    "SIDE_LEGEND",
+    "SLIM_TEMPLATE",
+    "SUPPLY_COLOURS",
+    "accelerator_colours",
+    "accelerator_legend_title",
+    "colourscale",
+    "component_colours",
+    "cooling_colours",
+    "cost_group",
+    "empty_figure",
+    "figure",
+    "layout",
+    "menu",
+    "menu_label",
+    "note_empty",
+    "origin_colours",
+    "palette",
+    "subplots",
+    "year_axis",
+    "year_colours",
+]
+
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+SIDE_LEGEND = {"orientation": "v", "y": 1.0, "x": 1.02, "xanchor": "left", "yanchor": "top"}
+OK_COLOUR, BAD_COLOUR, LIMIT_COLOUR = "#1a7f37", "#cf222e", "#57606a"
+SUPPLY_COLOURS = {
+    "grid": "#8c959f",
+    "pv": "#f2b705",
+    "discharge": "#2da44e",
+    "charge": "#a6e3b8",
+}
+PPA_COLOURS = ["#0969da", "#0a3069", "#3192aa", "#6639ba"]
+COOLING_COLOURS = ["#b392f0", "#1b7c83", "#bf3989", "#fb8f44", "#8c959f"]
+IMPORTED_COLOURS = ["#0550ae", "#218bff", "#80ccff", "#0a3069", "#54aeff", "#b6e3ff"]
+DOMESTIC_COLOURS = ["#fb8f44", "#953800", "#d4a72c", "#ffb77c", "#bc4c00", "#7d4e00", "#ffd8b5"]
+#: Cost groups of the stacked cost bars: (group label, colour, component-name prefixes), in stack order.
+COST_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("servers", "#0969da", ("servers_", "fixed_om_existing_servers")),
+    ("racks and halls", "#8250df", ("racks_", "halls_", "fixed_om_existing_facility")),
+    ("cooling plant", "#1b7c83", ("cooling_", "fixed_om_existing_cooling")),
+    (
+        "grid, PV, battery, gensets",
+        "#fb8f44",
+        ("grid_capital", "pv_", "battery_", "generators_", "fixed_om_existing_power"),
+    ),
+    ("grid energy and charges", "#6e7781", ("grid_energy", "grid_fixed")),
+    ("green power (PPA, certificates)", "#2da44e", ("ppa_", "certificates")),
+    ("carbon", "#424a53", ("carbon",)),
+    ("shortfall penalties", "#cf222e", ("shortfall_",)),
+)
+OTHER_GROUP = ("other", "#afb8c1")
+
+#: A slim white template (plotly_white's look), set once per figure instead of the full default template,
+#: which plotly deep-copies into every figure and every page (slow, and kilobytes per chart).
+_GRID = "#e5e9f0"
+SLIM_TEMPLATE: dict[str, Any] = {
+    "layout": {
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "colorway": list(qualitative.Plotly),
+        "hovermode": "closest",
+        "hoverlabel": {"align": "left"},
+        "font": {"color": "#2a3f5f"},
+        "xaxis": {
+            "gridcolor": _GRID,
+            "linecolor": _GRID,
+            "zerolinecolor": _GRID,
+            "ticks": "",
+            "automargin": True,
+            "title": {"standoff": 10},
+        },
+        "yaxis": {
+            "gridcolor": _GRID,
+            "linecolor": _GRID,
+            "zerolinecolor": _GRID,
+            "zerolinewidth": 2,
+            "ticks": "",
+            "automargin": True,
+            "title": {"standoff": 10},
+        },
+    }
+}
+
+
+# ====================================================================== figures and layout
+
+
+def figure() -> go.Figure:
+    """An empty figure with the slim template (no copy of plotly's default template)."""
+    return go.Figure(layout={"template": SLIM_TEMPLATE})
+
+
+def subplots(**kwargs: Any) -> go.Figure:
+    """``make_subplots`` on a figure with the slim template."""
+    return make_subplots(figure=figure(), **kwargs)
+
+
+def layout(fig: go.Figure, title: str, height: int = 420, **kwargs: Any) -> go.Figure:
+    """The house style: title top left, legend in a row under the plot, white template."""
+    margin = {"l": 60, "r": 20, "t": 60, "b": 40, **kwargs.pop("margin", {})}
+    legend = {
+        "orientation": "h",
+        "yanchor": "top",
+        "y": -0.12,
+        "x": 0.0,
+        "xanchor": "left",
+        "traceorder": "normal",
+        **kwargs.pop("legend", {}),
+    }
+    fig.update_layout(
+        title={
+            "text": title,
+            "x": 0.0,
+            "xanchor": "left",
+            "y": 0.985,
+            "yref": "container",
+            "yanchor": "top",
+            "font": {"size": 16},
+        },
+        font={"family": FONT, "size": 12},
+        height=height,
+        margin=margin,
+        legend=legend,
+        hoverlabel={"namelength": -1},
+        **kwargs,
+    )
+    return fig
+
+
+def year_axis(fig: go.Figure, years: Sequence[int], **where: Any) -> None:
+    """One tick per planning year, labelled with the year."""
+    fig.update_xaxes(tickmode="array", tickvals=list(years), ticktext=[str(y) for y in years], **where)
+
+
+def note_empty(fig: go.Figure, row: int, col: int, text: str) -> None:
+    """Write ``text`` in the middle of an empty subplot.
+
+    Paper coordinates: an annotation on an axis without traces upsets plotly.js.
+    """
+    sub = fig.get_subplot(row, col)
+    x0, x1 = sub.xaxis.domain
+    y0, y1 = sub.yaxis.domain
+    fig.add_annotation(
+        text=text,
+        showarrow=False,
+        xref="paper",
+        yref="paper",
+        x=(x0 + x1) / 2,
+        y=(y0 + y1) / 2,
+        font={"color": LIMIT_COLOUR, "size": 13},
+    )
+
+
+def empty_figure(title: str, text: str) -> go.Figure:
+    """A short figure without axes that says why there is nothing to draw."""
+    fig = figure()
+    fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return layout(fig, title, height=200)
+
+
+def menu_label(text: str, x: float, y: float) -> dict[str, Any]:
+    """The label left of a drop-down menu (an annotation in paper coordinates)."""
+    return {
+        "text": text,
+        "showarrow": False,
+        "xref": "paper",
+        "yref": "paper",
+        "x": x,
+        "y": y,
+        "xanchor": "right",
+        "yanchor": "middle",
+        "font": {"size": 12, "color": LIMIT_COLOUR},
+    }
+
+
+def menu(buttons: list[dict[str, Any]], x: float, y: float, active: int = 0) -> dict[str, Any]:
+    """A drop-down menu above the plot."""
+    return {
+        "type": "dropdown",
+        "buttons": buttons,
+        "active": active,
+        "x": x,
+        "y": y,
+        "xanchor": "left",
+        "yanchor": "middle",
+        "showactive": True,
+        "pad": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "bgcolor": "white",
+        "bordercolor": "#d0d7de",
+        "font": {"size": 12},
+    }
+
+
+# ====================================================================== colours
+
+
+def palette(n: int) -> list[str]:
+    """``n`` distinct colours (repeating after 20)."""
+    base = qualitative.Plotly + qualitative.D3
+    return [base[i % len(base)] for i in range(n)]
+
+
+def colourscale(name: str) -> list[list[Any]]:
+    """A sequential plotly colour scale as [position, colour] pairs, light for low values."""
+    colours = list(getattr(sequential, name, sequential.Viridis))
+    if name == "Viridis":
+        colours = colours[::-1]
+    n = len(colours) - 1
+    return [[i / n, c] for i, c in enumerate(colours)]
+
+
+def year_colours(years: Sequence[int]) -> dict[int, str]:
+    """One colour per year, light (first) to dark (last)."""
+    if len(years) == 1:
+        return {int(years[0]): "#0969da"}
+    points = [0.15 + 0.75 * i / (len(years) - 1) for i in range(len(years))]
+    return {int(y): c for y, c in zip(years, sample_colorscale("Viridis", points), strict=True)}
+
+
+def origin_colours(flags: dict[str, bool | None]) -> dict[str, str]:
+    """One colour per server type from whether it is domestic: warm colours for domestic, blues for imported.
+
+    When no type's origin is known, a plain palette.
+    """
+    if all(v is None for v in flags.values()):
+        return dict(zip(flags, palette(len(flags)), strict=True))
+    out: dict[str, str] = {}
+    n_dom = n_imp = 0
+    for a, dom in flags.items():
+        if dom:
+            out[a] = DOMESTIC_COLOURS[n_dom % len(DOMESTIC_COLOURS)]
+            n_dom += 1
+        else:
+            out[a] = IMPORTED_COLOURS[n_imp % len(IMPORTED_COLOURS)]
+            n_imp += 1
+    return out
+
+
+def accelerator_colours(ds: xr.Dataset) -> dict[str, str]:
+    """One colour per server type of a plan: domestic types in warm colours, imported ones in blues."""
+    return origin_colours(domestic_flags(ds))
+
+
+def accelerator_legend_title(ds: xr.Dataset) -> str:
+    """Legend title explaining the colours of the server types."""
+    if all(v is None for v in domestic_flags(ds).values()):
+        return "server type:"
+    return "server type (warm: domestic, blue: imported):"
+
+
+def cooling_colours(ds: xr.Dataset) -> dict[str, str]:
+    """One colour per cooling technology."""
+    names = coord_names(ds, "cooling")
+    return {c: COOLING_COLOURS[i % len(COOLING_COLOURS)] for i, c in enumerate(names)}
+
+
+def cost_group(component: str) -> tuple[str, str]:
+    """(group label, colour) of a cost component."""
+    for group, colour, prefixes in COST_GROUPS:
+        if component.startswith(prefixes):
+            return group, colour
+    return OTHER_GROUP
+
+
+def component_colours(components: Sequence[str]) -> dict[str, str]:
+    """Each component in its cost group's colour."""
+    return {c: cost_group(c)[1] for c in components}

@@ -1,0 +1,353 @@
+"""Solved model -> one ``xarray.Dataset`` (DESIGN.md §4): every variable in user units, with its units.
+
+Everything after this module (reports, sweeps, checks) reads only the Dataset. Values are
+converted from the model's scaled units (``planner.model.data``) to user units here, and
+every variable carries ``units`` and ``long_name``. The ``cost`` variable is built from the
+same expressions as the objective, so ``sum(cost * discount_factor) == objective``.
+
+Which variables there are, in which order, and what each is read from is the table
+:data:`planner.results.variables.FIELDS`: one loop reads every field with a source, and a few
+named steps compute the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from itertools import product
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+import xarray as xr
+import yaml
+from pyomo.core.expr.visitor import identify_mutable_parameters, identify_variables
+from pyomo.repn.linear import LinearRepnVisitor
+
+from planner import __version__
+from planner.model.data import MCNY, MTOK, ModelData
+from planner.results.kpis import add_kpis
+from planner.results.provenance import input_files, installed_versions
+from planner.results.variables import FIELDS, Field
+from planner.scenario import input_hash, scenario_files
+from planner.solver.highs import SolveOutcome
+from planner.solver.prices import LIMIT_STEPS
+from planner.time.cooling import effective_kappa
+from planner.time.tariff import TOU_PERIODS
+
+__all__ = ["to_dataset"]
+
+#: libyaml's emitter where PyYAML has it (the scenario is dumped into every plan's attrs; the
+#: pure-Python one takes ~15 ms of a sweep case), else the pure-Python one. Both are safe dumpers.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Values:
+    """Values of a solved model's variables and expressions, fast when asked again (sweeps).
+
+    Pyomo evaluates an expression by walking its tree: the 105 annual costs of the default take
+    ~50 ms that way, and filling the hourly arrays entry by entry ~30 ms, against a sweep case's
+    budget of well under 0.2 s outside the solver. Here each expression is reduced once to its
+    linear form (Pyomo's ``LinearRepnVisitor``, as the compiler does) and reduced again only when
+    a parameter in it has a new value; a variable's entries are read in one pass into positions
+    found once. One instance lives on each model (:func:`_values_of`), so a model re-used for
+    many cases pays the reductions once.
+    """
+
+    def __init__(self) -> None:
+        self._visitor = LinearRepnVisitor({})
+        self._forms: dict[int, tuple[list[Any], np.ndarray, float, list[Any], tuple[Any, ...]]] = {}
+        self._grids: dict[tuple[str, tuple[int, ...]], tuple[list[Any], np.ndarray]] = {}
+
+    def value(self, expr: Any) -> float:
+        """Value of a linear expression (a named Expression, a parameter, a variable)."""
+        return float(self.values([expr])[0])
+
+    def values(self, exprs: list[Any]) -> np.ndarray:
+        """Values of linear expressions, as one array."""
+        out = np.empty(len(exprs))
+        for i, expr in enumerate(exprs):
+            form = self._forms.get(id(expr))
+            state: tuple[Any, ...] | None = None
+            if form is not None:
+                state = _state(form[3])
+                if state != form[4] and not form[0]:
+                    # no variables (a price): Pyomo's evaluation is cheaper than a new linear form
+                    form = self._forms[id(expr)] = (form[0], form[1], float(pyo.value(expr)), form[3], state)
+            if form is None or state != form[4]:
+                repn = self._visitor.walk_expression(expr)
+                self._visitor.subexpression_cache.clear()
+                if repn.nonlinear is not None:  # not linear: Pyomo evaluates it
+                    out[i] = pyo.value(expr)
+                    continue
+                variables = [self._visitor.var_map[vid] for vid in repn.linear]
+                if form is None:  # what the form takes as constants: mutable parameters, fixed variables
+                    watched = list(identify_mutable_parameters(expr))
+                    watched += [v for v in identify_variables(expr, include_fixed=True) if v.fixed]
+                else:  # the same components (a variable fixed since is read as a variable: still right)
+                    watched = form[3]
+                coefs = np.fromiter(repn.linear.values(), float, count=len(variables))
+                state = _state(watched) if state is None else state
+                form = self._forms[id(expr)] = (variables, coefs, float(repn.constant), watched, state)
+            variables, coefs, constant = form[0], form[1], form[2]
+            x = np.fromiter((v.value or 0.0 for v in variables), float, count=len(variables))
+            out[i] = constant + float(coefs @ x)
+        return out
+
+    def grid(self, var: Any, shape: tuple[int, ...], key: Any) -> np.ndarray:
+        """A variable's values as an array of ``shape``; ``key(index)`` is an entry's position."""
+        cached = self._grids.get((var.name, shape))
+        if cached is None:
+            datas = list(var.values())
+            entries = np.array([key(k) for k in var.keys()], dtype=np.int64).reshape(len(datas), len(shape))
+            positions = np.asarray(np.ravel_multi_index(entries.T, shape) if datas else np.zeros(0, dtype=np.int64))
+            cached = self._grids[(var.name, shape)] = (datas, positions)
+        datas, positions = cached
+        out = np.zeros(shape)
+        out.flat[positions] = np.fromiter((v.value or 0.0 for v in datas), float, count=len(datas))
+        return out
+
+
+def _state(watched: list[Any]) -> tuple[Any, ...]:
+    """Values (and fixed flags) of the parameters and fixed variables a linear form depends on."""
+    return tuple((getattr(c, "fixed", True), c.value) for c in watched)
+
+
+def _values_of(m: pyo.ConcreteModel) -> _Values:
+    """The model's :class:`_Values` (made on first use, kept for the model's later cases)."""
+    values = getattr(m, "_planner_values", None)
+    if values is None:
+        values = _Values()
+        m._planner_values = values
+    return values
+
+
+def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, float] | None = None) -> xr.Dataset:
+    """Build the results Dataset of a solved model.
+
+    Parameters
+    ----------
+    m : ConcreteModel
+        The model, with the plan loaded into its variables (``outcome.has_plan``).
+    outcome : SolveOutcome
+        What the solver returned.
+    timings : dict, optional
+        Seconds per pipeline stage (load, time reduction, build, ...) to record.
+
+    Returns
+    -------
+    xarray.Dataset
+    """
+    data: ModelData = m.planner_data
+    labels = _labels(m)
+    vals = _values_of(m)
+    # Arrays are collected first and made into one Dataset at the end: assigning variables one by
+    # one costs an alignment and merge each (~0.1 s of a sweep case's ~0.2 s of results).
+    arrays = _read(FIELDS, m, vals, labels)
+    arrays.update(_installed(arrays, data, labels))
+    arrays.update(_cooling(arrays, data, labels))
+    arrays.update(_ppa_not_taken(arrays, data, labels))
+    arrays.update(_extreme_days(data))
+    arrays.update(_demand(arrays, m, vals, data, labels))
+    arrays.update(_npv(arrays, data, labels))
+    ds = xr.Dataset(
+        {
+            f.name: xr.DataArray(
+                np.asarray(arrays[f.name], dtype=f.dtype),
+                dims=f.dims,
+                attrs={"units": f.units, "long_name": f.long_name},
+            )
+            for f in FIELDS
+        },
+        coords=_coords(labels),
+    )
+    add_kpis(ds, data.scenario)
+    _add_shadow_prices(ds, outcome, labels["year"])
+    _add_attrs(ds, m, outcome, timings or {})
+    return ds
+
+
+def _labels(m: pyo.ConcreteModel) -> dict[str, list[Any]]:
+    """The labels of each dim, as the model indexes by them."""
+    data: ModelData = m.planner_data
+    s = data.scenario
+    return {
+        "year": list(data.years),
+        "accelerator": list(s.accelerators),
+        "cooling": list(s.cooling),
+        "day": list(data.days),
+        "hour": list(range(24)),
+        "ppa": list(s.power.ppa),
+        "calendar_month": list(range(1, 13)),
+        "tou_period_name": list(TOU_PERIODS),
+        "basis": ["location", "market"],
+        "component": list(m.COMPONENT),
+    }
+
+
+def _coords(labels: dict[str, list[Any]]) -> dict[str, Any]:
+    """The Dataset's coordinates (the contract names as a string array, also when there is none)."""
+    return {dim: np.array(values, dtype=str) if dim == "ppa" else values for dim, values in labels.items()}
+
+
+def _read(
+    fields: tuple[Field, ...], m: pyo.ConcreteModel, vals: _Values, labels: dict[str, list[Any]]
+) -> dict[str, Any]:
+    """The values of every field with a source (see :class:`~planner.results.variables.Field`)."""
+    data: ModelData = m.planner_data
+    out: dict[str, Any] = {}
+    for f in fields:
+        kind, _, path = f.source.partition(".")
+        if kind == "m":
+            out[f.name] = _read_component(f, getattr(m, path), vals, labels)
+        elif kind == "time":
+            out[f.name] = attrgetter(path)(data.time)
+        elif kind == "scenario":
+            mapping, _, name = path.rpartition(".")
+            entries = attrgetter(mapping)(data.scenario)
+            out[f.name] = [getattr(entries[label], name) for label in labels[f.dims[0]]]
+    return out
+
+
+def _read_component(f: Field, component: Any, vals: _Values, labels: dict[str, list[Any]]) -> np.ndarray:
+    """A model component's values on the field's dims, in user units."""
+    shape = tuple(len(labels[dim]) for dim in f.dims)
+    if f.whole:
+        where = [{label: i for i, label in enumerate(labels[dim])} for dim in f.dims]
+        values = vals.grid(component, shape, lambda k: tuple(w[i] for w, i in zip(where, k, strict=True)))
+    else:
+        keys: list[Any] = list(product(*(labels[dim] for dim in f.dims)))
+        if len(f.dims) == 1:
+            keys = [k[0] for k in keys]
+        if f.fill is None:
+            values = vals.values([component[k] for k in keys]).reshape(shape)
+        else:
+            present = [i for i, k in enumerate(keys) if k in component]
+            values = np.full(shape, f.fill)
+            values.flat[present] = vals.values([component[keys[i]] for i in present])
+    if f.divide != 1.0:
+        values = values / f.divide
+    if f.scale != 1.0:
+        values = values * f.scale
+    if f.round == "numpy":
+        return np.round(values)
+    if f.round == "python":
+        return np.round(values) + 0.0  # round() of each value as an int: no -0.0
+    return values
+
+
+def _installed(arrays: dict[str, Any], data: ModelData, labels: dict[str, list[Any]]) -> dict[str, Any]:
+    """Accelerator chips installed and grid connection capacity."""
+    s = data.scenario
+    per_server = np.array([s.accelerators[a].accelerators_per_server for a in labels["accelerator"]], dtype=float)
+    return {
+        "accelerators_installed": arrays["servers"].sum(axis=1) * per_server[:, None],
+        "grid_mw": arrays["grid_blocks"] * data.grid_block_mw,
+    }
+
+
+def _cooling(arrays: dict[str, Any], data: ModelData, labels: dict[str, list[Any]]) -> dict[str, Any]:
+    """The cooling coefficient (kappa) of each technology by hour, and its cooling power."""
+    blended = effective_kappa(data.scenario.cooling, data.time.kappa)
+    kappa = np.stack([blended[c] for c in labels["cooling"]])
+    return {"cooling_power_mw": arrays["it_power_mw"] * kappa[:, None, :, :], "cooling_coefficient": kappa}
+
+
+def _ppa_not_taken(arrays: dict[str, Any], data: ModelData, labels: dict[str, list[Any]]) -> dict[str, Any]:
+    """Availability of each PPA contract and the power it made available but that was not taken."""
+    ppas, time = labels["ppa"], data.time
+    shape = (len(labels["year"]), len(labels["day"]), 24)
+    availability = np.stack([time.availability[k] for k in ppas]) if ppas else np.zeros((0, *shape[1:]))
+    available = availability[:, None] * arrays["ppa_mw"][:, :, None, None] if ppas else np.zeros((0, *shape))
+    return {
+        "ppa_availability": availability,
+        "ppa_mw_not_taken": np.clip(available - arrays["ppa_mw_used"], 0.0, None),
+    }
+
+
+def _extreme_days(data: ModelData) -> dict[str, Any]:
+    """The extremes each representative day was kept for, comma-separated (empty for typical days)."""
+    extreme = np.full(data.time.n_days, "", dtype=object)
+    for label, d in data.time.days.extremes.items():
+        extreme[d] = f"{extreme[d]}, {label}" if extreme[d] else label
+    return {"extreme_day": extreme.astype(str)}
+
+
+def _demand(
+    arrays: dict[str, Any], m: pyo.ConcreteModel, vals: _Values, data: ModelData, labels: dict[str, list[Any]]
+) -> dict[str, Any]:
+    """Inference demand by hour, and the part of it served."""
+    peak = vals.values([m.inference_demand[y] for y in labels["year"]])
+    demand = peak[:, None, None] * data.time.inference_shape[None]
+    return {
+        "inference_demand_tokens_per_s": demand * MTOK,
+        "inference_served_tokens_per_s": demand * MTOK - arrays["inference_unserved"],
+    }
+
+
+def _npv(arrays: dict[str, Any], data: ModelData, labels: dict[str, list[Any]]) -> dict[str, Any]:
+    """The discount factors and the net present value of the costs (the objective)."""
+    discount = np.asarray([data.discount[y] for y in labels["year"]])
+    return {"discount_factor": discount, "npv_cny": float((arrays["cost"] * discount[None, :]).sum())}
+
+
+def _add_shadow_prices(ds: xr.Dataset, outcome: SolveOutcome, years: list[int]) -> None:
+    """The shadow price of each policy limit by year and how it was obtained."""
+    limits = list(LIMIT_STEPS)
+    values = np.full((len(limits), len(years)), np.nan)
+    methods = np.full((len(limits), len(years)), "not set", dtype=object)
+    for (limit, y), (value, method) in outcome.shadow_prices.items():
+        values[limits.index(limit), years.index(y)] = value * MCNY
+        methods[limits.index(limit), years.index(y)] = method
+    ds.coords["limit"] = limits
+    ds.update(
+        {
+            "shadow_price": xr.DataArray(
+                values,
+                dims=("limit", "year"),
+                attrs={
+                    "units": "CNY",
+                    "long_name": "cost of tightening each limit by one step (see shadow_price_method)",
+                },
+            ),
+            "shadow_price_method": xr.DataArray(
+                methods.astype(str),
+                dims=("limit", "year"),
+                attrs={"units": "1", "long_name": "how each shadow price was obtained"},
+            ),
+        }
+    )
+
+
+def _add_attrs(ds: xr.Dataset, m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, float]) -> None:
+    """The plan's provenance and the solve's outcome as global attributes."""
+    s = m.planner_data.scenario
+    ds.attrs.update(
+        {
+            "title": f"Tianfu planner results: {s.name}",
+            "scenario_name": s.name,
+            "scenario_yaml": yaml.dump(s.model_dump(mode="json"), Dumper=_DUMPER, sort_keys=False, allow_unicode=True),
+            "input_hash": input_hash(s),
+            "scenario_source": str(scenario_files(s)[0]) if scenario_files(s) else "",
+            "input_files": json.dumps(input_files(s)),
+            "planner_version": __version__,
+            "solver_status": str(outcome.status),  # the text, for netCDF (a StrEnum is not a plain str to h5py)
+            "termination": outcome.termination,
+            "objective_cny": np.nan if outcome.objective is None else outcome.objective * MCNY,
+            "bound_cny": np.nan if outcome.bound is None else outcome.bound * MCNY,
+            "relaxation_bound_cny": np.nan if outcome.relaxation_bound is None else outcome.relaxation_bound * MCNY,
+            "dive_objective_cny": np.nan if outcome.dive_objective is None else outcome.dive_objective * MCNY,
+            "dive_plan_given_to_highs": int(outcome.dive_given),
+            "relaxation_warm_start": int(outcome.relaxation_warm),
+            "solver_stats": json.dumps(outcome.solver_stats),
+            "mip_gap": np.nan if outcome.gap is None else outcome.gap,
+            "model_rows": outcome.n_rows,
+            "model_columns": outcome.n_cols,
+            "model_integers": outcome.n_integers,
+            "coefficient_ranges": json.dumps(outcome.coefficient_ranges),
+            "solver_options": json.dumps(outcome.options.__dict__, default=str),
+            "timings_s": json.dumps({**timings, **outcome.timings}),
+            "package_versions": json.dumps(installed_versions()),
+            "representative_days": m.planner_data.time.n_days,
+        }
+    )

@@ -1,0 +1,220 @@
+"""The results Dataset's variables, in order: dims, units, long name, and where each one's values come from.
+
+One :class:`Field` per variable that :func:`planner.results.dataset.to_dataset` writes (the key
+figures of :mod:`planner.results.kpis` and the shadow prices follow them). A field with a
+``source`` is read by one generic loop; one without is computed by a named step of
+``to_dataset``. A model component's ``dims`` name, in order, the Dataset dim of each of its index
+positions (``m.it_power[c, y, d, h]`` -> ``("cooling", "year", "day", "hour")``), so that the
+Pyomo sets keep their model names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from planner.model.data import MCNY, MTOK, MWH_PER_GWH, ZFLOP_PER_EFLOP
+
+__all__ = ["EFLOP", "FIELDS", "Field"]
+
+EFLOP = 1e18  #: FLOP per EFLOP
+
+
+@dataclass(frozen=True)
+class Field:
+    """One variable of the results Dataset."""
+
+    name: str  #: the Dataset variable
+    dims: tuple[str, ...]  #: its dims; of a model component, the dim of each index position in order
+    units: str
+    long_name: str
+    source: str = ""
+    """Where the values are read: ``"m.<component>"`` (a Var, Expression or Param of the model),
+    ``"time.<attribute>"`` (the hourly inputs, ``planner.time.prepare.TimeData``),
+    ``"scenario.<mapping>.<field>"`` (a field of each entry of a mapping by the first dim's labels,
+    e.g. ``"scenario.accelerators.full_kw"``); empty when a step of ``to_dataset`` computes them."""
+    whole: bool = False
+    """A Var read in one pass into its grid (the hourly variables), not entry by entry as linear forms."""
+    divide: float = 1.0  #: a model component's values are ``value / divide * scale`` in user units
+    scale: float = 1.0
+    round: Literal["", "numpy", "python"] = ""
+    """To whole units: ``"numpy"`` by ``np.round`` (a tiny negative reads -0.0), ``"python"`` as
+    Python's ``round`` of each value (the same, but 0.0)."""
+    fill: float | None = None  #: value where the component has no entry (None: it has every one)
+    dtype: npt.DTypeLike | None = None  #: dtype of the values, if not the one numpy infers
+
+
+A, P, D, Y = ("accelerator",), ("ppa",), ("day",), ("year",)
+ACY, CY, PY = ("accelerator", "cooling", "year"), ("cooling", "year"), ("ppa", "year")
+DH, YDH = ("day", "hour"), ("year", "day", "hour")
+CYDH, PYDH, ACYDH = ("cooling", *YDH), ("ppa", *YDH), ("accelerator", "cooling", *YDH)
+
+
+def _policy(name: str, param: str, units: str) -> Field:
+    """A policy limit by year, NaN in the years it is not set."""
+    return Field(name, Y, units, f"policy limit {name} (NaN: not set)", f"m.{param}", fill=np.nan)
+
+
+FIELDS: tuple[Field, ...] = (
+    # ------------------------------------------------------------------ builds and stocks
+    Field("servers", ACY, "servers", "servers in service", "m.servers", round="numpy", fill=0.0),
+    Field("servers_new", ACY, "servers", "new servers bought", "m.servers_new", whole=True, round="numpy"),
+    Field("accelerators_installed", ("accelerator", "year"), "accelerators", "accelerator chips installed"),
+    Field("racks", CY, "racks", "racks in service", "m.racks", round="numpy"),
+    Field("racks_new", CY, "racks", "new racks", "m.racks_new", round="python"),
+    Field("halls", Y, "halls", "data halls in service", "m.halls", round="numpy"),
+    Field("halls_new", Y, "halls", "new data halls", "m.halls_new", round="numpy"),
+    Field("grid_blocks", Y, "blocks", "grid connection blocks in service", "m.grid_blocks", round="numpy"),
+    Field("grid_blocks_new", Y, "blocks", "new grid blocks", "m.grid_blocks_new", round="numpy"),
+    Field("grid_mw", Y, "MW", "grid connection capacity (all blocks, before N-k)"),
+    Field("cooling_units", CY, "units", "cooling plant units in service", "m.cooling_units", round="python"),
+    Field("cooling_units_new", CY, "units", "new cooling plant units", "m.cooling_units_new", round="python"),
+    Field("generator_units", Y, "units", "backup gensets in service", "m.generators", round="numpy"),
+    Field("generators_new", Y, "units", "new gensets", "m.generators_new", round="numpy"),
+    Field("pv_mw", Y, "MW", "PV in service (peak)", "m.pv_mw"),
+    Field("battery_mwh", Y, "MWh", "battery energy capacity", "m.battery_mwh"),
+    Field("battery_mw", Y, "MW", "battery power capacity", "m.battery_mw"),
+    Field("ppa_mw", PY, "MW", "contracted PPA capacity", "m.ppa_contract"),
+    Field("certificates_mwh", Y, "MWh", "green certificates bought", "m.certificates", scale=MWH_PER_GWH),
+    # ------------------------------------------------------------------ hourly operation
+    Field("it_power_mw", CYDH, "MW", "IT power by cooling technology", "m.it_power", whole=True),
+    Field("cooling_power_mw", CYDH, "MW", "cooling power by technology"),
+    Field("facility_power_mw", YDH, "MW", "facility power", "m.facility_power", whole=True),
+    Field("grid_import_mw", YDH, "MW", "grid import", "m.grid_import", whole=True),
+    Field("pv_used_mw", YDH, "MW", "PV output used", "m.pv_used", whole=True),
+    Field("battery_charge_mw", YDH, "MW", "battery charging", "m.battery_charge", whole=True),
+    Field("battery_discharge_mw", YDH, "MW", "battery discharging", "m.battery_discharge", whole=True),
+    Field("battery_soc_mwh", YDH, "MWh", "battery state of charge at the end of the hour", "m.battery_soc", whole=True),
+    Field("ppa_mw_used", PYDH, "MW", "PPA power taken", "m.ppa_energy", whole=True),
+    Field("ppa_mw_not_taken", PYDH, "MW", "PPA power made available but not taken (paid at take_or_pay of its price)"),
+    Field("training_servers", ACYDH, "servers", "servers busy training", "m.servers_training", whole=True),
+    Field("inference_servers", ACYDH, "servers", "servers serving inference", "m.servers_inference", whole=True),
+    Field(
+        "inference_unserved",
+        YDH,
+        "tokens/s",
+        "inference demand not served",
+        "m.inference_unserved",
+        whole=True,
+        scale=MTOK,
+    ),
+    Field(
+        "training_unserved_flop",
+        Y,
+        "FLOP",
+        "training work not done",
+        "m.training_unserved",
+        divide=ZFLOP_PER_EFLOP,
+        scale=EFLOP,
+    ),
+    Field(
+        "reserve_unserved_tokens_per_s",
+        Y,
+        "tokens/s",
+        "inference reserve capacity missing",
+        "m.reserve_unserved",
+        scale=MTOK,
+    ),
+    # ------------------------------------------------------------------ server types (inputs)
+    Field(
+        "accelerator_domestic",
+        A,
+        "1",
+        "1 when the server type's chips are made in China",
+        "scenario.accelerators.domestic",
+        dtype=np.int8,
+    ),
+    Field("pflops_per_server", A, "PFLOPS", "dense BF16 peak of one server", "scenario.accelerators.pflops_per_server"),
+    Field(
+        "tokens_per_s_per_server",
+        A,
+        "tokens/s",
+        "inference throughput of one server on the reference model",
+        "scenario.accelerators.tokens_per_s",
+    ),
+    Field("server_full_kw", A, "kW", "server power at full load", "scenario.accelerators.full_kw"),
+    Field("server_idle_kw", A, "kW", "server power when idle", "scenario.accelerators.idle_kw"),
+    Field(
+        "server_availability",
+        A,
+        "1",
+        "share of installed servers usable at any hour",
+        "scenario.accelerators.availability",
+    ),
+    # ------------------------------------------------------------------ inputs the plan saw
+    Field("day_weight", D, "days", "calendar days each representative day stands for", "time.weight"),
+    Field("day_of_year", D, "1", "calendar day (0 = 1 Jan) of each representative day", "time.days.day_of_year"),
+    Field("month", D, "1", "month of each representative day", "time.month"),
+    Field("extreme_day", D, "1", "extreme kept as its own day (column:max/min), empty for typical days"),
+    Field("ambient_temp_c", DH, "degC", "ambient dry-bulb temperature", "time.dry_bulb_c"),
+    Field("wetbulb_temp_c", DH, "degC", "ambient wet-bulb temperature", "time.wet_bulb_c"),
+    Field("cooling_coefficient", ("cooling", *DH), "1", "cooling power per IT power (kappa)"),
+    Field("grid_price_cny_per_mwh", YDH, "CNY/MWh", "grid energy price (TOU)", "m.grid_price", scale=1000),
+    Field(
+        "tou_period",
+        DH,
+        "1",
+        "time-of-use period of most calendar days this hour stands for (all: tou_period_share)",
+        "time.tou_period",
+        dtype=str,
+    ),
+    Field("pv_capacity_factor", DH, "1", "PV output per MWp", "time.pv_cf"),
+    Field("ppa_availability", ("ppa", *DH), "1", "share of contracted PPA MW available"),
+    Field("grid_emission_t_per_mwh", DH, "t/MWh", "grid emission factor", "time.grid_emission_t_per_mwh"),
+    Field("inference_demand_tokens_per_s", YDH, "tokens/s", "inference demand"),
+    Field(
+        "inference_served_tokens_per_s", YDH, "tokens/s", "inference served (demand less unserved; never above demand)"
+    ),
+    Field(
+        "member_days",
+        ("day", "calendar_month"),
+        "days",
+        "calendar days of each month a representative day stands for",
+        "time.member_days",
+    ),
+    Field(
+        "tou_period_share",
+        (*DH, "tou_period_name"),
+        "1",
+        "share of the calendar days a representative hour stands for that are in each TOU period",
+        "time.tou_period_share",
+    ),
+    Field(
+        "ppa_take_or_pay",
+        P,
+        "1",
+        "share of the energy price paid for PPA energy not taken",
+        "scenario.power.ppa.take_or_pay",
+    ),
+    Field(
+        "ppa_green", P, "1", "1 when the contract's energy counts as green", "scenario.power.ppa.green", dtype=np.int8
+    ),
+    Field(
+        "training_demand_flop",
+        Y,
+        "FLOP",
+        "training work required",
+        "m.training_demand",
+        divide=ZFLOP_PER_EFLOP,
+        scale=EFLOP,
+    ),
+    _policy("pue_max", "pue_max", "1"),
+    _policy("green_share_min", "green_share_min", "1"),
+    _policy("domestic_compute_share_min", "domestic_share_min", "1"),
+    _policy("installed_eflops_min", "eflops_min", "EFLOPS"),
+    _policy("carbon_cap_t", "carbon_cap", "t"),
+    # ------------------------------------------------------------------ costs
+    Field(
+        "cost",
+        ("component", "year"),
+        "CNY/year",
+        "annual cost by component (undiscounted)",
+        "m.annual_cost",
+        scale=MCNY,
+    ),
+    Field("discount_factor", Y, "1", "discount factor to the base year"),
+    Field("npv_cny", (), "CNY", "net present value of all costs (the objective)"),
+)

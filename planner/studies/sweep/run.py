@@ -1,0 +1,282 @@
+"""Running a whole sweep: validate every case, solve those not saved yet, save each, stack and write the result.
+
+:func:`run_sweep` is the sweep's one entry point; it strings the stages of this package together
+under the sweep's lock (:func:`planner.studies.sweep.store.lock`):
+
+1. expand the sweep into cases and validate them all (:mod:`planner.studies.sweep.cases`);
+2. keep the cases already saved for the same inputs (:mod:`planner.studies.sweep.store`);
+3. solve, first the LP relaxation basis of each model structure that has none saved, then the
+   cases (:mod:`planner.studies.sweep.execute`), saving each the moment it finishes, with a
+   progress bar (:class:`_Progress`);
+4. stack every saved case into the combined Dataset and write it
+   (:mod:`planner.studies.sweep.stack`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from planner.results.io import write_dataset
+from planner.scenario.sweep import DEFAULT_RESULTS_DIR, Sweep, load_sweep
+from planner.solver.dive import Basis
+from planner.studies.sweep.cases import Case, case_options, expand, validate_cases, warm_fingerprint
+from planner.studies.sweep.execute import CaseArgs, Outcome, executor, where
+from planner.studies.sweep.stack import provenance, stack
+from planner.studies.sweep.store import (
+    Parts,
+    is_done,
+    lock,
+    parts_dir,
+    read_basis,
+    read_parts,
+    read_record,
+    remove_temps,
+    write_basis,
+    write_part,
+)
+from planner.studies.sweep.summary import gist, money
+
+__all__ = ["run_sweep"]
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class _Progress:
+    """A rich progress bar (done, failed, ETA) on a terminal; one line per finished case elsewhere."""
+
+    def __init__(self, console: Any, enabled: bool, total: int) -> None:
+        self.console = console
+        self.enabled = enabled and total > 0
+        self.total = total
+        self.done = 0
+        self.failed = 0
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self.enabled and self.console.is_terminal:
+            self._bar = Progress(
+                TextColumn("solving"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("[red]{task.fields[failed]} failed"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=self.console,
+            )
+            self._bar.__enter__()
+            self._task = self._bar.add_task("solving", total=self.total, failed=0)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+    def advance(self, case: Case, info: Mapping[str, Any]) -> None:
+        """Count a finished case: move the bar (and name the case if it has no plan), or print its line."""
+        self.done += 1
+        no_plan = not math.isfinite(float(info.get("objective_cny", math.nan)))
+        self.failed += no_plan
+        if not self.enabled:
+            return
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, failed=self.failed)
+            if no_plan:
+                note = gist(str(info.get("message", "")))
+                self.console.print(
+                    f"[red]{escape(case.id)} {escape(str(info['status']))}[/] {escape(case.label)}"
+                    + (f": {escape(note)}" if note else "")
+                )
+            return
+        npv = money(float(info.get("objective_cny", math.nan)))
+        wall = float(info.get("wall_time_s", math.nan))
+        self.console.print(
+            f"[{self.done}/{self.total}] {case.id} {escape(str(info['status'])):<10} {npv:>12} {wall:6.1f} s  "
+            f"{escape(case.label)}",
+            soft_wrap=True,
+        )
+
+
+# --------------------------------------------------------------------------- running a sweep
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What the stages of one sweep run share: where its parts go and where its cases are solved."""
+
+    folder: Path
+    base: str
+    options: dict[str, Any]
+    workers: int | None
+    scheduler: Any
+    console: Any
+    progress: bool
+
+    def outcomes(self, jobs: Sequence[Case], args: CaseArgs) -> Generator[Outcome, None, None]:
+        """The outcomes of ``jobs`` as they finish (see :func:`planner.studies.sweep.execute.executor`)."""
+        return executor(jobs, self.base, self.options, args, self.workers, self.scheduler)
+
+
+def _first_of_structure(
+    unique: Sequence[Case], structures: Mapping[str, str]
+) -> tuple[dict[str, Case], dict[str, Case]]:
+    """The first case of each model structure (in the sweep's order), and case id -> its structure's first case."""
+    first: dict[str, Case] = {}
+    for case in unique:
+        first.setdefault(structures[case.id], case)
+    return first, {case.id: first[structures[case.id]] for case in unique}
+
+
+def _announce(run: _Run, spec: Sweep, n_cases: int, reused: int, jobs: Sequence[Case], n_bases: int) -> None:
+    """Say what the run will do: cases in all, reused, to solve and where, bases solved first."""
+    run.console.print(
+        f"sweep [bold]{escape(spec.name)}[/]: {n_cases} cases"
+        + (f", {reused} reused from {escape(str(run.folder))}" if reused else "")
+        + (f"; solving {len(jobs)} {where(jobs, run.workers, run.scheduler)}" if jobs else "; nothing to solve")
+        + (f" from {n_bases} LP relaxation basis(es) solved first" if n_bases else "")
+    )
+
+
+def _solve_bases(run: _Run, missing: Sequence[Case], bases: dict[str, Basis | None]) -> None:
+    """Solve the LP relaxation of each first case in ``missing``; save and keep the bases found."""
+    stream = run.outcomes(missing, {c.id: {"basis_only": True} for c in missing})
+    try:
+        for case, info, _ in stream:
+            basis = bases[case.id] = info.get("relaxation_basis")
+            if basis is not None:
+                write_basis(run.folder, case.id, basis)
+    finally:
+        stream.close()
+
+
+def _solve_jobs(run: _Run, jobs: Sequence[Case], args: CaseArgs, fingerprints: Mapping[str, str]) -> Parts:
+    """Solve ``jobs``, saving each case as it finishes; the cases solved (all of them unless interrupted)."""
+    fresh: Parts = {}
+    stream = run.outcomes(jobs, args)
+    with _Progress(run.console, run.progress, len(jobs)) as bar:
+        try:
+            for case, info, plan in stream:
+                write_part(run.folder, case, fingerprints[case.id], info, plan)
+                fresh[case.id] = (info, plan)
+                bar.advance(case, info)
+        except KeyboardInterrupt:
+            run.console.print(
+                f"interrupted: {len(fresh)} of {len(jobs)} cases saved in {escape(str(run.folder))};"
+                " run the sweep again to solve the rest"
+            )
+            raise
+        finally:
+            stream.close()
+    return fresh
+
+
+def run_sweep(
+    spec: Sweep | str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: Any = None,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+    resume: bool = True,
+    progress: bool = True,
+    results_dir: str | Path = DEFAULT_RESULTS_DIR,
+    output: str | Path | None = None,
+    console: Any = None,
+) -> xr.Dataset:
+    """Validate, solve and stack every case of a sweep; write the parts and the combined Dataset.
+
+    Parameters
+    ----------
+    spec : Sweep or path
+        The sweep (or its file).
+    workers : int, optional
+        Local worker processes (default: the machine's cores; 1 runs the cases in this process).
+    scheduler : str, optional
+        Address of an existing Dask distributed scheduler (or a ``distributed`` cluster object);
+        the cases go there instead of local processes.
+    time_limit, mip_gap : float, optional
+        Override the sweep's (and the scenario's) solver settings for every case [s], [-].
+    resume : bool
+        Keep the cases already saved for the same inputs; solve only the others.
+    progress : bool
+        Show a progress bar (a line per case when not on a terminal).
+    results_dir : path
+        Where parts (``<name>/<id>.nc``) and, by default, the combined file (``<name>.nc``) go.
+    output : path, optional
+        The combined file (default ``<results_dir>/<name>.nc``).
+    console : rich.console.Console, optional
+        Where progress goes (default: standard error).
+
+    Returns
+    -------
+    xarray.Dataset
+        The combined results (layout: :mod:`planner.studies.sweep.stack`), as written.
+
+    Raises
+    ------
+    ScenarioError
+        Any problem of the sweep or of one of its cases, before anything is solved.
+    SweepError
+        Another run of the same sweep is writing its results.
+    """
+    if workers is not None and scheduler is not None:
+        raise ValueError("give either workers (local processes) or scheduler (a Dask cluster), not both")
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    spec = spec if isinstance(spec, Sweep) else load_sweep(spec)
+    console = console if console is not None else Console(stderr=True, highlight=False)
+    cases = expand(spec)
+    options = case_options(spec, time_limit, mip_gap)
+    structures: dict[str, str] = {}
+    fingerprints = validate_cases(spec, cases, options, structures)
+    unique = list({c.id: c for c in cases}.values())
+    # Warm starts: the LP relaxation of the first case of each model structure (in the sweep's
+    # order) is solved from scratch, its basis saved, and every case of that structure (the
+    # first one too) starts from it. A case's result thus depends on the sweep's inputs only,
+    # never on which worker ran what, and the bases take one LP each, not a whole solve.
+    warm = bool(options.get("warm_start"))
+    first, ref_of = _first_of_structure(unique, structures)
+    if warm:
+        for case in unique:
+            fingerprints[case.id] = warm_fingerprint(fingerprints[case.id], fingerprints[ref_of[case.id].id])
+    run = _Run(parts_dir(spec, results_dir), str(spec.base), options, workers, scheduler, console, progress)
+    out = Path(output) if output is not None else Path(results_dir) / f"{spec.name}.nc"
+    with lock(run.folder):
+        remove_temps(run.folder)
+        jobs = [c for c in unique if not (resume and is_done(read_record(run.folder, c.id), fingerprints[c.id]))]
+        bases: dict[str, Basis | None] = {}  # first case id -> the basis its structure starts from
+        if warm:
+            for ref in {ref_of[c.id].id: ref_of[c.id] for c in jobs}.values():
+                bases[ref.id] = read_basis(run.folder, ref.id)
+        missing = [case for case in first.values() if case.id in bases and bases[case.id] is None]
+        if progress:
+            _announce(run, spec, len(cases), len(unique) - len(jobs), jobs, len(missing))
+        if missing:
+            _solve_bases(run, missing, bases)
+        fresh: Parts = {}
+        if jobs:
+            fresh = _solve_jobs(
+                run, jobs, {c.id: {"warm_basis": bases.get(ref_of[c.id].id)} for c in jobs}, fingerprints
+            )
+        ds = stack(spec, cases, read_parts(run.folder, cases, fresh))
+        ds.attrs.update(provenance(spec, options))
+        write_dataset(ds, out)
+    return ds
