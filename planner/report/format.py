@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 __all__ = [
     "MISSING",
+    "fmt_money_cell",
     "as_float",
     "breakable",
     "coord_text",
@@ -126,6 +127,15 @@ def fmt_money(value: float) -> str:
         return MISSING
     scale, unit = money_scale([value])
     return f"{value / scale:,.3g} {unit}" if abs(value / scale) < 100 else f"{value / scale:,.0f} {unit}"
+
+
+def fmt_money_cell(value: float) -> str:
+    """An amount in CNY for a terminal table cell: ``1.234 bn`` or ``12.345 M`` (``-`` if not finite)."""
+    if not finite(value):
+        return "-"
+    if abs(value) >= 1e9:
+        return f"{value / 1e9:,.3f} bn"
+    return f"{value / 1e6:,.3f} M"
 
 
 def fmt_signed_money(value: float) -> str:

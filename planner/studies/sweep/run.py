@@ -32,6 +32,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from planner.report.format import fmt_money_cell
 from planner.results.io import write_dataset
 from planner.scenario.sweep import DEFAULT_RESULTS_DIR, Sweep, load_sweep
 from planner.solver.dive import Basis
@@ -50,7 +51,7 @@ from planner.studies.sweep.store import (
     write_basis,
     write_part,
 )
-from planner.studies.sweep.summary import gist, money
+from planner.studies.sweep.summary import gist
 
 __all__ = ["run_sweep"]
 
@@ -106,7 +107,7 @@ class _Progress:
                     + (f": {escape(note)}" if note else "")
                 )
             return
-        npv = money(float(info.get("objective_cny", math.nan)))
+        npv = fmt_money_cell(float(info.get("objective_cny", math.nan)))
         wall = float(info.get("wall_time_s", math.nan))
         self.console.print(
             f"[{self.done}/{self.total}] {case.id} {escape(str(info['status'])):<10} {npv:>12} {wall:6.1f} s  "

@@ -1,7 +1,7 @@
 """The terminal summary of a finished sweep: a row per case (DataFrame or rich table), then why cases have no plan.
 
 Both read the combined Dataset only (:mod:`planner.studies.sweep.stack`), so they work on a file
-written by any earlier run. :func:`money` and :func:`gist` are shared with the progress lines of
+written by any earlier run. :func:`gist` is shared with the progress lines of
 :func:`planner.studies.sweep.run_sweep`.
 """
 
@@ -17,10 +17,11 @@ import xarray as xr
 from rich.markup import escape
 from rich.table import Table
 
+from planner.report.format import fmt_money_cell
 from planner.scenario.errors import shown
 from planner.solver.status import Status
 
-__all__ = ["gist", "money", "print_summary", "summary_table"]
+__all__ = ["gist", "print_summary", "summary_table"]
 
 _KPIS = ("pue", "green_share", "domestic_share")
 
@@ -72,15 +73,6 @@ def summary_table(ds: xr.Dataset) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def money(value: float) -> str:
-    """An amount in CNY for a table cell: ``1.234 bn`` or ``12.345 M`` (``-`` if not finite)."""
-    if not math.isfinite(value):
-        return "-"
-    if abs(value) >= 1e9:
-        return f"{value / 1e9:,.3f} bn"
-    return f"{value / 1e6:,.3f} M"
-
-
 def _share(value: Any) -> str:
     return "-" if value is None or not math.isfinite(float(value)) else f"{float(value):.1%}"
 
@@ -108,7 +100,7 @@ def _row_cells(row: dict[str, Any], dims: list[str], has_oat: bool, year: int | 
         cells.append(escape(row["case"]))
     status = row["status"]
     cells.append(status if status == Status.OPTIMAL else f"[yellow]{escape(status)}[/]")
-    cells.append(money(row["npv_cny"]))
+    cells.append(fmt_money_cell(row["npv_cny"]))
     key = f"_{year}" if year is not None else ""
     pue = row.get(f"pue{key}", math.nan)
     cells.append("-" if not math.isfinite(pue) else f"{pue:.3f}")
