@@ -23,15 +23,19 @@ from rich.markup import escape
 
 from planner import pipeline
 from planner.report import ReportInputError, load_results, write_compare, write_report
+from planner.report.export import FORMATS, ExportError, check_exportable, default_output, write_export
 from planner.report.sweep import default_parts_dir, load_report_input, write_sweep_report
-from planner.report.terminal import print_full_year, print_plan, print_validation
+from planner.report.terminal import print_full_year, print_input_check, print_plan, print_validation
 from planner.results.io import ResultsFileError, is_results_file, write_dataset
+from planner.results.kpis import binding
 from planner.results.provenance import check_inputs, record_overrides
 from planner.scenario import ScenarioError, load_scenario
 from planner.scenario.loader import read_yaml
 from planner.scenario.sweep import DEFAULT_RESULTS_DIR, load_sweep
 from planner.studies import sweep as sweep_study
 from planner.studies.full_year import operate_full_year
+from planner.studies.limit_costs import add_limit_costs
+from planner.studies.limit_costs import limit_costs as study_limit_costs
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -165,55 +169,8 @@ def _validate_results(file: Path) -> None:
     except ResultsFileError as exc:
         err.print(f"[bold red]error:[/] {_escape(str(exc))}")
         sys.exit(EXIT_BAD_INPUT)
-    console = _console()
-    what = "sweep" if check.kind == "sweep" else "plan"
-    console.print(f"{_escape(str(file))}: {what} made from {_escape(check.source or '(no recorded file)')}")
-    if check.overrides:
-        console.print("  overrides: " + " ".join(f"--set {_escape(o)}" for o in check.overrides))
-    for f in check.files:
-        state = {"same": "unchanged", "changed": "[bold red]changed[/]", "missing": "[bold red]missing[/]"}[f["state"]]
-        console.print(f"  {f['role']:<9} {_escape(f['path'])}: {state}")
-    hashes = f"recorded {check.recorded_hash or '-'}, now {check.current_hash or '-'}"
-    console.print(f"  input hash: {_escape(hashes)}")
-    options = ", ".join(f"{k}={v}" for k, v in check.solver_options.items()) or "(not recorded)"
-    console.print(f"  solver options: {_escape(options)}")
-    versions = ", ".join(f"{k} {v}" for k, v in check.package_versions.items())
-    console.print(f"  package versions: {_escape(versions)}")
-    differ = check.version_differences
-    if differ:
-        changes = ", ".join(f"{k} {old} -> {new}" for k, (old, new) in differ.items())
-        err.print(
-            f"[yellow]warning:[/] the installed versions differ from the ones the results were made with: "
-            f"{_escape(changes)}; solving again may give a different plan"
-        )
-    if check.matches:
-        same = ""
-        if check.changed_files:
-            files = ", ".join(f["path"] for f in check.changed_files)
-            same = f" ({files} changed in form only: the inputs resolve to the same)"
-        console.print(f"[green]inputs match:[/] the results are what these inputs give{_escape(same)}")
-        return
-    if not check.recorded:
-        reason = "the results do not record their input files (written before they were recorded); solve again"
-    elif not check.source:
-        reason = f"the {what}'s inputs were not read from a file, so they cannot be loaded again"
-    elif any(f["state"] == "missing" for f in check.files):
-        files = ", ".join(f"{f['path']} ({f['role']})" for f in check.files if f["state"] == "missing")
-        reason = f"inputs missing since this {what} was made: {files}"
-    elif check.changed_files:
-        files = ", ".join(f"{f['path']} ({f['role']})" for f in check.changed_files)
-        reason = f"inputs changed since this {what} was made: {files}"
-        if check.load_problems:
-            reason += f"; they no longer load: {'; '.join(check.load_problems)}"
-    elif check.load_problems:
-        reason = f"the recorded inputs no longer load: {'; '.join(check.load_problems)}"
-    else:
-        reason = (
-            f"inputs changed since this {what} was made: they resolve differently now although their "
-            "files are unchanged (another planner version's defaults or rules?)"
-        )
-    err.print(f"[bold red]error:[/] {_escape(reason)}")
-    sys.exit(EXIT_BAD_INPUT)
+    if not print_input_check(file, check, _console(), err):
+        sys.exit(EXIT_BAD_INPUT)
 
 
 @cli.command()
@@ -250,6 +207,13 @@ def _validate_results(file: Path) -> None:
     show_default=True,
     help="Price each policy limit (duals of one LP: lumpy builds fixed at the plan, servers and racks continuous).",
 )
+@click.option(
+    "--limit-costs/--no-limit-costs",
+    default=False,
+    show_default=True,
+    help="Then the total cost of each binding policy limit: one re-solve per limit with it relaxed in every "
+    "year (the built model re-used), NPV(plan) - NPV(relaxed) with an interval from the two MIP bounds.",
+)
 @click.option("--log/--no-log", default=False, help="Show HiGHS's log.")
 @click.option(
     "--full-year-check/--no-full-year-check",
@@ -281,6 +245,7 @@ def solve(
     mip_gap: float | None,
     export_model: Path | None,
     shadow_prices: bool,
+    limit_costs: bool,
     log: bool,
     full_year_check: bool,
     report: bool,
@@ -296,8 +261,9 @@ def solve(
         f"solving [bold]{_escape(scenario.name)}[/] (time limit {options.time_limit_s:g} s, "
         f"MIP gap {options.mip_gap:g}) ..."
     )
+    cache = pipeline.ModelCache() if limit_costs else None  # the re-solves re-use the plan's model
     run = pipeline.plan_scenario(
-        scenario, options, export_model=export_model, shadow_prices=shadow_prices, timings={"load": loaded}
+        scenario, options, export_model=export_model, shadow_prices=shadow_prices, timings={"load": loaded}, cache=cache
     )
     if export_model is not None:
         console.print(f"model written to {_escape(str(export_model))}")
@@ -307,6 +273,8 @@ def solve(
         for line in run.outcome.diagnosis:
             err.print(_escape(line))
         sys.exit(EXIT_INFEASIBLE)
+    if limit_costs:
+        _limit_costs(run, options, cache, console)
     out = output or Path("results") / f"{file.stem}.nc"
     record_overrides(run.dataset, overrides)
     write_dataset(run.dataset, out)
@@ -317,6 +285,16 @@ def solve(
         console.print(f"report written to {_escape(str(html))}")
     if full_year_check:
         _full_year_check(run, options, out, overrides, console)
+
+
+def _limit_costs(run: Any, options: Any, cache: Any, console: Console) -> None:
+    """``plan solve --limit-costs``: re-solve once per binding limit, relaxed (planner.studies.limit_costs)."""
+    todo = [str(k) for k, b in binding(run.dataset).any("year").to_series().items() if b]
+    if not todo:
+        console.print("no policy limit binds: no limit costs to compute")
+        return
+    console.print(f"costing {len(todo)} binding limit(s) ({_escape(', '.join(todo))}): one re-solve each, relaxed ...")
+    add_limit_costs(run.dataset, study_limit_costs(run, options, cache))
 
 
 def _full_year_check(run: Any, options: Any, out: Path, overrides: Sequence[str], console: Console) -> None:
@@ -410,6 +388,39 @@ def compare_command(a: Path, b: Path, output: Path | None) -> None:
         plans[0], plans[1], output or Path("reports") / f"compare_{a.stem}_{b.stem}.html", sources=(str(a), str(b))
     )
     _console().print(f"comparison written to {_escape(str(out))}")
+
+
+@cli.command("export")
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="xlsx",
+    show_default=True,
+    help="xlsx: one workbook; csv: a folder with one CSV file per sheet.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Workbook or folder. Default: reports/<RESULTS stem>.xlsx (csv: reports/<RESULTS stem>-export/)",
+)
+@_handle_errors
+def export_command(results: Path, fmt: str, output: Path | None) -> None:
+    """Write a saved plan RESULTS as tables to take away: about, builds, costs, cash, policy, KPIs, hourly dispatch.
+
+    Every header carries its unit; the file (or folder) is written atomically.
+    """
+    try:
+        ds, is_sweep = load_report_input(results)
+        check_exportable(ds, results, is_sweep)
+        out = write_export(ds, output or default_output(results, fmt), fmt, source=str(results))
+    except (ReportInputError, ExportError) as exc:
+        Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {_escape(str(exc))}")
+        sys.exit(EXIT_BAD_INPUT)
+    _console().print(f"{fmt} export written to {_escape(str(out))}")
 
 
 @cli.command("sweep")

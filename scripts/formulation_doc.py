@@ -151,6 +151,7 @@ def render() -> str:
     probe = pyo.ConcreteModel()
     probe.planner_data = data
     probe.cost_terms = {}
+    probe.capital_builds = {}
     for name in ("Y", "D", "H", "A", "C", "P"):
         probe.add_component(name, pyo.Set(initialize=list(getattr(m, name)), ordered=True, doc=getattr(m, name).doc))
         owner[name] = "sets"

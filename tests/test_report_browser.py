@@ -17,11 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_report import HOSTILE_DESCRIPTION, HOSTILE_NAME, compare_file, plan, report_file
+from test_report import HOSTILE_DESCRIPTION, HOSTILE_NAME, TWO_DAY, compare_file, plan, report_file, varied_profile
+from tiny import tiny
 
+from planner.pipeline import ModelCache, plan_scenario
 from planner.report.compare import compare_charts
 from planner.report.figures import day_labels
-from planner.report.html import report_charts
+from planner.report.html import report_charts, write_report
+from planner.results.kpis import binding
+from planner.studies.limit_costs import add_limit_costs, limit_costs
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -173,3 +177,37 @@ def test_compare_dispatch_dropdowns_switch_the_day(compare_page: Page) -> None:
     _switch_and_check(compare_page, "chart-dispatch-a", day_labels(plan("two_day")))
     _switch_and_check(compare_page, "chart-dispatch-b", day_labels(plan("hostile")))
     assert compare_page.errors == [] and compare_page.dialogs == []
+
+
+@pytest.fixture(scope="module")
+def tight(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Page]]:
+    """The two-day plan with a compute target of 3 PFLOPS (it binds: demand needs 2 servers) under its PUE cap of
+    1.3 (headroom), its limits costed, and its report open."""
+    cache = ModelCache()
+    run = plan_scenario(tiny(varied_profile(), {**TWO_DAY, "policy.installed_eflops_min": 0.003}), cache=cache)
+    assert run.dataset is not None
+    ds = add_limit_costs(run.dataset, limit_costs(run, run.outcome.options, cache))
+    page = Page(browser, write_report(ds, tmp_path_factory.mktemp("tight") / "tight.html"))
+    page.wait_for_charts(len(report_charts(ds)))
+    yield ds, page
+    page.close()
+
+
+def test_binding_badges_sit_where_binding_says(tight: tuple[Any, Page]) -> None:
+    ds, page = tight
+    binds = binding(ds)
+    cells = page.page.locator("table.compliance td[data-year]")
+    shown: dict[tuple[str, int], str] = {}
+    for i in range(cells.count()):
+        cell = cells.nth(i)
+        key = (str(cell.get_attribute("data-limit")), int(str(cell.get_attribute("data-year"))))
+        shown[key] = cell.locator(".badge").inner_text()
+        assert (cell.locator(".badge.binding").count() == 1) is bool(binds.sel(limit=key[0], year=key[1])), key
+        assert ("cell-binding" in str(cell.get_attribute("class"))) is bool(binds.sel(limit=key[0], year=key[1]))
+    years = [int(y) for y in ds.year.values]
+    assert all(shown[("installed_eflops_min", y)] == "binding" for y in years)
+    assert all(shown[("pue_max", y)].startswith("headroom 0.") for y in years)
+    cost = page.page.locator("table.compliance td.limit-cost[data-limit='installed_eflops_min']").inner_text()
+    assert "M CNY (NPV)" in cost and "between" in cost
+    assert page.page.locator("table.compliance td.limit-cost[data-limit='pue_max']").inner_text() == "not binding"
+    assert page.errors == [] and page.requests == []

@@ -10,6 +10,11 @@ the subsystem adds what the asset is for (its limits and hourly rows). The batte
 and power are bought separately and charged in one term, uses :class:`Fleet` and :func:`add_stock`
 directly (``power.py``).
 
+What each capital cost term is made of is kept in ``m.capital_builds`` (cost term name ->
+:class:`Builds`, one per kind of unit bought): the results read from it the capital spent in the
+year of each purchase and the fixed O&M share of the charge (the cash view), which no model row
+needs.
+
 Stocks are variables with one defining row each. Written as an expression, each of the
 thousands of hourly rows that mention a stock would repeat all its vintage terms; as a variable
 with one defining row per index, every hourly row holds a single coefficient for it. Same
@@ -18,7 +23,7 @@ optimum, a much sparser matrix (fewer nonzeros for the LP to carry).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +31,7 @@ import pyomo.environ as pyo
 
 from planner.model.data import ModelData
 
-__all__ = ["Asset", "Fleet", "add_asset", "add_stock", "capital_charge"]
+__all__ = ["Asset", "Builds", "Fleet", "add_asset", "add_stock", "capital_charge"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,21 @@ class Asset:
         return sum(fleet.existing_om(data, year, price(*key)) for key, fleet in self.fleets.items())
 
 
+@dataclass(frozen=True)
+class Builds:
+    """One kind of unit bought inside the horizon, as a capital cost term charges it (``m.capital_builds``)."""
+
+    new: Any  #: units bought, by key and build year (a Var)
+    capex: Any  #: price of a unit by the fleet's ``price_key`` and build year [MCNY/unit] (a Param or a mapping)
+    fleets: Mapping[tuple[Any, ...], Fleet]  #: the fleet of each key (``()`` for units by year only)
+
+    def entries(self, data: ModelData) -> Iterator[tuple[Fleet, int, Any, Any]]:
+        """``(fleet, build year, units bought, price of a unit)`` of every build the horizon allows."""
+        for key, fleet in self.fleets.items():
+            for v in data.years if fleet.build_years is None else fleet.build_years:
+                yield fleet, v, self.new[(*key, v)], self.capex[(*fleet.priced_as(key), v)]
+
+
 def capital_charge(data: ModelData, new: Any, capex: Any, fleets: Mapping[tuple[Any, ...], Fleet], year: int) -> Any:
     """``sum_k sum_(v alive in year) (CRF(r, life_k) + fom_k) * capex[k,v] * new[k,v]`` [capex unit/year].
 
@@ -118,7 +138,8 @@ def add_asset(
 
     Declares, in this order, ``m.<new_name>`` (builds), ``m.<capex_param>`` (if given) and the stock
     ``m.<name>`` with ``m.<name>_def`` (:func:`add_stock`), and registers the cost term
-    ``m.cost_terms[cost]`` (:func:`capital_charge`, documented by ``cost_doc``).
+    ``m.cost_terms[cost]`` (:func:`capital_charge`, documented by ``cost_doc``) and what it
+    charges, ``m.capital_builds[cost]`` (:class:`Builds`).
 
     Parameters
     ----------
@@ -171,6 +192,7 @@ def add_asset(
 
     capital.__doc__ = cost_doc
     m.cost_terms[cost] = capital
+    m.capital_builds[cost] = (Builds(new, capex, fleets),)
     return Asset(new, stock, fleets)
 
 

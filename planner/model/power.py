@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from planner.model.assets import Asset, Fleet, add_asset, add_stock
+from planner.model.assets import Asset, Builds, Fleet, add_asset, add_stock
 from planner.model.data import MCNY, MWH_PER_GWH, ModelData
 from planner.time.tariff import grid_price as tou_grid_price
 
@@ -297,6 +297,10 @@ def _add_battery(m: pyo.ConcreteModel, data: ModelData) -> None:
         )
 
     m.cost_terms["battery_capital"] = battery_capital
+    m.capital_builds["battery_capital"] = (
+        Builds(m.battery_mwh_new, {(v,): bat.capex_cny_per_kwh.at(v) * 1000 / MCNY for v in data.years}, {(): energy}),
+        Builds(m.battery_mw_new, {(v,): bat.capex_cny_per_kw.at(v) * 1000 / MCNY for v in data.years}, {(): power}),
+    )
     m.battery_limit_mwh = pyo.Constraint(m.Y, rule=lambda m, y: m.battery_mwh[y] <= bat.max_mwh, doc="E[y] <= max_mwh")
     m.battery_limit_mw = pyo.Constraint(m.Y, rule=lambda m, y: m.battery_mw[y] <= bat.max_mw, doc="P[y] <= max_mw")
     m.battery_charge = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="battery charging [MW]")

@@ -13,9 +13,12 @@ from pathlib import Path
 import plotly.graph_objects as go
 import xarray as xr
 
+from planner.report.cash import cash_rows, has_cash
 from planner.report.compare import render_compare
 from planner.report.data import has_shortfall, scenario_data, worst_shortfall
+from planner.report.export import download_links
 from planner.report.figures import (
+    cash_figure,
     compliance_figure,
     cost_figure,
     dispatch_figure,
@@ -104,13 +107,17 @@ def load_results(path: Path | str) -> xr.Dataset:
 
 
 def report_charts(ds: xr.Dataset) -> dict[str, go.Figure]:
-    """Every figure of a plan's report, by key, in page order (shortfall only when there is one)."""
+    """Every figure of a plan's report, by key, in page order (cash and shortfall only when the plan has them)."""
     figures = {
         "compliance": compliance_figure(ds),
         "new_servers": new_servers_figure(ds),
         "installed": installed_figure(ds),
         "facility": facility_figure(ds),
         "cost": cost_figure(ds),
+    }
+    if has_cash(ds):  # not in results written before the cash view
+        figures["cash"] = cash_figure(ds)
+    figures |= {
         "npv": npv_figure(ds),
         "dispatch": dispatch_figure(ds),
         "pue": pue_figure(ds),
@@ -145,6 +152,7 @@ def render_report(ds: xr.Dataset, source: str | None = None) -> str:
         compliance_notes=notes,
         builds=[{"row": r, "cells": build_cells(r)} for r in build_rows(ds)],
         cost_rows=cost_rows(ds),
+        cash_rows=cash_rows(ds),
         charts=page_charts,
         has_shortfall="shortfall" in page_charts,
         shortfall_worst=_worst_shortfall(ds),
@@ -153,6 +161,7 @@ def render_report(ds: xr.Dataset, source: str | None = None) -> str:
         inputs=input_rows(scenario_data(ds)),
         scenario_yaml=str(ds.attrs.get("scenario_yaml", "")),
         dispatch_year=int(ds["year"].values[-1]),
+        downloads=download_links(ds),
     )
 
 

@@ -18,6 +18,7 @@ from plotly.subplots import make_subplots
 from planner.report.data import coord_names, domestic_flags
 
 __all__ = [
+    "ASSET_COLOURS",
     "BAD_COLOUR",
     "COOLING_COLOURS",
     "COST_GROUPS",
@@ -79,6 +80,17 @@ COST_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("shortfall penalties", "#cf222e", ("shortfall_",)),
 )
 OTHER_GROUP = ("other", "#afb8c1")
+#: Asset classes of the capital spent (``capital_spent_cny``), in the hues of their cost groups.
+ASSET_COLOURS = {
+    "servers": "#0969da",
+    "racks": "#8250df",
+    "halls": "#c297ff",
+    "cooling_plant": "#1b7c83",
+    "grid": "#fb8f44",
+    "pv": "#f2b705",
+    "battery": "#2da44e",
+    "generators": "#953800",
+}
 
 #: A slim white template (plotly_white's look), set once per figure instead of the full default template,
 #: which plotly deep-copies into every figure and every page (slow, and kilobytes per chart).

@@ -34,6 +34,8 @@ from planner.report.format import (
     fmt_share,
     fmt_small_share,
 )
+from planner.report.limits import LIMITS, Limit, badges, limit_cost_text, marginal_text, step_text
+from planner.results.kpis import BINDING_RTOL, limit_achieved
 
 __all__ = [
     "LIMITS",
@@ -64,37 +66,9 @@ __all__ = [
 # ====================================================================== policy limits
 
 
-@dataclass(frozen=True)
-class Limit:
-    """A policy limit and the KPI it bounds."""
-
-    key: str  #: name in the ``limit`` coordinate of ``shadow_price``
-    variable: str  #: Dataset variable holding the limit per year
-    label: str
-    upper: bool  #: True: achieved <= limit; False: achieved >= limit
-    kind: str  #: "ratio", "share", "eflops", "t"
-
-
-LIMITS: tuple[Limit, ...] = (
-    Limit("pue_max", "pue_max", "PUE cap", True, "ratio"),
-    Limit("green_share_min", "green_share_min", "Green power share", False, "share"),
-    Limit("domestic_compute_share_min", "domestic_compute_share_min", "Domestic compute share", False, "share"),
-    Limit("installed_eflops_min", "installed_eflops_min", "Installed compute target", False, "eflops"),
-    Limit("carbon_cap_t", "carbon_cap_t", "Carbon cap (priced basis)", True, "t"),
-)
-
-
 def achieved(ds: xr.Dataset, limit: Limit) -> np.ndarray:
-    """The KPI a limit bounds, per year, in the limit's own unit."""
-    if limit.key == "pue_max":
-        return ds["pue"].values.astype(float)
-    if limit.key == "green_share_min":
-        return ds["green_share"].values.astype(float)
-    if limit.key == "domestic_compute_share_min":
-        return ds["domestic_share"].values.astype(float)
-    if limit.key == "installed_eflops_min":
-        return ds["installed_pflops"].values.astype(float) / 1000.0
-    return emissions(ds).astype(float)
+    """The KPI a limit bounds, per year, in the limit's own unit (:func:`planner.results.kpis.limit_achieved`)."""
+    return limit_achieved(ds).sel(limit=limit.key).values.astype(float)
 
 
 def limit_values(ds: xr.Dataset, limit: Limit) -> np.ndarray:
@@ -108,7 +82,7 @@ def holds(value: float, bound: float, upper: bool) -> bool | None:
     """Whether ``value`` satisfies the limit ``bound`` (None when either is missing)."""
     if not (finite(value) and finite(bound)):
         return None
-    tol = 1e-6 * max(1.0, abs(bound))
+    tol = BINDING_RTOL * max(1.0, abs(bound))
     return bool(value <= bound + tol) if upper else bool(value >= bound - tol)
 
 
@@ -139,8 +113,11 @@ class ComplianceRow:
     limit: float  #: the limit (NaN: not set)
     achieved: float
     ok: bool | None  #: None when the limit is not set
-    shadow_price: float  #: cost of tightening the limit by one step [CNY] (NaN: not priced)
+    shadow_price: float  #: cost of tightening the limit by one step [CNY, NPV] (NaN: not priced)
     shadow_price_method: str
+    binding: bool = False  #: :func:`planner.results.kpis.binding`
+    badge: str = "not set"  #: "binding", "headroom 0.200", "missed by 1.0 pp" or "not set"
+    badge_state: str = "unset"  #: "binding", "headroom", "missed" or "unset"
 
     @property
     def sense(self) -> str:
@@ -155,6 +132,7 @@ def compliance_rows(ds: xr.Dataset) -> list[ComplianceRow]:
     unless set (the other KPIs are shown even without a limit).
     """
     rows: list[ComplianceRow] = []
+    marks = badges(ds)
     for lim in LIMITS:
         bounds = limit_values(ds, lim)
         if lim.key == "carbon_cap_t" and not np.isfinite(bounds).any():
@@ -174,47 +152,48 @@ def compliance_rows(ds: xr.Dataset) -> list[ComplianceRow]:
                     holds(values[i], bounds[i], lim.upper),
                     price,
                     method,
+                    marks[(lim.key, y)].state == "binding",
+                    marks[(lim.key, y)].text,
+                    marks[(lim.key, y)].state,
                 )
             )
     return rows
 
 
-def _price_text(r: ComplianceRow) -> str:
-    """The shadow price of a priced limit in one year, or why it costs nothing at the margin."""
-    if abs(r.shadow_price) >= 1e-6:
-        return fmt_money(r.shadow_price)
-    if np.isfinite(r.limit) and abs(r.achieved - r.limit) <= 1e-6 * max(1.0, abs(r.limit)):
-        # exactly at its limit with a zero dual: the plan sits on a breakpoint, and one step
-        # tighter may still cost something (docs/prices.md)
-        return "at the limit; 0 at the margin"
-    return "not binding"
-
-
 def compliance_grid(ds: xr.Dataset) -> tuple[list[dict[str, Any]], list[str]]:
-    """Rows of the compliance table (one per limit, one cell per year) and the pricing-method notes."""
+    """Rows of the compliance table (one per limit, one cell per year, and the limit's total cost)
+    and the pricing-method notes.
+    """
     rows: dict[str, dict[str, Any]] = {}
     notes: list[str] = []
     for r in compliance_rows(ds):
         method, _, step = r.shadow_price_method.partition(";")
-        row = rows.setdefault(r.key, {"label": r.label, "sense": r.sense, "cells": [], "step": ""})
+        row = rows.get(r.key)
+        if row is None:
+            cost, interval = limit_cost_text(ds, r.key)
+            row = rows[r.key] = {"key": r.key, "label": r.label, "sense": r.sense, "cells": [], "step": ""}
+            row.update(cost=cost, cost_interval=interval)
         note = None
-        price = ""
         if np.isfinite(r.shadow_price):
             if method not in notes:
                 notes.append(method)
             note = notes.index(method) + 1
             row["step"] = row["step"] or step.strip()
-            price = _price_text(r)
+        per = step_text(r.shadow_price_method)
+        price = marginal_text(r.shadow_price, per, r.binding) if np.isfinite(r.limit) else ""
+        exact = f"{r.shadow_price:,.0f} CNY (NPV) {per}; " if finite(r.shadow_price) else ""
         row["cells"].append(
             {
                 "year": r.year,
                 "achieved": fmt_limit_value(r.achieved, r.kind),
                 "limit": fmt_limit_value(r.limit, r.kind) if np.isfinite(r.limit) else "",
                 "ok": r.ok,
+                "badge": r.badge,
+                "state": r.badge_state,
                 "price": price,
-                "binding": bool(np.isfinite(r.shadow_price) and abs(r.shadow_price) >= 1e-6),
+                "binding": r.binding,
                 "note": note,
-                "method": r.shadow_price_method,
+                "method": exact + r.shadow_price_method,
             }
         )
     return list(rows.values()), notes

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -12,7 +13,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from planner.report.limits import (
+    LIMIT_COSTS_HINT,
+    LIMITS,
+    badges,
+    has_limit_costs,
+    limit_cost_text,
+    marginal_text,
+    step_text,
+)
 from planner.results.kpis import served_shares, unserved_shares
+from planner.results.provenance import InputCheck
 from planner.scenario import Scenario, scenario_files
 from planner.solver.status import Status
 from planner.time.cooling import effective_kappa
@@ -216,7 +227,7 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
     _print_headline(ds, console)
     _print_builds(ds, console)
     _print_figures(ds, console)
-    _print_shadow_prices(ds, console)
+    _print_limits(ds, console)
     timings = json.loads(ds.attrs.get("timings_s", "{}"))
     console.print("timings \\[s]: " + ", ".join(f"{k} {v:.2f}" for k, v in timings.items()))
 
@@ -332,25 +343,103 @@ def _print_figures(ds: xr.Dataset, console: Console) -> None:
     line("inference served", served.values, "{:.2%}")
     line("training delivered", trained.values, "{:.2%}")
     line("annual cost [bn CNY]", ds["cost"].sum("component").values / 1e9, "{:,.3f}")
+    if "capital_spent_cny" in ds:  # not in results written before the cash view
+        line("capital spent [bn CNY]", ds["capital_spent_cny"].sum("asset").values / 1e9, "{:,.3f}")
     line("CNY per PFLOP-hour", ds["cost_per_pflop_hour"].values, "{:,.1f}")
     line("CNY per million tokens", ds["cost_per_million_tokens"].values, "{:,.2f}")
     console.print(kpi)
 
 
-def _print_shadow_prices(ds: xr.Dataset, console: Console) -> None:
-    """The marginal cost of each policy limit that has one, per year."""
+def _print_limits(ds: xr.Dataset, console: Console) -> None:
+    """Each policy limit by year: binding (with its marginal cost) or its headroom, and its total cost.
+
+    Which limits bind is :func:`planner.results.kpis.binding`; the texts are the report's
+    (:mod:`planner.report.limits`).
+    """
     years = [int(y) for y in ds.year.values]
-    prices = ds["shadow_price"]
-    shown = [str(lim) for lim in prices.limit.values if np.isfinite(prices.sel(limit=lim).values).any()]
-    if shown:
-        sp = Table(
-            title="Marginal cost of each policy limit [M CNY per step] (see report for the method)",
-            title_justify="left",
-        )
-        sp.add_column("limit")
+    marks = badges(ds)
+    shown = [lim for lim in LIMITS if any(marks[(lim.key, y)].state != "unset" for y in years)]
+    if not shown:
+        return
+    table = _titled(
+        console,
+        "Policy limits: binding (and the marginal cost of one step tighter, CNY of NPV) or the headroom left",
+    )
+    table.add_column("limit")
+    for y in years:
+        table.add_column(str(y), justify="right")
+    table.add_column("marginal cost per")
+    for lim in shown:
+        cells, step = [], ""
         for y in years:
-            sp.add_column(str(y), justify="right")
-        for lim in shown:
-            vals = prices.sel(limit=lim).values / 1e6
-            sp.add_row(escape(lim), *["-" if not np.isfinite(v) else f"{v:,.2f}" for v in vals])
-        console.print(sp)
+            mark = marks[(lim.key, y)]
+            price, method = _shadow_price(ds, lim.key, y)
+            step = step or (step_text(method) if ";" in method else "")
+            if mark.state == "binding":
+                cells.append(f"[bold]binding[/] · {escape(marginal_text(price, '', True).replace(' (NPV)', ''))}")
+            else:
+                cells.append(escape(mark.text))
+        table.add_row(escape(f"{lim.label} ({'≤' if lim.upper else '≥'})"), *cells, escape(step.removeprefix("per ")))
+    console.print(table)
+    binding_limits = [lim for lim in shown if any(marks[(lim.key, y)].state == "binding" for y in years)]
+    _print_limit_costs(ds, binding_limits, console)
+
+
+def _shadow_price(ds: xr.Dataset, key: str, year: int) -> tuple[float, str]:
+    """(shadow price [CNY, NPV], method) of a limit in a year (NaN, "" when not priced)."""
+    if "shadow_price" not in ds or key not in [str(v) for v in ds["limit"].values]:
+        return float("nan"), ""
+    price = float(ds["shadow_price"].sel(limit=key, year=year))
+    method = str(ds["shadow_price_method"].sel(limit=key, year=year).values) if "shadow_price_method" in ds else ""
+    return price, method
+
+
+def _print_limit_costs(ds: xr.Dataset, binding_limits: list[Any], console: Console) -> None:
+    """The total cost of each binding limit (``plan solve --limit-costs``), or how to get it."""
+    if not binding_limits:
+        return
+    if not has_limit_costs(ds):
+        console.print(f"{LIMIT_COSTS_HINT} (a re-solve per limit)")
+        return
+    how = str(ds["limit_cost_cny"].attrs.get("method", ""))
+    console.print(f"total cost of each binding limit, CNY of NPV ({escape(how)}):")
+    for lim in binding_limits:
+        amount, interval = limit_cost_text(ds, lim.key)
+        detail = f", {interval}" if interval else ""
+        console.print(f"  limit cost {escape(lim.label)}: [bold]{escape(amount)}[/]{escape(detail)}")
+
+
+def print_input_check(file: Path, check: InputCheck, console: Console, err: Console) -> bool:
+    """``plan validate RESULTS``: the recorded inputs, their state now, and whether they still match.
+
+    Warnings and the reason for a mismatch go to ``err``; returns whether the inputs match.
+    """
+    what = "sweep" if check.kind == "sweep" else "plan"
+    console.print(f"{escape(str(file))}: {what} made from {escape(check.source or '(no recorded file)')}")
+    if check.overrides:
+        console.print("  overrides: " + " ".join(f"--set {escape(o)}" for o in check.overrides))
+    for f in check.files:
+        state = {"same": "unchanged", "changed": "[bold red]changed[/]", "missing": "[bold red]missing[/]"}[f["state"]]
+        console.print(f"  {f['role']:<9} {escape(f['path'])}: {state}")
+    hashes = f"recorded {check.recorded_hash or '-'}, now {check.current_hash or '-'}"
+    console.print(f"  input hash: {escape(hashes)}")
+    options = ", ".join(f"{k}={v}" for k, v in check.solver_options.items()) or "(not recorded)"
+    console.print(f"  solver options: {escape(options)}")
+    versions = ", ".join(f"{k} {v}" for k, v in check.package_versions.items())
+    console.print(f"  package versions: {escape(versions)}")
+    differ = check.version_differences
+    if differ:
+        changes = ", ".join(f"{k} {old} -> {new}" for k, (old, new) in differ.items())
+        err.print(
+            f"[yellow]warning:[/] the installed versions differ from the ones the results were made with: "
+            f"{escape(changes)}; solving again may give a different plan"
+        )
+    if not check.matches:
+        err.print(f"[bold red]error:[/] {escape(check.mismatch)}")
+        return False
+    same = ""
+    if check.changed_files:
+        files = ", ".join(f["path"] for f in check.changed_files)
+        same = f" ({files} changed in form only: the inputs resolve to the same)"
+    console.print(f"[green]inputs match:[/] the results are what these inputs give{escape(same)}")
+    return True

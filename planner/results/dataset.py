@@ -150,6 +150,7 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
     arrays.update(_extreme_days(data))
     arrays.update(_demand(arrays, m, vals, data, labels))
     arrays.update(_npv(arrays, data, labels))
+    arrays.update(_cash(arrays, m, data, labels))
     ds = xr.Dataset(
         {
             f.name: xr.DataArray(
@@ -182,6 +183,7 @@ def _labels(m: pyo.ConcreteModel) -> dict[str, list[Any]]:
         "tou_period_name": list(TOU_PERIODS),
         "basis": ["location", "market"],
         "component": list(m.COMPONENT),
+        "asset": [cost.removesuffix("_capital") for cost in m.capital_builds],
     }
 
 
@@ -291,6 +293,34 @@ def _npv(arrays: dict[str, Any], data: ModelData, labels: dict[str, list[Any]]) 
     return {"discount_factor": discount, "npv_cny": float((arrays["cost"] * discount[None, :]).sum())}
 
 
+def _cash(
+    arrays: dict[str, Any], m: pyo.ConcreteModel, data: ModelData, labels: dict[str, list[Any]]
+) -> dict[str, Any]:
+    """The cash view of the costs: capital spent when bought, fixed O&M when paid, by asset class and year.
+
+    Each capital cost term (``m.capital_builds``, in the order of the ``asset`` labels) charges
+    ``(CRF + fom) * capex_v * new_v`` in each year of service of a build; here the same build is
+    ``capex_v * new_v`` spent in its year ``v`` and ``fom * capex_v * new_v`` paid in each of those
+    years. The cash flow adds every other cost component as it stands.
+    """
+    years = labels["year"]
+    column = {y: i for i, y in enumerate(years)}
+    spent = np.zeros((len(labels["asset"]), len(years)))
+    fixed_om = np.zeros_like(spent)
+    for i, builds in enumerate(m.capital_builds.values()):
+        for kind in builds:
+            for fleet, v, new, capex in kind.entries(data):
+                amount = (new.value or 0.0) * float(pyo.value(capex)) * MCNY
+                spent[i, column[v]] += amount
+                if fleet.fixed_om:
+                    for y in years:
+                        if data.alive(v, fleet.life, y):
+                            fixed_om[i, column[y]] += fleet.fixed_om * amount
+    other = np.array([k not in m.capital_builds for k in labels["component"]], dtype=bool)
+    cash = spent.sum(axis=0) + fixed_om.sum(axis=0) + arrays["cost"][other].sum(axis=0)
+    return {"capital_spent_cny": spent, "fixed_om_new_cny": fixed_om, "cash_flow_cny": cash}
+
+
 def _add_shadow_prices(ds: xr.Dataset, outcome: SolveOutcome, years: list[int]) -> None:
     """The shadow price of each policy limit by year and how it was obtained."""
     limits = list(LIMIT_STEPS)
@@ -307,7 +337,8 @@ def _add_shadow_prices(ds: xr.Dataset, outcome: SolveOutcome, years: list[int]) 
                 dims=("limit", "year"),
                 attrs={
                     "units": "CNY",
-                    "long_name": "cost of tightening each limit by one step (see shadow_price_method)",
+                    "long_name": "cost of tightening each limit by one step, in CNY of net present value "
+                    "(discounted to the first year; the step is named in shadow_price_method)",
                 },
             ),
             "shadow_price_method": xr.DataArray(

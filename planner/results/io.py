@@ -26,6 +26,8 @@ import contextlib
 import hashlib
 import os
 import re
+import secrets
+import shutil
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -37,6 +39,7 @@ __all__ = [
     "HOST_TAG",
     "NETCDF_SUFFIXES",
     "ResultsFileError",
+    "atomic_folder",
     "atomic_path",
     "file_sha256",
     "is_results_file",
@@ -59,6 +62,7 @@ def _umask() -> int:
 
 
 _FILE_MODE = 0o666 & ~_umask()  # mkstemp creates 0600: give the result the mode open() would
+_DIR_MODE = 0o777 & ~_umask()  # mkdtemp creates 0700: give the result the mode mkdir() would
 _cleaned: set[Path] = set()
 
 
@@ -78,8 +82,9 @@ def remove_stale_temps(folder: Path | str) -> list[Path]:
     """Remove the temp files that killed runs on this host left in ``folder``; return them.
 
     Only names of :func:`atomic_path`'s pattern are considered, and only those whose host tag is
-    this host's and whose process is gone (a zombie counts as running). Missing folders and files
-    that vanish meanwhile are fine.
+    this host's and whose process is gone (a zombie counts as running); a temp folder of
+    :func:`atomic_folder` goes with its content. Missing folders and files that vanish meanwhile
+    are fine.
     """
     removed: list[Path] = []
     try:
@@ -91,9 +96,21 @@ def remove_stale_temps(folder: Path | str) -> list[Path]:
         if match is None or match["host"] != HOST_TAG or not _process_gone(int(match["pid"])):
             continue
         with contextlib.suppress(OSError):
-            os.unlink(entry.path)
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
             removed.append(Path(entry.path))
     return removed
+
+
+def _fsync_file(path: Path) -> None:
+    """Flush a file's content to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -103,6 +120,15 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _prepare_folder(folder: Path) -> None:
+    """Create ``folder`` and, once per process, remove the temp files killed runs left in it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    key = folder.resolve()
+    if key not in _cleaned:
+        remove_stale_temps(folder)
+        _cleaned.add(key)
 
 
 @contextlib.contextmanager
@@ -127,28 +153,59 @@ def atomic_path(path: Path | str, keep_suffix: bool = False) -> Iterator[Path]:
     """
     path = Path(path)
     folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    key = folder.resolve()
-    if key not in _cleaned:
-        remove_stale_temps(folder)
-        _cleaned.add(key)
+    _prepare_folder(folder)
     suffix = ".tmp" + (path.suffix if keep_suffix and path.suffix else "")
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.{HOST_TAG}.", suffix=suffix, dir=folder)
     os.close(fd)
     tmp = Path(name)
     try:
         yield tmp
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)  # the content is on disk before the name points at it
-        finally:
-            os.close(fd)
+        _fsync_file(tmp)  # the content is on disk before the name points at it
         os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
         _fsync_dir(folder)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_folder(path: Path | str) -> Iterator[Path]:
+    """A temp folder to write the files of the folder ``path`` into; it takes ``path``'s place when the block ends.
+
+    The temp folder is made beside ``path`` (named like :func:`atomic_path`'s temp files); when
+    the block ends its files are flushed to disk and it is renamed to ``path``. An existing folder
+    ``path`` is renamed aside first and removed after, so a reader sees the old folder or the new
+    one, complete (for an instant, neither). All of the old folder's content goes: the caller
+    decides whether it may. If the block raises, the temp folder is removed and ``path`` is left
+    as it was. An existing file (not a folder) at ``path`` fails the rename (``NotADirectoryError``).
+    """
+    path = Path(path)
+    folder = path.parent
+    _prepare_folder(folder)
+    prefix = f".{path.name}.{os.getpid()}.{HOST_TAG}."
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=folder))
+    try:
+        yield tmp
+        for entry in tmp.iterdir():
+            _fsync_file(entry)
+            os.chmod(entry, _FILE_MODE)
+        os.chmod(tmp, _DIR_MODE)
+        _fsync_dir(tmp)
+        old = folder / f"{prefix}{secrets.token_hex(4)}_old.tmp"
+        moved = path.is_dir() and not path.is_symlink()
+        if moved:
+            os.replace(path, old)
+        try:
+            os.replace(tmp, path)
+        except OSError:
+            if moved:  # the old folder back where it was
+                os.replace(old, path)
+            raise
+        _fsync_dir(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_bytes(path: Path | str, data: bytes) -> Path:

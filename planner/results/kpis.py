@@ -1,4 +1,5 @@
-"""Key figures of a plan computed from its Dataset: PUE, green and domestic shares, emissions, served demand.
+"""Key figures of a plan computed from its Dataset: PUE, green and domestic shares, emissions, served demand,
+and which policy limits bind (:func:`binding`, :func:`headroom`).
 
 Defined once here and read by the Dataset builder, the terminal summary and the report, so that
 every place that shows a figure shows the same number.
@@ -11,7 +12,18 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-__all__ = ["add_kpis", "served_shares", "unserved_shares"]
+__all__ = [
+    "BINDING_RTOL",
+    "LIMIT_KPIS",
+    "PRICE_ATOL_CNY",
+    "add_kpis",
+    "binding",
+    "headroom",
+    "limit_achieved",
+    "limit_bounds",
+    "served_shares",
+    "unserved_shares",
+]
 
 
 def add_kpis(ds: xr.Dataset, s: Any) -> None:
@@ -135,3 +147,115 @@ def served_shares(ds: xr.Dataset) -> tuple[xr.DataArray, xr.DataArray]:
     """Per year: share of inference tokens served and of training work delivered [-] (NaN without demand)."""
     tokens, training = unserved_shares(ds)
     return 1 - tokens, 1 - training
+
+
+# ====================================================================== which policy limits bind
+
+#: Each policy limit (a name of the ``limit`` coordinate, and the Dataset variable holding its value
+#: per year): the figure it bounds, the factor from that figure's unit to the limit's, and whether
+#: the limit is a cap (achieved <= limit) or a minimum (achieved >= limit).
+LIMIT_KPIS: dict[str, tuple[str, float, bool]] = {
+    "pue_max": ("pue", 1.0, True),
+    "green_share_min": ("green_share", 1.0, False),
+    "domestic_compute_share_min": ("domestic_share", 1.0, False),
+    "installed_eflops_min": ("installed_pflops", 1e-3, False),
+    "carbon_cap_t": ("emissions_t", 1.0, True),  # the basis the cap applies to (``priced_basis``)
+}
+
+#: A limit is at its bound when the plan is within ``BINDING_RTOL * max(1, |limit|)`` of it, in the
+#: limit's unit: 1e-6 of a share, of a PUE of 1, of an EFLOPS, of a tonne below 1 t; relative above.
+BINDING_RTOL = 1e-6
+
+#: A shadow price [CNY per step] further from zero than this is nonzero (the pricing LP's duals
+#: below 1e-9 MCNY are written as 0 already).
+PRICE_ATOL_CNY = 1e-3
+
+#: Names an older results file may give a limit in the ``limit`` coordinate.
+_ALIASES = {"domestic_compute_share_min": "domestic_share_min"}
+
+
+def _by_limit(arrays: dict[str, xr.DataArray], long_name: str) -> xr.DataArray:
+    """One (limit, ...) DataArray of per-limit arrays, in the order of :data:`LIMIT_KPIS`."""
+    out = xr.concat(
+        [arrays[k].astype(float).drop_vars("limit", errors="ignore") for k in LIMIT_KPIS],
+        dim="limit",
+        coords="minimal",
+        compat="override",
+        join="override",
+    ).assign_coords(limit=list(LIMIT_KPIS))
+    out.attrs = {"units": "the limit's own", "long_name": long_name}
+    return out
+
+
+def _is_cap() -> xr.DataArray:
+    """(limit): True for a cap, False for a minimum."""
+    return xr.DataArray([v[2] for v in LIMIT_KPIS.values()], dims="limit", coords={"limit": list(LIMIT_KPIS)})
+
+
+def limit_bounds(ds: xr.Dataset) -> xr.DataArray:
+    """Each policy limit per year, in its own unit: (limit, year), NaN where it is not set."""
+    nan = xr.full_like(ds["pue"], np.nan, dtype=float)
+    return _by_limit({k: ds[k] if k in ds else nan for k in LIMIT_KPIS}, "policy limit (NaN: not set)")
+
+
+def limit_achieved(ds: xr.Dataset) -> xr.DataArray:
+    """The figure each policy limit bounds, per year, in the limit's unit: (limit, year).
+
+    PUE, green share, domestic share, installed compute [EFLOPS] and the emissions of the basis
+    the carbon cap applies to [t].
+    """
+    out: dict[str, xr.DataArray] = {}
+    for key, (name, factor, _) in LIMIT_KPIS.items():
+        value = ds[name]
+        if "basis" in value.dims:
+            value = value.sel(basis=str(value.attrs.get("priced_basis", "location")), drop=True)
+        out[key] = value * factor
+    return _by_limit(out, "the figure each policy limit bounds")
+
+
+def headroom(ds: xr.Dataset) -> xr.DataArray:
+    """How far the plan is inside each policy limit, per year, in the limit's unit: (limit, year).
+
+    ``limit - achieved`` for a cap, ``achieved - limit`` for a minimum: positive with room to
+    spare, about 0 at the limit, negative when the limit is missed; NaN where the limit is not set.
+    """
+    gap = limit_bounds(ds) - limit_achieved(ds)
+    out = xr.where(_is_cap(), gap, -gap)
+    out.attrs = {"units": "the limit's own", "long_name": "headroom: how far inside each limit the plan is"}
+    return out.rename("headroom")
+
+
+def _shadow_prices(ds: xr.Dataset) -> xr.DataArray:
+    """The shadow price [CNY per step] of each limit per year: (limit, year), NaN where not priced."""
+    names = [str(v) for v in ds["limit"].values] if "shadow_price" in ds and "limit" in ds.coords else []
+    nan = xr.full_like(ds["pue"], np.nan, dtype=float)
+    arrays = {}
+    for key in LIMIT_KPIS:
+        name = next((n for n in (key, _ALIASES.get(key)) if n in names), None)
+        arrays[key] = ds["shadow_price"].sel(limit=name, drop=True) if name is not None else nan
+    return _by_limit(arrays, "shadow price [CNY per step]")
+
+
+def binding(ds: xr.Dataset) -> xr.DataArray:
+    """Whether each policy limit binds the plan, per year: (limit, year) of bool.
+
+    A limit binds in a year when it is set there and either
+
+    * the plan sits at it: ``|headroom| <= BINDING_RTOL * max(1, |limit|)`` (:func:`headroom`,
+      in the limit's unit), or
+    * its shadow price (``shadow_price``, the cost of one tightening step) is nonzero:
+      ``|price| > PRICE_ATOL_CNY``.
+
+    A minimum of 0 or less never binds (there is nothing to relax), and a limit the plan misses
+    by more than that tolerance is missed, not binding. Read from the Dataset alone: the limits
+    (``pue_max``, ``green_share_min``, ``domestic_compute_share_min``, ``installed_eflops_min``,
+    ``carbon_cap_t``), the figures they bound and the shadow prices.
+    """
+    bounds = limit_bounds(ds)
+    room = headroom(ds)
+    tol = BINDING_RTOL * np.maximum(1.0, abs(bounds))
+    vacuous = ~_is_cap() & (bounds <= 0)
+    priced = abs(_shadow_prices(ds)) > PRICE_ATOL_CNY
+    out = bounds.notnull() & ~vacuous & (room >= -tol) & ((room <= tol) | priced)
+    out.attrs = {"units": "1", "long_name": "the policy limit binds (kpis.binding)"}
+    return out.rename("binding")

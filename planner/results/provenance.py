@@ -96,6 +96,32 @@ class InputCheck:
         return self.current_hash is not None and self.current_hash == self.recorded_hash
 
     @property
+    def mismatch(self) -> str:
+        """Why the results no longer match their inputs, in the user's words ("" when they match)."""
+        if self.matches:
+            return ""
+        what = "sweep" if self.kind == "sweep" else "plan"
+        if not self.recorded:
+            return "the results do not record their input files (written before they were recorded); solve again"
+        if not self.source:
+            return f"the {what}'s inputs were not read from a file, so they cannot be loaded again"
+        if any(f["state"] == "missing" for f in self.files):
+            files = ", ".join(f"{f['path']} ({f['role']})" for f in self.files if f["state"] == "missing")
+            return f"inputs missing since this {what} was made: {files}"
+        if self.changed_files:
+            files = ", ".join(f"{f['path']} ({f['role']})" for f in self.changed_files)
+            reason = f"inputs changed since this {what} was made: {files}"
+            if self.load_problems:
+                reason += f"; they no longer load: {'; '.join(self.load_problems)}"
+            return reason
+        if self.load_problems:
+            return f"the recorded inputs no longer load: {'; '.join(self.load_problems)}"
+        return (
+            f"inputs changed since this {what} was made: they resolve differently now although their "
+            "files are unchanged (another planner version's defaults or rules?)"
+        )
+
+    @property
     def version_differences(self) -> dict[str, tuple[str, str]]:
         """Package -> (recorded, installed) for every package whose version differs."""
         return {

@@ -215,6 +215,28 @@ FIELDS: tuple[Field, ...] = (
         "m.annual_cost",
         scale=MCNY,
     ),
+    Field(
+        "capital_spent_cny",
+        ("asset", "year"),
+        "CNY",
+        "capital spent: units bought in the year x their unit capex that year, by asset class "
+        "(builds inside the horizon only; the existing fleet is sunk)",
+    ),
+    Field(
+        "fixed_om_new_cny",
+        ("asset", "year"),
+        "CNY",
+        "fixed O&M paid in the year for the units bought inside the horizon and in service "
+        "(fixed_om_fraction x capex: the O&M share of the annual capital charge in cost)",
+    ),
+    Field(
+        "cash_flow_cny",
+        Y,
+        "CNY",
+        "cash out in the year, financing-free: capital spent + fixed O&M of new units in service "
+        "+ every cost component but the *_capital annuities (energy, charges, PPA, certificates, carbon, "
+        "shortfall penalties, fixed O&M of the existing fleet)",
+    ),
     Field("discount_factor", Y, "1", "discount factor to the base year"),
     Field("npv_cny", (), "CNY", "net present value of all costs (the objective)"),
 )

@@ -74,6 +74,7 @@ PLAN_DIMS = frozenset(
         "calendar_month",
         "tou_period_name",
         "basis",
+        "asset",
         "case",
     }
 )

@@ -1,1 +1,3 @@
-"""Many solves of one scenario family: sweeps (``sweep/``) and the full-year check of a plan (``full_year``)."""
+"""Many solves of one scenario family: sweeps (``sweep/``), the full-year check of a plan (``full_year``) and the
+total cost of its binding policy limits (``limit_costs``).
+"""

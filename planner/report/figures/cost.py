@@ -198,8 +198,8 @@ def shadow_price_figure(ds: xr.Dataset) -> go.Figure:
         top, bottom = (float(finite_values.max()), float(finite_values.min())) if finite_values.size else (0.0, 0.0)
         fig.update_yaxes(range=[min(0.0, bottom * 1.25), top * 1.25 if top > 0 else 1], row=1, col=col)
     year_axis(fig, years)
-    fig.update_yaxes(title_text=f"cost of one step tighter [{unit}]", row=1, col=1)
+    fig.update_yaxes(title_text=f"cost of one step tighter [{unit}, NPV]", row=1, col=1)
     fig.update_annotations(font_size=12)
     return layout(
-        fig, "Marginal cost of the policy limits (shadow prices; grey: not binding)", height=360, margin={"t": 90}
+        fig, "Marginal cost of the policy limits (shadow prices; grey: 0 at the margin)", height=360, margin={"t": 90}
     )

@@ -11,10 +11,14 @@ import xarray as xr
 
 from planner.report.data import plan_years
 from planner.report.format import numbers
+from planner.report.limits import badges
 from planner.report.style import BAD_COLOUR, LIMIT_COLOUR, OK_COLOUR, layout, subplots, year_axis
 from planner.report.tables import LIMITS, achieved, holds, limit_values
 
-__all__ = ["compliance_figure"]
+__all__ = ["BINDING_COLOUR", "compliance_figure"]
+
+#: Marker colour of a limit that binds (the colour of a binding badge in the policy table).
+BINDING_COLOUR = "#bc4c00"
 
 _TITLES = {
     "pue_max": "PUE [1] ≤ cap",
@@ -30,13 +34,18 @@ def compliance_figure(ds: xr.Dataset) -> go.Figure:
     shown = [lim for lim in LIMITS if lim.key != "carbon_cap_t" or np.isfinite(limit_values(ds, lim)).any()]
     fig = subplots(rows=1, cols=len(shown), subplot_titles=[_TITLES[x.key] for x in shown], horizontal_spacing=0.06)
     years = plan_years(ds)
+    marks = badges(ds)
     for col, lim in enumerate(shown, start=1):
         scale = 100.0 if lim.kind == "share" else (1e-3 if lim.kind == "t" else 1.0)
         values = achieved(ds, lim)
         bounds = limit_values(ds, lim)
         ok = [holds(v, b, lim.upper) for v, b in zip(values, bounds, strict=True)]
-        colours = [LIMIT_COLOUR if o is None else (OK_COLOUR if o else BAD_COLOUR) for o in ok]
-        symbols = ["circle" if o is None else ("circle" if o else "x") for o in ok]
+        binds = [marks[(lim.key, y)].state == "binding" for y in years]
+        colours = [
+            LIMIT_COLOUR if o is None else (BAD_COLOUR if not o else (BINDING_COLOUR if b else OK_COLOUR))
+            for o, b in zip(ok, binds, strict=True)
+        ]
+        symbols = ["x" if o is False else ("diamond" if b else "circle") for o, b in zip(ok, binds, strict=True)]
         fig.add_trace(
             go.Scatter(
                 x=years,
@@ -47,7 +56,8 @@ def compliance_figure(ds: xr.Dataset) -> go.Figure:
                 showlegend=col == 1,
                 line={"color": "#0969da", "width": 2},
                 marker={"color": colours, "size": 10, "symbol": symbols, "line": {"width": 1, "color": "white"}},
-                hovertemplate="%{x}: %{y:.4g}<extra>achieved</extra>",
+                customdata=[marks[(lim.key, y)].text for y in years],
+                hovertemplate="%{x}: %{y:.4g} (%{customdata})<extra>achieved</extra>",
             ),
             row=1,
             col=col,
@@ -70,4 +80,8 @@ def compliance_figure(ds: xr.Dataset) -> go.Figure:
             )
     year_axis(fig, years)
     fig.update_xaxes(dtick=1)
-    return layout(fig, "Policy limits by year: achieved (✓ green, ✗ red) against the limit", height=330)
+    return layout(
+        fig,
+        "Policy limits by year: achieved (● green: headroom, ◆ orange: binding, ✗ red: missed) against the limit",
+        height=330,
+    )
