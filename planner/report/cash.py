@@ -16,9 +16,9 @@ import numpy as np
 import xarray as xr
 
 from planner.report.data import coord_names
-from planner.report.format import label
+from planner.report.format import label, money_scale
 
-__all__ = ["ASSET_LABELS", "CashRow", "asset_label", "capital_spent", "cash_rows", "has_cash"]
+__all__ = ["ASSET_LABELS", "CashRow", "asset_label", "capital_spent", "cash_rows", "cash_unit", "has_cash"]
 
 #: How the table and the chart name each asset class of ``capital_spent_cny``.
 ASSET_LABELS = {
@@ -78,3 +78,13 @@ def cash_rows(ds: xr.Dataset) -> list[CashRow]:
     cash = ds["cash_flow_cny"].values.astype(float)
     rows.append(CashRow("cash flow (all cash out)", cash.tolist(), float(cash.sum()), "cash"))
     return rows
+
+
+def cash_unit(rows: list[CashRow]) -> tuple[float, str, int]:
+    """One unit for the whole capital-spent table: (divisor, label, decimals), e.g. ``(1e6, "M CNY", 1)``.
+
+    Chosen from the largest amount in the table, so that every cell reads in the same unit.
+    """
+    values = [v for r in rows for v in (*r.values, r.total)]
+    scale, unit = money_scale(values)
+    return scale, unit, 2 if scale >= 1e9 else 1

@@ -13,7 +13,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import xarray as xr
 
-from planner.report.cash import cash_rows, has_cash
+from planner.report.cash import cash_rows, cash_unit, has_cash
 from planner.report.compare import render_compare
 from planner.report.data import has_shortfall, scenario_data, worst_shortfall
 from planner.report.export import download_links
@@ -142,6 +142,7 @@ def render_report(ds: xr.Dataset, source: str | None = None) -> str:
     """The HTML report of one plan, as text."""
     page_charts = charts(report_charts(ds))
     compliance, notes = compliance_grid(ds)
+    cash = cash_rows(ds)
     return render(
         "report.html.j2",
         plan=plan_header(ds),
@@ -152,7 +153,8 @@ def render_report(ds: xr.Dataset, source: str | None = None) -> str:
         compliance_notes=notes,
         builds=[{"row": r, "cells": build_cells(r)} for r in build_rows(ds)],
         cost_rows=cost_rows(ds),
-        cash_rows=cash_rows(ds),
+        cash_rows=cash,
+        cash_unit=cash_unit(cash) if cash else None,
         charts=page_charts,
         has_shortfall="shortfall" in page_charts,
         shortfall_worst=_worst_shortfall(ds),
