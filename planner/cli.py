@@ -23,7 +23,10 @@ from rich.markup import escape
 
 from planner import pipeline
 from planner.report import ReportInputError, load_results, write_compare, write_report
+from planner.report.compare import compare_labels
+from planner.report.compare_years import print_compare
 from planner.report.export import FORMATS, ExportError, check_exportable, default_output, write_export
+from planner.report.inputs import input_differences
 from planner.report.sweep import default_parts_dir, load_report_input, write_sweep_report
 from planner.report.terminal import print_full_year, print_input_check, print_plan, print_validation
 from planner.results.io import ResultsFileError, is_results_file, write_dataset
@@ -384,10 +387,10 @@ def compare_command(a: Path, b: Path, output: Path | None) -> None:
     except ReportInputError as exc:
         Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {_escape(str(exc))}")
         sys.exit(EXIT_BAD_INPUT)
-    out = write_compare(
-        plans[0], plans[1], output or Path("reports") / f"compare_{a.stem}_{b.stem}.html", sources=(str(a), str(b))
-    )
-    _console().print(f"comparison written to {_escape(str(out))}")
+    (a_ds, b_ds), sources, console = plans, (str(a), str(b)), _console()
+    print_compare(a_ds, b_ds, compare_labels(a_ds, b_ds, sources), input_differences(a_ds, b_ds), console)
+    out = write_compare(a_ds, b_ds, output or Path("reports") / f"compare_{a.stem}_{b.stem}.html", sources)
+    console.print(f"comparison written to {_escape(str(out))}")
 
 
 @cli.command("export")

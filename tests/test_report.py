@@ -220,7 +220,7 @@ def test_every_compare_function_returns_a_figure(name: str) -> None:
 def test_dispatch_dropdown_has_one_button_per_day_with_that_days_data() -> None:
     ds = plan("two_day")
     fig = F.dispatch_figure(ds)
-    (menu,) = fig.layout.updatemenus
+    menu, _years = fig.layout.updatemenus  # the days' drop-down, then the years' buttons
     assert len(menu.buttons) == ds.sizes["day"] == 2
     ys = [button.args[0]["y"] for button in menu.buttons]
     assert all(len(y) == len(fig.data) for y in ys)
@@ -238,8 +238,9 @@ def test_dispatch_dropdown_has_one_button_per_day_with_that_days_data() -> None:
 def test_dispatch_supply_stack_balances_the_facility_load() -> None:
     ds = plan("two_day")
     fig = F.dispatch_figure(ds)
-    supply = [t for t in fig.data if isinstance(t, go.Bar) and t.xaxis == "x"]
-    load = next(t for t in fig.data if t.name == "facility load")
+    shown = [t for t in fig.data if t.visible is not False]  # the year shown (each year has its traces)
+    supply = [t for t in shown if isinstance(t, go.Bar) and t.xaxis == "x"]
+    load = next(t for t in shown if t.name == "facility load")
     total = np.sum([np.asarray(t.y, dtype=float) for t in supply], axis=0)
     np.testing.assert_allclose(total, np.asarray(load.y, dtype=float), atol=1e-3)
 
@@ -287,7 +288,7 @@ def test_compliance_marks_a_missed_limit() -> None:
 def test_build_rows_match_the_plan() -> None:
     ds = plan("two_day")
     rows = {r.label: r for r in T.build_rows(ds)}
-    servers = rows["servers gpu"]
+    servers = rows["servers X G1"]  # vendor and chip of the tiny server type "gpu"
     assert servers.new == ds["servers_new"].sum(("accelerator", "cooling")).values.tolist()
     assert servers.stock == ds["servers"].sum(("accelerator", "cooling")).values.tolist()
     assert "PV" in rows and rows["PV"].stock[0] == pytest.approx(float(ds["pv_mw"][0]))

@@ -38,6 +38,7 @@ from planner.report.figures.sweep import heatmap_views
 from planner.report.figures.sweep_grid import chip_mix_figure, heatmap_figure, marginal_figure
 from planner.report.figures.sweep_oat import tornado_figure
 from planner.report.html import render_report
+from planner.report.labels import parameter_label
 from planner.report.sweep import (
     case_plan,
     default_parts_dir,
@@ -184,7 +185,7 @@ def test_heatmap_has_every_metric_greys_the_infeasible_cell_and_annotates_values
     labels = [b.label for b in menu.buttons]
     for label in ("NPV", "PUE 2026", "green share 2026", "domestic share 2026", "installed EFLOPS 2026"):
         assert label in labels
-    assert "new servers (all types)" in labels and "new servers: npu" in labels and "new racks: air" in labels
+    assert "new servers (all types)" in labels and "new servers: NPU" in labels and "new racks: air" in labels
     main, failed = fig.data
     assert list(main.x) == ["0.001", "0.04", "0.08"] and list(main.y) == ["0", "0.6"]
     npv = ds["objective"].transpose(DOMESTIC, EFLOPS).values / 1e6
@@ -221,7 +222,7 @@ def test_marginal_npv_is_the_difference_between_neighbouring_values(ds: xr.Datas
     dom = tables[DOMESTIC]
     assert dom.steps == ["0 → 0.6"] and dom.uniform_step == "+0.6"
     for (label, deltas), e in zip(dom.rows, GRID[EFLOPS], strict=True):
-        assert label == f"{EFLOPS} = {e:g}"
+        assert label == f"installed compute floor [EFLOPS] = {e:g}"  # parameter_label(EFLOPS)
         expected = float(npv.sel({DOMESTIC: 0.6, EFLOPS: e}) - npv.sel({DOMESTIC: 0.0, EFLOPS: e}))
         assert deltas[0] == pytest.approx(expected) if np.isfinite(expected) else np.isnan(deltas[0])
     assert np.isnan(dom.rows[2][1][0]) and dom.missing == 1 and dom.total == 3
@@ -236,10 +237,10 @@ def test_marginal_npv_is_the_difference_between_neighbouring_values(ds: xr.Datas
 def test_chip_mix_shows_new_servers_by_type_at_every_grid_point(ds: xr.Dataset) -> None:
     fig = chip_mix_figure(ds)
     bars = {t.name: t for t in fig.data if isinstance(t, go.Bar)}
-    assert set(bars) == {"gpu (imported)", "npu (domestic)"}
+    assert set(bars) == {"GPU (imported)", "NPU (domestic)"}  # the combined file stores no scenario: the keys
     new = ds["servers_new"].sum(("cooling", "year"), min_count=1).transpose(DOMESTIC, EFLOPS, "accelerator").values
     # default order: the last swept dim varies fastest, grouped by the first
-    np.testing.assert_allclose(np.array(bars["npu (domestic)"].y, dtype=float), new[..., 1].ravel(), equal_nan=True)
+    np.testing.assert_allclose(np.array(bars["NPU (domestic)"].y, dtype=float), new[..., 1].ravel(), equal_nan=True)
     failed = next(t for t in fig.data if t.name == "no plan")
     assert list(failed.text) == ["infeasible"]
     assert len(fig.layout.updatemenus[0].buttons) == 2
@@ -255,8 +256,8 @@ def test_tornado_is_sorted_by_swing_and_labelled_with_the_values(ds: xr.Dataset)
     assert tariff.high_delta == pytest.approx(high - base) and tariff.low_delta < 0 < tariff.high_delta
     fig = tornado_figure(ds)
     low, high_trace = fig.data
-    assert list(low.y) == [r.parameter for r in rows]
-    assert low.text[list(low.y).index("accelerators.gpu.capex_cny")].startswith("800,000: ")
+    assert list(low.y) == [parameter_label(r.parameter) for r in rows]
+    assert low.text[list(low.y).index("GPU server price [CNY]")].startswith("800,000: ")
 
 
 def test_hostile_swept_values_are_escaped_in_the_figures(ds: xr.Dataset) -> None:
@@ -268,14 +269,18 @@ def test_hostile_swept_values_are_escaped_in_the_figures(ds: xr.Dataset) -> None
 # =========================================================================== the page
 
 
-def test_page_embeds_plotly_once_and_needs_no_network(ds: xr.Dataset, html: str) -> None:
-    assert html.count("* plotly.js v") == 1
+def test_page_loads_the_shared_plotly_and_needs_no_network(
+    ds: xr.Dataset, html: str, report: tuple[Path, dict[str, Path]]
+) -> None:
+    assert html.count("* plotly.js v") == 0, "not embedded: the pages of a sweep share one copy"
     page = parse(html)
     figures = [(a, t) for a, t in page.scripts if "plotly-figure" in (a.get("class") or "")]
     assert len(figures) == len(sweep_charts(ds)) == 4
     for attrs, text in figures:
         assert json.loads(text)["data"] and f'id="{attrs["data-target"]}"' in html
-    assert not any(attrs.get("src") for attrs, _ in page.scripts), "no external scripts"
+    assert [attrs.get("src") for attrs, _ in page.scripts if attrs.get("src")] == [f"{NAME}/plotly.min.js"]
+    shared = report[0].parent / NAME / "plotly.min.js"
+    assert shared.read_text(encoding="utf-8") == get_plotlyjs()
     external = [u for u in page.urls if re.match(r"^([a-z][a-z0-9+.-]*:|//)", u, re.I)]
     assert external == [], external
     assert all(u.startswith("#") or u.startswith(f"{NAME}/") for u in page.urls)
@@ -288,8 +293,8 @@ def test_sweep_description_is_escaped(html: str) -> None:
     assert "<script>alert(1)</script>" not in html and "<b>bold" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in html
     code = [text for attrs, text in parse(html).scripts if attrs.get("type") != "application/json"]
-    assert len(code) == 3 and code[0] == get_plotlyjs(), "plotly.js, the table sorter and the loader"
-    assert not any("alert" in c for c in code[1:])
+    assert len(code) == 3 and code[0] == "", "plotly.js (src), the table sorter and the loader"
+    assert not any("alert" in c for c in code)
     for attrs, text in parse(html).scripts:
         if attrs.get("type") == "application/json":
             json.loads(text)
@@ -328,7 +333,8 @@ def test_case_table_has_one_row_per_case_and_links_to_existing_reports(
     infeasible = frame.loc[frame["status"] == "infeasible", "id"].item()
     assert links[infeasible] == []
     case_html = report[1][planned[0]].read_text(encoding="utf-8")
-    assert case_html.count("* plotly.js v") == 1 and "tiny_report · " in case_html
+    assert case_html.count("* plotly.js v") == 0 and "tiny_report · " in case_html
+    assert '<script src="plotly.min.js"></script>' in case_html  # the copy beside the case reports
 
 
 def test_case_report_without_its_part_is_drawn_from_the_combined_file(ds: xr.Dataset) -> None:
@@ -342,6 +348,7 @@ def test_case_report_without_its_part_is_drawn_from_the_combined_file(ds: xr.Dat
 def test_no_case_reports_means_no_links(ds: xr.Dataset) -> None:
     text = render_sweep_report(ds)
     assert all(hrefs == [] for _, hrefs in case_table(text)) and "--no-case-reports" in text
+    assert text.count("* plotly.js v") == 1, "a sweep page alone embeds plotly.js"
 
 
 # =========================================================================== command line

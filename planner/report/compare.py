@@ -14,10 +14,13 @@ import numpy as np
 import plotly.graph_objects as go
 import xarray as xr
 
+from planner.report.compare_bridge import bridge_range, bridge_steps
+from planner.report.compare_years import policy_year_rows
 from planner.report.data import coord_names, emissions, plan_years
-from planner.report.figures.cost import active_components, discounted, grouped_cost
+from planner.report.figures.cost import grouped_cost
 from planner.report.figures.energy import dispatch_figure
-from planner.report.format import as_float, finite, fmt_money, label, money_scale, numbers, plain
+from planner.report.format import as_float, finite, fmt_money, money_scale, numbers, plain
+from planner.report.inputs import input_differences, variant_tag
 from planner.report.page import charts, render
 from planner.report.style import (
     BAD_COLOUR,
@@ -315,37 +318,25 @@ def compare_cost_figure(a: xr.Dataset, b: xr.Dataset, labels: tuple[str, str] = 
 
 
 def compare_npv_figure(a: xr.Dataset, b: xr.Dataset, labels: tuple[str, str] = ("A", "B")) -> go.Figure:
-    """From the NPV of A to the NPV of B: a waterfall of the change of each discounted component."""
+    """From the NPV of A to the NPV of B: a waterfall of the change of the discounted cost of each cost group.
+
+    The y-axis starts near A's NPV, not at 0 (:func:`bridge_range`), so that the steps are readable;
+    the subtitle says so.
+    """
     labels = (plain(labels[0]), plain(labels[1]))
-    comps = active_components(a, b)
-
-    def disc(ds: xr.Dataset, comp: str) -> float:
-        if comp not in coord_names(ds, "component"):
-            return 0.0
-        return as_float(discounted(ds).sel(component=comp).sum().values)
-
-    deltas = {c: disc(b, c) - disc(a, c) for c in comps}
-    comps = [c for c in sorted(comps, key=lambda c: -abs(deltas[c])) if abs(deltas[c]) > 1e-6]
+    steps = bridge_steps(a, b)
     npv_a, npv_b = as_float(a["npv_cny"].values), as_float(b["npv_cny"].values)
     scale, unit = money_scale([npv_a, npv_b])
-    # the largest changes by name (at most 10), the many small ones together
-    largest = sum(abs(deltas[c]) for c in comps) or 1.0
-    shown = [c for i, c in enumerate(comps) if i < 10 and abs(deltas[c]) >= 0.005 * largest]
-    rest = [c for c in comps if c not in shown]
-    steps = [(label(c), deltas[c]) for c in shown]
-    if rest:
-        steps.append((f"{len(rest)} other components", sum(deltas[c] for c in rest)))
     names = [f"NPV {labels[0]}", *[n for n, _ in steps], f"NPV {labels[1]}"]
-    xs = [npv_a / scale, *[v / scale for _, v in steps], npv_b / scale]
-    comps = [n for n, _ in steps]
+    ys = [npv_a / scale, *[v / scale for _, v in steps], npv_b / scale]
     fig = figure()
     fig.add_trace(
         go.Waterfall(
             orientation="v",
             x=names,
-            y=xs,
-            measure=["absolute"] + ["relative"] * len(comps) + ["total"],
-            text=[f"{npv_a / scale:,.3f}", *[f"{v:+,.3g}" for v in xs[1:-1]], f"{npv_b / scale:,.3f}"],
+            y=ys,
+            measure=["absolute"] + ["relative"] * len(steps) + ["total"],
+            text=[f"{npv_a / scale:,.3f}", *[f"{v:+,.3g}" for v in ys[1:-1]], f"{npv_b / scale:,.3f}"],
             textposition="outside",
             increasing={"marker": {"color": BAD_COLOUR}},
             decreasing={"marker": {"color": OK_COLOUR}},
@@ -354,17 +345,22 @@ def compare_npv_figure(a: xr.Dataset, b: xr.Dataset, labels: tuple[str, str] = (
             hovertemplate=f"%{{x}}: %{{y:+,.4f}} {unit}<extra></extra>",
         )
     )
-    fig.update_yaxes(title_text=f"discounted cost [{unit}]")
+    low, high = bridge_range(npv_a, [v for _, v in steps])
+    fig.update_yaxes(title_text=f"discounted cost [{unit}]", range=[low / scale, high / scale])
     delta = npv_b - npv_a
     rel = delta / abs(npv_a) if abs(npv_a) > 0 else float("nan")
-    return layout(
+    layout(
         fig,
         f"NPV: {labels[1]} − {labels[0]} = {'+' if delta >= 0 else '−'}{fmt_money(abs(delta))}"
         + (f" ({rel:+.2%})" if finite(rel) else "")
-        + " (red: costs more, green: saves)",
-        height=440,
+        + " by cost group (red: costs more, green: saves)",
+        height=460,
         showlegend=False,
+        margin={"t": 80},
     )
+    note = "the y-axis does not start at 0: it spans the steps" if low > 0 or high < 0 else "the y-axis starts at 0"
+    fig.update_layout(title_subtitle={"text": note, "font": {"size": 12, "color": "#57606a"}})
+    return fig
 
 
 def compare_policy_figure(a: xr.Dataset, b: xr.Dataset, labels: tuple[str, str] = ("A", "B")) -> go.Figure:
@@ -423,6 +419,9 @@ def compare_labels(a: xr.Dataset, b: xr.Dataset, sources: tuple[str, str] | None
         stems = Path(sources[0]).stem, Path(sources[1]).stem
         # a bare number ("2030") would read as a year in the charts
         return tuple(f"plan {s}" if s.isdigit() else s for s in stems)  # type: ignore[return-value]
+    tags = variant_tag(a), variant_tag(b)
+    if tags[0] != tags[1]:
+        return tuple(f"{na} [{t}]" if t else na for t in tags)  # type: ignore[return-value]
     return "A", "B"
 
 
@@ -449,6 +448,8 @@ def render_compare(a: xr.Dataset, b: xr.Dataset, sources: tuple[str, str] | None
         a=plan_header(a),
         b=plan_header(b),
         labels=labels,
+        differences=input_differences(a, b),
+        policy_rows=policy_year_rows(a, b),
         sources=sources or ("", ""),
         kpis=compare_kpis(a, b),
         builds=builds,

@@ -16,14 +16,18 @@ import xarray as xr
 from planner.report.cash import cash_rows, cash_unit, has_cash
 from planner.report.compare import render_compare
 from planner.report.data import has_shortfall, scenario_data, worst_shortfall
+from planner.report.energy import energy_table
 from planner.report.export import download_links
 from planner.report.figures import (
     cash_figure,
     compliance_figure,
     cost_figure,
+    dispatch_days_figure,
     dispatch_figure,
     emissions_figure,
+    energy_balance_figure,
     facility_figure,
+    flows_figure,
     installed_figure,
     new_servers_figure,
     npv_figure,
@@ -119,7 +123,10 @@ def report_charts(ds: xr.Dataset) -> dict[str, go.Figure]:
         figures["cash"] = cash_figure(ds)
     figures |= {
         "npv": npv_figure(ds),
+        "energy_balance": energy_balance_figure(ds),
+        "flows": flows_figure(ds),
         "dispatch": dispatch_figure(ds),
+        "dispatch_days": dispatch_days_figure(ds),
         "pue": pue_figure(ds),
         "emissions": emissions_figure(ds),
         "utilisation": utilisation_figure(ds),
@@ -138,13 +145,14 @@ def _worst_shortfall(ds: xr.Dataset) -> str:
     return f"{fmt_small_share(share)} of {name} in {year}"
 
 
-def render_report(ds: xr.Dataset, source: str | None = None) -> str:
-    """The HTML report of one plan, as text."""
+def render_report(ds: xr.Dataset, source: str | None = None, plotly_src: str | None = None) -> str:
+    """The HTML report of one plan, as text (``plotly_src``: load plotly.js from there, see :func:`page.render`)."""
     page_charts = charts(report_charts(ds))
     compliance, notes = compliance_grid(ds)
     cash = cash_rows(ds)
     return render(
         "report.html.j2",
+        plotly_src,
         plan=plan_header(ds),
         source=source or "",
         kpis=headline(ds),
@@ -163,13 +171,17 @@ def render_report(ds: xr.Dataset, source: str | None = None) -> str:
         inputs=input_rows(scenario_data(ds)),
         scenario_yaml=str(ds.attrs.get("scenario_yaml", "")),
         dispatch_year=int(ds["year"].values[-1]),
+        energy=energy_table(ds),
         downloads=download_links(ds),
     )
 
 
-def write_report(ds: xr.Dataset, path: Path | str, source: str | None = None) -> Path:
-    """Render the report of ``ds`` and write it to ``path`` (folders created, atomic)."""
-    return write_html(render_report(ds, source), path)
+def write_report(ds: xr.Dataset, path: Path | str, source: str | None = None, plotly_src: str | None = None) -> Path:
+    """Render the report of ``ds`` and write it to ``path`` (folders created, atomic).
+
+    plotly.js is embedded, unless ``plotly_src`` names a shared copy (relative to the page).
+    """
+    return write_html(render_report(ds, source, plotly_src), path)
 
 
 def write_compare(a: xr.Dataset, b: xr.Dataset, path: Path | str, sources: tuple[str, str] | None = None) -> Path:

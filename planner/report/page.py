@@ -1,10 +1,11 @@
 """What every HTML page shares: the Jinja2 environment, charts as script-safe JSON, plotly.js once, atomic writes.
 
 A page is a Jinja2 template (``templates/``) rendered with autoescaping on, so every piece of
-user text is escaped. plotly.js is embedded once; each figure is a JSON document in a
+user text is escaped. plotly.js is embedded once, or, for the pages of a sweep, written once
+beside them (:func:`write_plotly_js`) and loaded with a relative ``<script src>``; each figure is a JSON document in a
 ``<script type="application/json">`` block whose ``<``, ``>`` and ``&`` are JSON unicode escapes
 (:func:`planner.report.format.script_json`), so no user text can close the script element.
-Opening a page needs no network access.
+Opening a page needs no network access (plotly's own copy of plotly.js, never a CDN).
 """
 
 from __future__ import annotations
@@ -22,9 +23,24 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from planner.report.format import breakable, fmt_limit_value, fmt_money, fmt_num, fmt_share, script_json
-from planner.results.io import atomic_path
+from planner.results.io import atomic_path, write_bytes
 
-__all__ = ["PLOTLY_CONFIG", "Chart", "chart", "charts", "environment", "now", "plotly_js", "render", "write_html"]
+__all__ = [
+    "PLOTLY_CONFIG",
+    "PLOTLY_JS_NAME",
+    "Chart",
+    "chart",
+    "charts",
+    "environment",
+    "now",
+    "plotly_js",
+    "render",
+    "write_html",
+    "write_plotly_js",
+]
+
+#: The file name of the shared plotly.js that the pages of a sweep load (:func:`write_plotly_js`).
+PLOTLY_JS_NAME = "plotly.min.js"
 
 PLOTLY_CONFIG = {
     "responsive": True,
@@ -77,18 +93,35 @@ def plotly_js() -> Markup:
     return Markup(get_plotlyjs())
 
 
+def write_plotly_js(folder: Path | str) -> Path:
+    """Write plotly.js to ``<folder>/plotly.min.js`` (atomically; not rewritten when it is already there, the same).
+
+    The pages of a sweep load this one copy with ``<script src>`` instead of embedding 4.6 MB each.
+    """
+    path = Path(folder) / PLOTLY_JS_NAME
+    data = get_plotlyjs().encode("utf-8")
+    if not (path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data):
+        write_bytes(path, data)
+    return path
+
+
 def now() -> str:
     """The time a page is generated, as its footer shows it."""
     return _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
 
 
-def render(template: str, **context: Any) -> str:
-    """Render a page's template with plotly.js, the plotly config and the time of generation added to ``context``."""
+def render(template: str, plotly_src: str | None = None, **context: Any) -> str:
+    """Render a page's template with plotly.js, the plotly config and the time of generation added to ``context``.
+
+    ``plotly_src``: load plotly.js from this (relative) URL, a file :func:`write_plotly_js` wrote,
+    instead of embedding it (None: embedded, the page stands alone).
+    """
     return (
         environment()
         .get_template(template)
         .render(
-            plotly_js=plotly_js(),
+            plotly_js=Markup("") if plotly_src else plotly_js(),
+            plotly_src=plotly_src or "",
             config=script_json(pio.json.to_json_plotly(PLOTLY_CONFIG)),
             generated=now(),
             **context,

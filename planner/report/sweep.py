@@ -6,10 +6,12 @@
 writes ``reports/sweeps/pue_x_price.html`` and, next to it, ``reports/sweeps/pue_x_price/<id>.html``:
 the single-plan report (:func:`planner.report.html.write_report`) of every case that has a plan,
 drawn from the case's own part file ``<parts>/<id>.nc`` (with its scenario, timings and solver
-details) or, when that is missing, from the case's slice of the combined Dataset.
+details) or, when that is missing, from the case's slice of the combined Dataset. All these pages
+load one ``reports/sweeps/pue_x_price/plotly.min.js`` (relative ``<script src>``: 4.6 MB once,
+not in every page); without case reports the sweep page embeds plotly.js and stands alone.
 
 The page follows the single-plan report (:mod:`planner.report.html`): a Jinja2 template with
-autoescaping (``templates/sweep.html.j2``, on ``base.html.j2``), plotly.js embedded once, every
+autoescaping (``templates/sweep.html.j2``, on ``base.html.j2``), plotly.js loaded once, every
 figure a JSON document whose ``<``, ``>`` and ``&`` are JSON escapes, atomic writes, no network.
 Cases and tables come from :mod:`planner.report.sweep_tables`, figures from
 :mod:`planner.report.figures.sweep_grid` and :mod:`planner.report.figures.sweep_oat`. The case
@@ -40,7 +42,8 @@ from planner.report.format import (
     value_label,
 )
 from planner.report.html import ReportInputError, load_results, write_report
-from planner.report.page import charts, render, write_html
+from planner.report.labels import parameter_label
+from planner.report.page import PLOTLY_JS_NAME, charts, render, write_html, write_plotly_js
 from planner.report.sweep_tables import (
     SweepCase,
     case_view,
@@ -136,7 +139,7 @@ def _case_rows(cases: list[SweepCase], links: Mapping[str, str], dims: list[str]
     for c in cases:
         coords = [c.coords.get(d, "") for d in dims]
         if c.kind == "oat":
-            what = "base" if c.side == "base" else f"{c.parameter} = {value_label(c.value)} ({c.side})"
+            what = "base" if c.side == "base" else f"{parameter_label(c.parameter)} = {value_label(c.value)} ({c.side})"
         else:
             what = ""
         rows.append(
@@ -207,7 +210,8 @@ def _tornado_table(ds: xr.Dataset) -> dict[str, Any]:
         "base_status": base_status,
         "rows": [
             {
-                "parameter": r.parameter,
+                "parameter": parameter_label(r.parameter),
+                "path": r.parameter,
                 "low_value": value_label(r.low_value),
                 "high_value": value_label(r.high_value),
                 "low_npv": fmt_money(r.low_npv) if math.isfinite(r.low_npv) else r.low_status,
@@ -234,6 +238,7 @@ def _marginal(ds: xr.Dataset) -> list[dict[str, Any]]:
         out.append(
             {
                 "dim": t.dim,
+                "label": parameter_label(t.dim),
                 "steps": [
                     f"{s} ({size})" if size and not t.uniform_step else s
                     for s, size in zip(t.steps, t.step_sizes, strict=True)
@@ -251,10 +256,18 @@ def _marginal(ds: xr.Dataset) -> list[dict[str, Any]]:
 
 
 def _swept(ds: xr.Dataset) -> list[dict[str, Any]]:
-    return [{"dim": d, "labels": [coord_text(v) for v in ds[d].values], "n": ds.sizes[d]} for d in grid_dims(ds)]
+    return [
+        {"dim": d, "label": parameter_label(d), "labels": [coord_text(v) for v in ds[d].values], "n": ds.sizes[d]}
+        for d in grid_dims(ds)
+    ]
 
 
-def render_sweep_report(ds: xr.Dataset, source: str | None = None, links: Mapping[str, str] | None = None) -> str:
+def render_sweep_report(
+    ds: xr.Dataset,
+    source: str | None = None,
+    links: Mapping[str, str] | None = None,
+    plotly_src: str | None = None,
+) -> str:
     """The HTML report of a combined sweep Dataset, as text.
 
     Parameters
@@ -265,6 +278,8 @@ def render_sweep_report(ds: xr.Dataset, source: str | None = None, links: Mappin
         The results file, named in the header.
     links : mapping, optional
         Case id -> href (relative to the page) of the case's own report; cases without one are not linked.
+    plotly_src : str, optional
+        Load plotly.js from this URL (relative to the page) instead of embedding it.
     """
     links = dict(links or {})
     figures = sweep_charts(ds)
@@ -280,6 +295,7 @@ def render_sweep_report(ds: xr.Dataset, source: str | None = None, links: Mappin
     failed = _failed(cases)
     return render(
         "sweep.html.j2",
+        plotly_src,
         name=str(ds.attrs.get("sweep_name", "sweep")),
         description=str(ds.attrs.get("sweep_description", "")),
         base=str(ds.attrs.get("sweep_base", "")),
@@ -293,6 +309,7 @@ def render_sweep_report(ds: xr.Dataset, source: str | None = None, links: Mappin
         year=year,
         ysuf=f" {year}" if year is not None else "",
         dims=dims,
+        dim_labels=[parameter_label(d) for d in dims],
         swept=_swept(ds),
         oat=oat_parameters(ds),
         charts=charts(figures),
@@ -364,6 +381,9 @@ def write_case_reports(
 ) -> dict[str, Path]:
     """Write the single-plan report of every case with a plan to ``<folder>/<id>.html``.
 
+    The reports load plotly.js from ``<folder>/plotly.min.js``, written here once
+    (:func:`planner.report.page.write_plotly_js`).
+
     Returns
     -------
     dict
@@ -374,12 +394,14 @@ def write_case_reports(
     todo = [c for c in unique_cases(sweep_cases(ds)) if c.has_plan]
     name = str(ds.attrs.get("sweep_name", "sweep"))
     written: dict[str, Path] = {}
+    if todo:
+        write_plotly_js(folder)
     for i, case in enumerate(todo):
         plan, source = case_plan(ds, case, parts_path)
         plan.attrs = dict(plan.attrs)
         scenario = str(plan.attrs.get("scenario_name") or "")
         plan.attrs["scenario_name"] = f"{name} · {case.label}" + (f" ({scenario})" if scenario else "")
-        written[case.id] = write_report(plan, folder / f"{case.id}.html", source=source)
+        written[case.id] = write_report(plan, folder / f"{case.id}.html", source=source, plotly_src=PLOTLY_JS_NAME)
         if progress is not None:
             progress(i + 1, len(todo))
     return written
@@ -393,6 +415,9 @@ def write_sweep_report(
     source: str | None = None,
 ) -> tuple[Path, dict[str, Path]]:
     """Write the sweep report to ``path`` and, with ``case_reports``, each case's report to ``<path stem>/<id>.html``.
+
+    With case reports, every page loads the one ``<path stem>/plotly.min.js``; without, the sweep
+    page embeds plotly.js.
 
     Parameters
     ----------
@@ -417,4 +442,5 @@ def write_sweep_report(
     if case_reports:
         written = write_case_reports(ds, path.parent / path.stem, parts)
     links = {cid: f"{quote(path.stem)}/{quote(p.name)}" for cid, p in written.items()}
-    return write_html(render_sweep_report(ds, source, links), path), written
+    shared = f"{quote(path.stem)}/{PLOTLY_JS_NAME}" if written else None  # written with the case reports
+    return write_html(render_sweep_report(ds, source, links, shared), path), written

@@ -19,6 +19,7 @@ import numpy as np
 import xarray as xr
 
 from planner.report.format import coord_text, fmt_money, fmt_signed_money
+from planner.report.labels import accelerator_label, parameter_label
 
 __all__ = [
     "MAX_CONTEXTS",
@@ -142,7 +143,11 @@ def _metrics(view: xr.Dataset) -> list[Metric]:
             for a in view["accelerator"].values:
                 out.append(
                     Metric(
-                        f"servers_new:{a}", f"new servers: {a}", "count", new.sel(accelerator=a, drop=True), "Purples"
+                        f"servers_new:{a}",
+                        f"new servers: {accelerator_label(view, str(a))}",
+                        "count",
+                        new.sel(accelerator=a, drop=True),
+                        "Purples",
                     )
                 )
     if "racks_new" in view:
@@ -256,7 +261,7 @@ def sweep_cases(ds: xr.Dataset) -> list[SweepCase]:
             out.append(
                 SweepCase(
                     kind="grid",
-                    label=", ".join(f"{d}={v}" for d, v in coords.items()),
+                    label=", ".join(f"{parameter_label(d)} = {v}" for d, v in coords.items()),
                     coords=coords,
                     index=tuple(int(i) for i in idx),
                     parameter="",
@@ -329,13 +334,13 @@ class MarginalTable:
     def summary(self) -> str:
         """One sentence: what one step of the dim does to the NPV, on average over the grid."""
         if not math.isfinite(self.overall):
-            return f"No two neighbouring values of {self.dim} both have a plan: nothing to compare."
+            return f"No two neighbouring values of {parameter_label(self.dim)} both have a plan: nothing to compare."
         step = f"each step of {self.uniform_step} in" if self.uniform_step else "each step to the next value of"
         if abs(self.overall) < 0.5:
-            text = f"On average {step} {self.dim} leaves the NPV unchanged"
+            text = f"On average {step} {parameter_label(self.dim)} leaves the NPV unchanged"
         else:
             verb = "raises" if self.overall > 0 else "lowers"
-            text = f"On average {step} {self.dim} {verb} the NPV by {fmt_money(abs(self.overall))}"
+            text = f"On average {step} {parameter_label(self.dim)} {verb} the NPV by {fmt_money(abs(self.overall))}"
         if self.total - self.missing > 1 and self.overall_high - self.overall_low > 0.5:
             text += (
                 f" (from {fmt_signed_money(self.overall_low)} to {fmt_signed_money(self.overall_high)} across the grid)"
@@ -389,7 +394,9 @@ def marginal_tables(ds: xr.Dataset) -> list[MarginalTable]:
         contexts = list(itertools.product(*(range(ds.sizes[d]) for d in others)))
         rows = []
         for j, pos in enumerate(contexts[:MAX_CONTEXTS]):
-            label = ", ".join(f"{d} = {coord_text(ds[d].values[i])}" for d, i in zip(others, pos, strict=True))
+            label = ", ".join(
+                f"{parameter_label(d)} = {coord_text(ds[d].values[i])}" for d, i in zip(others, pos, strict=True)
+            )
             rows.append((label or "all", [float(v) for v in deltas[:, j]]))
         mean, low, high = [], [], []
         for s in range(n - 1):

@@ -34,6 +34,8 @@ from planner.report.format import (
     fmt_share,
     fmt_small_share,
 )
+from planner.report.inputs import variant_tag, variant_text
+from planner.report.labels import accelerator_label
 from planner.report.limits import LIMITS, Limit, badges, limit_cost_text, marginal_text, step_text
 from planner.results.kpis import BINDING_RTOL, limit_achieved
 
@@ -311,7 +313,7 @@ def headline(ds: xr.Dataset) -> list[Kpi]:
 
 
 def plan_header(ds: xr.Dataset) -> dict[str, Any]:
-    """What a page's header says about a plan: name, description, years, solver outcome, version, NPV."""
+    """What a page's header says about a plan: name, description, years, solver outcome, version, NPV, overrides."""
     scenario = scenario_data(ds)
     return {
         "name": str(ds.attrs.get("scenario_name") or scenario.get("name") or "plan"),
@@ -323,6 +325,8 @@ def plan_header(ds: xr.Dataset) -> dict[str, Any]:
         "version": str(ds.attrs.get("planner_version", "")),
         "input_hash": str(ds.attrs.get("input_hash", "")),
         "npv": as_float(ds["npv_cny"].values),
+        "variant": variant_text(ds),  # "variant of base.yaml with --set ..." or "no overrides"
+        "tag": variant_tag(ds),  # for the page title ('' without overrides)
     }
 
 
@@ -366,7 +370,7 @@ def build_rows(ds: xr.Dataset) -> list[BuildRow]:
     for a in coord_names(ds, "accelerator"):
         add(
             "compute",
-            f"servers {a}",
+            f"servers {accelerator_label(ds, a)}",
             "servers",
             ds["servers_new"].sel(accelerator=a).sum("cooling").values,
             ds["servers"].sel(accelerator=a).sum("cooling").values,

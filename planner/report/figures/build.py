@@ -13,7 +13,8 @@ import plotly.graph_objects as go
 import xarray as xr
 
 from planner.report.data import coord_names, grid_block_mw, increase, plan_years, units_of
-from planner.report.format import as_float, fmt_num, numbers
+from planner.report.format import as_float, fmt_num, numbers, plain
+from planner.report.labels import accelerator_label
 from planner.report.style import (
     PPA_COLOURS,
     SUPPLY_COLOURS,
@@ -69,14 +70,15 @@ def new_servers_figure(ds: xr.Dataset) -> go.Figure:
         if not np.any(new > 0):
             continue
         chips = new * as_float(per_server.sel(accelerator=a).values)
+        name = plain(accelerator_label(ds, a))
         fig.add_trace(
             go.Bar(
                 x=years,
                 y=numbers(new, 3),
-                name=a,
+                name=name,
                 marker_color=colours[a],
                 customdata=numbers(np.nan_to_num(chips), 1),
-                hovertemplate=f"{a}<br>%{{x}}: %{{y:,}} servers (%{{customdata:,}} accelerators)<extra></extra>",
+                hovertemplate=f"{name}<br>%{{x}}: %{{y:,}} servers (%{{customdata:,}} accelerators)<extra></extra>",
             )
         )
     totals = ds["servers_new"].sum(("accelerator", "cooling")).values
@@ -157,17 +159,18 @@ def installed_figure(ds: xr.Dataset) -> go.Figure:
         if not np.any(stock > 0):
             continue
         new = ds["servers_new"].sel(accelerator=a).sum("cooling").values
-        _stock_bar(fig, years, stock, new, a, colours[a], 1, 1, legendgroup=a)
+        name = plain(accelerator_label(ds, a))
+        _stock_bar(fig, years, stock, new, name, colours[a], 1, 1, legendgroup=a)
         chips = ds["accelerators_installed"].sel(accelerator=a).values
         fig.add_trace(
             go.Bar(
                 x=years,
                 y=numbers(chips, 1),
-                name=a,
+                name=name,
                 legendgroup=a,
                 showlegend=False,
                 marker_color=colours[a],
-                hovertemplate=f"{a}<br>%{{x}}: %{{y:,}} accelerators<extra></extra>",
+                hovertemplate=f"{name}<br>%{{x}}: %{{y:,}} accelerators<extra></extra>",
             ),
             row=1,
             col=2,

@@ -11,6 +11,7 @@ import xarray as xr
 
 from planner.report.data import coord_names, plan_years
 from planner.report.format import as_float, fmt_money, label, money_scale, numbers
+from planner.report.labels import component_label
 from planner.report.style import (
     COST_GROUPS,
     OTHER_GROUP,
@@ -54,7 +55,7 @@ def grouped_cost(ds: xr.Dataset) -> dict[str, tuple[str, dict[str, np.ndarray]]]
 
 def _group_hover(members: dict[str, np.ndarray], i: int, scale: float, unit: str) -> str:
     parts = sorted(members.items(), key=lambda kv: -abs(kv[1][i]))
-    return "<br>".join(f"  {label(c)}: {v[i] / scale:,.3f} {unit}" for c, v in parts if abs(v[i]) > 1e-9)
+    return "<br>".join(f"  {component_label(c)}: {v[i] / scale:,.3f} {unit}" for c, v in parts if abs(v[i]) > 1e-9)
 
 
 def cost_figure(ds: xr.Dataset) -> go.Figure:
@@ -104,7 +105,7 @@ def npv_figure(ds: xr.Dataset) -> go.Figure:
     scale, unit = money_scale([npv, *[as_float(disc.sel(component=c).values) for c in comps]])
     values = [as_float(disc.sel(component=c).values) / scale for c in comps]
     bases = np.r_[0.0, np.cumsum(values)[:-1]] if values else np.zeros(0)
-    labels = [label(c) for c in comps]
+    labels = [component_label(c) for c in comps]
     shares = [v * scale / npv if npv else float("nan") for v in values]
     fig = figure()
     fig.add_trace(

@@ -1,25 +1,23 @@
-"""Figures of a plan's energy: hourly dispatch of the representative days, PUE against temperature, emissions.
+"""Figures of a plan's energy: PUE against temperature, emissions (and, re-exported, the dispatch and the flows).
 
-Pure functions ``Dataset -> plotly Figure``, plus the labels of the representative days.
+Pure functions ``Dataset -> plotly Figure``. The hourly dispatch and the labels of the
+representative days live in :mod:`planner.report.figures.dispatch`, the annual energy balance and
+its Sankey in :mod:`planner.report.figures.flows`; both are re-exported here.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 import xarray as xr
 
-from planner.report.data import coord_names, emissions, plan_years, units_of
-from planner.report.format import as_float, finite, numbers, plain
+from planner.report.data import emissions, plan_years, units_of
+from planner.report.figures.dispatch import day_labels, default_day, dispatch_days_figure, dispatch_figure
+from planner.report.figures.flows import energy_balance_figure, flows_figure
+from planner.report.format import as_float, finite, numbers
 from planner.report.style import (
     BAD_COLOUR,
     OK_COLOUR,
-    PPA_COLOURS,
-    SIDE_LEGEND,
-    SUPPLY_COLOURS,
-    cooling_colours,
     figure,
     layout,
     subplots,
@@ -27,176 +25,16 @@ from planner.report.style import (
     year_colours,
 )
 
-__all__ = ["day_labels", "default_day", "dispatch_figure", "emissions_figure", "pue_figure"]
-
-_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-
-def day_labels(ds: xr.Dataset, base_year: int = 2026) -> list[str]:
-    """A label per representative day: ``day 3 · 14 Jul · ×31 days`` (date from ``day_of_year``)."""
-    out = []
-    doy = ds["day_of_year"].values if "day_of_year" in ds else ds["day"].values
-    weights = ds["day_weight"].values if "day_weight" in ds else np.ones(ds.sizes["day"])
-    for i, d in enumerate(ds["day"].values):
-        date = np.datetime64(f"{base_year}-01-01") + np.timedelta64(int(doy[i]), "D")
-        text = np.datetime_as_string(date, unit="D")
-        month = _MONTHS[int(text[5:7]) - 1]
-        out.append(f"day {int(d)} · {int(text[8:10])} {month} · ×{weights[i]:g} d")
-    return out
-
-
-def default_day(ds: xr.Dataset, year: int) -> int:
-    """Index of the day shown first: the day with the year's peak facility power."""
-    peak = ds["facility_power_mw"].sel(year=year).max("hour").values
-    return int(np.argmax(peak)) if peak.size else 0
-
-
-# ====================================================================== dispatch
-
-
-def _dispatch_series(ds: xr.Dataset, year: int, day: int) -> list[tuple[str, list[float | None]]]:
-    """(trace key, 24 values) of every dispatch trace, in the order of the traces."""
-    sel = {"year": year, "day": day}
-    out: list[tuple[str, list[float | None]]] = [("grid", numbers(ds["grid_import_mw"].sel(sel).values, 4))]
-    for k in coord_names(ds, "ppa"):
-        out.append((f"ppa:{k}", numbers(ds["ppa_mw_used"].sel({"ppa": k, **sel}).values, 4)))
-    out.append(("pv", numbers(ds["pv_used_mw"].sel(sel).values, 4)))
-    out.append(("discharge", numbers(ds["battery_discharge_mw"].sel(sel).values, 4)))
-    out.append(("charge", numbers(-ds["battery_charge_mw"].sel(sel).values, 4)))
-    out.append(("facility", numbers(ds["facility_power_mw"].sel(sel).values, 4)))
-    it = ds["it_power_mw"].sel(sel)
-    cool = ds["cooling_power_mw"].sel(sel)
-    for c in coord_names(ds, "cooling"):
-        out.append((f"it:{c}", numbers(it.sel(cooling=c).values, 4)))
-    for c in coord_names(ds, "cooling"):
-        out.append((f"cool:{c}", numbers(cool.sel(cooling=c).values, 4)))
-    aux = ds["facility_power_mw"].sel(sel) - it.sum("cooling") - cool.sum("cooling")
-    out.append(("aux", numbers(aux.clip(min=0).values, 4)))
-    out.append(("temp", numbers(ds["ambient_temp_c"].sel(day=day).values, 2)))
-    return out
-
-
-def _dispatch_keep(ds: xr.Dataset, year: int) -> set[str]:
-    """Trace keys that are non-zero on some day of the year (others would only clutter the legend)."""
-    keep = {"grid", "facility", "temp"}
-    sel = ds.sel(year=year)
-    if np.any(sel["pv_used_mw"].values > 1e-9):
-        keep.add("pv")
-    if np.any(sel["battery_discharge_mw"].values > 1e-9) or np.any(sel["battery_charge_mw"].values > 1e-9):
-        keep |= {"discharge", "charge"}
-    for k in coord_names(ds, "ppa"):
-        if np.any(sel["ppa_mw_used"].sel(ppa=k).values > 1e-9):
-            keep.add(f"ppa:{k}")
-    for c in coord_names(ds, "cooling"):
-        if np.any(sel["it_power_mw"].sel(cooling=c).values > 1e-9):
-            keep |= {f"it:{c}", f"cool:{c}"}
-    aux = sel["facility_power_mw"] - sel["it_power_mw"].sum("cooling") - sel["cooling_power_mw"].sum("cooling")
-    if np.any(aux.values > 1e-9):
-        keep.add("aux")
-    return keep
-
-
-def _dispatch_trace(ds: xr.Dataset, key: str) -> tuple[Any, str]:
-    """The (empty) trace of a dispatch series and its hover template (without the trace name)."""
-    unit = units_of(ds["facility_power_mw"])
-    hover = f"%{{x}}:00  %{{y:,.2f}} {unit}"
-    if key == "grid":
-        return go.Bar(name="grid import", marker_color=SUPPLY_COLOURS["grid"]), hover
-    if key.startswith("ppa:"):
-        ppa_colour = {k: PPA_COLOURS[j % len(PPA_COLOURS)] for j, k in enumerate(coord_names(ds, "ppa"))}
-        return go.Bar(name=f"PPA {key[4:]}", marker_color=ppa_colour[key[4:]]), hover
-    if key in ("pv", "discharge", "charge"):
-        name = {"pv": "PV", "discharge": "battery discharge", "charge": "battery charge (−)"}[key]
-        return go.Bar(name=name, marker_color=SUPPLY_COLOURS[key]), hover
-    if key == "facility":
-        line = {"color": "#1f2328", "width": 3, "shape": "hvh"}
-        return go.Scatter(name="facility load", mode="lines", line=line), hover
-    cc = cooling_colours(ds)
-    if key.startswith("it:"):
-        return go.Bar(name=f"IT {key[3:]}", marker_color=cc[key[3:]], legendgroup="it"), hover
-    if key.startswith("cool:"):
-        pattern = {"shape": "/", "fillmode": "overlay", "fgcolor": "white", "fgopacity": 0.7}
-        marker = {"color": cc[key[5:]], "pattern": pattern}
-        return go.Bar(name=f"cooling {key[5:]}", marker=marker, legendgroup="cool"), hover
-    if key == "aux":
-        return go.Bar(name="aux losses", marker_color="#d0d7de"), hover
-    # temp
-    trace = go.Scatter(name="ambient °C", mode="lines", line={"color": "#bc4c00", "dash": "dot"})
-    return trace, f"%{{x}}:00  %{{y:.1f}} {units_of(ds['ambient_temp_c']).replace('degC', '°C')}"
-
-
-def _day_menu(buttons: list[dict[str, Any]], active: int) -> dict[str, Any]:
-    """The drop-down over the representative days, above the top left of the plot."""
-    return {
-        "type": "dropdown",
-        "buttons": buttons,
-        "active": active,
-        "x": 0.0,
-        "xanchor": "left",
-        "y": 1.1,
-        "yanchor": "bottom",
-        "showactive": True,
-        "bgcolor": "white",
-        "bordercolor": "#8c959f",
-        "font": {"size": 12},
-    }
-
-
-def dispatch_figure(ds: xr.Dataset, year: int | None = None, title_prefix: str = "") -> go.Figure:
-    """Hourly dispatch of one representative day, with a dropdown over all days.
-
-    Top: supply stack (grid import, each PPA, PV used, battery discharge; battery charging
-    below zero) against the facility load. Bottom: the facility load split into IT power
-    and cooling power by technology and auxiliary losses, with the ambient temperature on
-    the right axis. ``year`` defaults to the last year of the plan.
-    """
-    years = plan_years(ds)
-    year = years[-1] if year is None else int(year)
-    title_prefix = plain(title_prefix)
-    days = [int(d) for d in ds["day"].values]
-    labels = day_labels(ds)
-    keep = _dispatch_keep(ds, year)
-    start = default_day(ds, year)
-    series = {d: [(k, v) for k, v in _dispatch_series(ds, year, d) if k in keep] for d in days}
-    fig = subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.1,
-        row_heights=[0.55, 0.45],
-        specs=[[{}], [{"secondary_y": True}]],
-        subplot_titles=("Supply against facility load [MW]", "Facility load: IT, cooling and losses [MW]"),
-    )
-    unit = units_of(ds["facility_power_mw"])
-    for key, values in series[days[start]]:
-        trace, hover = _dispatch_trace(ds, key)
-        trace.update(x=list(range(24)), y=values, hovertemplate=hover + "<extra>%{fullData.name}</extra>")
-        if key in ("grid", "pv", "discharge", "charge", "facility") or key.startswith("ppa:"):
-            fig.add_trace(trace, row=1, col=1)
-        else:
-            fig.add_trace(trace, row=2, col=1, secondary_y=key == "temp")
-
-    def title(d: int) -> str:
-        return f"{title_prefix}Hourly dispatch {year}: {labels[d]}"
-
-    buttons = [
-        {
-            "label": labels[i],
-            "method": "update",
-            "args": [{"y": [v for _, v in series[d]]}, {"title.text": title(i)}],
-        }
-        for i, d in enumerate(days)
-    ]
-    fig.update_layout(barmode="relative", updatemenus=[_day_menu(buttons, start)])
-    fig.update_xaxes(tickmode="linear", dtick=2, title_text="hour of day", row=2, col=1)
-    fig.update_yaxes(title_text=f"power [{unit}]", row=1, col=1)
-    fig.update_yaxes(title_text=f"power [{unit}]", rangemode="tozero", row=2, col=1)
-    fig.update_yaxes(
-        title_text="ambient [°C]", showgrid=False, tickmode="auto", nticks=6, row=2, col=1, secondary_y=True
-    )
-    layout(fig, title(start), height=640, margin={"t": 120, "r": 20}, legend={**SIDE_LEGEND, "traceorder": "normal"})
-    return fig
-
+__all__ = [
+    "day_labels",
+    "default_day",
+    "dispatch_days_figure",
+    "dispatch_figure",
+    "emissions_figure",
+    "energy_balance_figure",
+    "flows_figure",
+    "pue_figure",
+]
 
 # ====================================================================== PUE and emissions
 

@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 import xarray as xr
 
 from planner.report.data import coord_names, plan_years, shortfall_shares
-from planner.report.format import numbers
+from planner.report.format import numbers, plain
+from planner.report.labels import accelerator_label
 from planner.report.style import accelerator_colours, figure, layout, subplots, year_axis
 
 __all__ = ["shortfall_figure", "utilisation_figure"]
@@ -32,9 +33,9 @@ def _busy_by_type(fig: go.Figure, ds: xr.Dataset, years: list[int]) -> None:
                 x=years,
                 y=numbers(values * 100, 3),
                 mode="lines+markers",
-                name=a,
+                name=plain(accelerator_label(ds, a)),
                 line={"color": colours[a]},
-                hovertemplate=f"%{{x}}: %{{y:.1f}} %<extra>{a}</extra>",
+                hovertemplate=f"%{{x}}: %{{y:.1f}} %<extra>{plain(accelerator_label(ds, a))}</extra>",
             ),
             row=1,
             col=2,

@@ -30,6 +30,7 @@ import numpy as np
 import xarray as xr
 
 from planner.report.format import coord_text, decimals, gist, money_scale, plain
+from planner.report.labels import parameter_label
 from planner.report.sweep_tables import Metric, case_view, grid_dims
 
 __all__ = [
@@ -117,13 +118,14 @@ class HeatmapView:
 
     def label(self, ds: xr.Dataset) -> str:
         """``y × x`` (and ``at c = 1`` when other dims are held)."""
-        return (self.x if self.y is None else f"{self.y} × {self.x}") + self.held(ds)
+        x, y = parameter_label(self.x), parameter_label(self.y) if self.y else ""
+        return (x if self.y is None else f"{y} × {x}") + self.held(ds)
 
     def held(self, ds: xr.Dataset) -> str:
         """`` at c = 1, d = x`` naming the value each other dim is held at ("" when none is)."""
         if not self.fixed:
             return ""
-        return " at " + ", ".join(f"{d} = {coord_text(ds[d].values[i])}" for d, i in self.fixed)
+        return " at " + ", ".join(f"{parameter_label(d)} = {coord_text(ds[d].values[i])}" for d, i in self.fixed)
 
 
 def heatmap_views(ds: xr.Dataset, most: int = MAX_HEATMAP_VIEWS) -> list[HeatmapView]:

@@ -27,6 +27,7 @@ from planner.report.figures.sweep import (
     view_grid,
 )
 from planner.report.format import coord_text, decimals, money_scale, numbers, plain
+from planner.report.labels import accelerator_label, parameter_label
 from planner.report.style import (
     BAD_COLOUR,
     LIMIT_COLOUR,
@@ -102,8 +103,8 @@ def _failed_cells(
         showscale=False,
         hoverongaps=False,
         hovertemplate=(
-            (f"{plain(view.y or '')} = %{{y}}<br>" if view.y else "")
-            + f"{plain(view.x)} = %{{x}}<br><b>%{{text}}</b>: no plan<br>%{{customdata[1]}}"
+            (f"{_name(view.y)} = %{{y}}<br>" if view.y else "")
+            + f"{_name(view.x)} = %{{x}}<br><b>%{{text}}</b>: no plan<br>%{{customdata[1]}}"
             + "<br>case %{customdata[0]}<extra></extra>"
         ),
         xgap=2,
@@ -166,8 +167,8 @@ def heatmap_figure(ds: xr.Dataset) -> go.Figure:
     for k, view in enumerate(views):
         axes = labels[view.x], labels[view.y] if view.y is not None else [""]
         hover = (
-            (f"{plain(view.y or '')} = %{{y}}<br>" if view.y else "")
-            + f"{plain(view.x)} = %{{x}}<br>%{{customdata[0]}}: <b>%{{customdata[1]}}</b>"
+            (f"{_name(view.y)} = %{{y}}<br>" if view.y else "")
+            + f"{_name(view.x)} = %{{x}}<br>%{{customdata[0]}}: <b>%{{customdata[1]}}</b>"
             + "<br>status: %{customdata[2]} · case %{customdata[3]}<extra></extra>"
         )
         main_traces.append(len(fig.data))
@@ -203,15 +204,13 @@ def heatmap_figure(ds: xr.Dataset) -> go.Figure:
             [plain(view.label(ds)) for view in views],
             [(2 * k, 2 * k + 2) for k in range(len(views))],
             n_traces,
-            [{"xaxis.title.text": plain(view.x), "yaxis.title.text": plain(view.y or "")} for view in views],
+            [{"xaxis.title.text": _name(view.x), "yaxis.title.text": _name(view.y)} for view in views],
         )
         menus.append(menu(buttons, 0.33, y))
         annotations.append(menu_label("dims", 0.325, y))
     fig.update_layout(updatemenus=menus, annotations=annotations)
-    fig.update_xaxes(type="category", title_text=plain(first.x), showgrid=False)
-    fig.update_yaxes(
-        type="category", title_text=plain(first.y or ""), showgrid=False, showticklabels=first.y is not None
-    )
+    fig.update_xaxes(type="category", title_text=_name(first.x), showgrid=False)
+    fig.update_yaxes(type="category", title_text=_name(first.y), showgrid=False, showticklabels=first.y is not None)
     return layout(fig, _heatmap_title(first_metric), height=height, margin={"t": top, "l": 90, "r": 30})
 
 
@@ -244,7 +243,7 @@ def _marginal_bars(fig: go.Figure, table: MarginalTable, scale: float, unit: str
                 cliponaxis=False,
                 textfont={"size": 11},
                 hovertemplate=(
-                    f"{plain(table.dim)}: %{{x}}<br>{plain(context)}<br>ΔNPV <b>%{{y:+,.4g}} {unit}</b><extra></extra>"
+                    f"{_name(table.dim)}: %{{x}}<br>{plain(context)}<br>ΔNPV <b>%{{y:+,.4g}} {unit}</b><extra></extra>"
                 ),
                 visible=visible,
                 showlegend=len(table.rows) > 1,
@@ -276,7 +275,7 @@ def marginal_figure(ds: xr.Dataset) -> go.Figure:
     fig.add_hline(y=0, line_color=LIMIT_COLOUR, line_width=1)
     if len(tables) > 1:
         buttons = view_buttons(
-            [plain(t.dim) for t in tables],
+            [_name(t.dim) for t in tables],
             spans,
             len(fig.data),
             [{"xaxis.title.text": _marginal_axis(t)} for t in tables],
@@ -295,7 +294,7 @@ def marginal_figure(ds: xr.Dataset) -> go.Figure:
 
 def _marginal_axis(table: MarginalTable) -> str:
     step = f" (steps of {table.uniform_step})" if table.uniform_step else ""
-    return plain(f"{table.dim}{step}")
+    return plain(f"{parameter_label(table.dim)}{step}")
 
 
 # ====================================================================== chip mix
@@ -323,6 +322,7 @@ class _ChipMix:
 
     dims: list[str]
     accs: list[str]
+    names: dict[str, str]  #: each server type by vendor and chip (escaped)
     values: np.ndarray  #: new servers over all years, (*dims, accelerator)
     flags: dict[str, bool | None]  #: whether each type is domestic (None: unknown)
     share: np.ndarray | None  #: domestic share of installed PFLOPS in the final year [%], over dims
@@ -355,6 +355,7 @@ def _chip_mix(ds: xr.Dataset, dims: list[str]) -> _ChipMix:
     return _ChipMix(
         dims,
         accs,
+        {a: plain(accelerator_label(ds, a)) for a in accs},
         values,
         flags,
         share,
@@ -373,7 +374,7 @@ def _chip_traces(fig: go.Figure, mix: _ChipMix, view: HeatmapView, visible: bool
     n_groups, n_x = rows.shape
     xs: Any = [labels[view.x][c] for _ in range(n_groups) for c in range(n_x)]
     if view.y is not None:
-        outer = [f"{plain(_short(view.y))}<br>= {labels[view.y][r]}" for r in range(n_groups) for _ in range(n_x)]
+        outer = [f"{_name(view.y)}<br>= {labels[view.y][r]}" for r in range(n_groups) for _ in range(n_x)]
         xs = [outer, xs]
     for i, a in enumerate(mix.accs):
         ys = view_grid(mix.values[..., i], dims, view).ravel()
@@ -382,7 +383,7 @@ def _chip_traces(fig: go.Figure, mix: _ChipMix, view: HeatmapView, visible: bool
             go.Bar(
                 x=xs,
                 y=numbers(ys, 3),
-                name=plain(a + tag),
+                name=mix.names[a] + tag,
                 legendgroup=a,
                 marker_color=colours[a],
                 # a count on every bar tall enough to hold one
@@ -390,7 +391,7 @@ def _chip_traces(fig: go.Figure, mix: _ChipMix, view: HeatmapView, visible: bool
                 textposition="inside",
                 insidetextanchor="middle",
                 textangle=0,
-                hovertemplate=f"{plain(a)}: <b>%{{y:,.0f}}</b> new servers<br>%{{x}}<extra></extra>",
+                hovertemplate=f"{mix.names[a]}: <b>%{{y:,.0f}}</b> new servers<br>%{{x}}<extra></extra>",
                 visible=visible,
             )
         )
@@ -482,14 +483,14 @@ def chip_mix_figure(ds: xr.Dataset) -> go.Figure:
 
 
 def _chip_label(ds: xr.Dataset, view: HeatmapView) -> str:
-    return (view.x if view.y is None else f"{view.x} within {view.y}") + view.held(ds)
+    x = parameter_label(view.x)
+    return (x if view.y is None else f"{x} within {parameter_label(view.y)}") + view.held(ds)
 
 
-def _short(dim: str) -> str:
-    """A swept path without its leading section (``policy.pue_max.2030`` -> ``pue_max.2030``)."""
-    parts = dim.split(".")
-    return ".".join(parts[1:]) if len(parts) > 2 else dim
+def _name(dim: str | None) -> str:
+    """A swept dim by its readable name and unit (:func:`planner.report.labels.parameter_label`), escaped."""
+    return plain(parameter_label(dim)) if dim else ""
 
 
 def _chip_axis(view: HeatmapView) -> str:
-    return plain(view.x + (f", within each value of {view.y}" if view.y else ""))
+    return plain(parameter_label(view.x) + (f", within each value of {parameter_label(view.y)}" if view.y else ""))

@@ -14,6 +14,7 @@ import xarray as xr
 
 from planner.report.figures.sweep import HIGH_COLOUR, LOW_COLOUR
 from planner.report.format import decimals, fmt_money, money_scale, numbers, plain, value_label
+from planner.report.labels import parameter_label
 from planner.report.style import empty_figure, figure, layout
 from planner.report.sweep_tables import TornadoRow, tornado_rows
 
@@ -37,7 +38,7 @@ def _side_bars(rows: list[TornadoRow], side: str, colour: str, scale: float, uni
         )
         custom.append([plain(value_label(value)), fmt_money(npv), stat, cid])
     return go.Bar(
-        y=[plain(r.parameter) for r in rows],
+        y=[plain(parameter_label(r.parameter)) for r in rows],
         x=numbers(xs, 6),
         orientation="h",
         name=f"{side} value",
