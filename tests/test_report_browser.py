@@ -68,8 +68,8 @@ def browser() -> Iterator[Any]:
 class Page:
     """A page opened from a file, recording console errors, failed and non-file requests, dialogs."""
 
-    def __init__(self, browser: Any, path: Path) -> None:
-        self.page = browser.new_page(viewport={"width": 1366, "height": 900})
+    def __init__(self, browser: Any, path: Path, width: int = 1366) -> None:
+        self.page = browser.new_page(viewport={"width": width, "height": 900})
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.dialogs: list[str] = []
@@ -211,3 +211,34 @@ def test_binding_badges_sit_where_binding_says(tight: tuple[Any, Page]) -> None:
     assert "M CNY (NPV)" in cost and "between" in cost
     assert page.page.locator("table.compliance td.limit-cost[data-limit='pue_max']").inner_text() == "not binding"
     assert page.errors == [] and page.requests == []
+
+
+#: For every chart: the boxes of its subplot titles (make_subplots' annotations: paper-anchored at the
+#: top of a y-axis domain, centred, anchored at their bottom) as [left, top, right, bottom] in pixels.
+SUBPLOT_TITLE_BOXES = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(div => {
+  const lay = div.layout, tops = new Set();
+  for (const [k, v] of Object.entries(lay)) if (/^yaxis\\d*$/.test(k) && v.domain) tops.add(+v.domain[1].toFixed(6));
+  return {id: div.id, boxes: (lay.annotations || []).map((a, i) => [a, i])
+    .filter(([a]) => a.yref === 'paper' && a.yanchor === 'bottom' && a.xanchor === 'center')
+    .filter(([a]) => tops.has(+(+a.y).toFixed(6)))
+    .map(([a, i]) => div.querySelector(`g.annotation[data-index="${i}"]`))
+    .filter(g => g).map(g => { const r = g.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })};
+})"""
+
+
+def test_subplot_titles_do_not_overlap_at_800px(browser: Any) -> None:
+    """At 800 px a row of three or four panels leaves ~150-220 px per title: long titles wrap, none overlap."""
+    page = Page(browser, report_file("two_day"), width=800)
+    try:
+        page.wait_for_charts(len(report_charts(plan("two_day"))))
+        charts = page.page.evaluate(SUBPLOT_TITLE_BOXES)
+        assert sum(len(c["boxes"]) for c in charts) >= 6, "the report's subplot titles were not found"
+        for c in charts:
+            boxes = c["boxes"]
+            for i, a in enumerate(boxes):
+                for b in boxes[i + 1 :]:
+                    apart = a[2] <= b[0] + 0.5 or b[2] <= a[0] + 0.5 or a[3] <= b[1] + 0.5 or b[3] <= a[1] + 0.5
+                    assert apart, f"{c['id']}: subplot titles overlap at 800 px: {a} and {b}"
+        assert page.errors == [] and page.requests == []
+    finally:
+        page.close()

@@ -15,7 +15,7 @@ import xarray as xr
 
 from planner.report.cash import cash_rows, cash_unit, has_cash
 from planner.report.compare import render_compare
-from planner.report.data import has_shortfall, scenario_data, worst_shortfall
+from planner.report.data import has_shortfall, worst_shortfall
 from planner.report.energy import energy_table
 from planner.report.export import download_links
 from planner.report.figures import (
@@ -38,6 +38,7 @@ from planner.report.figures import (
 )
 from planner.report.format import fmt_small_share
 from planner.report.page import charts, render, write_html
+from planner.report.scenario_inputs import input_rows, inputs_yaml
 from planner.report.tables import (
     build_cells,
     build_rows,
@@ -45,7 +46,6 @@ from planner.report.tables import (
     compliance_grid,
     cost_rows,
     headline,
-    input_rows,
     plan_header,
     solver_rows,
     timing_rows,
@@ -168,8 +168,8 @@ def render_report(ds: xr.Dataset, source: str | None = None, plotly_src: str | N
         shortfall_worst=_worst_shortfall(ds),
         solver=solver_rows(ds),
         timings=timing_rows(ds),
-        inputs=input_rows(scenario_data(ds)),
-        scenario_yaml=str(ds.attrs.get("scenario_yaml", "")),
+        inputs=input_rows(ds),
+        scenario_yaml=inputs_yaml(ds),
         dispatch_year=int(ds["year"].values[-1]),
         energy=energy_table(ds),
         downloads=download_links(ds),

@@ -132,14 +132,43 @@ def figure() -> go.Figure:
     return go.Figure(layout={"template": SLIM_TEMPLATE})
 
 
+#: Characters of a subplot title that fit over one panel of a row of three on an 800-px page (a
+#: panel is about 220 px wide; the titles are 14-px text).
+TITLE_CHARS_800PX_3 = 26
+
+
 def subplots(**kwargs: Any) -> go.Figure:
-    """``make_subplots`` on a figure with the slim template."""
+    """``make_subplots`` on a figure with the slim template; titles over narrow panels wrap (:func:`wrap_title`)."""
+    cols = int(kwargs.get("cols", 1))
+    if kwargs.get("subplot_titles") and cols >= 3:
+        kwargs["subplot_titles"] = [wrap_title(t, cols) for t in kwargs["subplot_titles"]]
     return make_subplots(figure=figure(), **kwargs)
 
 
+def wrap_title(title: str, cols: int) -> str:
+    """A subplot title broken onto two lines when it is too long for one of ``cols`` panels at 800 px.
+
+    Breaks before the unit (``"Accelerators installed<br>[accelerators]"``), else at the last space
+    that fits; a title that already has a line break is left alone.
+    """
+    limit = TITLE_CHARS_800PX_3 * 3 // cols
+    if "<br>" in title or len(title) <= limit:
+        return title
+    if " [" in title:
+        head, unit = title.split(" [", 1)
+        return f"{head}<br>[{unit}"
+    cut = title.rfind(" ", 0, limit + 1)
+    return title if cut <= 0 else f"{title[:cut]}<br>{title[cut + 1 :]}"
+
+
 def layout(fig: go.Figure, title: str, height: int = 420, **kwargs: Any) -> go.Figure:
-    """The house style: title top left, legend in a row under the plot, white template."""
-    margin = {"l": 60, "r": 20, "t": 60, "b": 40, **kwargs.pop("margin", {})}
+    """The house style: title top left, legend in a row under the plot, white template.
+
+    A subplot title wrapped onto two lines (:func:`wrap_title`) gets one line more of top margin,
+    so that it stays clear of the figure's title.
+    """
+    wrapped = any("<br>" in str(a.text) and a.yref == "paper" for a in fig.layout.annotations or ())
+    margin = {"l": 60, "r": 20, "t": 78 if wrapped else 60, "b": 40, **kwargs.pop("margin", {})}
     legend = {
         "orientation": "h",
         "yanchor": "top",

@@ -41,6 +41,7 @@ from planner.results.kpis import BINDING_RTOL, limit_achieved
 
 __all__ = [
     "LIMITS",
+    "BESIDE",
     "STAGE_ORDER",
     "BuildRow",
     "ComplianceRow",
@@ -56,12 +57,12 @@ __all__ = [
     "cost_rows",
     "headline",
     "holds",
-    "input_rows",
     "limit_values",
     "plan_header",
     "solver_rows",
     "timing_rows",
     "timings",
+    "wall_clock",
 ]
 
 
@@ -483,7 +484,7 @@ def cost_rows(ds: xr.Dataset) -> list[CostRow]:
     ]
 
 
-# ====================================================================== solver, timings, inputs
+# ====================================================================== solver and timings
 
 
 def _json_rows(text: str, label: str, join: Any) -> list[tuple[str, str]]:
@@ -539,31 +540,47 @@ def timings(ds: xr.Dataset) -> dict[str, float]:
         return {}
 
 
-STAGE_ORDER = ("load", "time_reduction", "build", "compile", "handoff", "solve", "shadow_prices", "results", "report")
+STAGE_ORDER = (
+    "load",
+    "time_reduction",
+    "update",
+    "build",
+    "compile",
+    "handoff",
+    "solve",
+    "dive_wait",
+    "load_values",
+    "shadow_prices",
+    "diagnosis",
+    "results",
+    "report",
+)
+"""The stages of a run, one after the other, in pipeline order: their seconds add up to the wall clock."""
+
+BESIDE = ("dive_relaxation", "dive_dive")
+"""Stages that run beside HiGHS's MIP (``solve``, :mod:`planner.solver.solve`): not added to the total."""
+
+
+def _beside(stage: str, t: dict[str, float]) -> bool:
+    """Whether a stage ran at the same time as another: the dive's, when the MIP ran (else the dive was the solve)."""
+    return (stage in BESIDE or (stage.startswith("dive_") and stage not in STAGE_ORDER)) and "solve" in t
 
 
 def timing_rows(ds: xr.Dataset) -> list[dict[str, Any]]:
-    """The stages of the run in pipeline order: seconds and percentage of the total."""
+    """The stages of the run in pipeline order: seconds and percentage of the wall-clock total.
+
+    ``counted`` is False for a stage that ran beside the MIP (the rounding dive's, listed after
+    ``solve``); the total (:func:`wall_clock`) adds the counted stages only.
+    """
     t = timings(ds)
     order = {k: i for i, k in enumerate(STAGE_ORDER)}
-    total = sum(t.values()) or 1.0
-    stages = sorted(t, key=lambda k: order.get(k, len(order)))
-    return [{"stage": k, "seconds": t[k], "share": 100 * t[k] / total} for k in stages]
+    after_solve = order["solve"] + 0.5
+    total = wall_clock(ds) or 1.0
+    stages = sorted(t, key=lambda k: after_solve if _beside(k, t) else order.get(k, len(order)))
+    return [{"stage": k, "seconds": t[k], "share": 100 * t[k] / total, "counted": not _beside(k, t)} for k in stages]
 
 
-def input_rows(node: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """``{"a": {"b": 1}}`` -> ``[("a.b", "1")]``; lists of scalars joined, lists of mappings indexed."""
-    rows: list[tuple[str, str]] = []
-    if isinstance(node, dict):
-        if not node and prefix:
-            rows.append((prefix, "{}"))
-        for key, value in node.items():
-            rows.extend(input_rows(value, f"{prefix}.{key}" if prefix else str(key)))
-    elif isinstance(node, list) and any(isinstance(v, dict | list) for v in node):
-        for i, value in enumerate(node):
-            rows.extend(input_rows(value, f"{prefix}[{i}]"))
-    elif isinstance(node, list):
-        rows.append((prefix, ", ".join("null" if v is None else str(v) for v in node)))
-    else:
-        rows.append((prefix, "null" if node is None else str(node)))
-    return rows
+def wall_clock(ds: xr.Dataset) -> float:
+    """Seconds of the run: the stages that ran one after the other (not the dive's, beside the MIP)."""
+    t = timings(ds)
+    return sum(v for k, v in t.items() if not _beside(k, t))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from planner.report.format import decimals, money_scale
+from planner.report.labels import accelerator_label
 from planner.report.limits import (
     LIMIT_COSTS_HINT,
     LIMITS,
@@ -22,6 +23,7 @@ from planner.report.limits import (
     marginal_text,
     step_text,
 )
+from planner.report.tables import timing_rows, wall_clock
 from planner.results.kpis import served_shares, unserved_shares
 from planner.results.provenance import InputCheck
 from planner.scenario import Scenario, scenario_files
@@ -42,6 +44,28 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "-"
     return f"{value:,.{digits}g}" if abs(value) < 1e3 else f"{value:,.0f}"
+
+
+def _row_cells(name: str, values: list[float | None]) -> tuple[str, list[str]]:
+    """(unit suffix for the row's label, cells) of one row of figures, all in one format.
+
+    PUE with 3 decimals, shares in % with 1 decimal, money in one unit for the row (`` [M CNY]``),
+    anything else with the decimals that tell its values apart.
+    """
+    arr = np.array([np.nan if v is None else v for v in values], dtype=float)
+
+    def cells(fmt: str, scale: float = 1.0) -> list[str]:
+        return ["-" if not np.isfinite(v) else fmt.format(v / scale) for v in arr]
+
+    if "pue" in name:
+        return "", cells("{:.3f}")
+    if "share" in name:
+        return "", cells("{:.1%}")
+    if "_cny" in name:
+        scale, unit = money_scale(arr)
+        digits = decimals(arr / scale)
+        return f" [{unit}]", cells(f"{{:,.{digits}f}}", scale)
+    return "", cells(f"{{:,.{decimals(arr)}f}}")
 
 
 def _real(path: Path) -> Path:
@@ -136,12 +160,13 @@ def print_validation(scenario: Scenario, time: TimeData, model_size: str, consol
     for field in type(s.policy).model_fields:
         series = getattr(s.policy, field)
         if series is not None and not isinstance(series, str):
-            policy.add_row(field, *[_fmt(v) for v in series.values(s.years)])
+            unit, cells = _row_cells(field, list(series.values(s.years)))
+            policy.add_row(field + unit, *cells)
     demand = s.demand
-    policy.add_row("training [1e24 FLOP]", *[_fmt(v / 1e24) for v in demand.training.flop.values(s.years)])
-    policy.add_row(
-        "inference peak [M tokens/s]", *[_fmt(v / 1e6) for v in demand.inference.peak_tokens_per_s.values(s.years)]
-    )
+    training = [v / 1e24 for v in demand.training.flop.values(s.years)]
+    policy.add_row("training [1e24 FLOP]", *_row_cells("training", training)[1])
+    peak = [v / 1e6 for v in demand.inference.peak_tokens_per_s.values(s.years)]
+    policy.add_row("inference peak [M tokens/s]", *_row_cells("inference", peak)[1])
     console.print(policy)
     console.print(f"carbon price and cap apply to {s.policy.emissions_basis}-based emissions")
 
@@ -228,8 +253,12 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
     _print_builds(ds, console)
     _print_figures(ds, console)
     _print_limits(ds, console)
-    timings = json.loads(ds.attrs.get("timings_s", "{}"))
-    console.print("timings \\[s]: " + ", ".join(f"{k} {v:.2f}" for k, v in timings.items()))
+    rows = timing_rows(ds)
+    if rows:
+        marks = {True: "", False: " (beside the MIP)"}
+        stages = ", ".join(f"{r['stage']} {r['seconds']:.2f}{marks[r['counted']]}" for r in rows)
+        beside = "; the dive ran beside the MIP, not added" if any(not r["counted"] for r in rows) else ""
+        console.print(f"timings \\[s]: {stages}; total {wall_clock(ds):.2f} (wall clock{beside})")
 
 
 def _print_headline(ds: xr.Dataset, console: Console) -> None:
@@ -281,7 +310,7 @@ def _print_builds(ds: xr.Dataset, console: Console) -> None:
     for a in ds.accelerator.values:
         new = ds["servers_new"].sel(accelerator=a).sum("cooling").values
         stock = ds["servers"].sel(accelerator=a).sum("cooling").values
-        row(f"servers {a}", new, stock)
+        row(f"servers {accelerator_label(ds, str(a))}", new, stock)
     for c in ds.cooling.values:
         row(f"racks {c}", ds["racks_new"].sel(cooling=c).values, ds["racks"].sel(cooling=c).values)
     row("halls", ds["halls_new"].values, ds["halls"].values)
@@ -322,13 +351,11 @@ def _print_figures(ds: xr.Dataset, console: Console) -> None:
 
     line("peak IT power [MW]", ds["it_power_mw"].sum("cooling").max(("day", "hour")).values, "{:,.1f}")
     line("peak facility power [MW]", ds["facility_power_mw"].max(("day", "hour")).values, "{:,.1f}")
-    line(
-        "installed compute [EFLOPS]",
-        ds["installed_pflops"].values / 1000,
-        "{:,.1f}",
-        ds["installed_eflops_min"].values,
-        upper=False,
-    )
+    eflops, floor = ds["installed_pflops"].values / 1000, ds["installed_eflops_min"].values.astype(float)
+    sizes = np.abs(np.r_[eflops, floor])
+    smallest = float(sizes[np.isfinite(sizes) & (sizes > 0)].min(initial=1.0))
+    digits = int(np.clip(1 - np.floor(np.log10(smallest)), 1, 4))  # 2 significant digits of the smallest
+    line("installed compute [EFLOPS]", eflops, f"{{:,.{digits}f}}", floor, upper=False)
     line("PUE", ds["pue"].values, "{:.3f}", ds["pue_max"].values)
     line("green share", ds["green_share"].values, "{:.1%}", ds["green_share_min"].values, upper=False)
     line("domestic share", ds["domestic_share"].values, "{:.1%}", ds["domestic_compute_share_min"].values, upper=False)
@@ -340,8 +367,8 @@ def _print_figures(ds: xr.Dataset, console: Console) -> None:
         line("emissions [kt CO2]", em.values / 1000, "{:,.1f}")
     line("utilisation", ds["utilisation"].values, "{:.1%}")
     served, trained = served_shares(ds)
-    line("inference served", served.values, "{:.2%}")
-    line("training delivered", trained.values, "{:.2%}")
+    line("inference served", served.values, "{:.1%}")
+    line("training delivered", trained.values, "{:.1%}")
     line("annual cost [bn CNY]", ds["cost"].sum("component").values / 1e9, "{:,.3f}")
     if "capital_spent_cny" in ds:  # not in results written before the cash view
         line("capital spent [bn CNY]", ds["capital_spent_cny"].sum("asset").values / 1e9, "{:,.3f}")

@@ -155,27 +155,28 @@ def _priced_limits(ds: xr.Dataset) -> list[tuple[str, str, np.ndarray, list[str]
 
 
 def shadow_price_figure(ds: xr.Dataset) -> go.Figure:
-    """Marginal cost of one tightening step of each priced policy limit, by year: one panel per limit.
+    """Marginal cost of one tightening step of each policy limit with a price, by year: one panel per limit.
 
-    Each panel has its own scale (the limits' prices differ by orders of magnitude); the hover
-    text says how each price was obtained.
+    Limits whose price is 0 (or missing) in every year get no panel; with none left the figure is
+    one line of text. Each panel has its own money unit (the limits' prices differ by orders of
+    magnitude), named with the step on its y-axis; the hover text says how each price was obtained.
     """
+    title = "Marginal cost of the policy limits (shadow prices)"
     years = plan_years(ds)
     priced = _priced_limits(ds)
     if not priced:
-        return empty_figure(
-            "Marginal cost of the policy limits (shadow prices)",
-            "no limit was priced (no limits set, or the run used --no-shadow-prices)",
-        )
-    values_all = np.concatenate([np.abs(v[np.isfinite(v)]) for _, _, v, _ in priced])
-    scale, unit = money_scale(values_all if values_all.size else [0.0])
+        return empty_figure(title, "no limit was priced (no limits set, or the run used --no-shadow-prices)")
+    priced = [p for p in priced if np.any(np.abs(np.nan_to_num(p[2])) > 1e-9)]
+    if not priced:
+        return empty_figure(title, "no limit has a marginal cost: none binds at the margin in any year")
     fig = subplots(
         rows=1,
         cols=len(priced),
-        subplot_titles=[f"<b>{name}</b><br><span style='font-size:11px'>{step}</span>" for name, step, _, _ in priced],
-        horizontal_spacing=0.07,
+        subplot_titles=[f"<b>{name}</b>" for name, _, _, _ in priced],
+        horizontal_spacing=0.09,
     )
-    for col, (name, _step, values, methods) in enumerate(priced, start=1):
+    for col, (name, step, values, methods) in enumerate(priced, start=1):
+        scale, unit = money_scale(values[np.isfinite(values)])
         binding = np.abs(np.nan_to_num(values)) > 1e-9
         fig.add_trace(
             go.Bar(
@@ -196,11 +197,14 @@ def shadow_price_figure(ds: xr.Dataset) -> go.Figure:
             col=col,
         )
         finite_values = values[np.isfinite(values)] / scale
-        top, bottom = (float(finite_values.max()), float(finite_values.min())) if finite_values.size else (0.0, 0.0)
-        fig.update_yaxes(range=[min(0.0, bottom * 1.25), top * 1.25 if top > 0 else 1], row=1, col=col)
+        top, bottom = float(finite_values.max()), float(finite_values.min())
+        fig.update_yaxes(
+            range=[min(0.0, bottom * 1.25), max(0.0, top * 1.25)],
+            title_text=f"{unit} (NPV) {step}",
+            title_font_size=11,
+            row=1,
+            col=col,
+        )
     year_axis(fig, years)
-    fig.update_yaxes(title_text=f"cost of one step tighter [{unit}, NPV]", row=1, col=1)
     fig.update_annotations(font_size=12)
-    return layout(
-        fig, "Marginal cost of the policy limits (shadow prices; grey: 0 at the margin)", height=360, margin={"t": 90}
-    )
+    return layout(fig, f"{title}; grey: 0 at the margin", height=360, margin={"t": 70})
