@@ -131,6 +131,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from planner.time.profiles import PROFILE_COLUMNS
+
 # ---------------------------------------------------------------------------
 # Constants
 # ---------------------------------------------------------------------------
@@ -147,16 +149,7 @@ LAT_DEG = 30.67  # [deg N] Chengdu
 LON_DEG = 104.07  # [deg E]
 TZ_HOURS = 8.0  # [h] UTC+8, China Standard Time
 
-COLUMNS = [
-    "timestamp",
-    "dry_bulb_c",
-    "wet_bulb_c",
-    "pv_cf",
-    "inference_shape",
-    "hydro_availability",
-    "wind_availability",
-    "grid_emission_t_per_mwh",
-]
+COLUMNS = ["timestamp", *PROFILE_COLUMNS]  # the columns the planner reads (planner.time.profiles)
 
 # CMA 1981-2010 normals, Dujiangyan/Chengdu, Jan..Dec
 T_MEAN_NORMAL = np.array([5.1, 7.0, 10.7, 15.8, 20.3, 22.9, 24.8, 24.3, 20.7, 16.1, 11.6, 6.4])  # [degC]

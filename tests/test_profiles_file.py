@@ -9,20 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from planner.time.profiles import PROFILE_COLUMNS
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CSV_PATH = REPO_ROOT / "inputs" / "profiles" / "chengdu.csv"
 SCRIPT_PATH = REPO_ROOT / "scripts" / "make_profiles.py"
 
-EXPECTED_COLUMNS = [
-    "timestamp",
-    "dry_bulb_c",
-    "wet_bulb_c",
-    "pv_cf",
-    "inference_shape",
-    "hydro_availability",
-    "wind_availability",
-    "grid_emission_t_per_mwh",
-]
+EXPECTED_COLUMNS = ["timestamp", *PROFILE_COLUMNS]
 
 # CMA 1981-2010 monthly mean dry-bulb normals, Dujiangyan/Chengdu [degC]
 T_MEAN_NORMAL = [5.1, 7.0, 10.7, 15.8, 20.3, 22.9, 24.8, 24.3, 20.7, 16.1, 11.6, 6.4]
