@@ -29,7 +29,7 @@ from planner.report.html import render_report, report_charts
 from planner.report.terminal import print_plan
 from planner.results.io import write_dataset
 from planner.scenario import Scenario
-from planner.studies.sweep.stack import _stack_plans
+from planner.studies.sweep.stack import stack_plans
 
 ASSETS = ["servers", "racks", "halls", "cooling_plant", "grid", "pv", "battery", "generators"]
 CASH_VARIABLES = ["capital_spent_cny", "fixed_om_new_cny", "cash_flow_cny"]
@@ -220,7 +220,7 @@ def test_the_existing_fleet_is_sunk_and_pays_its_fixed_om(profile: Path) -> None
 
 def test_plans_with_the_asset_dim_stack_like_a_sweep(every_asset: tuple[Scenario, xr.Dataset]) -> None:
     _, ds = every_asset
-    stacked = _stack_plans([(0, ds), (2, ds)], 3)
+    stacked = stack_plans([(0, ds), (2, ds)], 3)
     assert stacked.capital_spent_cny.dims == ("_case", "asset", "year")
     xr.testing.assert_equal(stacked.capital_spent_cny.isel(_case=2), ds.capital_spent_cny)
     assert np.isnan(stacked.capital_spent_cny.isel(_case=1).values).all()

@@ -18,8 +18,13 @@ def test_validate_default_prints_a_readable_summary():
     out = result.output
     assert "valid scenario tianfu-2030" in out
     assert "years 2026–2030" in out
-    for section in ("Server types", "Cooling technologies", "Policy limits by year", "Representative days",
-                    "Aggregation error"):
+    for section in (
+        "Server types",
+        "Cooling technologies",
+        "Policy limits by year",
+        "Representative days",
+        "Aggregation error",
+    ):
         assert section in out
     for name in ("h20", "h200", "ascend_910c", "ascend_950", "mlu590", "air", "dlc", "immersion"):
         assert name in out
@@ -31,9 +36,7 @@ def test_validate_default_prints_a_readable_summary():
 
 
 def test_validate_with_set_override_shows_the_new_value():
-    result = CliRunner().invoke(
-        cli, ["validate", str(ROOT / "inputs" / "2030.yaml"), "--set", "policy.pue_max=1.17"]
-    )
+    result = CliRunner().invoke(cli, ["validate", str(ROOT / "inputs" / "2030.yaml"), "--set", "policy.pue_max=1.17"])
     assert result.exit_code == 0, result.output
     pue_row = next(line for line in result.output.splitlines() if line.startswith("│ pue_max"))
     assert pue_row.count("1.17") == 5

@@ -214,31 +214,194 @@ def test_binding_badges_sit_where_binding_says(tight: tuple[Any, Page]) -> None:
 
 
 #: For every chart: the boxes of its subplot titles (make_subplots' annotations: paper-anchored at the
-#: top of a y-axis domain, centred, anchored at their bottom) as [left, top, right, bottom] in pixels.
+#: top of a y-axis domain, centred or at the panel's left edge, anchored at their bottom) as [left, top,
+#: right, bottom] in pixels.
 SUBPLOT_TITLE_BOXES = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(div => {
   const lay = div.layout, tops = new Set();
   for (const [k, v] of Object.entries(lay)) if (/^yaxis\\d*$/.test(k) && v.domain) tops.add(+v.domain[1].toFixed(6));
   return {id: div.id, boxes: (lay.annotations || []).map((a, i) => [a, i])
-    .filter(([a]) => a.yref === 'paper' && a.yanchor === 'bottom' && a.xanchor === 'center')
+    .filter(([a]) => a.yref === 'paper' && a.yanchor === 'bottom' && ['center', 'left'].includes(a.xanchor))
     .filter(([a]) => tops.has(+(+a.y).toFixed(6)))
     .map(([a, i]) => div.querySelector(`g.annotation[data-index="${i}"]`))
     .filter(g => g).map(g => { const r = g.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })};
 })"""
 
 
-def test_subplot_titles_do_not_overlap_at_800px(browser: Any) -> None:
-    """At 800 px a row of three or four panels leaves ~150-220 px per title: long titles wrap, none overlap."""
+#: For every chart: the boxes of the chart, its title and its subtitle (none: null), as for SUBPLOT_TITLE_BOXES.
+TITLE_BOXES = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(div => {
+  const box = e => {
+    if (!e) return null;
+    const r = e.getBoundingClientRect();
+    return [r.left, r.top, r.right, r.bottom];
+  };
+  return {id: div.id, chart: box(div), title: box(div.querySelector('.gtitle')),
+          subtitle: box(div.querySelector('.gtitle-subtitle'))};
+})"""
+
+
+@pytest.fixture(scope="module")
+def narrow_page(browser: Any) -> Iterator[Page]:
+    """The report of the two-day plan in an 800-px window, every chart drawn."""
     page = Page(browser, report_file("two_day"), width=800)
-    try:
-        page.wait_for_charts(len(report_charts(plan("two_day"))))
-        charts = page.page.evaluate(SUBPLOT_TITLE_BOXES)
-        assert sum(len(c["boxes"]) for c in charts) >= 6, "the report's subplot titles were not found"
-        for c in charts:
-            boxes = c["boxes"]
-            for i, a in enumerate(boxes):
-                for b in boxes[i + 1 :]:
-                    apart = a[2] <= b[0] + 0.5 or b[2] <= a[0] + 0.5 or a[3] <= b[1] + 0.5 or b[3] <= a[1] + 0.5
-                    assert apart, f"{c['id']}: subplot titles overlap at 800 px: {a} and {b}"
+    page.wait_for_charts(len(report_charts(plan("two_day"))))
+    yield page
+    page.close()
+
+
+def assert_subplot_titles_apart(page: Page) -> None:
+    """No two subplot titles of any chart on the page overlap (and the page logged no error, fetched nothing)."""
+    charts = page.page.evaluate(SUBPLOT_TITLE_BOXES)
+    assert sum(len(c["boxes"]) for c in charts) >= 6, "the report's subplot titles were not found"
+    for c in charts:
+        boxes = c["boxes"]
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                apart = a[2] <= b[0] + 0.5 or b[2] <= a[0] + 0.5 or a[3] <= b[1] + 0.5 or b[3] <= a[1] + 0.5
+                assert apart, f"{c['id']}: subplot titles overlap at {page.page.viewport_size}: {a} and {b}"
+    assert page.errors == [] and page.requests == []
+
+
+def test_subplot_titles_do_not_overlap_at_800px(narrow_page: Page) -> None:
+    """At 800 px a row of three or four panels leaves ~150-220 px per title: long titles wrap, none overlap."""
+    assert_subplot_titles_apart(narrow_page)
+
+
+def test_chart_titles_fit_at_800px(narrow_page: Page) -> None:
+    """At 800 px every chart's title and subtitle end inside the chart (none is cut at the right) and sit above
+    its subplot titles; the policy chart's key of markers is its subtitle."""
+    page = narrow_page
+    subplot_titles = {c["id"]: c["boxes"] for c in page.page.evaluate(SUBPLOT_TITLE_BOXES)}
+    charts = page.page.evaluate(TITLE_BOXES)
+    assert {"chart-compliance", "chart-dispatch-days"} <= {c["id"] for c in charts if c["subtitle"]}
+    for c in charts:
+        left, right = c["chart"][0], c["chart"][2]
+        for what in ("title", "subtitle"):
+            box = c[what]
+            if box is None:
+                assert what == "subtitle", f"{c['id']}: no title"
+                continue
+            assert left - 0.5 <= box[0] and box[2] <= right + 0.5, f"{c['id']}: {what} {box} cut at 800 px ({right})"
+            for sub in subplot_titles.get(c["id"], []):
+                assert box[3] <= sub[1] + 0.5, f"{c['id']}: {what} {box} runs into a subplot title {sub}"
+    assert page.errors == [] and page.requests == []
+
+
+#: The two-day plan made as hard to lay out at 800 px as the default plan: three years (three year buttons), a
+#: day kept for two extremes (a long day label, "day 1 · 11 Jul · ×1 d ★ hottest, hottest wet-bulb") and a
+#: cooling technology with a long name (a wide legend beside the dispatch, which narrows its plot).
+NARROW_DISPATCH = {
+    **TWO_DAY,
+    "name": "two-day, long labels",
+    "years": [2026, 2027, 2028],
+    "time.representative_days": 3,
+    "time.extreme_days": {"dry_bulb_c": "max", "wet_bulb_c": "max"},  # the same day: both flagged on it
+    "cooling.air.description": "evaporative free air cooling",
+}
+
+
+@pytest.fixture(scope="module")
+def narrow_dispatch_page(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
+    """The report of :data:`NARROW_DISPATCH` in an 800-px window, every chart drawn.
+
+    On the two-day plan's page (:func:`narrow_page`) the dispatch's menus and titles have room to spare;
+    here they have as little as on the default plan's.
+    """
+    run = plan_scenario(tiny(varied_profile(), NARROW_DISPATCH))
+    assert run.dataset is not None, run.outcome.termination
+    assert any("★" in label for label in day_labels(run.dataset)), "no day kept for an extreme: short day labels"
+    page = Page(browser, write_report(run.dataset, tmp_path_factory.mktemp("narrow") / "narrow.html"), width=800)
+    page.wait_for_charts(len(report_charts(run.dataset)))
+    yield page
+    page.close()
+
+
+#: The dispatch charts of a report.
+DISPATCH_CHARTS = ("chart-dispatch", "chart-dispatch-days")
+
+#: The boxes of a chart's menus: one per menu (a drop-down's header, a row of buttons) and the drop-down's
+#: list when open; each button's box and its label's; the chart's, its title's and its annotations'.
+MENU_BOXES = """id => {
+  const div = document.getElementById(id);
+  const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  const sized = b => b[2] - b[0] > 0 && b[3] - b[1] > 0;
+  return {
+    menus: Array.from(div.querySelectorAll('.updatemenu-container g.updatemenu-header-group,'
+      + ' .updatemenu-container g.updatemenu-dropdown-button-group')).map(box).filter(sized),
+    buttons: Array.from(div.querySelectorAll('.updatemenu-container g.updatemenu-header,'
+      + ' .updatemenu-container g.updatemenu-button')).map(g => ({
+        rect: box(g.querySelector('rect.updatemenu-item-rect')),
+        text: box(g.querySelector('text.updatemenu-item-text'))})),
+    chart: box(div),
+    titles: Array.from(div.querySelectorAll('.gtitle, .gtitle-subtitle, g.annotation')).map(box).filter(sized),
+  };
+}"""
+
+#: Each TOU band of a chart (those shown and those a day button shows) as its span of the paper's height
+#: [bottom, top] and the y domain of its panel (the y axis its x axis is anchored to), in paper fractions.
+TOU_SPANS = """id => {
+  const div = document.getElementById(id), full = div._fullLayout, lay = div.layout;
+  const axis = ref => full[ref.replace(/^([xy])(\\d*)$/, (m, letter, n) => letter + 'axis' + n)];
+  const shapes = [...(lay.shapes || [])];
+  for (const menu of lay.updatemenus || [])
+    for (const button of menu.buttons || [])
+      for (const arg of button.args || []) if (arg && Array.isArray(arg.shapes)) shapes.push(...arg.shapes);
+  return shapes.filter(s => String(s.name || '').startsWith('TOU ')).map(s => {
+    const yref = s.yref || 'y', panel = axis(axis(s.xref || 'x').anchor).domain;
+    let span;
+    if (yref === 'paper') span = [s.y0, s.y1];
+    else {
+      const ax = axis(yref.split(' ')[0]), [d0, d1] = ax.domain;
+      const f = yref.endsWith(' domain') ? (v => v) : (v => (v - ax.range[0]) / (ax.range[1] - ax.range[0]));
+      span = [d0 + f(s.y0) * (d1 - d0), d0 + f(s.y1) * (d1 - d0)];
+    }
+    return {name: s.name, yref: yref, span: [Math.min(...span), Math.max(...span)], panel: panel};
+  });
+}"""
+
+
+def _apart(a: list[float], b: list[float]) -> bool:
+    """Whether two boxes [left, top, right, bottom] do not overlap (touching is apart)."""
+    return a[2] <= b[0] + 0.5 or b[2] <= a[0] + 0.5 or a[3] <= b[1] + 0.5 or b[3] <= a[1] + 0.5
+
+
+def test_dispatch_menus_do_not_overlap_at_800px(narrow_page: Page, narrow_dispatch_page: Page) -> None:
+    """At 800 px the day drop-down (its label as wide as the plot) and the year buttons do not overlap each
+    other, nor the chart's title or its panels' titles; every button's label fits its box."""
+    for page in (narrow_page, narrow_dispatch_page):
+        boxes = page.page.evaluate(MENU_BOXES, "chart-dispatch")
+        menus = boxes["menus"]
+        assert len(menus) == 2, f"expected the day drop-down and the year buttons: {menus}"
+        for i, a in enumerate(menus):
+            for b in menus[i + 1 :]:
+                assert _apart(a, b), f"chart-dispatch: menus overlap at 800 px: {a} and {b}"
+            for t in boxes["titles"]:
+                assert _apart(a, t), f"chart-dispatch: menu {a} overlaps a title {t} at 800 px"
+        assert len(boxes["buttons"]) >= 3  # the drop-down's header and a button per year
+        for button in boxes["buttons"]:
+            rect, text = button["rect"], button["text"]
+            assert rect[0] - 0.5 <= text[0] and text[2] <= rect[2] + 0.5, f"label {text} wider than its box {rect}"
         assert page.errors == [] and page.requests == []
-    finally:
-        page.close()
+
+
+def test_tou_shading_stays_in_its_panel_at_800px(narrow_page: Page, narrow_dispatch_page: Page) -> None:
+    """The TOU bands of the dispatch charts (on the day shown and every other day) span the upper panel's
+    height only: the lower panel and its title are not shaded."""
+    for page, chart in ((p, c) for p in (narrow_page, narrow_dispatch_page) for c in DISPATCH_CHARTS):
+        spans = page.page.evaluate(TOU_SPANS, chart)
+        assert spans, f"{chart}: no TOU bands"
+        for s in spans:
+            (lo, hi), (d0, d1) = s["span"], s["panel"]
+            assert d0 - 1e-6 <= lo and hi <= d1 + 1e-6, (
+                f"{chart}: {s['name']} ({s['yref']}) spans {s['span']}, its panel {s['panel']}"
+            )
+
+
+def test_dispatch_titles_inside_the_chart_at_800px(narrow_page: Page, narrow_dispatch_page: Page) -> None:
+    """At 800 px the dispatch charts' titles and annotations (the panels' titles) start and end inside the
+    chart: none runs off its left edge (a title centred over a plot narrowed by the legend beside it did)."""
+    for page, chart in ((p, c) for p in (narrow_page, narrow_dispatch_page) for c in DISPATCH_CHARTS):
+        boxes = page.page.evaluate(MENU_BOXES, chart)
+        left, right = boxes["chart"][0], boxes["chart"][2]
+        assert boxes["titles"], f"{chart}: no title"
+        for t in boxes["titles"]:
+            assert left - 0.5 <= t[0] and t[2] <= right + 0.5, f"{chart}: {t} not inside the chart [{left}, {right}]"

@@ -99,6 +99,19 @@ def test_without_a_mip_the_dive_was_the_solve_and_counts() -> None:
     assert all(r["counted"] for r in timing_rows(ds))
 
 
+def test_a_dive_that_ran_before_the_mip_counts_and_is_listed_before_it() -> None:
+    """At full resolution the dive goes first and the MIP runs after it: its seconds are wall clock."""
+    ds = xr.Dataset(attrs={"timings_s": json.dumps(TIMINGS), "dive_beside_mip": 0})
+    assert wall_clock(ds) == pytest.approx(30.0)
+    rows = timing_rows(ds)
+    stages = [r["stage"] for r in rows]
+    assert stages.index("dive_relaxation") < stages.index("solve") and stages.index("dive_dive") < stages.index("solve")
+    assert all(r["counted"] for r in rows)
+    assert sum(r["share"] for r in rows) == pytest.approx(100.0)
+    beside = xr.Dataset(attrs={"timings_s": json.dumps(TIMINGS), "dive_beside_mip": 1})
+    assert wall_clock(beside) == pytest.approx(21.0)  # the same as a file written before the attribute existed
+
+
 def test_the_report_labels_the_total_as_the_wall_clock() -> None:
     ds = plan("tiny").copy()
     ds.attrs = {**ds.attrs, "timings_s": json.dumps(TIMINGS)}

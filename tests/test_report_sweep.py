@@ -38,7 +38,7 @@ from planner.report.figures.sweep import heatmap_views
 from planner.report.figures.sweep_grid import chip_mix_figure, heatmap_figure, marginal_figure
 from planner.report.figures.sweep_oat import tornado_figure
 from planner.report.html import render_report
-from planner.report.labels import parameter_label
+from planner.report.labels import accelerator_label, parameter_label
 from planner.report.sweep import (
     case_plan,
     default_parts_dir,
@@ -185,7 +185,7 @@ def test_heatmap_has_every_metric_greys_the_infeasible_cell_and_annotates_values
     labels = [b.label for b in menu.buttons]
     for label in ("NPV", "PUE 2026", "green share 2026", "domestic share 2026", "installed EFLOPS 2026"):
         assert label in labels
-    assert "new servers (all types)" in labels and "new servers: NPU" in labels and "new racks: air" in labels
+    assert "new servers (all types)" in labels and "new servers: Y N1" in labels and "new racks: air cooling" in labels
     main, failed = fig.data
     assert list(main.x) == ["0.001", "0.04", "0.08"] and list(main.y) == ["0", "0.6"]
     npv = ds["objective"].transpose(DOMESTIC, EFLOPS).values / 1e6
@@ -237,10 +237,10 @@ def test_marginal_npv_is_the_difference_between_neighbouring_values(ds: xr.Datas
 def test_chip_mix_shows_new_servers_by_type_at_every_grid_point(ds: xr.Dataset) -> None:
     fig = chip_mix_figure(ds)
     bars = {t.name: t for t in fig.data if isinstance(t, go.Bar)}
-    assert set(bars) == {"GPU (imported)", "NPU (domestic)"}  # the combined file stores no scenario: the keys
+    assert set(bars) == {"X G1 (imported)", "Y N1 (domestic)"}  # vendor and chip, from the sweep's display names
     new = ds["servers_new"].sum(("cooling", "year"), min_count=1).transpose(DOMESTIC, EFLOPS, "accelerator").values
     # default order: the last swept dim varies fastest, grouped by the first
-    np.testing.assert_allclose(np.array(bars["NPU (domestic)"].y, dtype=float), new[..., 1].ravel(), equal_nan=True)
+    np.testing.assert_allclose(np.array(bars["Y N1 (domestic)"].y, dtype=float), new[..., 1].ravel(), equal_nan=True)
     failed = next(t for t in fig.data if t.name == "no plan")
     assert list(failed.text) == ["infeasible"]
     assert len(fig.layout.updatemenus[0].buttons) == 2
@@ -349,6 +349,44 @@ def test_no_case_reports_means_no_links(ds: xr.Dataset) -> None:
     text = render_sweep_report(ds)
     assert all(hrefs == [] for _, hrefs in case_table(text)) and "--no-case-reports" in text
     assert text.count("* plotly.js v") == 1, "a sweep page alone embeds plotly.js"
+
+
+# =========================================================================== display names
+
+
+def _mix_cells(html: str) -> list[str]:
+    """The text of the case table's server-mix cells."""
+    return re.findall(r'<td class="mix"[^>]*>(.*?)</td>', html, re.S)
+
+
+def test_the_sweep_file_stores_the_names_of_the_base_scenarios_entries(ds: xr.Dataset) -> None:
+    names = json.loads(ds.attrs["display_names"])
+    assert names["accelerators"] == {"gpu": {"vendor": "X", "chip": "G1"}, "npu": {"vendor": "Y", "chip": "N1"}}
+    assert set(names["cooling"]) == {"air"}
+
+
+def test_the_sweep_page_names_server_types_by_vendor_and_chip(ds: xr.Dataset, html: str) -> None:
+    mixes = [m for m in _mix_cells(html) if m not in ("none", "–")]
+    assert mixes and any("Y N1" in m for m in mixes) and any("X G1" in m for m in mixes)
+    assert not any(re.search(r"\b(gpu|npu)\b", m, re.I) for m in mixes), mixes
+    labels = [m.label for m in S.grid_metrics(ds)]
+    assert "new servers: X G1" in labels and "new servers: Y N1" in labels
+    assert not [label for label in labels if "gpu" in label.lower() or "npu" in label.lower()]
+
+
+def test_an_old_sweep_file_without_names_reports_the_keys_in_words(ds: xr.Dataset) -> None:
+    old = ds.copy()
+    old.attrs = {k: v for k, v in ds.attrs.items() if k != "display_names"}
+    mixes = [m for m in _mix_cells(render_sweep_report(old)) if m not in ("none", "–")]
+    assert any("NPU" in m for m in mixes) and not any("Y N1" in m for m in mixes)
+    assert {t.name for t in chip_mix_figure(old).data if isinstance(t, go.Bar)} == {"GPU (imported)", "NPU (domestic)"}
+
+
+def test_a_case_report_drawn_from_the_combined_file_keeps_the_names(ds: xr.Dataset) -> None:
+    case = next(c for c in S.sweep_cases(ds) if c.kind == "grid" and c.has_plan and c.new_servers.get("npu", 0) > 0)
+    plan, _ = case_plan(ds, case, parts=None)
+    assert accelerator_label(plan, "npu") == "Y N1"
+    assert "Y N1" in render_report(plan)
 
 
 # =========================================================================== command line

@@ -30,6 +30,7 @@ EXTREMES: list[tuple[str, Literal["max", "min"]]] = [
     ("hydro_availability", "min"),
 ]
 
+
 def tou_prices(periods: np.ndarray, flat: float, nf: float, multipliers: dict[str, float]) -> np.ndarray:
     """Price per element under the TOU tariff (:func:`planner.time.tariff.grid_price`), by period label."""
     periods = np.asarray(periods)

@@ -1,6 +1,8 @@
 """Two plans side by side: the KPI and build differences (B − A), the comparison figures, and the comparison page.
 
-The figures are pure functions of two results Datasets; :func:`render_compare` assembles the page
+The figures are pure functions of two results Datasets (the energy by source in
+:mod:`planner.report.compare_energy`, the hourly dispatch in
+:mod:`planner.report.figures.compare_dispatch`); :func:`render_compare` assembles the page
 (``templates/compare.html.j2``) like :func:`planner.report.html.render_report` does for one plan.
 """
 
@@ -15,12 +17,15 @@ import plotly.graph_objects as go
 import xarray as xr
 
 from planner.report.compare_bridge import bridge_range, bridge_steps
-from planner.report.compare_years import policy_year_rows
+from planner.report.compare_energy import compare_energy_figure, compare_energy_rows, energy_digits
+from planner.report.compare_years import common_years, policy_year_rows, years_note
 from planner.report.data import coord_names, emissions, plan_years
+from planner.report.figures.compare_dispatch import compare_dispatch_figure, days_note
 from planner.report.figures.cost import grouped_cost
 from planner.report.figures.energy import dispatch_figure
 from planner.report.format import as_float, finite, fmt_money, money_scale, numbers, plain
 from planner.report.inputs import input_differences, variant_tag
+from planner.report.labels import accelerator_label
 from planner.report.page import charts, render
 from planner.report.style import (
     BAD_COLOUR,
@@ -42,6 +47,8 @@ __all__ = [
     "compare_builds_figure",
     "compare_charts",
     "compare_cost_figure",
+    "compare_dispatch_figure",
+    "compare_energy_figure",
     "compare_facility_figure",
     "compare_kpis",
     "compare_labels",
@@ -191,10 +198,14 @@ def _multicat(years: Sequence[int], labels: Sequence[str]) -> tuple[list[list[st
 
 
 def compare_builds_figure(a: xr.Dataset, b: xr.Dataset, labels: tuple[str, str] = ("A", "B")) -> go.Figure:
-    """New servers by type per year, A and B side by side, and the difference B − A."""
+    """New servers by type per year, A and B side by side, and the difference B − A.
+
+    Server types are named by vendor and chip (:func:`planner.report.labels.accelerator_label`).
+    """
     labels = (plain(labels[0]), plain(labels[1]))
     years = sorted(set(plan_years(a)) | set(plan_years(b)))
     accs = list(dict.fromkeys(coord_names(a, "accelerator") + coord_names(b, "accelerator")))
+    names = {acc: plain(accelerator_label(a if acc in coord_names(a, "accelerator") else b, acc)) for acc in accs}
     colours = {**accelerator_colours(b), **accelerator_colours(a)}
     x, pairs = _multicat(years, labels)
     fig = subplots(
@@ -222,10 +233,10 @@ def compare_builds_figure(a: xr.Dataset, b: xr.Dataset, labels: tuple[str, str] 
             go.Bar(
                 x=x,
                 y=vals,
-                name=acc,
+                name=names[acc],
                 legendgroup=acc,
                 marker_color=colours[acc],
-                hovertemplate=f"{acc}<br>%{{x}}: %{{y:,}} servers<extra></extra>",
+                hovertemplate=f"{names[acc]}<br>%{{x}}: %{{y:,}} servers<extra></extra>",
             ),
             row=1,
             col=1,
@@ -234,11 +245,11 @@ def compare_builds_figure(a: xr.Dataset, b: xr.Dataset, labels: tuple[str, str] 
             go.Bar(
                 x=years,
                 y=diff,
-                name=acc,
+                name=names[acc],
                 legendgroup=acc,
                 showlegend=False,
                 marker_color=colours[acc],
-                hovertemplate=f"{acc}<br>%{{x}}: %{{y:+,}} servers<extra></extra>",
+                hovertemplate=f"{names[acc]}<br>%{{x}}: %{{y:+,}} servers<extra></extra>",
             ),
             row=1,
             col=2,
@@ -433,6 +444,8 @@ def compare_charts(a: xr.Dataset, b: xr.Dataset, labels: tuple[str, str]) -> dic
         "facility": compare_facility_figure(a, b, labels),
         "cost": compare_cost_figure(a, b, labels),
         "npv": compare_npv_figure(a, b, labels),
+        "energy": compare_energy_figure(a, b, labels),
+        "dispatch_diff": compare_dispatch_figure(a, b, labels),
         "dispatch_a": dispatch_figure(a, title_prefix=f"{labels[0]}: "),
         "dispatch_b": dispatch_figure(b, title_prefix=f"{labels[1]}: "),
     }
@@ -443,6 +456,7 @@ def render_compare(a: xr.Dataset, b: xr.Dataset, sources: tuple[str, str] | None
     labels = compare_labels(a, b, sources)
     figures = compare_charts(a, b, labels)
     builds = compare_build_rows(a, b)
+    energy = compare_energy_rows(a, b)
     return render(
         "compare.html.j2",
         a=plan_header(a),
@@ -454,5 +468,10 @@ def render_compare(a: xr.Dataset, b: xr.Dataset, sources: tuple[str, str] | None
         kpis=compare_kpis(a, b),
         builds=builds,
         build_years=builds[0].years if builds else sorted({*map(int, a["year"].values), *map(int, b["year"].values)}),
+        energy=energy,
+        energy_years=common_years(a, b),
+        energy_digits=energy_digits(energy),
+        years_note=years_note(a, b, labels),
+        days_note=days_note(a, b, labels),
         charts=charts(figures),
     )

@@ -1,8 +1,9 @@
 """Two plans year by year: each policy limit's achieved value, limit, badge and marginal cost in A and B,
 and the delta table ``plan compare`` prints in the terminal.
 
-Pure functions of two results Datasets (:func:`policy_year_rows`); :func:`print_compare` writes the
-terminal summary with rich. The comparison page (:mod:`planner.report.compare`) shows the same rows.
+Pure functions of two results Datasets (:func:`policy_year_rows`, :func:`common_years`,
+:func:`years_note`); :func:`print_compare` writes the terminal summary with rich. The comparison page
+(:mod:`planner.report.compare`) shows the same rows.
 """
 
 from __future__ import annotations
@@ -16,13 +17,22 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from planner.report.data import emissions, plan_years
+from planner.report.data import coord_names, emissions, plan_years
 from planner.report.format import MISSING, as_float, finite, fmt_limit_value, fmt_money, fmt_share, fmt_signed_money
 from planner.report.inputs import InputDifference
+from planner.report.labels import accelerator_label
 from planner.report.limits import LIMITS, Badge, badges, fmt_price, step_text
 from planner.results.kpis import limit_achieved, limit_bounds
 
-__all__ = ["PolicyYearRow", "fmt_delta", "policy_year_rows", "print_compare"]
+__all__ = [
+    "PolicyYearRow",
+    "common_years",
+    "fmt_delta",
+    "policy_year_rows",
+    "print_compare",
+    "server_rows",
+    "years_note",
+]
 
 #: How many input differences the terminal lists by name (the page lists them all).
 TERMINAL_INPUTS = 5
@@ -132,6 +142,41 @@ def policy_year_rows(a: xr.Dataset, b: xr.Dataset) -> list[PolicyYearRow]:
     return rows
 
 
+def common_years(a: xr.Dataset, b: xr.Dataset) -> list[int]:
+    """The years both plans have, in order (energy and dispatch are compared in these only)."""
+    return sorted(set(plan_years(a)) & set(plan_years(b)))
+
+
+def years_note(a: xr.Dataset, b: xr.Dataset, labels: tuple[str, str]) -> str:
+    """What the years both plans have leave out, as a sentence ("" when the plans have the same years)."""
+    only_a = sorted(set(plan_years(a)) - set(plan_years(b)))
+    only_b = sorted(set(plan_years(b)) - set(plan_years(a)))
+    if not only_a and not only_b:
+        return ""
+    parts = [f"{', '.join(map(str, ys))} only in {lab}" for ys, lab in ((only_a, labels[0]), (only_b, labels[1])) if ys]
+    if not common_years(a, b):
+        return f"The plans have no year in common ({'; '.join(parts)})."
+    return f"Only the years both plans have are compared ({'; '.join(parts)})."
+
+
+def server_rows(a: xr.Dataset, b: xr.Dataset) -> list[tuple[str, float, float]]:
+    """(server type by display name, servers in service in A's final year, in B's) of each type either plan has."""
+
+    def final(ds: xr.Dataset, acc: str) -> float:
+        if acc not in coord_names(ds, "accelerator"):
+            return 0.0
+        return as_float(ds["servers"].sel(accelerator=acc).isel(year=-1).sum().values)
+
+    accs = list(dict.fromkeys(coord_names(a, "accelerator") + coord_names(b, "accelerator")))
+    rows = []
+    for acc in accs:
+        name = accelerator_label(a if acc in coord_names(a, "accelerator") else b, acc)
+        va, vb = final(a, acc), final(b, acc)
+        if abs(va) > 1e-6 or abs(vb) > 1e-6:
+            rows.append((name, va, vb))
+    return rows
+
+
 # ====================================================================== the terminal
 
 
@@ -139,6 +184,17 @@ def _signed(value: float, kind: str) -> str:
     if kind != "num" or not finite(value) or abs(value) < 1e-9:
         return fmt_delta(value, kind)
     return f"{value:+,.3g}"
+
+
+def _count_delta(value: float) -> str:
+    """A difference of counts: ``+12``, ``−3``, ``±0``."""
+    if abs(value) < 0.5:
+        return "±0"
+    return f"{'+' if value > 0 else '−'}{abs(value):,.0f}"
+
+
+def _percent(relative: float) -> str:
+    return f"{relative:+.2%}" if finite(relative) else MISSING
 
 
 def _by_year(ds: xr.Dataset, values: np.ndarray, years: list[int]) -> list[float]:
@@ -174,8 +230,9 @@ def print_compare(
     differences: list[InputDifference],
     console: Console,
 ) -> None:
-    """The terminal summary of ``plan compare``: NPV A, B and Δ; the policy figures per year A → B;
-    how many inputs differ and the first few.
+    """The terminal summary of ``plan compare``: NPV A, B and Δ, and the servers of each type (by vendor
+    and chip) in service in the final year; the policy figures per year A → B; how many inputs differ
+    and the first few.
     """
     npv_a, npv_b = as_float(a["npv_cny"].values), as_float(b["npv_cny"].values)
     la, lb = escape(labels[0]), escape(labels[1])
@@ -189,8 +246,17 @@ def print_compare(
         fmt_money(npv_a),
         fmt_money(npv_b),
         fmt_signed_money(npv_b - npv_a),
-        f"{rel:+.2%}" if finite(rel) else MISSING,
+        _percent(rel),
     )
+    for name, in_a, in_b in server_rows(a, b):
+        change = (in_b - in_a) / abs(in_a) if abs(in_a) > 0 else float("nan")
+        head.add_row(
+            f"servers {escape(name)}, final year",
+            f"{in_a:,.0f}",
+            f"{in_b:,.0f}",
+            _count_delta(in_b - in_a),
+            _percent(change),
+        )
     console.print(head)
     table = Table()
     table.add_column("by year: A → B (Δ)")

@@ -20,7 +20,7 @@ import xarray as xr
 from planner.report.data import coord_names
 from planner.report.format import decimals
 
-__all__ = ["GWH_PER_MWH", "Flow", "annual_gwh", "balance_gap", "energy_flows", "energy_table"]
+__all__ = ["GWH_PER_MWH", "Flow", "annual_gwh", "balance_gap", "energy_flows", "energy_table", "net_flows"]
 
 GWH_PER_MWH = 1e-3
 
@@ -29,7 +29,9 @@ GWH_PER_MWH = 1e-3
 class Flow:
     """One line of the energy balance: a source or a use, its energy in each year [GWh]."""
 
-    key: str  #: ``grid``, ``ppa:<name>``, ``pv``, ``discharge`` | ``it``, ``cooling``, ``aux``, ``charge``
+    #: ``grid``, ``ppa:<name>``, ``pv``, ``discharge`` | ``it``, ``cooling``, ``aux``, ``charge``
+    #: (``battery``: discharge − charge, in :func:`net_flows`)
+    key: str
     label: str
     side: str  #: ``source`` or ``use``
     green: bool | None  #: sources: True when the energy counts as green; None for the battery and the uses
@@ -74,6 +76,26 @@ def energy_flows(ds: xr.Dataset) -> list[Flow]:
         if always or np.any(np.abs(gwh) > 1e-9):
             out.append(Flow(key, label, side, is_green, tuple(float(v) for v in gwh)))
     return out
+
+
+def net_flows(ds: xr.Dataset) -> list[Flow]:
+    """:func:`energy_flows` with the battery as one net source, ``battery`` = discharge − charge, by year [GWh].
+
+    The sources (grid, PPAs, PV, the battery's net, negative for its losses) then add up to the
+    facility's energy, and so do the uses (IT, cooling, auxiliary losses). The battery line is
+    there when it charged or discharged in some year.
+    """
+    flows = energy_flows(ds)
+    by_key = {f.key: f for f in flows}
+    out = [f for f in flows if f.side == "source" and f.key != "discharge"]
+    if "discharge" in by_key or "charge" in by_key:
+        zero = (0.0,) * len(flows[0].gwh)
+        net = np.subtract(
+            by_key["discharge"].gwh if "discharge" in by_key else zero,
+            by_key["charge"].gwh if "charge" in by_key else zero,
+        )
+        out.append(Flow("battery", "battery (net: discharge − charge)", "source", None, tuple(float(v) for v in net)))
+    return out + [f for f in flows if f.side == "use" and f.key != "charge"]
 
 
 def balance_gap(flows: list[Flow]) -> np.ndarray:

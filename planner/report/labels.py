@@ -1,12 +1,19 @@
-"""Readable names for what the report shows by key: swept parameters, server types and cost components.
+"""Readable names for what the report shows by key: swept parameters, server types, cooling and cost components.
 
 * :func:`parameter_label` — a dotted scenario path as a name and a unit, read from the scenario
   schema (``policy.pue_max`` -> ``PUE cap [-]``, ``accelerators.h200.capex_cny`` ->
   ``H200 server price [CNY]``); every sweep figure and table names its axes with it;
 * :func:`accelerator_label` — a server type by vendor and chip from the plan's stored scenario
   (``ascend_950`` -> ``Huawei Ascend 950``);
+* :func:`cooling_label` (and :func:`cooling_name`, the same from a key and a description) — a
+  cooling technology (``dlc`` -> ``direct liquid cooling``);
 * :func:`component_label` — a cost component (``fixed_om_existing_servers`` ->
   ``fixed O&M, existing servers``).
+
+The names of server types and cooling technologies come from the plan's stored scenario
+(``attrs["scenario_yaml"]``) or, in a combined sweep file, which stores no scenario, from the
+base scenario's names the sweep stored with it (``attrs["display_names"]``, JSON written by
+:func:`planner.studies.sweep.stack.display_names`).
 
 Each falls back to a tidied key, never fails, and knows nothing of plotly or HTML (escape the
 result where it is shown).
@@ -14,6 +21,7 @@ result where it is shown).
 
 from __future__ import annotations
 
+import json
 import re
 import typing
 from functools import lru_cache
@@ -27,7 +35,7 @@ from planner.report.data import scenario_data
 from planner.scenario.fields import SeriesSpec, unwrap
 from planner.scenario.schema import Scenario
 
-__all__ = ["accelerator_label", "component_label", "parameter_label"]
+__all__ = ["accelerator_label", "component_label", "cooling_label", "cooling_name", "parameter_label"]
 
 #: Short names of schema fields (the docstrings are sentences); a field not here is named from its
 #: docstring when that is short, else from its name.
@@ -93,6 +101,16 @@ COMPONENTS = {
     "certificates": "green certificates",
     "carbon": "carbon price",
 }
+#: Cooling technologies by their usual keys; other keys are named from a short description, else in words.
+COOLING_NAMES = {
+    "air": "air cooling",
+    "dlc": "direct liquid cooling",
+    "liquid": "liquid cooling",
+    "immersion": "immersion cooling",
+    "rdhx": "rear-door heat exchangers",
+}
+#: Longest description (characters, words) taken as a cooling technology's name.
+_SHORT_DESCRIPTION = (32, 4)
 _UNIT_WORDS = {"cny", "usd", "kw", "kwh", "mw", "mwh", "mva", "kva", "t", "s", "h", "per", "pct"}
 
 
@@ -208,18 +226,55 @@ def _fallback(path: str) -> str:
     return _words(" ".join(parts[1:] if len(parts) > 1 else parts).replace(" ", "_")) or path
 
 
+def _named_entries(ds: xr.Dataset, section: str) -> dict[str, Any]:
+    """The entries of a section of the scenario (``accelerators``, ``cooling``) that the labels read.
+
+    From the stored scenario; else from ``attrs["display_names"]`` (a combined sweep file); else empty.
+    """
+    entries = scenario_data(ds).get(section)
+    if isinstance(entries, dict) and entries:
+        return entries
+    try:
+        names = json.loads(str(ds.attrs.get("display_names", "") or "{}"))
+    except ValueError:
+        return {}
+    entries = names.get(section) if isinstance(names, dict) else None
+    return entries if isinstance(entries, dict) else {}
+
+
 def accelerator_label(ds: xr.Dataset, key: str) -> str:
     """A server type by vendor and chip, from the stored scenario (``ascend_950`` -> ``Huawei Ascend 950``).
 
-    The chip alone when it already names the vendor; the key in words when the Dataset has no scenario.
+    The chip alone when it already names the vendor; the key in words when the Dataset has no scenario
+    (nor a sweep's ``display_names``).
     """
-    accs = scenario_data(ds).get("accelerators")
-    spec = accs.get(key) if isinstance(accs, dict) else None
+    spec = _named_entries(ds, "accelerators").get(key)
     if isinstance(spec, dict):
         vendor, chip = str(spec.get("vendor") or "").strip(), str(spec.get("chip") or "").strip()
         if chip:
             return chip if not vendor or chip.lower().startswith(vendor.lower()) else f"{vendor} {chip}"
     return _words(str(key), title=True)
+
+
+def cooling_name(key: str, description: str = "") -> str:
+    """A cooling technology by name: its description when that is short (a few words), else
+    :data:`COOLING_NAMES`, else its key in words with ``cooling`` (``dlc`` -> ``direct liquid cooling``,
+    ``two_phase`` -> ``two phase cooling``).
+    """
+    key, text = str(key), " ".join(str(description or "").split()).rstrip(".")
+    chars, words = _SHORT_DESCRIPTION
+    if text and len(text) <= chars and len(text.split()) <= words:
+        return text
+    if key.lower() in COOLING_NAMES:
+        return COOLING_NAMES[key.lower()]
+    name = _words(key)
+    return name if "cooling" in name.lower() else f"{name} cooling"
+
+
+def cooling_label(ds: xr.Dataset, key: str) -> str:
+    """A cooling technology of a plan by name (:func:`cooling_name` with the stored scenario's description)."""
+    spec = _named_entries(ds, "cooling").get(str(key))
+    return cooling_name(str(key), str(spec.get("description") or "") if isinstance(spec, dict) else "")
 
 
 def component_label(key: str) -> str:

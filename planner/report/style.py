@@ -2,7 +2,9 @@
 
 Every figure starts from :func:`figure` (or :func:`subplots`) and ends in :func:`layout`, so all
 charts share a font, a title position and a legend under the plot; colours of server types,
-cooling technologies, cost groups and years are picked here, once.
+cooling technologies, cost groups and years are picked here, once. A figure of panels whose
+legends explain some panels only gives each its own legend beside them (:func:`row_legend`,
+:func:`panel_legend`), and a legend lists only traces with data (:func:`has_data`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 import xarray as xr
 from plotly.colors import qualitative, sample_colorscale, sequential
@@ -32,6 +35,7 @@ __all__ = [
     "SIDE_LEGEND",
     "SLIM_TEMPLATE",
     "SUPPLY_COLOURS",
+    "TITLE_CHARS_800PX",
     "accelerator_colours",
     "accelerator_legend_title",
     "colourscale",
@@ -40,12 +44,15 @@ __all__ = [
     "cost_group",
     "empty_figure",
     "figure",
+    "has_data",
     "layout",
     "menu",
     "menu_label",
     "note_empty",
     "origin_colours",
     "palette",
+    "panel_legend",
+    "row_legend",
     "subplots",
     "year_axis",
     "year_colours",
@@ -135,11 +142,21 @@ def figure() -> go.Figure:
 #: Characters of a subplot title that fit over one panel of a row of three on an 800-px page (a
 #: panel is about 220 px wide; the titles are 14-px text).
 TITLE_CHARS_800PX_3 = 26
+#: Characters of a figure's title that fit on one line across a chart on an 800-px page (the chart is
+#: about 750 px wide; the title is 16-px text): the budget of :data:`TITLE_CHARS_800PX_3` scaled to the
+#: width and the font size. Say more in a subtitle (:func:`layout`; 12-px text, 4/3 of the budget).
+TITLE_CHARS_800PX = TITLE_CHARS_800PX_3 * 750 * 14 // (220 * 16)
+#: Top margin a subtitle adds [px]: one line of 12-px text and its gap under the title.
+_SUBTITLE_LINE = 20
 
 
-def subplots(**kwargs: Any) -> go.Figure:
-    """``make_subplots`` on a figure with the slim template; titles over narrow panels wrap (:func:`wrap_title`)."""
-    cols = int(kwargs.get("cols", 1))
+def subplots(side_legend: bool = False, **kwargs: Any) -> go.Figure:
+    """``make_subplots`` on a figure with the slim template; titles over narrow panels wrap (:func:`wrap_title`).
+
+    With ``side_legend`` (legends at the right of the rows, :func:`row_legend`) the panels are
+    narrower: titles wrap as if there were one column more.
+    """
+    cols = int(kwargs.get("cols", 1)) + int(side_legend)
     if kwargs.get("subplot_titles") and cols >= 3:
         kwargs["subplot_titles"] = [wrap_title(t, cols) for t in kwargs["subplot_titles"]]
     return make_subplots(figure=figure(), **kwargs)
@@ -148,27 +165,34 @@ def subplots(**kwargs: Any) -> go.Figure:
 def wrap_title(title: str, cols: int) -> str:
     """A subplot title broken onto two lines when it is too long for one of ``cols`` panels at 800 px.
 
-    Breaks before the unit (``"Accelerators installed<br>[accelerators]"``), else at the last space
-    that fits; a title that already has a line break is left alone.
+    Before the unit when both lines then fit (``"Accelerators installed<br>[accelerators]"``), else
+    at the space that makes the longer line shortest when both fit (``"Racks by<br>cooling [racks]"``
+    over narrower panels); when no break fits, before the unit, else at the space that makes the
+    longer line shortest. A title that already has a line break, or has no space, is left alone.
     """
     limit = TITLE_CHARS_800PX_3 * 3 // cols
     if "<br>" in title or len(title) <= limit:
         return title
-    if " [" in title:
-        head, unit = title.split(" [", 1)
-        return f"{head}<br>[{unit}"
-    cut = title.rfind(" ", 0, limit + 1)
-    return title if cut <= 0 else f"{title[:cut]}<br>{title[cut + 1 :]}"
+    spaces = [i for i, ch in enumerate(title) if ch == " "]
+    if not spaces:
+        return title
+    unit = title.find(" [")
+    longer = {i: max(i, len(title) - i - 1) for i in spaces}
+    cut = min(spaces, key=lambda i: (longer[i] > limit, i != unit, longer[i], -i))
+    return f"{title[:cut]}<br>{title[cut + 1 :]}"
 
 
-def layout(fig: go.Figure, title: str, height: int = 420, **kwargs: Any) -> go.Figure:
-    """The house style: title top left, legend in a row under the plot, white template.
+def layout(fig: go.Figure, title: str, height: int = 420, subtitle: str = "", **kwargs: Any) -> go.Figure:
+    """The house style: title top left (a ``subtitle`` in small grey text under it), legend in a row
+    under the plot, white template.
 
     A subplot title wrapped onto two lines (:func:`wrap_title`) gets one line more of top margin,
-    so that it stays clear of the figure's title.
+    so that it stays clear of the figure's title, and so does a subtitle. A title fits an 800-px
+    page in :data:`TITLE_CHARS_800PX` characters: a key or a note that does not goes in the subtitle.
     """
     wrapped = any("<br>" in str(a.text) and a.yref == "paper" for a in fig.layout.annotations or ())
-    margin = {"l": 60, "r": 20, "t": 78 if wrapped else 60, "b": 40, **kwargs.pop("margin", {})}
+    top = (78 if wrapped else 60) + (_SUBTITLE_LINE if subtitle else 0)
+    margin = {"l": 60, "r": 20, "t": top, "b": 40, **kwargs.pop("margin", {})}
     legend = {
         "orientation": "h",
         "yanchor": "top",
@@ -187,6 +211,7 @@ def layout(fig: go.Figure, title: str, height: int = 420, **kwargs: Any) -> go.F
             "yref": "container",
             "yanchor": "top",
             "font": {"size": 16},
+            **({"subtitle": {"text": subtitle, "font": {"size": 12, "color": LIMIT_COLOUR}}} if subtitle else {}),
         },
         font={"family": FONT, "size": 12},
         height=height,
@@ -196,6 +221,44 @@ def layout(fig: go.Figure, title: str, height: int = 420, **kwargs: Any) -> go.F
         **kwargs,
     )
     return fig
+
+
+def has_data(*values: Any, tol: float = 1e-9) -> bool:
+    """Whether any of the arrays holds a finite number other than 0 (a trace worth a legend entry)."""
+    for v in values:
+        a = np.asarray(v, dtype=float)
+        if np.any(np.isfinite(a) & (np.abs(a) > tol)):
+            return True
+    return False
+
+
+#: Gap between the plot area's right edge and a legend beside a row of panels [fraction of the plot width].
+LEGEND_GAP = 0.02
+
+
+def row_legend(fig: go.Figure, row: int, **kwargs: Any) -> dict[str, Any]:
+    """Layout of a legend at the right of one row of panels, its top level with the row's top.
+
+    Paper coordinates: ``y`` is the top of the row's y-axis domain, so the legend's entries run
+    down beside the row's panels. Put the row's legended panels in its last columns (next to it).
+    """
+    top = fig.get_subplot(row, 1).yaxis.domain[1]  # the panels of a row share their y domain
+    return {
+        "orientation": "v",
+        "x": 1 + LEGEND_GAP,
+        "xanchor": "left",
+        "y": top,
+        "yanchor": "top",
+        "yref": "paper",
+        "traceorder": "normal",
+        **kwargs,
+    }
+
+
+def panel_legend(fig: go.Figure, row: int, col: int, **kwargs: Any) -> dict[str, Any]:
+    """Layout of a legend under one panel of a single row, starting at the panel's left edge."""
+    sub = fig.get_subplot(row, col)
+    return {"orientation": "h", "x": sub.xaxis.domain[0], "xanchor": "left", "y": -0.12, "yanchor": "top", **kwargs}
 
 
 def year_axis(fig: go.Figure, years: Sequence[int], **where: Any) -> None:

@@ -42,7 +42,7 @@ from planner.report.format import (
     value_label,
 )
 from planner.report.html import ReportInputError, load_results, write_report
-from planner.report.labels import parameter_label
+from planner.report.labels import accelerator_label, parameter_label
 from planner.report.page import PLOTLY_JS_NAME, charts, render, write_html, write_plotly_js
 from planner.report.sweep_tables import (
     SweepCase,
@@ -129,12 +129,15 @@ def sweep_charts(ds: xr.Dataset) -> dict[str, go.Figure]:
     return figures
 
 
-def _mix_text(mix: Mapping[str, float]) -> str:
-    parts = [f"{name} {count:,.0f}" for name, count in mix.items() if count > 0.5]
+def _mix_text(ds: xr.Dataset, mix: Mapping[str, float]) -> str:
+    """New servers by type (``Huawei Ascend 950 120 · NVIDIA H20 40``), "none", or "–" without a plan."""
+    parts = [f"{accelerator_label(ds, name)} {count:,.0f}" for name, count in mix.items() if count > 0.5]
     return " · ".join(parts) if parts else ("none" if mix else "–")
 
 
-def _case_rows(cases: list[SweepCase], links: Mapping[str, str], dims: list[str]) -> list[dict[str, Any]]:
+def _case_rows(
+    ds: xr.Dataset, cases: list[SweepCase], links: Mapping[str, str], dims: list[str]
+) -> list[dict[str, Any]]:
     rows = []
     for c in cases:
         coords = [c.coords.get(d, "") for d in dims]
@@ -163,7 +166,7 @@ def _case_rows(cases: list[SweepCase], links: Mapping[str, str], dims: list[str]
                 "domestic_text": fmt_share(c.domestic),
                 "eflops": c.eflops,
                 "eflops_text": fmt_compute(c.eflops * 1000),
-                "mix": _mix_text(c.new_servers),
+                "mix": _mix_text(ds, c.new_servers),
                 "mix_sort": sum(c.new_servers.values()) if c.new_servers else math.nan,
                 "wall": c.wall_time_s,
                 "wall_text": fmt_fixed(c.wall_time_s, ".2f"),
@@ -315,7 +318,7 @@ def render_sweep_report(
         charts=charts(figures),
         marginal=_marginal(ds),
         tornado=_tornado_table(ds),
-        rows=_case_rows(cases, links, dims),
+        rows=_case_rows(ds, cases, links, dims),
         failed=failed,
         n_failed=sum(len(f.cases) for f in failed),
         n_links=len(links),
@@ -369,6 +372,7 @@ def case_plan(ds: xr.Dataset, case: SweepCase, parts: Path | None = None) -> tup
         "objective_cny": case.npv,
         "mip_gap": case.gap,
         "planner_version": ds.attrs.get("planner_version", ""),
+        "display_names": ds.attrs.get("display_names", ""),
     }
     return plan, f"{ds.attrs.get('sweep_name', 'sweep')}.nc, case {case.id}"
 

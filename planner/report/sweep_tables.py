@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 
 from planner.report.format import coord_text, fmt_money, fmt_signed_money
-from planner.report.labels import accelerator_label, parameter_label
+from planner.report.labels import accelerator_label, cooling_label, parameter_label
 
 __all__ = [
     "MAX_CONTEXTS",
@@ -108,7 +108,7 @@ class Metric:
     """A number per case (one value per grid point, or per one-at-a-time case)."""
 
     key: str
-    label: str  #: e.g. "NPV", "PUE 2030", "new servers: ascend_910c"
+    label: str  #: e.g. "NPV", "PUE 2030", "new servers: Huawei Ascend 910C"
     kind: str  #: money, ratio, share, eflops, count
     values: xr.DataArray  #: over the cases' dims, in raw units (CNY, 1, share 0–1, EFLOPS, count); NaN: no plan
     colourscale: str  #: a name in plotly.colors.sequential (light = low)
@@ -153,7 +153,8 @@ def _metrics(view: xr.Dataset) -> list[Metric]:
     if "racks_new" in view:
         racks = view["racks_new"].sum("year", min_count=1)
         for c in view["cooling"].values:
-            out.append(Metric(f"racks_new:{c}", f"new racks: {c}", "count", racks.sel(cooling=c, drop=True), "BuPu"))
+            name = f"new racks: {cooling_label(view, str(c))}"
+            out.append(Metric(f"racks_new:{c}", name, "count", racks.sel(cooling=c, drop=True), "BuPu"))
     return out
 
 

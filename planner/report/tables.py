@@ -35,7 +35,7 @@ from planner.report.format import (
     fmt_small_share,
 )
 from planner.report.inputs import variant_tag, variant_text
-from planner.report.labels import accelerator_label
+from planner.report.labels import accelerator_label, cooling_label
 from planner.report.limits import LIMITS, Limit, badges, limit_cost_text, marginal_text, step_text
 from planner.results.kpis import BINDING_RTOL, limit_achieved
 
@@ -377,12 +377,13 @@ def build_rows(ds: xr.Dataset) -> list[BuildRow]:
             ds["servers"].sel(accelerator=a).sum("cooling").values,
         )
     for c in coord_names(ds, "cooling"):
-        add("facility", f"racks {c}", "racks", ds["racks_new"].sel(cooling=c).values, ds["racks"].sel(cooling=c).values)
+        racks = ds["racks_new"].sel(cooling=c).values, ds["racks"].sel(cooling=c).values
+        add("facility", f"racks, {cooling_label(ds, c)}", "racks", *racks)
     add("facility", "data halls", "halls", ds["halls_new"].values, ds["halls"].values)
     for c in coord_names(ds, "cooling"):
         add(
             "cooling",
-            f"cooling plant units {c}",
+            f"cooling plant units, {cooling_label(ds, c)}",
             "units",
             ds["cooling_units_new"].sel(cooling=c).values,
             ds["cooling_units"].sel(cooling=c).values,
@@ -558,12 +559,24 @@ STAGE_ORDER = (
 """The stages of a run, one after the other, in pipeline order: their seconds add up to the wall clock."""
 
 BESIDE = ("dive_relaxation", "dive_dive")
-"""Stages that run beside HiGHS's MIP (``solve``, :mod:`planner.solver.solve`): not added to the total."""
+"""Stages that may run beside HiGHS's MIP (``solve``, :mod:`planner.solver.solve`): then not added to the total."""
 
 
-def _beside(stage: str, t: dict[str, float]) -> bool:
-    """Whether a stage ran at the same time as another: the dive's, when the MIP ran (else the dive was the solve)."""
-    return (stage in BESIDE or (stage.startswith("dive_") and stage not in STAGE_ORDER)) and "solve" in t
+def dive_beside_mip(ds: xr.Dataset) -> bool:
+    """Whether the rounding dive ran at the same time as HiGHS's MIP (``attrs["dive_beside_mip"]``).
+
+    A dive that ran first (at full resolution the relaxation is interior point and goes before the
+    MIP) or alone (its plan proved within the gap) is part of the wall clock. Files written before
+    the attribute existed: the dive ran beside the MIP whenever the MIP ran.
+    """
+    if "dive_beside_mip" in ds.attrs:
+        return bool(int(ds.attrs["dive_beside_mip"]))
+    return "solve" in timings(ds)
+
+
+def _beside(stage: str, beside_mip: bool) -> bool:
+    """Whether a stage ran at the same time as another: the dive's, when it ran beside the MIP."""
+    return beside_mip and (stage in BESIDE or (stage.startswith("dive_") and stage not in STAGE_ORDER))
 
 
 def timing_rows(ds: xr.Dataset) -> list[dict[str, Any]]:
@@ -572,15 +585,21 @@ def timing_rows(ds: xr.Dataset) -> list[dict[str, Any]]:
     ``counted`` is False for a stage that ran beside the MIP (the rounding dive's, listed after
     ``solve``); the total (:func:`wall_clock`) adds the counted stages only.
     """
-    t = timings(ds)
+    t, beside = timings(ds), dive_beside_mip(ds)
     order = {k: i for i, k in enumerate(STAGE_ORDER)}
     after_solve = order["solve"] + 0.5
     total = wall_clock(ds) or 1.0
-    stages = sorted(t, key=lambda k: after_solve if _beside(k, t) else order.get(k, len(order)))
-    return [{"stage": k, "seconds": t[k], "share": 100 * t[k] / total, "counted": not _beside(k, t)} for k in stages]
+    dive_first = order["solve"] - 0.5  # a dive that ran before the MIP (or instead of it) is listed before it
+    stages = sorted(
+        t,
+        key=lambda k: order[k] if k in order else (after_solve if _beside(k, beside) else dive_first),
+    )
+    return [
+        {"stage": k, "seconds": t[k], "share": 100 * t[k] / total, "counted": not _beside(k, beside)} for k in stages
+    ]
 
 
 def wall_clock(ds: xr.Dataset) -> float:
     """Seconds of the run: the stages that ran one after the other (not the dive's, beside the MIP)."""
-    t = timings(ds)
-    return sum(v for k, v in t.items() if not _beside(k, t))
+    t, beside = timings(ds), dive_beside_mip(ds)
+    return sum(v for k, v in t.items() if not _beside(k, beside))

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from planner.report.format import decimals, money_scale
-from planner.report.labels import accelerator_label
+from planner.report.labels import accelerator_label, cooling_label, cooling_name
 from planner.report.limits import (
     LIMIT_COSTS_HINT,
     LIMITS,
@@ -130,13 +130,13 @@ def print_validation(scenario: Scenario, time: TimeData, model_size: str, consol
             f"{a.full_kw:g}/{a.idle_kw:g}",
             "/".join(_fmt(v / 1e6) for v in a.capex_cny.values([s.years[0], s.years[-1]])),
             cap,
-            escape(", ".join(a.cooling)),
+            escape(", ".join(cooling_name(c, s.cooling[c].description if c in s.cooling else "") for c in a.cooling)),
         )
     console.print(servers)
 
     cooling = _titled(console, "Cooling technologies")
-    for col in ("name", "kW/rack", "basis", "free below [°C]", "κ annual", "κ max", "PUE (κ + aux)"):
-        cooling.add_column(col, justify="left" if col in ("name", "basis") else "right")
+    for col in ("name", "technology", "kW/rack", "basis", "free below [°C]", "κ annual", "κ max", "PUE (κ + aux)"):
+        cooling.add_column(col, justify="left" if col in ("name", "technology", "basis") else "right")
     w = time.weight[:, None]
     blended = effective_kappa(s.cooling, time.kappa)
     for name, c in s.cooling.items():
@@ -144,6 +144,7 @@ def print_validation(scenario: Scenario, time: TimeData, model_size: str, consol
         annual = float((w * k).sum() / (w.sum() * 24))
         cooling.add_row(
             escape(name),
+            escape(cooling_name(name, c.description)),
             _fmt(c.rack_kw_max),
             c.basis,
             _fmt(c.free_cooling_below_c),
@@ -312,11 +313,12 @@ def _print_builds(ds: xr.Dataset, console: Console) -> None:
         stock = ds["servers"].sel(accelerator=a).sum("cooling").values
         row(f"servers {accelerator_label(ds, str(a))}", new, stock)
     for c in ds.cooling.values:
-        row(f"racks {c}", ds["racks_new"].sel(cooling=c).values, ds["racks"].sel(cooling=c).values)
+        racks = ds["racks_new"].sel(cooling=c).values, ds["racks"].sel(cooling=c).values
+        row(f"racks, {cooling_label(ds, str(c))}", *racks)
     row("halls", ds["halls_new"].values, ds["halls"].values)
     for c in ds.cooling.values:
         row(
-            f"cooling units {c}",
+            f"cooling plant units, {cooling_label(ds, str(c))}",
             ds["cooling_units_new"].sel(cooling=c).values,
             ds["cooling_units"].sel(cooling=c).values,
         )

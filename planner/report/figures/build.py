@@ -14,7 +14,7 @@ import xarray as xr
 
 from planner.report.data import coord_names, grid_block_mw, increase, plan_years, units_of
 from planner.report.format import as_float, fmt_num, numbers, plain
-from planner.report.labels import accelerator_label
+from planner.report.labels import accelerator_label, cooling_label
 from planner.report.style import (
     PPA_COLOURS,
     SUPPLY_COLOURS,
@@ -22,8 +22,10 @@ from planner.report.style import (
     accelerator_legend_title,
     cooling_colours,
     figure,
+    has_data,
     layout,
     note_empty,
+    row_legend,
     subplots,
     year_axis,
 )
@@ -124,7 +126,7 @@ def _installed_compute(fig: go.Figure, ds: xr.Dataset, years: list[int]) -> floa
         col=3,
     )
     target = limit_values(ds, LIMITS[3])
-    if np.isfinite(target).any():
+    if has_data(target):
         fig.add_trace(
             go.Scatter(
                 x=years,
@@ -188,102 +190,106 @@ def installed_figure(ds: xr.Dataset) -> go.Figure:
     )
 
 
-def _facility_panels(ds: xr.Dataset) -> list[tuple[str, str]]:
-    """(key, title) of the eight panels of :func:`facility_figure`, row by row."""
-    return [
-        ("racks", f"Racks by cooling [{units_of(ds['racks'])}]"),
-        ("cooling_units", f"Cooling plant units [{units_of(ds['cooling_units'])}]"),
-        ("halls", f"Data halls [{units_of(ds['halls'])}]"),
-        ("grid", f"Grid connection [{units_of(ds['grid_mw'])}]"),
-        ("pv", f"PV [{units_of(ds['pv_mw'])}p]"),
-        ("battery", f"Battery [{units_of(ds['battery_mwh'])}]"),
-        ("gensets", f"Backup gensets [{units_of(ds['generator_units'])}]"),
-        ("ppa", f"PPA contracts [{units_of(ds['ppa_mw'])}]"),
-    ]
+#: Where each panel of :func:`facility_figure` sits (row, column): the panels a legend explains
+#: (racks and plant by cooling technology, PPA contracts) at the right of their rows, next to it.
+FACILITY_PANELS = {
+    "halls": (1, 1),
+    "grid": (1, 2),
+    "racks": (1, 3),
+    "cooling_units": (1, 4),
+    "pv": (2, 1),
+    "battery": (2, 2),
+    "gensets": (2, 3),
+    "ppa": (2, 4),
+}
+#: The legend of each row of :func:`facility_figure`: cooling technologies (row 1), PPA contracts (row 2).
+FACILITY_LEGENDS = {1: "legend", 2: "legend2"}
+
+
+def _facility_titles(ds: xr.Dataset) -> dict[str, str]:
+    """The title of each panel of :func:`facility_figure`, by key."""
+    return {
+        "racks": f"Racks by cooling [{units_of(ds['racks'])}]",
+        "cooling_units": f"Cooling plant [{units_of(ds['cooling_units'])}]",
+        "halls": f"Data halls [{units_of(ds['halls'])}]",
+        "grid": f"Grid connection [{units_of(ds['grid_mw'])}]",
+        "pv": f"PV [{units_of(ds['pv_mw'])}p]",
+        "battery": f"Battery [{units_of(ds['battery_mwh'])}]",
+        "gensets": f"Backup gensets [{units_of(ds['generator_units'])}]",
+        "ppa": f"PPA contracts [{units_of(ds['ppa_mw'])}]",
+    }
 
 
 def _facility_cooling(fig: go.Figure, ds: xr.Dataset, years: list[int]) -> None:
-    """Racks (first panel) and cooling plant units (second) in service, by cooling technology."""
+    """Racks and cooling plant units in service, by cooling technology; technologies never used are left out.
+
+    One legend entry per technology (on its racks, or on its plant when it has no racks), in the
+    legend beside the first row.
+    """
     cc = cooling_colours(ds)
+    (r_row, r_col), (u_row, u_col) = FACILITY_PANELS["racks"], FACILITY_PANELS["cooling_units"]
     for c in coord_names(ds, "cooling"):
-        _stock_bar(
-            fig,
-            years,
-            ds["racks"].sel(cooling=c).values,
-            ds["racks_new"].sel(cooling=c).values,
-            c,
-            cc[c],
-            1,
-            1,
-            legendgroup=f"cooling-{c}",
-        )
-        _stock_bar(
-            fig,
-            years,
-            ds["cooling_units"].sel(cooling=c).values,
-            ds["cooling_units_new"].sel(cooling=c).values,
-            c,
-            cc[c],
-            1,
-            2,
-            legendgroup=f"cooling-{c}",
-            showlegend=False,
-        )
+        racks, units = ds["racks"].sel(cooling=c).values, ds["cooling_units"].sel(cooling=c).values
+        if not has_data(racks, units):
+            continue
+        name = plain(cooling_label(ds, c))
+        common = {"legendgroup": f"cooling-{c}", "legend": FACILITY_LEGENDS[r_row]}
+        new_racks = ds["racks_new"].sel(cooling=c).values
+        _stock_bar(fig, years, racks, new_racks, name, cc[c], r_row, r_col, showlegend=has_data(racks), **common)
+        new_units = ds["cooling_units_new"].sel(cooling=c).values
+        _stock_bar(fig, years, units, new_units, name, cc[c], u_row, u_col, showlegend=not has_data(racks), **common)
 
 
 def _facility_power(fig: go.Figure, ds: xr.Dataset, years: list[int]) -> None:
-    """Halls, grid MW, PV, battery, gensets and PPA contracts in service (the other six panels)."""
-    _stock_bar(fig, years, ds["halls"].values, ds["halls_new"].values, "halls", "#8250df", 1, 3, showlegend=False)
+    """Halls, grid MW, PV, battery, gensets and PPA contracts in service (the other six panels).
+
+    PPA contracts with nothing contracted in any year are left out (and out of the second row's legend).
+    """
+    at = FACILITY_PANELS
+    _stock_bar(
+        fig, years, ds["halls"].values, ds["halls_new"].values, "halls", "#8250df", *at["halls"], showlegend=False
+    )
     grid_new = np.nan_to_num(ds["grid_blocks_new"].values * grid_block_mw(ds))
-    _stock_bar(fig, years, ds["grid_mw"].values, grid_new, "grid MW", SUPPLY_COLOURS["grid"], 1, 4, showlegend=False)
-    _stock_bar(
-        fig,
-        years,
-        ds["pv_mw"].values,
-        increase(ds["pv_mw"].values),
-        "PV",
-        SUPPLY_COLOURS["pv"],
-        2,
-        1,
-        showlegend=False,
-    )
-    _stock_bar(
-        fig,
-        years,
-        ds["battery_mwh"].values,
-        increase(ds["battery_mwh"].values),
-        "battery MWh",
-        SUPPLY_COLOURS["discharge"],
-        2,
-        2,
-        showlegend=False,
-    )
-    _stock_bar(
-        fig,
-        years,
-        ds["generator_units"].values,
-        ds["generators_new"].values,
-        "gensets",
-        "#953800",
-        2,
-        3,
-        showlegend=False,
-    )
+    grid = ds["grid_mw"].values
+    _stock_bar(fig, years, grid, grid_new, "grid MW", SUPPLY_COLOURS["grid"], *at["grid"], showlegend=False)
+    pv, battery = ds["pv_mw"].values, ds["battery_mwh"].values
+    _stock_bar(fig, years, pv, increase(pv), "PV", SUPPLY_COLOURS["pv"], *at["pv"], showlegend=False)
+    colour = SUPPLY_COLOURS["discharge"]
+    _stock_bar(fig, years, battery, increase(battery), "battery MWh", colour, *at["battery"], showlegend=False)
+    gensets = ds["generator_units"].values
+    _stock_bar(fig, years, gensets, ds["generators_new"].values, "gensets", "#953800", *at["gensets"], showlegend=False)
+    row, col = at["ppa"]
     for j, k in enumerate(coord_names(ds, "ppa")):
         v = ds["ppa_mw"].sel(ppa=k).values
+        if not has_data(v):
+            continue
+        colour = PPA_COLOURS[j % len(PPA_COLOURS)]
         _stock_bar(
-            fig, years, v, np.zeros_like(v), f"PPA {k}", PPA_COLOURS[j % len(PPA_COLOURS)], 2, 4, legendgroup=f"ppa-{k}"
+            fig,
+            years,
+            v,
+            np.zeros_like(v),
+            plain(f"PPA {k}"),
+            colour,
+            row,
+            col,
+            legendgroup=f"ppa-{k}",
+            legend=FACILITY_LEGENDS[row],
         )
 
 
 def facility_figure(ds: xr.Dataset) -> go.Figure:
-    """Racks and cooling units by technology, halls, grid MW, PV MWp, battery MWh, gensets, PPA MW."""
+    """Halls, grid MW, racks and cooling plant units by technology (first row); PV MWp, battery MWh, gensets and
+    PPA MW (second row), each row's legend at its right, beside the panels it explains.
+    """
     years = plan_years(ds)
-    ppas = coord_names(ds, "ppa")
+    titles = _facility_titles(ds)
+    order = sorted(FACILITY_PANELS, key=lambda k: FACILITY_PANELS[k])
     fig = subplots(
         rows=2,
         cols=4,
-        subplot_titles=[t for _, t in _facility_panels(ds)],
+        side_legend=True,
+        subplot_titles=[titles[k] for k in order],
         horizontal_spacing=0.06,
         vertical_spacing=0.2,
     )
@@ -292,16 +298,20 @@ def facility_figure(ds: xr.Dataset) -> go.Figure:
     fig.update_layout(barmode="stack")
     year_axis(fig, years)
     fig.update_yaxes(rangemode="tozero")
-    for (row, col), value in (
-        ((1, 1), ds["racks"].values),
-        ((1, 2), ds["cooling_units"].values),
-        ((1, 3), ds["halls"].values),
-        ((1, 4), ds["grid_mw"].values),
-        ((2, 1), ds["pv_mw"].values),
-        ((2, 2), ds["battery_mwh"].values),
-        ((2, 3), ds["generator_units"].values),
-        ((2, 4), ds["ppa_mw"].values if ppas else np.zeros(1)),
-    ):
+    values = {
+        "racks": ds["racks"].values,
+        "cooling_units": ds["cooling_units"].values,
+        "halls": ds["halls"].values,
+        "grid": ds["grid_mw"].values,
+        "pv": ds["pv_mw"].values,
+        "battery": ds["battery_mwh"].values,
+        "gensets": ds["generator_units"].values,
+        "ppa": ds["ppa_mw"].values if coord_names(ds, "ppa") else np.zeros(1),
+    }
+    for key, value in values.items():
         if not np.any(np.asarray(value) > 1e-6):
-            note_empty(fig, row, col, "none")
-    return layout(fig, "Facility and power in service by year (+N: built that year)", height=560)
+            note_empty(fig, *FACILITY_PANELS[key], "none")
+    used = {t.legend or "legend" for t in fig.data}
+    fig.update_layout({name: row_legend(fig, row) for row, name in FACILITY_LEGENDS.items() if name in used})
+    title = "Facility and power in service by year (+N: built that year)"
+    return layout(fig, title, height=560, legend=row_legend(fig, 1))

@@ -8,6 +8,7 @@ shaded bands; the days kept for an extreme (``extreme_day``) are flagged with �
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -16,15 +17,26 @@ import xarray as xr
 
 from planner.report.data import coord_names, plan_years, units_of
 from planner.report.format import numbers, plain
-from planner.report.style import PPA_COLOURS, SIDE_LEGEND, SUPPLY_COLOURS, cooling_colours, layout, subplots
+from planner.report.labels import cooling_label
+from planner.report.style import (
+    PPA_COLOURS,
+    SIDE_LEGEND,
+    SUPPLY_COLOURS,
+    cooling_colours,
+    has_data,
+    layout,
+    subplots,
+)
 
 __all__ = [
     "TOU_COLOURS",
     "day_labels",
+    "day_menu",
     "default_day",
     "dispatch_days_figure",
     "dispatch_figure",
     "extreme_flags",
+    "supply_series",
     "tou_bands",
     "year_buttons",
 ]
@@ -91,7 +103,11 @@ def default_day(ds: xr.Dataset, year: int) -> int:
 
 
 def tou_bands(ds: xr.Dataset, day: int, offset: int = 0) -> list[dict[str, Any]]:
-    """One shaded rectangle per run of equal TOU period on representative day ``day`` (hours shifted by ``offset``)."""
+    """One shaded rectangle per run of equal TOU period on representative day ``day`` (hours shifted by ``offset``).
+
+    The rectangles span the height of the panel of the first axes (``yref`` ``"y domain"``), not the
+    figure's: a panel under it keeps its own background and its title stays legible.
+    """
     if "tou_period" not in ds:
         return []
     periods = [str(p) for p in ds["tou_period"].isel(day=day).values]
@@ -103,7 +119,7 @@ def tou_bands(ds: xr.Dataset, day: int, offset: int = 0) -> list[dict[str, Any]]
                 {
                     "type": "rect",
                     "xref": "x",
-                    "yref": "paper",
+                    "yref": "y domain",
                     "x0": offset + start - 0.5,
                     "x1": offset + h - 0.5,
                     "y0": 0,
@@ -141,16 +157,27 @@ def year_buttons(years: list[int], args: list[list[dict[str, Any]]], active: int
 # ====================================================================== dispatch
 
 
+def supply_series(ds: xr.Dataset, year: int, day: int) -> list[tuple[str, np.ndarray]]:
+    """(trace key, 24 hourly values [MW]) of the supply side of representative day ``day`` (its coordinate) of a year.
+
+    Grid import, each PPA (``ppa:<name>``), PV used, battery discharge, battery charge (negative)
+    and the facility load (``facility``), in the order of the dispatch traces.
+    """
+    sel = {"year": year, "day": day}
+    out = [("grid", ds["grid_import_mw"].sel(sel).values)]
+    for k in coord_names(ds, "ppa"):
+        out.append((f"ppa:{k}", ds["ppa_mw_used"].sel({"ppa": k, **sel}).values))
+    out.append(("pv", ds["pv_used_mw"].sel(sel).values))
+    out.append(("discharge", ds["battery_discharge_mw"].sel(sel).values))
+    out.append(("charge", -ds["battery_charge_mw"].sel(sel).values))
+    out.append(("facility", ds["facility_power_mw"].sel(sel).values))
+    return [(key, np.asarray(values, dtype=float)) for key, values in out]
+
+
 def _dispatch_series(ds: xr.Dataset, year: int, day: int) -> list[tuple[str, list[float | None]]]:
     """(trace key, 24 values) of every dispatch trace, in the order of the traces."""
     sel = {"year": year, "day": day}
-    out: list[tuple[str, list[float | None]]] = [("grid", numbers(ds["grid_import_mw"].sel(sel).values, 4))]
-    for k in coord_names(ds, "ppa"):
-        out.append((f"ppa:{k}", numbers(ds["ppa_mw_used"].sel({"ppa": k, **sel}).values, 4)))
-    out.append(("pv", numbers(ds["pv_used_mw"].sel(sel).values, 4)))
-    out.append(("discharge", numbers(ds["battery_discharge_mw"].sel(sel).values, 4)))
-    out.append(("charge", numbers(-ds["battery_charge_mw"].sel(sel).values, 4)))
-    out.append(("facility", numbers(ds["facility_power_mw"].sel(sel).values, 4)))
+    out = [(key, numbers(values, 4)) for key, values in supply_series(ds, year, day)]
     it = ds["it_power_mw"].sel(sel)
     cool = ds["cooling_power_mw"].sel(sel)
     for c in coord_names(ds, "cooling"):
@@ -163,23 +190,16 @@ def _dispatch_series(ds: xr.Dataset, year: int, day: int) -> list[tuple[str, lis
     return out
 
 
-def _dispatch_keep(ds: xr.Dataset, year: int) -> set[str]:
-    """Trace keys that are non-zero on some day of the year (others would only clutter the legend)."""
-    keep = {"grid", "facility", "temp"}
-    sel = ds.sel(year=year)
-    if np.any(sel["pv_used_mw"].values > 1e-9):
-        keep.add("pv")
-    if np.any(sel["battery_discharge_mw"].values > 1e-9) or np.any(sel["battery_charge_mw"].values > 1e-9):
-        keep |= {"discharge", "charge"}
-    for k in coord_names(ds, "ppa"):
-        if np.any(sel["ppa_mw_used"].sel(ppa=k).values > 1e-9):
-            keep.add(f"ppa:{k}")
-    for c in coord_names(ds, "cooling"):
-        if np.any(sel["it_power_mw"].sel(cooling=c).values > 1e-9):
-            keep |= {f"it:{c}", f"cool:{c}"}
-    aux = sel["facility_power_mw"] - sel["it_power_mw"].sum("cooling") - sel["cooling_power_mw"].sum("cooling")
-    if np.any(aux.values > 1e-9):
-        keep.add("aux")
+def _with_data(per_day: Iterable[Iterable[tuple[str, list[float | None]]]]) -> set[str]:
+    """Keys of the traces with data (:func:`has_data`) on some of the days shown (others would clutter the legend).
+
+    A trace is kept, or dropped, for every day at once: the day drop-down sets the data of the
+    traces by their index, so one day cannot list a trace that another day leaves out. The ambient
+    temperature is always kept (0 °C is a temperature).
+    """
+    keep = {"temp"}
+    for series in per_day:
+        keep |= {key for key, values in series if has_data([np.nan if v is None else v for v in values])}
     return keep
 
 
@@ -200,11 +220,13 @@ def _dispatch_trace(ds: xr.Dataset, key: str) -> tuple[Any, str]:
         return go.Scatter(name="facility load", mode="lines", line=line), hover
     cc = cooling_colours(ds)
     if key.startswith("it:"):
-        return go.Bar(name=f"IT {key[3:]}", marker_color=cc[key[3:]], legendgroup="it"), hover
+        name = f"IT load, {cooling_label(ds, key[3:])}"
+        return go.Bar(name=name, marker_color=cc[key[3:]], legendgroup="it"), hover
     if key.startswith("cool:"):
         pattern = {"shape": "/", "fillmode": "overlay", "fgcolor": "white", "fgopacity": 0.7}
         marker = {"color": cc[key[5:]], "pattern": pattern}
-        return go.Bar(name=f"cooling {key[5:]}", marker=marker, legendgroup="cool"), hover
+        name = f"cooling power, {cooling_label(ds, key[5:])}"
+        return go.Bar(name=name, marker=marker, legendgroup="cool"), hover
     if key == "aux":
         return go.Bar(name="aux losses", marker_color="#d0d7de"), hover
     # temp
@@ -212,7 +234,7 @@ def _dispatch_trace(ds: xr.Dataset, key: str) -> tuple[Any, str]:
     return trace, f"%{{x}}:00  %{{y:.1f}} {units_of(ds['ambient_temp_c']).replace('degC', '°C')}"
 
 
-def _day_menu(buttons: list[dict[str, Any]], active: int) -> dict[str, Any]:
+def day_menu(buttons: list[dict[str, Any]], active: int) -> dict[str, Any]:
     """The drop-down over the representative days, above the top left of the plot."""
     return {
         "type": "dropdown",
@@ -226,6 +248,31 @@ def _day_menu(buttons: list[dict[str, Any]], active: int) -> dict[str, Any]:
         "bgcolor": "white",
         "bordercolor": "#8c959f",
         "font": {"size": 12},
+    }
+
+
+#: Height of a row of menus above the dispatch's upper panel, gap included [px] (a menu's box is 33 px).
+_MENU_ROW = 40
+#: Room between the upper panel's top and the lowest row of menus, for the panel's title [px].
+_PANEL_TITLE = 28
+#: Room at the top of the dispatch for the figure's title, above the menus [px].
+_FIGURE_TITLE = 38
+
+
+def _menu_row(row: int) -> dict[str, Any]:
+    """Where a menu of the dispatch goes: on its own row above the upper panel (``row`` 0 the lowest), at its left edge.
+
+    Rows are set in pixels (the menu's bottom padding), not in fractions of the plot's height, so
+    they stay apart, and clear of the panel's title, at any size. At 800 px the day drop-down (as
+    wide as its longest label, ``day 5 · 24 Jul · ×1 d ★ hottest wet-bulb``) takes most of the
+    plot's width: year buttons beside it would cover it.
+    """
+    return {
+        "x": 0.0,
+        "xanchor": "left",
+        "y": 1.0,
+        "yanchor": "bottom",
+        "pad": {"l": 0, "r": 0, "t": 0, "b": _PANEL_TITLE + row * _MENU_ROW},
     }
 
 
@@ -257,7 +304,11 @@ def dispatch_figure(ds: xr.Dataset, year: int | None = None, title_prefix: str =
     with the ambient temperature on the right axis. ``year`` (default the last year of the
     plan) is shown first; each year has its own traces (the year buttons switch which are
     visible) and each day button sets the data of every year's traces, so the two selectors
-    combine. The day opened is the one with the year's peak facility load.
+    combine; they sit on rows of their own above the upper panel (:func:`_menu_row`), the panels'
+    titles at the panels' left edge, and the TOU periods shade the upper panel only (:func:`tou_bands`).
+    The day opened is the one with the year's peak facility load. A series with no data
+    on any day of a year (no grid import, a PPA not taken, an unused cooling technology) has no
+    trace in that year; cooling technologies are named from the scenario (:func:`cooling_label`).
     """
     years = plan_years(ds)
     year = years[-1] if year is None else int(year)
@@ -266,8 +317,9 @@ def dispatch_figure(ds: xr.Dataset, year: int | None = None, title_prefix: str =
     days = [int(d) for d in ds["day"].values]
     labels = day_labels(ds)
     start = default_day(ds, year)
-    keep = {y: _dispatch_keep(ds, y) for y in order}
-    series = {(y, d): [(k, v) for k, v in _dispatch_series(ds, y, d) if k in keep[y]] for y in order for d in days}
+    full = {(y, d): _dispatch_series(ds, y, d) for y in order for d in days}
+    keep = {y: _with_data(full[(y, d)] for d in days) for y in order}
+    series = {(y, d): [(k, v) for k, v in full[(y, d)] if k in keep[y]] for (y, d) in full}
     fig = subplots(
         rows=2,
         cols=1,
@@ -284,7 +336,7 @@ def dispatch_figure(ds: xr.Dataset, year: int | None = None, title_prefix: str =
     def title(i: int) -> str:
         return f"{title_prefix}Hourly dispatch: {labels[i]}"
 
-    day_menu = [
+    day_buttons = [
         {
             "label": labels[i],
             "method": "update",
@@ -295,12 +347,15 @@ def dispatch_figure(ds: xr.Dataset, year: int | None = None, title_prefix: str =
         }
         for i, d in enumerate(days)
     ]
-    menus = [_day_menu(day_menu, start)]
+    menus = [{**day_menu(day_buttons, start), **_menu_row(0)}]
     if len(years) > 1:
         args: list[list[dict[str, Any]]] = [
             [{"visible": [o == y for o in owner]}, {"annotations[0].text": _supply_title(y)}] for y in years
         ]
-        menus.append(year_buttons(years, args, active=years.index(year)))
+        menus.append({**year_buttons(years, args, active=years.index(year)), **_menu_row(1)})
+    # The panels' titles start at the panels' left edge: centred over a plot narrowed by the legend beside
+    # it (800 px), the upper one, wider than the plot, ran off the figure's left edge.
+    fig.update_annotations(x=fig.layout.xaxis.domain[0], xanchor="left")
     fig.update_layout(barmode="relative", updatemenus=menus, shapes=tou_bands(ds, start))
     unit = units_of(ds["facility_power_mw"])
     fig.update_xaxes(tickmode="linear", dtick=2, range=[-0.5, 23.5], row=1, col=1)
@@ -310,7 +365,9 @@ def dispatch_figure(ds: xr.Dataset, year: int | None = None, title_prefix: str =
     fig.update_yaxes(
         title_text="ambient [°C]", showgrid=False, tickmode="auto", nticks=6, row=2, col=1, secondary_y=True
     )
-    layout(fig, title(start), height=640, margin={"t": 120, "r": 20}, legend={**SIDE_LEGEND, "traceorder": "normal"})
+    top = _FIGURE_TITLE + len(menus) * _MENU_ROW + _PANEL_TITLE  # the title, a row per menu, the panel's title
+    legend = {**SIDE_LEGEND, "traceorder": "normal"}
+    layout(fig, title(start), height=520 + top, margin={"t": top, "r": 20}, legend=legend)
     return fig
 
 
@@ -324,15 +381,16 @@ def dispatch_days_figure(ds: xr.Dataset, year: int | None = None, title_prefix: 
     """Every representative day of one year side by side: supply stack against facility load, TOU shaded.
 
     The days follow each other on one axis (24 hours each, a thin line between days), so all of
-    them print, where the interactive dispatch shows one day. ``year`` defaults to the last year.
+    them print, where the interactive dispatch shows one day. ``year`` defaults to the last year. A
+    source with no data on any day is left out.
     """
     years = plan_years(ds)
     year = years[-1] if year is None else int(year)
     n = ds.sizes["day"]
     flags, dates = extreme_flags(ds), _dates(ds)
     weights = ds["day_weight"].values if "day_weight" in ds else np.ones(n)
-    keep = _dispatch_keep(ds, year)
     per_day = [dict(_dispatch_series(ds, year, int(d))) for d in ds["day"].values]
+    keep = _with_data(day.items() for day in per_day)
     fig = subplots(rows=1, cols=1)
     x = list(range(24 * n))
     for key in ("grid", *(f"ppa:{k}" for k in coord_names(ds, "ppa")), "pv", "discharge", "charge", "facility"):
@@ -352,7 +410,7 @@ def dispatch_days_figure(ds: xr.Dataset, year: int | None = None, title_prefix: 
         {
             "type": "line",
             "xref": "x",
-            "yref": "paper",
+            "yref": "y domain",
             "x0": 24 * i - 0.5,
             "x1": 24 * i - 0.5,
             "y0": 0,
@@ -370,7 +428,6 @@ def dispatch_days_figure(ds: xr.Dataset, year: int | None = None, title_prefix: 
         showgrid=False,
     )
     fig.update_yaxes(title_text=f"power [{units_of(ds['facility_power_mw'])}]")
-    title = (
-        f"{plain(title_prefix)}Every representative day of {year}: supply against facility load (TOU periods shaded)"
-    )
-    return layout(fig, title, height=340, margin={"b": 70}, legend={"y": -0.3})
+    title = f"{plain(title_prefix)}Every representative day of {year}: supply against facility load"
+    note = "shaded: time-of-use periods (critical, peak, flat, valley) · ×N: the calendar days a day stands for"
+    return layout(fig, title, subtitle=note, height=360, margin={"b": 70}, legend={"y": -0.3})

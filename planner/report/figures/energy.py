@@ -19,7 +19,9 @@ from planner.report.style import (
     BAD_COLOUR,
     OK_COLOUR,
     figure,
+    has_data,
     layout,
+    note_empty,
     subplots,
     year_axis,
     year_colours,
@@ -127,28 +129,33 @@ def _green_share_traces(fig: go.Figure, ds: xr.Dataset, years: list[int]) -> Non
 
 
 def emissions_figure(ds: xr.Dataset) -> go.Figure:
-    """Location- and market-based emissions by year (bars) with the green share and its minimum (right axis)."""
+    """Location- and market-based emissions by year (bars) with the green share and its minimum (right axis).
+
+    A basis that is 0 in every year (no grid energy, or all of it green) has no bars; without any
+    emissions the plot says so.
+    """
     years = plan_years(ds)
     fig = subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(
-        go.Bar(
-            x=years,
-            y=numbers(emissions(ds, "location") / 1000, 4),
-            name="location-based",
-            marker_color="#6e7781",
-            hovertemplate="%{x}: %{y:,.1f} kt CO₂<extra>location-based</extra>",
-        )
-    )
+    bases = [("location", "location-based", "#6e7781")]
     if "basis" in ds["emissions_t"].dims:
+        bases.append(("market", "market-based", "#afb8c1"))
+    shown = 0
+    for basis, name, colour in bases:
+        kt = numbers(emissions(ds, basis) / 1000, 4)
+        if not has_data(kt):
+            continue
+        shown += 1
         fig.add_trace(
             go.Bar(
                 x=years,
-                y=numbers(emissions(ds, "market") / 1000, 4),
-                name="market-based",
-                marker_color="#afb8c1",
-                hovertemplate="%{x}: %{y:,.1f} kt CO₂<extra>market-based</extra>",
+                y=kt,
+                name=name,
+                marker_color=colour,
+                hovertemplate=f"%{{x}}: %{{y:,.1f}} kt CO₂<extra>{name}</extra>",
             )
         )
+    if not shown:
+        note_empty(fig, 1, 1, "no emissions in any year")
     if "carbon_cap_t" in ds and np.isfinite(ds["carbon_cap_t"].values.astype(float)).any():
         fig.add_trace(
             go.Scatter(

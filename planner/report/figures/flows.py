@@ -14,7 +14,7 @@ import xarray as xr
 from planner.report.data import plan_years
 from planner.report.energy import Flow, energy_flows
 from planner.report.figures.dispatch import year_buttons
-from planner.report.style import PPA_COLOURS, SUPPLY_COLOURS, cooling_colours, empty_figure, figure, layout
+from planner.report.style import PPA_COLOURS, SUPPLY_COLOURS, cooling_colours, empty_figure, figure, has_data, layout
 
 __all__ = ["energy_balance_figure", "flow_colour", "flows_figure"]
 
@@ -41,6 +41,8 @@ def energy_balance_figure(ds: xr.Dataset) -> go.Figure:
     years = plan_years(ds)
     fig = figure()
     for f in energy_flows(ds):
+        if not has_data(f.gwh):  # grid, IT and cooling are always flows, but may be 0 (a legend entry of nothing)
+            continue
         side = "sources" if f.side == "source" else "uses"
         fig.add_trace(
             go.Bar(

@@ -12,7 +12,16 @@ import xarray as xr
 from planner.report.data import coord_names, plan_years, shortfall_shares
 from planner.report.format import numbers, plain
 from planner.report.labels import accelerator_label
-from planner.report.style import accelerator_colours, figure, layout, subplots, year_axis
+from planner.report.style import (
+    accelerator_colours,
+    figure,
+    has_data,
+    layout,
+    panel_legend,
+    row_legend,
+    subplots,
+    year_axis,
+)
 
 __all__ = ["shortfall_figure", "utilisation_figure"]
 
@@ -26,7 +35,7 @@ def _busy_by_type(fig: go.Figure, ds: xr.Dataset, years: list[int]) -> None:
     share = (busy_a / installed_h.where(installed_h > 0)).transpose("accelerator", "year")
     for a in coord_names(ds, "accelerator"):
         values = share.sel(accelerator=a).values
-        if not np.isfinite(values).any():
+        if not has_data(values):
             continue
         fig.add_trace(
             go.Scatter(
@@ -34,6 +43,7 @@ def _busy_by_type(fig: go.Figure, ds: xr.Dataset, years: list[int]) -> None:
                 y=numbers(values * 100, 3),
                 mode="lines+markers",
                 name=plain(accelerator_label(ds, a)),
+                legend="legend2",
                 line={"color": colours[a]},
                 hovertemplate=f"%{{x}}: %{{y:.1f}} %<extra>{plain(accelerator_label(ds, a))}</extra>",
             ),
@@ -56,9 +66,10 @@ def utilisation_figure(ds: xr.Dataset) -> go.Figure:
     fig = subplots(
         rows=1,
         cols=2,
+        side_legend=True,
         subplot_titles=(
             "Fleet: share of available server-hours [%]",
-            "By type: busy share of installed server-hours [%]",
+            "Busy share of installed server-hours [%]",
         ),
         horizontal_spacing=0.1,
     )
@@ -67,6 +78,8 @@ def utilisation_figure(ds: xr.Dataset) -> go.Figure:
         ("inference", i_share, "#0969da"),
         ("idle", idle, "#d0d7de"),
     ):
+        if not has_data(values):
+            continue
         fig.add_trace(
             go.Bar(
                 x=years,
@@ -82,7 +95,8 @@ def utilisation_figure(ds: xr.Dataset) -> go.Figure:
     fig.update_layout(barmode="stack")
     year_axis(fig, years)
     fig.update_yaxes(range=[0, 105], ticksuffix=" %")
-    return layout(fig, "Utilisation of the fleet", height=380, legend={"traceorder": "normal"})
+    fig.update_layout(legend2=row_legend(fig, 1))
+    return layout(fig, "Utilisation of the fleet", height=380, legend=panel_legend(fig, 1, 1, traceorder="normal"))
 
 
 def shortfall_figure(ds: xr.Dataset) -> go.Figure:
@@ -100,6 +114,8 @@ def shortfall_figure(ds: xr.Dataset) -> go.Figure:
     }
     units = {"inference tokens": "T tokens", "training work": "1e24 FLOP", "inference reserve": "M tokens/s"}
     for name, share in shortfall_shares(ds).items():
+        if not has_data(share):
+            continue
         fig.add_trace(
             go.Bar(
                 x=years,

@@ -12,13 +12,17 @@ import xarray as xr
 from planner.report.data import plan_years
 from planner.report.format import numbers
 from planner.report.limits import badges
-from planner.report.style import BAD_COLOUR, LIMIT_COLOUR, OK_COLOUR, layout, subplots, year_axis
+from planner.report.style import BAD_COLOUR, LIMIT_COLOUR, OK_COLOUR, has_data, layout, subplots, year_axis
 from planner.report.tables import LIMITS, achieved, holds, limit_values
 
-__all__ = ["BINDING_COLOUR", "compliance_figure"]
+__all__ = ["BINDING_COLOUR", "KEY", "TITLE", "compliance_figure"]
 
 #: Marker colour of a limit that binds (the colour of a binding badge in the policy table).
 BINDING_COLOUR = "#bc4c00"
+#: The figure's title, and its subtitle: the key of the achieved values' markers (the title alone fits
+#: an 800-px page, :data:`planner.report.style.TITLE_CHARS_800PX`).
+TITLE = "Policy limits by year: achieved against the limit"
+KEY = "achieved: ● green = headroom, ◆ orange = binding, ✗ red = missed"
 
 _TITLES = {
     "pue_max": "PUE [1] ≤ cap",
@@ -35,6 +39,7 @@ def compliance_figure(ds: xr.Dataset) -> go.Figure:
     fig = subplots(rows=1, cols=len(shown), subplot_titles=[_TITLES[x.key] for x in shown], horizontal_spacing=0.06)
     years = plan_years(ds)
     marks = badges(ds)
+    listed: set[str] = set()  # legend groups with an entry: the first panel with data gives it
     for col, lim in enumerate(shown, start=1):
         scale = 100.0 if lim.kind == "share" else (1e-3 if lim.kind == "t" else 1.0)
         values = achieved(ds, lim)
@@ -53,7 +58,7 @@ def compliance_figure(ds: xr.Dataset) -> go.Figure:
                 mode="lines+markers",
                 name="achieved",
                 legendgroup="achieved",
-                showlegend=col == 1,
+                showlegend=_first_entry(listed, "achieved", values),
                 line={"color": "#0969da", "width": 2},
                 marker={"color": colours, "size": 10, "symbol": symbols, "line": {"width": 1, "color": "white"}},
                 customdata=[marks[(lim.key, y)].text for y in years],
@@ -70,7 +75,7 @@ def compliance_figure(ds: xr.Dataset) -> go.Figure:
                     mode="lines+markers",
                     name="limit",
                     legendgroup="limit",
-                    showlegend=col == 1,
+                    showlegend=_first_entry(listed, "limit", bounds),
                     line={"color": LIMIT_COLOUR, "dash": "dash", "shape": "hv"},
                     marker={"symbol": "line-ew-open", "size": 12, "color": LIMIT_COLOUR},
                     hovertemplate="%{x}: %{y:.4g}<extra>limit</extra>",
@@ -80,8 +85,12 @@ def compliance_figure(ds: xr.Dataset) -> go.Figure:
             )
     year_axis(fig, years)
     fig.update_xaxes(dtick=1)
-    return layout(
-        fig,
-        "Policy limits by year: achieved (● green: headroom, ◆ orange: binding, ✗ red: missed) against the limit",
-        height=330,
-    )
+    return layout(fig, TITLE, subtitle=KEY, height=350)
+
+
+def _first_entry(listed: set[str], group: str, values: np.ndarray) -> bool:
+    """Whether a trace gives its legend group's entry: the first of the group with data (non-zero values)."""
+    if group in listed or not has_data(values):
+        return False
+    listed.add(group)
+    return True

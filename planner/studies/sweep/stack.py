@@ -11,7 +11,9 @@
   ``case_side`` and ``case_value``;
 * a case without a plan has NaN (numbers) or ``""`` (text) in the plan variables;
 * attrs (:func:`stack`): the sweep's name, its file as YAML, the grid dims and one-at-a-time paths
-  (JSON), counts; what it was made from (:func:`provenance`): ``sweep_source``, ``input_hash``
+  (JSON), counts, ``display_names`` (JSON, :func:`display_names`: what the report names the base
+  scenario's server types and cooling technologies by, since the file stores no scenario); what it
+  was made from (:func:`provenance`): ``sweep_source``, ``input_hash``
   (:func:`planner.scenario.sweep.sweep_input_hash`), ``input_files`` (the sweep file, the base
   scenario, the files it extends and its profiles, each with its SHA-256; ``plan validate`` checks
   them), ``solver_options`` (every case's) and ``package_versions``.
@@ -36,11 +38,11 @@ import yaml
 from planner import __version__
 from planner.results.io import file_sha256
 from planner.results.provenance import input_files, installed_versions
-from planner.scenario import load_scenario
+from planner.scenario import Scenario, load_scenario
 from planner.scenario.sweep import Sweep, coordinate_values, sweep_input_hash, value_text
 from planner.studies.sweep.cases import Case
 
-__all__ = ["TIMING_VARS", "provenance", "stack"]
+__all__ = ["TIMING_VARS", "display_names", "provenance", "stack", "stack_plans"]
 
 TIMING_VARS = ("wall_time_s", "oat_wall_time_s")
 """Variables of the combined Dataset that hold run times (the only ones that differ between runs)."""
@@ -66,7 +68,7 @@ def _fill(da: xr.DataArray) -> Any:
     return np.nan
 
 
-def _stack_plans(plans: Sequence[tuple[int, xr.Dataset]], n: int) -> xr.Dataset:
+def stack_plans(plans: Sequence[tuple[int, xr.Dataset]], n: int) -> xr.Dataset:
     """The plans along a new dim ``_case`` of length ``n``; positions without a plan are filled."""
     fills = {name: _fill(da) for name, da in plans[0][1].data_vars.items()}
     stacked = xr.concat(
@@ -86,7 +88,7 @@ def _stack_plans(plans: Sequence[tuple[int, xr.Dataset]], n: int) -> xr.Dataset:
 def _stack_group(entries: Sequence[tuple[Case, Mapping[str, Any], xr.Dataset | None]]) -> xr.Dataset:
     """The cases' plans and infos along a new dim ``_case`` (in the order given)."""
     plans = [(i, ds) for i, (_, _, ds) in enumerate(entries) if ds is not None]
-    stacked = _stack_plans(plans, len(entries)) if plans else xr.Dataset()
+    stacked = stack_plans(plans, len(entries)) if plans else xr.Dataset()
     for name, (key, units, long_name) in _INFO_VARS.items():
         if key == "id":
             values: Any = np.array([case.id for case, _, _ in entries], dtype=str)
@@ -160,9 +162,21 @@ def stack(
         ),
         "sweep_cases": len(unique),
         "sweep_cases_without_plan": n_no_plan,
+        "display_names": json.dumps(display_names(load_scenario(spec.base, spec.set)), ensure_ascii=False),
         "planner_version": __version__,
     }
     return ds
+
+
+def display_names(base: Scenario) -> dict[str, dict[str, dict[str, str]]]:
+    """What the report names the scenario's entries by: vendor and chip of each server type, the
+    description of each cooling technology (``{"accelerators": {key: {"vendor", "chip"}}, "cooling":
+    {key: {"description"}}}``; read by :mod:`planner.report.labels`).
+    """
+    return {
+        "accelerators": {k: {"vendor": a.vendor, "chip": a.chip} for k, a in base.accelerators.items()},
+        "cooling": {k: {"description": c.description} for k, c in base.cooling.items()},
+    }
 
 
 def provenance(spec: Sweep, options: Mapping[str, Any]) -> dict[str, Any]:
