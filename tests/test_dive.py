@@ -141,6 +141,7 @@ def test_dive_first_skips_the_mip_only_when_the_relaxation_proves_the_gap(profil
     # 24.9 % > the gap: on to HiGHS's MIP (which proves this one at its root, before the meeting
     # point at which the dive's plan would be handed over).
     assert "solve" in tight.timings
+    assert not tight.dive_beside_mip and not loose.dive_beside_mip  # the dive went first: its time is wall clock
     assert tight.objective == pytest.approx(exact.objective, rel=1e-9)
     assert tight.objective == pytest.approx(37.97706, rel=1e-6)
 
@@ -223,6 +224,7 @@ def test_infeasible_relaxation_is_diagnosed(profile: Path) -> None:
     assert "PUE" in "\n".join(outcome.diagnosis)
 
 
+@pytest.mark.long
 def test_medium_plan_is_the_same_twice_and_the_dive_met_the_mip(tmp_path: Path) -> None:
     """2026-2027 of the default on 2 representative days: HiGHS reaches the meeting point after its
     root LP, and two solves give the same plan to the last digit (the meeting is at a fixed point
@@ -237,6 +239,7 @@ def test_medium_plan_is_the_same_twice_and_the_dive_met_the_mip(tmp_path: Path) 
     first = solve(build_model(scenario), options, shadow_prices=False)
     second = solve(build_model(scenario), options, shadow_prices=False)
     assert first.dive_given and second.dive_given
+    assert first.dive_beside_mip and 'solve' in first.timings  # side by side: the report leaves it out of the total
     assert first.x is not None and second.x is not None
     assert first.objective == second.objective
     assert np.array_equal(first.x, second.x)
@@ -260,3 +263,21 @@ def test_a_failing_dive_does_not_cost_the_plan(profile: Path, monkeypatch: pytes
     exact = solve(build_model(scenario), SolveOptions(time_limit_s=60, mip_gap=1e-9, dive=False), shadow_prices=False)
     assert outcome.status == "optimal" and outcome.objective == pytest.approx(exact.objective, rel=1e-9)
     assert outcome.dive_objective is None and not outcome.dive_given
+
+
+def test_a_start_plan_is_kept_unless_something_better_is_found(profile: Path) -> None:
+    """``start`` (a near-optimal alternative's least-cost plan) is never worse than what comes back, and
+    a plan of another model (another length) is ignored. Here the dive's own plan (39.134 MCNY) is within
+    the loose gap of the relaxation (29.373) and would be returned but for the start (the optimum, 37.977)."""
+    scenario = tiny(profile, CASES["pue_cap"])
+    exact = solve(build_model(scenario), SolveOptions(time_limit_s=60, mip_gap=1e-9, dive=False), shadow_prices=False)
+    assert exact.x is not None
+    for concurrent in (False, True):
+        loose = SolveOptions(time_limit_s=60, mip_gap=0.5, concurrent_dive=concurrent)  # a gap the dive alone meets
+        outcome = solve(build_model(scenario), loose, shadow_prices=False, start=exact.x)
+        assert outcome.objective is not None
+        assert outcome.objective <= exact.objective * (1 + 1e-9), concurrent
+    without = solve(build_model(scenario), SolveOptions(time_limit_s=60, mip_gap=0.5, concurrent_dive=False))
+    assert without.objective == pytest.approx(39.134, rel=1e-4)  # what the start prevents
+    foreign = solve(build_model(scenario), EXACT, shadow_prices=False, start=np.zeros(3))
+    assert foreign.objective == pytest.approx(exact.objective, rel=1e-9)

@@ -369,6 +369,7 @@ def _add_attrs(ds: xr.Dataset, m: pyo.ConcreteModel, outcome: SolveOutcome, timi
             "relaxation_bound_cny": np.nan if outcome.relaxation_bound is None else outcome.relaxation_bound * MCNY,
             "dive_objective_cny": np.nan if outcome.dive_objective is None else outcome.dive_objective * MCNY,
             "dive_plan_given_to_highs": int(outcome.dive_given),
+            "dive_beside_mip": int(outcome.dive_beside_mip),
             "relaxation_warm_start": int(outcome.relaxation_warm),
             "solver_stats": json.dumps(outcome.solver_stats),
             "mip_gap": np.nan if outcome.gap is None else outcome.gap,

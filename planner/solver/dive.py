@@ -96,6 +96,17 @@ def basis_arrays(basis: highspy.HighsBasis) -> Basis:
     )
 
 
+def with_basic_rows(basis: Basis, n: int) -> Basis:
+    """The basis of a model with ``n`` rows appended, each basic (its slack in the basis).
+
+    A near-optimal alternative adds one row, the NPV budget, to the least-cost model; the least-cost
+    relaxation's optimal basis with that row basic is primal feasible for the alternative's LP (the
+    relaxation's cost is below the budget), so its simplex starts there instead of from scratch.
+    """
+    cols, rows = basis
+    return cols, np.append(rows, np.full(n, int(highspy.HighsBasisStatus.kBasic), dtype=np.int8))
+
+
 def set_basis(highs: highspy.Highs, basis: Basis | highspy.HighsBasis) -> bool:
     """Start ``highs``'s next simplex solve from ``basis`` (arrays, or HiGHS's own object);
     False if it does not fit the model.

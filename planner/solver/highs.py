@@ -27,6 +27,7 @@ from planner.solver.status import Status
 
 __all__ = [
     "INF",
+    "AddedRow",
     "OBJECTIVE_SCALE",
     "CompiledModel",
     "HighsArrays",
@@ -166,6 +167,32 @@ class CompiledModel:
             "rhs": span(np.concatenate([self.row_lower, self.row_upper])),
         }
 
+    def with_objective(self, cost: np.ndarray, offset: float, budget: float | None = None) -> CompiledModel:
+        """The same model minimising ``cost @ x + offset`` instead; with ``budget``, plus one row:
+        its own objective (the NPV) at most ``budget`` [MCNY] (near-optimal alternatives).
+
+        The arrays are new; this model's are left as they are (a cached model serves its next case).
+        """
+        A, rows, row_lower, row_upper = self.A, self.rows, self.row_lower, self.row_upper
+        if budget is not None:
+            A = sparse.csc_array(sparse.vstack([self.A, sparse.csr_array(self.cost.reshape(1, -1))], format="csc"))
+            rows = [*self.rows, (AddedRow("npv_budget"), 1)]
+            row_lower = np.append(self.row_lower, -INF)
+            row_upper = np.append(self.row_upper, budget - self.offset)
+        return CompiledModel(
+            model=self.model,
+            columns=self.columns,
+            rows=rows,
+            A=A,
+            cost=np.asarray(cost, dtype=float),
+            offset=float(offset),
+            col_lower=self.col_lower,
+            col_upper=self.col_upper,
+            row_lower=row_lower,
+            row_upper=row_upper,
+            integer=self.integer,
+        )
+
     def row_names(self) -> list[str]:
         """Readable, unique row names (``component[index]``, suffixed for two-sided rows)."""
         names = []
@@ -177,6 +204,23 @@ class CompiledModel:
     def column_names(self) -> list[str]:
         """Readable column names (``component[index]``)."""
         return [v.name.replace(" ", "") for v in self.columns]
+
+
+@dataclass(frozen=True)
+class AddedRow:
+    """A row of the compiled arrays that is no constraint of the Pyomo model (the NPV budget of an
+    alternative, :meth:`CompiledModel.with_objective`): it has a name and an upper bound only.
+    """
+
+    name: str
+
+    def has_ub(self) -> bool:
+        """It has an upper bound (as a Pyomo constraint answers)."""
+        return True
+
+    def has_lb(self) -> bool:
+        """It has no lower bound."""
+        return False
 
 
 @dataclass
@@ -296,6 +340,7 @@ class SolveOutcome:
     relaxation_bound: float | None = None  #: objective of the LP relaxation (a lower bound) [MCNY]
     dive_objective: float | None = None  #: objective of the rounding dive's plan [MCNY]
     dive_given: bool = False  #: the dive's plan reached HiGHS as an incumbent (after its root LP)
+    dive_beside_mip: bool = False  #: the dive ran at the same time as HiGHS's MIP (else before it, or alone)
     relaxation_basis: Any = None
     """optimal basis of the LP relaxation, HiGHS's own object: a warm start (``warm_basis``);
     ``planner.solver.dive.basis_arrays`` turns it into arrays"""

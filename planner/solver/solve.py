@@ -39,17 +39,21 @@ def run_highs(
     options: SolveOptions,
     time_limit_s: float | None = None,
     dive: Any = None,
+    start: np.ndarray | None = None,
 ) -> tuple[highspy.Highs, dict[str, float]]:
     """Pass the compiled model to a new HiGHS instance and run it; return it and timings.
 
     ``time_limit_s`` overrides the options' limit; ``dive`` is a running
-    :class:`planner.solver.dive.ConcurrentDive` that meets the MIP after its root LP.
+    :class:`planner.solver.dive.ConcurrentDive` that meets the MIP after its root LP; ``start``
+    (column values of a feasible plan) is HiGHS's first incumbent.
     """
     t0 = time.perf_counter()
     h = new_highs(options)
     if time_limit_s is not None:
         h.setOptionValue("time_limit", max(float(time_limit_s), 1e-3))
     compiled.highs_arrays().pass_to(h)
+    if start is not None:
+        h.setSolution(len(start), np.arange(len(start), dtype=np.int32), np.ascontiguousarray(start, dtype=float))
     if dive is not None:
         user = {name for name, _ in options.extra}
         for name, value in SUB_MIP_OFF:
@@ -68,6 +72,7 @@ def solve(
     compiled: CompiledModel | None = None,
     shadow_prices: bool = True,
     warm_basis: Any = None,
+    start: np.ndarray | None = None,
 ) -> SolveOutcome:
     """Solve the planning model with HiGHS and load the plan into the Pyomo variables.
 
@@ -85,6 +90,10 @@ def solve(
     warm_basis : planner.solver.dive.Basis, optional
         Start the LP relaxation from this basis (of a scenario with the same structure); the
         relaxation's own optimal basis comes back in ``relaxation_basis``.
+    start : numpy.ndarray, optional
+        Column values of a plan known to be feasible (a near-optimal alternative starts from the
+        least-cost plan): HiGHS's first incumbent, and the plan returned wherever nothing better is
+        found (so the objective is never worse than the start's).
 
     Returns
     -------
@@ -93,6 +102,8 @@ def solve(
     """
     options = options or SolveOptions()
     timings: dict[str, float] = {}
+    if start is not None and compiled is not None and len(start) != compiled.shape[1]:
+        start = None  # another model's plan: no start
     t0 = time.perf_counter()
     deadline = t0 + options.time_limit_s
     if compiled is None:
@@ -113,6 +124,7 @@ def solve(
     )
 
     relaxation, dive, concurrent = None, None, None
+    background = False
     if options.dive and compiled.integer.any():
         relaxation = Relaxation(compiled, options, start=warm_basis)
         outcome.relaxation_warm = relaxation.warm
@@ -123,7 +135,7 @@ def solve(
         background = options.concurrent_dive and not relaxation.cold_ipx
         concurrent = ConcurrentDive(relaxation, deadline, background=background)
         if not background:
-            dive = concurrent.finish()
+            dive = _keep_the_start(concurrent.finish(), compiled, start)
     h = None
     if dive is not None and dive.relaxation_status == Status.INFEASIBLE:
         # The dive ran first: with no plan even with the integers relaxed, the MIP has none either.
@@ -136,7 +148,7 @@ def solve(
         )
         outcome.x, outcome.objective, outcome.bound, outcome.gap = dive.x, dive.objective, dive.bound, dive.gap
     else:
-        h, t = run_highs(compiled, options, time_limit_s=deadline - time.perf_counter(), dive=concurrent)
+        h, t = run_highs(compiled, options, time_limit_s=deadline - time.perf_counter(), dive=concurrent, start=start)
         timings.update(t)
     if concurrent is not None:
         t1 = time.perf_counter()
@@ -145,6 +157,7 @@ def solve(
         timings.update({f"dive_{k}": v for k, v in dive.timings.items()})
         outcome.relaxation_bound, outcome.dive_objective = dive.bound, dive.objective
         outcome.dive_given = concurrent.given
+        outcome.dive_beside_mip = background and h is not None
         outcome.relaxation_basis = dive.basis
     if h is not None:
         _read_mip(h, compiled, outcome, dive, concurrent is not None and concurrent.given)
@@ -167,6 +180,16 @@ def solve(
             f"HiGHS stopped at the time limit of {options.time_limit_s:g} s before finding any feasible plan"
         ]
     return outcome
+
+
+def _keep_the_start(dive: Any, compiled: CompiledModel, start: np.ndarray | None) -> Any:
+    """The dive's result, its plan replaced by ``start`` where the start is the better plan (lower objective)."""
+    if start is None or dive.relaxation_status == Status.INFEASIBLE:
+        return dive
+    objective = float(compiled.cost @ start + compiled.offset)
+    if dive.x is None or dive.objective is None or objective < dive.objective:
+        dive.x, dive.objective = np.asarray(start, dtype=float), objective
+    return dive
 
 
 def _read_mip(h: highspy.Highs, compiled: CompiledModel, outcome: SolveOutcome, dive: Any, given: bool) -> None:
