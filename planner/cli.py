@@ -23,6 +23,12 @@ from rich.markup import escape
 
 from planner import pipeline
 from planner.report import ReportInputError, load_results, write_compare, write_report
+from planner.report.alternatives import (
+    alternative_plans,
+    is_alternatives,
+    print_alternatives,
+    write_alternatives_report,
+)
 from planner.report.compare import compare_labels
 from planner.report.compare_years import print_compare
 from planner.report.export import FORMATS, ExportError, check_exportable, default_output, write_export
@@ -31,10 +37,12 @@ from planner.report.sweep import default_parts_dir, load_report_input, write_swe
 from planner.report.terminal import print_full_year, print_input_check, print_plan, print_validation
 from planner.results.io import ResultsFileError, is_results_file, write_dataset
 from planner.results.kpis import binding
+from planner.results.metrics import METRICS
 from planner.results.provenance import check_inputs, record_overrides
 from planner.scenario import ScenarioError, load_scenario
 from planner.scenario.loader import read_yaml
 from planner.scenario.sweep import DEFAULT_RESULTS_DIR, load_sweep
+from planner.studies import alternatives as alternatives_study
 from planner.studies import sweep as sweep_study
 from planner.studies.full_year import operate_full_year
 from planner.studies.limit_costs import add_limit_costs
@@ -352,6 +360,9 @@ def report_command(results: Path, output: Path | None, case_reports: bool) -> No
     if is_sweep:
         _write_sweep_report(ds, output, case_reports, source=results, console=_console())
         return
+    if is_alternatives(ds):
+        _write_alternatives_report(ds, output, source=results, console=_console())
+        return
     out = write_report(ds, output or Path("reports") / f"{results.stem}.html", source=str(results))
     _console().print(f"report written to {_escape(str(out))}")
 
@@ -518,6 +529,114 @@ def sweep_command(
         _write_sweep_report(ds, path, case_reports, source=out, console=console, parts=DEFAULT_RESULTS_DIR / spec.name)
     if ds.attrs["sweep_cases_without_plan"] == ds.attrs["sweep_cases"]:
         sys.exit(EXIT_INFEASIBLE)
+
+
+@cli.command("alternatives")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--slack",
+    type=_FiniteRange(min=0, min_open=True, max=1),
+    default=0.02,
+    show_default=True,
+    help="Every alternative's NPV is at most (1 + SLACK) times the least cost (0.02 = 2 %).",
+)
+@click.option(
+    "--metric",
+    "metrics",
+    multiple=True,
+    metavar="NAME",
+    help=f"A metric to minimise and maximise (repeatable) [default: {', '.join(alternatives_study.DEFAULT_METRICS)}]; "
+    f"one of {', '.join(METRICS)}.",
+)
+@click.option(
+    "--random",
+    "n_random",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Random directions over the build decisions, each away from what earlier alternatives built.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random directions.")
+@set_option
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None, help="Local worker processes [default: all cores]."
+)
+@click.option("--scheduler", metavar="ADDRESS", default=None, help="Run the alternatives on an existing Dask cluster.")
+@click.option("--time-limit", type=TIME_LIMIT, default=None, help="Solver time limit per solve [s].")
+@click.option("--mip-gap", type=_FiniteRange(min=0, max=1), default=None, help="Relative MIP gap per solve [-].")
+@click.option(
+    "--resume/--no-resume", default=True, show_default=True, help="Keep alternatives saved for the same inputs."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Combined results (netCDF). Default: results/alternatives/<FILE stem>.nc (plans in its folder <stem>/)",
+)
+@click.option("--report/--no-report", default=True, show_default=True, help="Also draw the alternatives page.")
+@_handle_errors
+def alternatives_command(
+    file: Path,
+    slack: float,
+    metrics: Sequence[str],
+    n_random: int,
+    seed: int,
+    overrides: Sequence[str],
+    workers: int | None,
+    scheduler: str | None,
+    time_limit: float | None,
+    mip_gap: float | None,
+    resume: bool,
+    output: Path | None,
+    report: bool,
+) -> None:
+    """The plans within SLACK of the least cost of scenario FILE that go furthest in each direction (DESIGN §10)."""
+    if workers is not None and scheduler is not None:
+        raise click.UsageError("give --workers or --scheduler, not both")
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    out = output or alternatives_study.DEFAULT_RESULTS_DIR / f"{file.stem}.nc"
+    try:
+        with _terminate_as_interrupt():
+            ds = alternatives_study.run_alternatives(
+                file,
+                slack=slack,
+                metrics=list(metrics) or list(alternatives_study.DEFAULT_METRICS),
+                n_random=n_random,
+                overrides=list(overrides),
+                seed=seed,
+                workers=workers,
+                scheduler=scheduler,
+                time_limit=time_limit,
+                mip_gap=mip_gap,
+                resume=resume,
+                results_dir=out.parent,
+                output=out,
+                console=err,
+            )
+    except (alternatives_study.AlternativesError, sweep_study.SweepError) as exc:
+        err.print(f"[bold red]error:[/] {_escape(str(exc))}")
+        sys.exit(EXIT_INFEASIBLE)
+    except _Terminated:
+        err.print("stopped (SIGTERM); the alternatives saved so far are kept")
+        sys.exit(128 + signal.SIGTERM)
+    except KeyboardInterrupt:
+        err.print("stopped (Ctrl-C); the alternatives saved so far are kept")
+        sys.exit(128 + signal.SIGINT)
+    console = _console()
+    print_alternatives(ds, console)
+    console.print(f"results written to {_escape(str(out))} (each plan in {_escape(str(out.parent / out.stem))}/)")
+    if report:
+        _write_alternatives_report(ds, None, source=out, console=console)
+
+
+def _write_alternatives_report(ds: Any, output: Path | None, source: Path, console: Console) -> None:
+    """The alternatives page (default ``reports/alternatives/<name>.html``) and each plan's report beside it."""
+    path = output or Path("reports") / "alternatives" / f"{source.stem}.html"
+    html, written = write_alternatives_report(
+        ds, path, alternative_plans(ds, source.parent / source.stem), source=str(source)
+    )
+    console.print(f"alternatives page written to {_escape(str(html))} and {len(written)} plan reports beside it")
 
 
 class _Terminated(KeyboardInterrupt):

@@ -246,6 +246,7 @@ def test_reference_grid_is_stacked_with_one_dim_per_swept_path(reference: xr.Dat
     assert frame["id"].tolist() == ds["case_id"].values.ravel().tolist()
 
 
+@pytest.mark.long
 def test_dask_cluster_gives_the_same_result_as_local_processes(
     inputs: Path, reference: xr.Dataset, tmp_path: Path
 ) -> None:
@@ -263,7 +264,7 @@ def test_dask_worker_threads_never_share_a_model(inputs: Path, reference: xr.Dat
     built models, so two cases never push their numbers into the same model at once."""
     import threading
 
-    from planner.studies.sweep.execute import _models
+    from planner.studies.sweep.execute import worker_models as _models
 
     seen: dict[str, object] = {}
 
@@ -287,6 +288,7 @@ def test_dask_worker_threads_never_share_a_model(inputs: Path, reference: xr.Dat
 # --------------------------------------------------------------------------- kill-safety and resume
 
 
+@pytest.mark.long
 def test_a_killed_sweep_resumes_with_only_the_missing_cases(
     inputs: Path, reference: xr.Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -284,6 +284,9 @@ class Cooling(Strict):
     air; required when ``liquid_capture`` < 1."""
     plant: CoolingPlant
     """Heat-rejection plant sizing and cost."""
+    liquid: bool | None = None
+    """Counts as liquid cooling (the liquid-cooled share of racks, ``plan alternatives --metric
+    liquid_share``); default: true when it leaves residual heat to another technology's plant."""
 
     def with_residual(self, own: Any, residual: Any) -> Any:
         """A rack's cooling power per IT power from this technology's own coefficient and that of

@@ -36,7 +36,7 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any
 
@@ -52,7 +52,19 @@ from planner.solver.status import Status
 from planner.studies.sweep.cases import Case, SweepError, case_id
 from planner.studies.sweep.store import no_plan_info
 
-__all__ = ["TRACE_ENV", "CaseArgs", "Outcome", "default_workers", "executor", "solve_case", "where"]
+__all__ = [
+    "TRACE_ENV",
+    "CaseArgs",
+    "Outcome",
+    "Task",
+    "case_solve_options",
+    "exception_text",
+    "worker_models",
+    "default_workers",
+    "executor",
+    "solve_case",
+    "where",
+]
 
 TRACE_ENV = "PLANNER_SWEEP_TRACE"
 """If set, :func:`solve_case` appends ``<case id> <pid>`` to this file each time it starts a case."""
@@ -62,6 +74,10 @@ Outcome = tuple[Case, dict[str, Any], xr.Dataset | None]
 
 CaseArgs = Mapping[str, Mapping[str, Any]]
 """Case id -> extra keyword arguments of :func:`solve_case` (warm start, basis only)."""
+
+Task = Callable[..., tuple[dict[str, Any], "xr.Dataset | None"]]
+"""What a worker runs for one job: ``task(base, overrides, options, **args)`` -> (info, plan), as
+:func:`solve_case` (other studies, e.g. near-optimal alternatives, bring their own)."""
 
 
 # --------------------------------------------------------------------------- solving one case (the seam)
@@ -80,7 +96,7 @@ def _trace(overrides: Sequence[str]) -> None:
 _LOCAL = threading.local()
 
 
-def _models() -> ModelCache:
+def worker_models() -> ModelCache:
     """The model cache of the calling thread."""
     cache = getattr(_LOCAL, "models", None)
     if cache is None:
@@ -88,7 +104,7 @@ def _models() -> ModelCache:
     return cache
 
 
-def _solve_options(scenario: Any, options: Mapping[str, Any]) -> SolveOptions:
+def case_solve_options(scenario: Any, options: Mapping[str, Any]) -> SolveOptions:
     """The HiGHS options of a case: the scenario's, with the sweep's ``options`` on top."""
     solve_options = SolveOptions.from_scenario(
         scenario,
@@ -166,9 +182,9 @@ def solve_case(
     try:
         scenario = load_scenario(base_path, overrides)
         loaded = time.perf_counter() - t0
-        solve_options = _solve_options(scenario, options)
+        solve_options = case_solve_options(scenario, options)
         if basis_only:
-            basis = relaxation_basis(scenario, solve_options, cache=_models())
+            basis = relaxation_basis(scenario, solve_options, cache=worker_models())
             status = Status.OPTIMAL if basis is not None else Status.ERROR
             info = {**no_plan_info(status, "" if basis is not None else "the LP relaxation has no optimal basis")}
             info.update(relaxation_basis=basis, wall_time_s=time.perf_counter() - t0)
@@ -178,13 +194,13 @@ def solve_case(
             solve_options,
             shadow_prices=bool(options.get("shadow_prices", True)),
             timings={"load": loaded},
-            cache=_models(),
+            cache=worker_models(),
             warm_basis=warm_basis,
         )
     except ScenarioError as exc:
         info = no_plan_info(Status.ERROR, str(exc))
     except Exception as exc:  # noqa: BLE001 - a failing case is recorded, it does not stop the sweep
-        info = no_plan_info(Status.ERROR, _exception_text(exc))
+        info = no_plan_info(Status.ERROR, exception_text(exc))
     else:
         info = _run_info(run, loaded)
         if run.dataset is not None:
@@ -193,7 +209,8 @@ def solve_case(
     return info, plan
 
 
-def _exception_text(exc: BaseException) -> str:
+def exception_text(exc: BaseException) -> str:
+    """An exception as a short message: its type and text, then the last lines of its traceback."""
     lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
     tail = "".join(lines[-3:]).strip()
     return f"{type(exc).__name__}: {exc}\n{tail}"
@@ -208,17 +225,17 @@ def _future_outcome(case: Case, future: Any) -> Outcome:
     except Exception as exc:  # noqa: BLE001 - a lost worker is an error of this case, not of the sweep
         return (
             case,
-            {**no_plan_info(Status.ERROR, f"the worker failed: {_exception_text(exc)}"), "wall_time_s": math.nan},
+            {**no_plan_info(Status.ERROR, f"the worker failed: {exception_text(exc)}"), "wall_time_s": math.nan},
             None,
         )
     return case, info, plan
 
 
 def _run_inline(
-    jobs: Sequence[Case], base: str, options: dict[str, Any], args: CaseArgs
+    jobs: Sequence[Case], base: str, options: dict[str, Any], args: CaseArgs, task: Task
 ) -> Generator[Outcome, None, None]:
     for case in jobs:
-        info, plan = solve_case(base, list(case.overrides), options, **args.get(case.id, {}))
+        info, plan = task(base, list(case.overrides), options, **args.get(case.id, {}))
         yield case, info, plan
 
 
@@ -237,13 +254,13 @@ def _ignore_interrupts() -> None:
 
 
 def _run_processes(
-    jobs: Sequence[Case], base: str, options: dict[str, Any], args: CaseArgs, workers: int
+    jobs: Sequence[Case], base: str, options: dict[str, Any], args: CaseArgs, workers: int, task: Task
 ) -> Generator[Outcome, None, None]:
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(), initializer=_ignore_interrupts)
     finished = False
     try:
         futures: dict[Future[Any], Case] = {
-            pool.submit(solve_case, base, list(case.overrides), options, **args.get(case.id, {})): case for case in jobs
+            pool.submit(task, base, list(case.overrides), options, **args.get(case.id, {})): case for case in jobs
         }
         for future in as_completed(futures):
             yield _future_outcome(futures[future], future)
@@ -259,7 +276,7 @@ def _run_processes(
 
 
 def _run_dask(
-    jobs: Sequence[Case], base: str, options: dict[str, Any], args: CaseArgs, scheduler: Any
+    jobs: Sequence[Case], base: str, options: dict[str, Any], args: CaseArgs, scheduler: Any, task: Task
 ) -> Generator[Outcome, None, None]:
     # Deferred on purpose: ``distributed`` (Dask) is an optional, heavy dependency, needed only
     # when a sweep is sent to a cluster; local sweeps must neither require nor pay for it.
@@ -273,9 +290,9 @@ def _run_dask(
     futures: dict[Any, Case] = {}
     try:
         for case in jobs:
-            key = f"planner-solve_case-{case.id}-{os.urandom(4).hex()}"
+            key = f"planner-{task.__name__}-{case.id}-{os.urandom(4).hex()}"
             future = client.submit(
-                solve_case, base, list(case.overrides), options, **args.get(case.id, {}), key=key, pure=False, retries=0
+                task, base, list(case.overrides), options, **args.get(case.id, {}), key=key, pure=False, retries=0
             )
             futures[future] = case
         for future in dask_completed(list(futures), loop=client.loop):
@@ -294,13 +311,26 @@ def default_workers() -> int:
 
 
 def executor(
-    jobs: Sequence[Case], base: str, options: dict[str, Any], args: CaseArgs, workers: int | None, scheduler: Any
+    jobs: Sequence[Case],
+    base: str,
+    options: dict[str, Any],
+    args: CaseArgs,
+    workers: int | None,
+    scheduler: Any,
+    task: Task | None = None,
 ) -> Generator[Outcome, None, None]:
-    """The cases' outcomes as they finish: on the Dask cluster, on worker processes, or here (one worker)."""
+    """The cases' outcomes as they finish: on the Dask cluster, on worker processes, or here (one worker).
+
+    Each job runs ``task`` (default :func:`solve_case`, looked up when called, so that a test may
+    replace the seam); it must be a module-level function, to reach worker processes.
+    """
+    task = task or solve_case
     if scheduler is not None:
-        return _run_dask(jobs, base, options, args, scheduler)
+        return _run_dask(jobs, base, options, args, scheduler, task)
     n = min(workers or default_workers(), len(jobs))
-    return _run_inline(jobs, base, options, args) if n == 1 else _run_processes(jobs, base, options, args, n)
+    if n == 1:
+        return _run_inline(jobs, base, options, args, task)
+    return _run_processes(jobs, base, options, args, n, task)
 
 
 def where(jobs: Sequence[Case], workers: int | None, scheduler: Any) -> str:

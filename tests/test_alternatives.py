@@ -1,0 +1,219 @@
+"""Near-optimal alternatives (``plan alternatives``) on a tiny instance worked out by hand, and their invariants.
+
+The instance: the tiny scenario (tests/tiny.py) needs two servers (2,000 tokens/s of inference,
+1,000 each) and offers an imported ``gpu`` at 1,000,000 CNY and a domestic ``npu``, identical but
+1 % dearer (1,010,000 CNY). Racks, halls, cooling plant and grid blocks cost 1,000 CNY each and
+energy 0.001 CNY/kWh, so that servers are nearly all of the cost:
+
+* least cost: two gpu servers; NPV = 2,000,000 + 4 x 1,000 + 22 kW x 8,760 h x 0.001 CNY/kWh
+  = 2,004,192.72 CNY; domestic share 0;
+* at 2 % slack (budget 2,044,276.57) two npu servers fit (2,024,192.72): the domestic share ranges
+  over [0, 1] and imported servers over [0, 2];
+* at 0.5 % slack (budget 2,014,213.68) only one npu fits (one of each: 2,014,192.72): the share
+  ranges over [0, 0.5] and imported servers over [1, 2].
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xarray as xr
+from click.testing import CliRunner
+from test_sweep import write_yaml
+from tiny import tiny_data, write_profile
+
+from planner.cli import cli
+from planner.report.alternatives import alternative_plans, range_rows, write_alternatives_report
+from planner.results.io import read_dataset
+from planner.results.kpis import limit_achieved, limit_bounds
+from planner.results.metrics import METRICS, metric_columns, metric_value
+from planner.scenario import ScenarioError, load_scenario
+from planner.studies.alternatives import AlternativesError, run_alternatives
+
+LEAST_NPV = 2_000_000 + 4 * 1_000 + 22 * 8_760 * 0.001
+
+
+def _data(profile: Path) -> dict[str, Any]:
+    data = tiny_data(profile)
+    gpu = data["accelerators"]["gpu"]
+    data["accelerators"]["npu"] = {**gpu, "vendor": "Y", "chip": "N1", "domestic": True, "capex_cny": 1.01e6}
+    data["cooling"]["air"]["capex_cny_per_rack"] = 1000
+    data["cooling"]["air"]["plant"]["capex_cny_per_unit"] = 1000
+    data["facility"]["hall"]["capex_cny"] = 1000
+    data["power"]["grid"]["capex_cny_per_block"] = 1000
+    data["power"]["grid"]["tariff"]["flat_cny_per_kwh"] = 0.001
+    return data
+
+
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("alternatives")
+    return write_yaml(folder / "two_types.yaml", _data(write_profile(folder / "profile.csv")))
+
+
+def _run(scenario_file: Path, slack: float, tmp: Path, **kw: Any) -> xr.Dataset:
+    return run_alternatives(
+        scenario_file,
+        slack=slack,
+        metrics=kw.pop("metrics", ["domestic_share", "imported_servers"]),
+        workers=1,
+        results_dir=tmp / "results",
+        **kw,
+    )
+
+
+@pytest.fixture(scope="module")
+def wide_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("wide")
+
+
+@pytest.fixture(scope="module")
+def wide(scenario_file: Path, wide_folder: Path) -> xr.Dataset:
+    return _run(scenario_file, 0.02, wide_folder, n_random=2)
+
+
+@pytest.fixture(scope="module")
+def narrow(scenario_file: Path, tmp_path_factory: pytest.TempPathFactory) -> xr.Dataset:
+    return _run(scenario_file, 0.005, tmp_path_factory.mktemp("narrow"))
+
+
+def _at(ds: xr.Dataset, var: str, alt: str) -> float:
+    return float(ds[var].sel(alternative=alt))
+
+
+def test_least_cost_is_two_imported_servers(wide: xr.Dataset) -> None:
+    assert _at(wide, "npv_cny", "least_cost") == pytest.approx(LEAST_NPV, rel=1e-9)
+    assert _at(wide, "metric_domestic_share", "least_cost") == 0.0
+    assert _at(wide, "metric_imported_servers", "least_cost") == 2.0
+
+
+def test_at_two_percent_the_domestic_share_ranges_from_0_to_1(wide: xr.Dataset) -> None:
+    assert _at(wide, "metric_domestic_share", "domestic_share-max") == pytest.approx(1.0)
+    assert _at(wide, "metric_domestic_share", "domestic_share-min") == pytest.approx(0.0)
+    assert _at(wide, "metric_imported_servers", "imported_servers-min") == pytest.approx(0.0)
+    assert _at(wide, "metric_imported_servers", "imported_servers-max") == pytest.approx(2.0)
+    assert _at(wide, "npv_cny", "domestic_share-max") == pytest.approx(LEAST_NPV + 20_000, rel=1e-9)
+
+
+def test_at_half_a_percent_only_one_domestic_server_fits(narrow: xr.Dataset) -> None:
+    assert _at(narrow, "metric_domestic_share", "domestic_share-max") == pytest.approx(0.5)
+    assert _at(narrow, "metric_imported_servers", "imported_servers-min") == pytest.approx(1.0)
+    assert _at(narrow, "npv_cny", "domestic_share-max") == pytest.approx(LEAST_NPV + 10_000, rel=1e-9)
+
+
+@pytest.mark.parametrize("which", ["wide", "narrow"])
+def test_every_alternative_is_within_the_slack_and_meets_every_limit(which: str, request: Any) -> None:
+    ds: xr.Dataset = request.getfixturevalue(which)
+    slack = float(ds.attrs["slack"])
+    least = float(ds.attrs["least_cost_npv_cny"])
+    gap = float(ds.attrs["least_cost_mip_gap"])
+    assert (ds["status"] == "optimal").all()
+    assert (ds["npv_cny"] <= (1 + slack) * least * (1 + 1e-9)).all()
+    assert (ds["npv_cny"] >= least * (1 - gap) * (1 - 1e-9)).all()
+    for alt in ds["alternative"].values:
+        plan = ds.sel(alternative=alt)
+        bounds, achieved = limit_bounds(plan), limit_achieved(plan)
+        assert not bool((np.isfinite(bounds) & ~np.isfinite(achieved)).any())
+    # min <= least cost <= max for each metric pushed both ways
+    for name in ("domestic_share", "imported_servers"):
+        v = ds[f"metric_{name}"]
+        lo, hi, lc = float(v.sel(alternative=f"{name}-min")), float(v.sel(alternative=f"{name}-max")), float(v[0])
+        assert lo <= lc + 1e-9 <= hi + 2e-9
+
+
+def test_metric_values_are_what_the_objective_optimised(scenario_file: Path, wide: xr.Dataset) -> None:
+    """The metric's linear form over the model's columns, at the plan's values, is the Dataset's metric."""
+    from planner.pipeline import build
+
+    scenario = load_scenario(scenario_file)
+    built = build(scenario)
+    assert built.compiled is not None
+    plan = wide.isel(alternative=0)
+    for name in ("imported_servers", "installed_pflops", "grid_mw", "halls", "emissions_t"):
+        (c, c0), _ = metric_columns(built.model, built.compiled.columns, plan, METRICS[name], scenario)
+        assert np.count_nonzero(c) > 0, name
+    emissions = metric_value(plan, METRICS["emissions_t"], scenario)
+    assert emissions == pytest.approx(float(plan["emissions_t"].sel(basis="location").sum()), rel=1e-9)
+    assert metric_value(plan, METRICS["grid_mw"], scenario) == pytest.approx(float(plan["grid_mw"][-1]))
+
+
+def test_random_directions_are_saved_and_differ(wide: xr.Dataset) -> None:
+    ids = [str(a) for a in wide["alternative"].values]
+    assert ids[-2:] == ["random-1", "random-2"]
+    assert (wide["npv_cny"].sel(alternative=["random-1", "random-2"]) <= 1.02 * LEAST_NPV * (1 + 1e-9)).all()
+
+
+def test_a_second_run_keeps_every_saved_alternative(scenario_file: Path, wide: xr.Dataset, wide_folder: Path) -> None:
+    parts = wide_folder / "results" / "two_types"
+    stamps = {p.name: p.stat().st_mtime_ns for p in parts.glob("*.json")}
+    assert len(stamps) == 7  # least cost, 2 metrics x 2 senses, 2 random directions
+    again = _run(scenario_file, 0.02, wide_folder, n_random=2)
+    assert {p.name: p.stat().st_mtime_ns for p in parts.glob("*.json")} == stamps  # nothing solved again
+    xr.testing.assert_identical(wide.drop_vars("wall_time_s"), again.drop_vars("wall_time_s"))
+    assert read_dataset(wide_folder / "results" / "two_types.nc")["npv_cny"].size == 7
+
+
+def test_unknown_metric_and_bad_slack_are_named_at_once(scenario_file: Path, tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError) as err:
+        _run(scenario_file, 0.0, tmp_path, metrics=["domestic_shares", "grid_mw"])
+    text = str(err.value)
+    assert "domestic_shares" in text and "did you mean domestic_share" in text and "--slack" in text
+
+
+def test_an_infeasible_scenario_says_why(scenario_file: Path, tmp_path: Path) -> None:
+    with pytest.raises(AlternativesError, match="no least-cost plan"):
+        _run(scenario_file, 0.02, tmp_path, overrides=["facility.max_halls=0", "policy.installed_eflops_min=0.001"])
+
+
+# --------------------------------------------------------------------------- the page and the command
+
+
+def test_page_ranges_are_the_datasets_and_every_plan_is_linked(
+    wide: xr.Dataset, wide_folder: Path, tmp_path: Path
+) -> None:
+    metrics, decisions = range_rows(wide)
+    by_key = {r.key: r for r in metrics}
+    share = by_key["domestic_share"]
+    assert (share.low, share.least, share.high) == (0.0, 0.0, pytest.approx(1.0))
+    assert share.high_at in ("domestic_share-max", "imported_servers-min")
+    bought = {r.key: r for r in decisions}["servers_new:npu"]
+    assert (bought.low, bought.high) == (0.0, pytest.approx(2.0))
+    plans = alternative_plans(wide, wide_folder / "results" / "two_types")
+    assert sorted(plans) == sorted(str(a) for a in wide["alternative"].values)
+    page, written = write_alternatives_report(wide, tmp_path / "two_types.html", plans)
+    assert sorted(p.name for p in (tmp_path / "two_types").iterdir()) == sorted(
+        [f"{a}.html" for a in plans] + ["plotly.min.js"]
+    )
+    html = page.read_text(encoding="utf-8")
+    assert all(f'href="two_types/{a}.html"' in html for a in written)
+    assert "100.0 %" in html and "Y N1 servers bought" in html  # display names, not the key "npu"
+    assert html.count("<script src=") == 1  # the shared plotly.js, once
+
+
+def test_plan_alternatives_command(scenario_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    bad = CliRunner().invoke(cli, ["alternatives", str(scenario_file), "--metric", "grid_mv"])
+    assert bad.exit_code == 2 and "--metric grid_mv" in bad.output and "did you mean grid_mw" in bad.output
+    ok = CliRunner().invoke(
+        cli, ["alternatives", str(scenario_file), "--metric", "domestic_share", "--workers", "1", "--slack", "0.005"]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "domestic_share: 0.0 % .. 50.0 %" in ok.output
+    assert (tmp_path / "results" / "alternatives" / "two_types.nc").is_file()
+    assert (tmp_path / "reports" / "alternatives" / "two_types.html").is_file()
+    assert not list((tmp_path / "results").rglob("*.tmp*"))  # nothing half-written
+    infeasible = CliRunner().invoke(
+        cli,
+        [
+            "alternatives",
+            str(scenario_file),
+            "--set",
+            "facility.max_halls=0",
+            "--set",
+            "policy.installed_eflops_min=0.001",
+        ],
+    )
+    assert infeasible.exit_code == 1 and "no least-cost plan" in infeasible.output
