@@ -38,6 +38,8 @@ from tiny import tiny_data, write_profile
 from planner.results.io import HOST_TAG, atomic_path, read_dataset, remove_stale_temps
 from planner.studies.sweep import TRACE_ENV
 
+pytestmark = pytest.mark.long  # real processes killed at random moments: minutes of start-ups; its own step of .ci/run
+
 #: The temp-file names planner.results.io documents: ``.<target>.<pid>.<host tag>.<random>.tmp[.suffix]``.
 TEMP_NAME = re.compile(r"^\.(?P<target>.+)\.(?P<pid>\d+)\.(?P<host>[0-9a-f]{8})\.(?P<rand>[a-z0-9_]+)\.tmp(\.\w+)?$")
 

@@ -26,6 +26,8 @@ from tiny import tiny_data, write_profile
 
 from planner.results.io import read_dataset
 
+pytestmark = pytest.mark.long  # fresh processes and worker counts: minutes of solves; its own step of .ci/run
+
 PLAN = [sys.executable, "-m", "planner.cli"]
 INTEGER_VARS = (
     "servers_new",

@@ -56,15 +56,6 @@ def medium(tmp_path_factory: pytest.TempPathFactory) -> xr.Dataset:
     return run.dataset
 
 
-@pytest.fixture(scope="module")
-def default_plan() -> xr.Dataset:
-    # 1800 s: the default solves to 0.5 % in ~2 min on an idle 2-core machine; the margin keeps a busy CI green.
-    run = plan_scenario(load_scenario(REPO / "inputs" / "2030.yaml"), SolveOptions(time_limit_s=1800, mip_gap=0.005))
-    assert run.outcome.has_plan, (run.outcome.status, run.outcome.diagnosis)
-    assert run.dataset is not None
-    return run.dataset
-
-
 # --------------------------------------------------------------------------- helpers
 
 
