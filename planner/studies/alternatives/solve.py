@@ -140,6 +140,8 @@ def _optimise_metric(
             best = _Result(outcome, alt, share, 0)
         if not math.isfinite(share) or sign * (t - share) < SHARE_TOL:
             break  # no longer moves: the share is at its optimum (within the MIPs' gap)
+        if outcome.status != Status.OPTIMAL:
+            break  # a MIP stopped at its time limit: the next would too; keep the best share found
         t = share
     if best is None:
         return _Result(outcome, alt, math.nan, iterations)
