@@ -25,7 +25,7 @@ from planner import pipeline
 from planner.report import ReportInputError, load_results, write_compare, write_report
 from planner.report.alternatives import (
     alternative_plans,
-    is_alternatives,
+    load_alternatives,
     print_alternatives,
     write_alternatives_report,
 )
@@ -352,6 +352,10 @@ def _full_year_check(run: Any, options: Any, out: Path, overrides: Sequence[str]
 @_handle_errors
 def report_command(results: Path, output: Path | None, case_reports: bool) -> None:
     """(Re)draw the HTML report of a saved plan RESULTS (netCDF), or of a sweep's combined results."""
+    alternatives = load_alternatives(results) if results.is_file() else None
+    if alternatives is not None:
+        _write_alternatives_report(alternatives, output, source=results, console=_console())
+        return
     try:
         ds, is_sweep = load_report_input(results)
     except ReportInputError as exc:
@@ -359,9 +363,6 @@ def report_command(results: Path, output: Path | None, case_reports: bool) -> No
         sys.exit(EXIT_BAD_INPUT)
     if is_sweep:
         _write_sweep_report(ds, output, case_reports, source=results, console=_console())
-        return
-    if is_alternatives(ds):
-        _write_alternatives_report(ds, output, source=results, console=_console())
         return
     out = write_report(ds, output or Path("reports") / f"{results.stem}.html", source=str(results))
     _console().print(f"report written to {_escape(str(out))}")

@@ -203,7 +203,12 @@ def test_plan_alternatives_command(scenario_file: Path, tmp_path: Path, monkeypa
     assert ok.exit_code == 0, ok.output
     assert "domestic_share: 0.0 % .. 50.0 %" in ok.output
     assert (tmp_path / "results" / "alternatives" / "two_types.nc").is_file()
-    assert (tmp_path / "reports" / "alternatives" / "two_types.html").is_file()
+    page = tmp_path / "reports" / "alternatives" / "two_types.html"
+    assert page.is_file()
+    page.unlink()
+    again = CliRunner().invoke(cli, ["report", str(tmp_path / "results" / "alternatives" / "two_types.nc")])
+    assert again.exit_code == 0, again.output  # plan report redraws the alternatives page and each plan's report
+    assert page.is_file() and (page.parent / "two_types" / "least_cost.html").is_file()
     assert not list((tmp_path / "results").rglob("*.tmp*"))  # nothing half-written
     infeasible = CliRunner().invoke(
         cli,

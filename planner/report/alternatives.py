@@ -34,6 +34,7 @@ __all__ = [
     "alternative_plans",
     "alternative_rows",
     "is_alternatives",
+    "load_alternatives",
     "print_alternatives",
     "range_rows",
     "render_alternatives_report",
@@ -47,6 +48,17 @@ _LEAST_COLOUR, _BAR_COLOUR = "#cf222e", "#54aeff"
 def is_alternatives(ds: xr.Dataset) -> bool:
     """Whether a Dataset is the combined result of ``plan alternatives``."""
     return ds.attrs.get("study") == "alternatives" and "alternative" in ds.dims
+
+
+def load_alternatives(path: Path | str) -> xr.Dataset | None:
+    """The combined alternatives Dataset in ``path``, or None when the file is not one (or unreadable:
+    ``plan report`` then words the error as for any results file).
+    """
+    try:
+        ds = read_dataset(Path(path))
+    except Exception:  # noqa: BLE001 - not ours to word: the plan/sweep reader says what is wrong
+        return None
+    return ds if is_alternatives(ds) else None
 
 
 def _metrics(ds: xr.Dataset) -> dict[str, dict[str, str]]:
@@ -121,10 +133,31 @@ def range_rows(ds: xr.Dataset) -> tuple[list[RangeRow], list[RangeRow]]:
     return metrics, decisions
 
 
+def _unit(r: RangeRow) -> str:
+    return "%" if r.units == "1" else r.units
+
+
 def ranges_figure(rows: list[RangeRow], title: str) -> go.Figure:
-    """One panel per quantity, in its own units: a bar from its lowest to its highest value, least cost marked."""
-    n = max(len(rows), 1)
-    fig = subplots(rows=n, cols=1, vertical_spacing=min(0.5 / n, 0.08), subplot_titles=[r.label for r in rows] or None)
+    """A panel per quantity that varies, in its own units: a bar from its lowest to its highest value,
+    the least-cost plan marked (quantities the same in every alternative are in the page's table only).
+    """
+    rows = _varying(rows)
+    if not rows:
+        fig = figure()
+        fig.add_annotation(
+            text="the same in every alternative", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper"
+        )
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
+        return layout(fig, title, height=160)
+    n = len(rows)
+    gap = 58 / (10 + 95 * n)  # [-] of the plot height: 58 px for the tick labels and the next title
+    fig = subplots(
+        rows=n,
+        cols=1,
+        vertical_spacing=min(gap, 1 / max(n - 1, 1)),
+        subplot_titles=[f"{r.key} [{_unit(r)}]" for r in rows],
+    )
     for i, r in enumerate(rows, start=1):
         scale = 100.0 if r.units == "1" else 1.0
         fig.add_trace(
@@ -137,7 +170,8 @@ def ranges_figure(rows: list[RangeRow], title: str) -> go.Figure:
                 showlegend=i == 1,
                 name="range over the alternatives",
                 legendgroup="range",
-                hovertemplate=f"{r.text(r.low)} ({r.low_at}) to {r.text(r.high)} ({r.high_at})<extra></extra>",
+                hovertemplate=f"{r.label}<br>{r.text(r.low)} ({r.low_at}) to {r.text(r.high)} ({r.high_at})"
+                "<extra></extra>",
             ),
             row=i,
             col=1,
@@ -156,19 +190,23 @@ def ranges_figure(rows: list[RangeRow], title: str) -> go.Figure:
             row=i,
             col=1,
         )
-        unit = "%" if r.units == "1" else r.units
-        pad = max(abs(r.high - r.low) * scale * 0.05, 1e-6)
-        fig.update_xaxes(title_text=unit, range=[r.low * scale - pad, r.high * scale + pad], row=i, col=1)
-    return layout(fig, title, height=90 + 78 * n, margin={"l": 20, "b": 50}, legend={"y": -0.5 / n})
+        pad = abs(r.high - r.low) * scale * 0.05
+        fig.update_xaxes(range=[r.low * scale - pad, r.high * scale + pad], row=i, col=1)
+    return layout(fig, title, height=110 + 95 * n, margin={"l": 20, "b": 40}, legend={"y": -0.4 / n})
+
+
+def _varying(rows: list[RangeRow]) -> list[RangeRow]:
+    """The rows whose value differs between the alternatives."""
+    return [r for r in rows if r.high - r.low > 1e-9 * max(1.0, abs(r.high))]
 
 
 def parallel_figure(ds: xr.Dataset, rows: list[RangeRow]) -> go.Figure:
     """Every alternative as a line over its NPV and metrics (coloured by NPV above the least cost)."""
     over = np.nan_to_num(ds["npv_over_least_cost"].values.astype(float) * 100)
     dims = [{"label": "NPV over least cost [%]", "values": over}]
-    for r in rows:
+    for r in _varying(rows):
         v = ds[f"metric_{r.key}"].values.astype(float) * (100 if r.units == "1" else 1)
-        dims.append({"label": f"{r.key} [{'%' if r.units == '1' else r.units}]", "values": np.nan_to_num(v)})
+        dims.append({"label": f"{r.key} [{_unit(r)}]", "values": np.nan_to_num(v)})
     fig = figure()
     fig.add_trace(
         go.Parcoords(line={"color": over, "colorscale": "Blues", "showscale": True, "cmin": 0}, dimensions=dims)
