@@ -183,6 +183,7 @@ def test_page_ranges_are_the_datasets_and_every_plan_is_linked(
     assert (bought.low, bought.high) == (0.0, pytest.approx(2.0))
     plans = alternative_plans(wide, wide_folder / "results" / "two_types")
     assert sorted(plans) == sorted(str(a) for a in wide["alternative"].values)
+    assert all(p.attrs["scenario_overrides"] == "[]" for p in plans.values())  # each says how it was made
     page, written = write_alternatives_report(wide, tmp_path / "two_types.html", plans)
     assert sorted(p.name for p in (tmp_path / "two_types").iterdir()) == sorted(
         [f"{a}.html" for a in plans] + ["plotly.min.js"]

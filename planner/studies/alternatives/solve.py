@@ -32,6 +32,7 @@ from planner.model.data import MCNY
 from planner.pipeline import build
 from planner.results.dataset import to_dataset
 from planner.results.metrics import METRICS, Metric, linear_columns, linear_value, metric_columns, metric_value
+from planner.results.provenance import record_overrides
 from planner.scenario import ScenarioError, load_scenario
 from planner.solver.dive import Basis, with_basic_rows
 from planner.solver.highs import OBJECTIVE_SCALE, CompiledModel, SolveOptions, SolveOutcome, load_values
@@ -209,7 +210,7 @@ def solve_alternative(
         if outcome.x is not None:
             load_values(result.compiled, outcome.x)  # the best iterate (Dinkelbach's last may be no better)
             t1 = time.perf_counter()
-            plan = to_dataset(built.model, outcome, timings)
+            plan = record_overrides(to_dataset(built.model, outcome, timings), overrides)
             timings["results"] = time.perf_counter() - t1
             npv = float(plan["npv_cny"])
             plan.attrs.update(
