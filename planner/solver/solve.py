@@ -102,13 +102,13 @@ def solve(
     """
     options = options or SolveOptions()
     timings: dict[str, float] = {}
-    if start is not None and compiled is not None and len(start) != compiled.shape[1]:
-        start = None  # another model's plan: no start
     t0 = time.perf_counter()
     deadline = t0 + options.time_limit_s
     if compiled is None:
         compiled = compile_model(m)
         timings["compile"] = time.perf_counter() - t0
+    if start is not None and len(start) != compiled.shape[1]:
+        start = None  # another model's plan: no start
     outcome = SolveOutcome(
         status=Status.ERROR,
         termination="",
