@@ -99,7 +99,7 @@ def _fingerprint(scenario: Scenario, options: Mapping[str, Any], direction: Dire
 def _check(
     scenario_path: Path, overrides: Sequence[str], metrics: Sequence[str], slack: float, n_random: int
 ) -> Scenario:
-    problems = [Problem(f"--metric {m.split()[2].strip(chr(39))}", m) for m in unknown_metrics(metrics)]
+    problems = [Problem(f"--metric {name}", text) for name in metrics for text in unknown_metrics([name])]
     if not (math.isfinite(slack) and 0 < slack <= 1):
         problems.append(Problem("--slack", f"must be a share above 0 and at most 1 (0.02 = 2 %), not {slack}"))
     if n_random < 0:
