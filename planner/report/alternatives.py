@@ -230,12 +230,12 @@ class AlternativeRow:
 def alternative_rows(ds: xr.Dataset, links: Mapping[str, str] | None = None) -> list[AlternativeRow]:
     """Every alternative: its direction, status, NPV and metric values (the table's rows)."""
     links = dict(links or {})
-    names = [n for n in _metrics(ds) if f"metric_{n}" in ds]
+    units = _metrics(ds)
+    names = [n for n in units if f"metric_{n}" in ds]
     out = []
     for i, alt in enumerate(ds["alternative"].values.tolist()):
         npv = float(ds["npv_cny"].values[i])
         over = float(ds["npv_over_least_cost"].values[i])
-        units = _metrics(ds)
         values = []
         for n in names:
             v = float(ds[f"metric_{n}"].values[i])

@@ -35,7 +35,7 @@ from pyomo.repn.linear import LinearRepnVisitor
 
 from planner.results.variables import FIELDS, Field
 
-__all__ = ["METRICS", "Metric", "Term", "metric_columns", "metric_value", "resolve_metrics", "unknown_metrics"]
+__all__ = ["METRICS", "Metric", "Term", "metric_columns", "metric_value", "unknown_metrics"]
 
 Weight = Callable[[xr.Dataset, Any], "xr.DataArray | float"]
 """The weight of a term from the plan's Dataset (its input variables) and its scenario."""
@@ -174,14 +174,6 @@ def unknown_metrics(names: Sequence[str]) -> list[str]:
             hint = f"; did you mean {' or '.join(close)}?" if close else f"; the metrics are {', '.join(METRICS)}"
             out.append(f"unknown metric {name!r}{hint}")
     return out
-
-
-def resolve_metrics(names: Sequence[str]) -> list[Metric]:
-    """The metrics by name, in order, each once (raises ValueError naming every unknown one)."""
-    problems = unknown_metrics(names)
-    if problems:
-        raise ValueError("; ".join(problems))
-    return [METRICS[n] for n in dict.fromkeys(names)]
 
 
 # --------------------------------------------------------------------------- on a Dataset

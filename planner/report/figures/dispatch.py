@@ -135,6 +135,10 @@ def tou_bands(ds: xr.Dataset, day: int, offset: int = 0) -> list[dict[str, Any]]
     return bands
 
 
+#: How the dispatch chart's menus (day drop-down, year buttons) look.
+MENU_STYLE: dict[str, Any] = {"showactive": True, "bgcolor": "white", "bordercolor": "#8c959f", "font": {"size": 12}}
+
+
 def year_buttons(years: list[int], args: list[list[dict[str, Any]]], active: int = -1) -> dict[str, Any]:
     """A row of buttons, one per year, above the top right of the plot (``args``: each button's update)."""
     return {
@@ -146,10 +150,7 @@ def year_buttons(years: list[int], args: list[list[dict[str, Any]]], active: int
         "xanchor": "right",
         "y": 1.1,
         "yanchor": "bottom",
-        "showactive": True,
-        "bgcolor": "white",
-        "bordercolor": "#8c959f",
-        "font": {"size": 12},
+        **MENU_STYLE,
         "pad": {"l": 0, "r": 0, "t": 0, "b": 0},
     }
 
@@ -244,10 +245,7 @@ def day_menu(buttons: list[dict[str, Any]], active: int) -> dict[str, Any]:
         "xanchor": "left",
         "y": 1.1,
         "yanchor": "bottom",
-        "showactive": True,
-        "bgcolor": "white",
-        "bordercolor": "#8c959f",
-        "font": {"size": 12},
+        **MENU_STYLE,
     }
 
 
