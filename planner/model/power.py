@@ -147,6 +147,7 @@ def _add_ppas(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) ->
         doc="PPA energy price [CNY/kWh]",
     )
     m.ppa_contract = pyo.Var(m.P, m.Y, within=pyo.NonNegativeReals, doc="contracted PPA capacity [MW]")
+    m.contracts["ppa_contract"] = m.ppa_contract  # a decision taken in its year (planner.model.stages)
     m.ppa_contract_limit = pyo.Constraint(
         m.P, m.Y, rule=lambda m, k, y: m.ppa_contract[k, y] <= m.ppa_max_mw[k, y], doc="ppa_cap[k,y] <= max_mw   [MW]"
     )
