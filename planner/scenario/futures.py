@@ -32,8 +32,9 @@ loader (``futures[1].overrides.policy.pue_mx: unknown key 'pue_mx'; did you mean
 **The mean-value future** (:func:`mean_value_overrides`, the classic "expected value problem" whose
 plan the value of the stochastic solution is measured against): every path that some future
 overrides takes the probability-weighted mean of its value in each future, a future that does not
-override it counting with the base's value (a year of a year map that the base does not list: the
-base's map interpolated linearly; a year of a scalar: the scalar). A path whose value is not a plain
+override it counting with the base's value (the validated base with ``set``: defaults filled in, units
+converted; a year of a year map that the base does not list: the base's map interpolated linearly; a year
+of a scalar: the scalar), or with the file's ``neutral`` value for the path where it gives one. A path whose value is not a plain
 number in some future (a string such as ``"0.45 CNY/kWh"``, true/false, null, or a base without a
 value there) takes the value of the most probable future instead (the first listed on a tie), and
 the notes say so. Whole units that a mean makes fractional (a purchase cap of 400.5) are kept as the
@@ -53,7 +54,7 @@ from pydantic import Field, PrivateAttr, StringConstraints, ValidationError
 from planner.scenario import Scenario, ScenarioError, input_hash, load_scenario
 from planner.scenario.errors import Problem, shown
 from planner.scenario.fields import Int, Q, Strict
-from planner.scenario.loader import apply_overrides, read_yaml, resolve_extends, validation_problems
+from planner.scenario.loader import read_yaml, validation_problems
 from planner.scenario.sweep import DottedPath, SweepSolver, SweepValue, override_text, value_text
 
 __all__ = [
@@ -136,6 +137,9 @@ class Futures(Strict):
     """Solver overrides for every solve of the study."""
     sources: dict[str, str] = Field(default_factory=dict)
     """Free-form sources of the futures' numbers (key -> citation)."""
+    neutral: dict[DottedPath, SweepValue] = Field(default_factory=dict)
+    """For the mean-value future: the value a future that does not override a path has there, where the
+    base has none (an unlisted month of ``power.ppa.<k>.hydrology`` is 1, but the base holds no entry)."""
 
     _source: Path | None = PrivateAttr(default=None)
 
@@ -302,17 +306,17 @@ def _base_value(data: Any, parts: list[str]) -> Any:
             if key in node:
                 node = node[key]
                 continue
-            years = sorted(k for k in node if isinstance(k, int))
-            if part.isdigit() and years and i == len(parts) - 1 and all(_is_number(node[k]) for k in years):
+            years = {int(k): v for k, v in node.items() if str(k).isdigit()}
+            if part.isdigit() and years and i == len(parts) - 1 and all(_is_number(v) for v in years.values()):
                 y = int(part)
-                if y < years[0] or y > years[-1]:
+                if y < min(years) or y > max(years):
                     return None
                 below = max(k for k in years if k <= y)
                 above = min(k for k in years if k >= y)
                 if below == above:
-                    return node[below]
+                    return years[below]
                 t = (y - below) / (above - below)
-                return node[below] + t * (node[above] - node[below])
+                return years[below] + t * (years[above] - years[below])
             return None
         if isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
@@ -327,15 +331,14 @@ def mean_value_overrides(spec: Futures) -> tuple[list[str], list[str]]:
     """The overrides of the mean-value future (see the module docstring) and notes on paths that are no
     plain number (each says which future's value was taken).
     """
-    data, _ = resolve_extends(Path(spec.base))
-    data = apply_overrides(data, spec.set)
+    data = load_scenario(spec.base, spec.set).model_dump(mode="json")  # defaults filled, units canonical
     paths = list(dict.fromkeys(p for f in spec.futures for p in f.overrides))
     order = sorted(range(len(spec.futures)), key=lambda i: -spec.futures[i].probability)
     likeliest = spec.futures[order[0]]
     overrides = list(spec.set)
     notes: list[str] = []
     for path in paths:
-        base_value = _base_value(data, path.split("."))
+        base_value = spec.neutral[path] if path in spec.neutral else _base_value(data, path.split("."))
         values = [f.overrides.get(path, base_value) for f in spec.futures]
         if all(_is_number(v) for v in values):
             mean = math.fsum(p * float(v) for p, v in zip(spec.probabilities, values, strict=True))
