@@ -84,9 +84,8 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _futures(folder: Path, name: str, futures: list[dict[str, Any]], **extra: Any) -> Path:
-    return write_yaml(
-        folder / f"{name}.yaml", {"name": name, "base": "base.yaml", "commit_until": 2026, **extra, "futures": futures}
-    )
+    data = {"name": name, "base": "base.yaml", "commit_until": 2026, **extra, "futures": futures}
+    return write_yaml(folder / f"{name}.yaml", data)
 
 
 LOW_HIGH = [
@@ -284,16 +283,17 @@ def test_mean_value_future_takes_probability_weighted_means(folder: Path) -> Non
             {
                 "name": "a",
                 "probability": 0.25,
-                "overrides": {"accelerators.gpu.capex_cny.2027": 2e6, "power.ppa": None},
+                "overrides": {"accelerators.gpu.capex_cny.2027": 2e6, "power.ppa": None, "demand.inference.scale": 2},
             },
             {"name": "b", "probability": 0.75, "overrides": {"demand.inference.peak_tokens_per_s.2027": 3000}},
         ],
     )
     spec = load_futures(path, check_futures=False)
     overrides, notes = mean_value_overrides(spec)
-    # capex: a 2e6, b the base's 2.4e6; demand: a the base's 1,000, b 3,000
+    # capex: a 2e6, b the base's 2.4e6; demand: a the base's 1,000, b 3,000; the scale: a 2, b the default 1
     assert "accelerators.gpu.capex_cny.2027=2300000.0" in overrides
-    assert "demand.inference.peak_tokens_per_s.2027=2500" in overrides
+    assert "demand.inference.peak_tokens_per_s.2027=2500.0" in overrides
+    assert "demand.inference.scale=1.25" in overrides
     assert len(notes) == 1 and notes[0].startswith("power.ppa: not a number") and "b" in notes[0]
 
 
@@ -312,3 +312,25 @@ def test_first_stage_columns_are_the_builds_and_contracts_up_to_commit_until(fol
     names = {c.local_name for c in decision_components(m)}
     assert {"servers_new", "halls_new", "grid_blocks_new", "ppa_contract", "battery_mwh_new"} <= names
     assert all(int(n.rstrip("]").split(",")[-1].split("[")[-1]) <= 2026 for n in first_stage_values(m, 2026))
+
+
+def test_a_decision_one_future_cannot_take_is_held_at_zero_now_and_named_where_a_plan_takes_it(folder: Path) -> None:
+    # Everything to 2027 is decided now. In 'a' a 2027 server is cheap (0.25 M in the horizon): its own plan
+    # buys 2 + 1 late (2.25 M). In 'b' no server can be bought in 2027 at all (the column does not exist):
+    # a decision taken now cannot depend on the future, so the hedge buys none late and 3 in 2026 (3.0 M in both).
+    cheap = {"accelerators.gpu.capex_cny.2027": 5e5, "demand.inference.peak_tokens_per_s.2027": 3000}
+    futures = [
+        {"name": "a", "probability": 0.5, "overrides": cheap},
+        {"name": "b", "probability": 0.5, "overrides": {**cheap, "accelerators.gpu.max_new_per_year.2027": 0}},
+    ]
+    path = _futures(folder, "cut", futures, commit_until=2027)
+    ds = run_hedge(path, workers=1, results_dir=folder / "results")
+    late = "servers_new[gpu,air,2027]"
+    assert float(ds["first_stage_value"].sel(plan="perfect-a", decision=late)) == 1
+    assert float(ds["first_stage_value"].sel(plan="hedged", decision=late)) == 0
+    assert _servers_2026(ds, "hedged") == 3
+    assert float(ds["cost_cny"].sel(plan="perfect-a", future="a")) == pytest.approx(2.25 * M, abs=TOL)
+    assert float(ds["expected_cost_cny"].sel(plan="hedged")) == pytest.approx(3.0 * M, abs=TOL)
+    message = str(ds["evaluation_message"].sel(plan="perfect-a", future="b").values)
+    assert f"{late} = 1: this future cannot take that decision" in message
+    assert math.isinf(float(ds["regret_cny"].sel(plan="perfect-a", future="b")))

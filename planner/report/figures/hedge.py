@@ -45,7 +45,7 @@ def regret_figure(ds: xr.Dataset) -> go.Figure:
     fig = figure()
     fig.add_trace(
         go.Heatmap(
-            z=finite / scale,
+            z=[[None if not math.isfinite(v) else v / scale for v in row] for row in regret.tolist()],
             x=futures,
             y=plans,
             text=text,
@@ -83,18 +83,6 @@ def cost_figure(ds: xr.Dataset) -> go.Figure:
             hovertemplate="%{x}: expected %{y:,.1f} " + unit + "<extra></extra>",
         )
     )
-    alpha = float(ds["cvar_cny"].attrs.get("alpha", 0.9))
-    cv = ds["cvar_cny"].values.astype(float) / scale
-    fig.add_trace(
-        go.Scatter(
-            x=plans,
-            y=np.where(np.isfinite(cv), cv, np.nan),
-            mode="markers",
-            name=f"CVaR {alpha:g} (worst {1 - alpha:.0%})",
-            marker={"symbol": "diamond", "size": 13, "color": "#cf222e"},
-            hovertemplate="%{x}: CVaR %{y:,.1f} " + unit + "<extra></extra>",
-        )
-    )
     p = ds["probability"].values.astype(float)
     for j, future in enumerate(ds["future"].values):
         y = cost[:, j] / scale
@@ -108,6 +96,18 @@ def cost_figure(ds: xr.Dataset) -> go.Figure:
                 hovertemplate="%{x} in " + str(future) + ": %{y:,.1f} " + unit + "<extra></extra>",
             )
         )
+    alpha = float(ds["cvar_cny"].attrs.get("alpha", 0.9))
+    cv = ds["cvar_cny"].values.astype(float) / scale
+    fig.add_trace(
+        go.Scatter(
+            x=plans,
+            y=np.where(np.isfinite(cv), cv, np.nan),
+            mode="markers",
+            name=f"CVaR {alpha:g} (worst {1 - alpha:.0%})",
+            marker={"symbol": "diamond-open", "size": 18, "line": {"width": 2.5}, "color": "#cf222e"},
+            hovertemplate="%{x}: CVaR %{y:,.1f} " + unit + "<extra></extra>",
+        )
+    )
     top = np.nanmax(np.where(np.isfinite(cost), cost, np.nan)) / scale if finite.size else 1.0
     low = np.nanmin(np.where(np.isfinite(cost), cost, np.nan)) / scale if finite.size else 0.0
     fig.update_yaxes(
