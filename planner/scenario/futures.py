@@ -34,9 +34,9 @@ plan the value of the stochastic solution is measured against): every path that 
 overrides takes the probability-weighted mean of its value in each future, a future that does not
 override it counting with the base's value (the validated base with ``set``: defaults filled in, units
 converted; a year of a year map that the base does not list: the base's map interpolated linearly; a year
-of a scalar: the scalar), or with the file's ``neutral`` value for the path where it gives one. A path whose value is not a plain
-number in some future (a string such as ``"0.45 CNY/kWh"``, true/false, null, or a base without a
-value there) takes the value of the most probable future instead (the first listed on a tie), and
+of a scalar: the scalar), or with the file's ``neutral`` value for the path where it gives one. A path
+whose value is not a plain number in some future (a string such as ``"0.45 CNY/kWh"``, true/false, null,
+or a base without a value there) takes the value of the most probable future instead (the first listed on a tie), and
 the notes say so. Whole units that a mean makes fractional (a purchase cap of 400.5) are kept as the
 mean: the scenario schema rounds or refuses them like any other value.
 """
