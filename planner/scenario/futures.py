@@ -339,7 +339,7 @@ def mean_value_overrides(spec: Futures) -> tuple[list[str], list[str]]:
     notes: list[str] = []
     for path in paths:
         base_value = spec.neutral[path] if path in spec.neutral else _base_value(data, path.split("."))
-        values = [f.overrides.get(path, base_value) for f in spec.futures]
+        values: list[Any] = [f.overrides.get(path, base_value) for f in spec.futures]
         if all(_is_number(v) for v in values):
             mean = math.fsum(p * float(v) for p, v in zip(spec.probabilities, values, strict=True))
             if all(isinstance(v, int) for v in values) and float(mean).is_integer():
