@@ -44,8 +44,9 @@ from tiny import tiny_data, write_profile
 from planner.cli import cli
 from planner.model import build_model
 from planner.model.stages import decision_components, first_stage_mask, first_stage_values
+from planner.pipeline import plan_scenario
 from planner.results.io import read_dataset
-from planner.scenario import ScenarioError, scenario_from_dict
+from planner.scenario import ScenarioError, load_scenario, scenario_from_dict
 from planner.scenario.futures import load_futures, mean_value_overrides
 from planner.solver.highs import compile_model
 from planner.studies.futures import run_hedge
@@ -177,6 +178,11 @@ def test_one_future_of_probability_one_is_plan_solve(folder: Path) -> None:
     )
     assert float(ds["evpi_cny"]) == pytest.approx(0.0, abs=TOL)
     assert float(ds["vss_cny"]) == pytest.approx(0.0, abs=TOL)
+    # and what plan solve makes of the same scenario, run here on its own
+    run = plan_scenario(load_scenario(folder / "base.yaml", ["demand.inference.peak_tokens_per_s.2027=3000"]))
+    assert run.dataset is not None
+    assert float(ds["npv_cny"].sel(future="high")) == pytest.approx(float(run.dataset["npv_cny"]), abs=TOL)
+    np.testing.assert_allclose(ds["servers_new"].sel(future="high").values, run.dataset["servers_new"].values)
 
 
 def test_a_resumed_study_solves_nothing_again(hedge: xr.Dataset, folder: Path) -> None:
