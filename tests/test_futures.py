@@ -145,6 +145,7 @@ def test_costs_regrets_evpi_and_vss_are_the_hand_worked_ones(hedge: xr.Dataset) 
     assert hedge["probability"].values.tolist() == [0.3, 0.7]
     for name in ("cost_cny", "regret_cny", "evpi_cny", "vss_cny", "probability", "first_stage_value"):
         assert hedge[name].attrs["units"], name
+    assert [str(v) for v in hedge.data_vars if "units" not in hedge[v].attrs] == []
 
 
 def test_properties_hedge_beats_every_plan_in_expectation_and_evpi_vss_are_nonnegative(hedge: xr.Dataset) -> None:
