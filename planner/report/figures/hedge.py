@@ -37,7 +37,9 @@ def regret_figure(ds: xr.Dataset) -> go.Figure:
     scale, unit = money_scale(finite[np.isfinite(finite)] if np.isfinite(finite).any() else [0.0])
     text = [
         [
-            "cannot be carried out" if math.isinf(v) else ("no result" if math.isnan(v) else f"{v / scale:,.1f}")
+            "cannot be carried out"
+            if math.isinf(v)
+            else ("no result" if math.isnan(v) else f"{v / scale:,.1f}".replace("-0.0", "0.0"))
             for v in row
         ]
         for row in regret
