@@ -256,7 +256,13 @@ def _hedged(
     outcome = hedge.outcome
     if outcome.x is None:
         why = "\n".join(outcome.diagnosis) or outcome.termination
-        raise HedgeError(f"the futures have no common plan ({outcome.status}): {why}")
+        hint = (
+            "; the extensive form holds every future's model: give it more time (--time-limit, solver.time_limit_s)"
+            " or fewer representative days (set: time.representative_days=N)"
+            if outcome.status == Status.TIME_LIMIT
+            else ""
+        )
+        raise HedgeError(f"the futures have no common plan ({outcome.status}): {why}{hint}")
     info = no_plan_info(outcome.status, "")
     info.update(
         termination=outcome.termination,
