@@ -341,3 +341,18 @@ def test_a_decision_one_future_cannot_take_is_held_at_zero_now_and_named_where_a
     message = str(ds["evaluation_message"].sel(plan="perfect-a", future="b").values)
     assert f"{late} = 1: this future cannot take that decision" in message
     assert math.isinf(float(ds["regret_cny"].sel(plan="perfect-a", future="b")))
+
+
+def test_plan_validate_checks_a_hedge_file_against_its_futures_file(hedge: xr.Dataset, folder: Path) -> None:
+    results = folder / "results" / "low_high.nc"
+    result = CliRunner().invoke(cli, ["validate", str(results)])
+    assert result.exit_code == 0, result.output
+    assert "hedge made from" in result.output and "low_high.yaml" in result.output
+    source = folder / "low_high.yaml"
+    text = source.read_text(encoding="utf-8")
+    try:
+        source.write_text(text.replace("probability: 0.3", "probability: 0.30000001"), encoding="utf-8")
+        result = CliRunner().invoke(cli, ["validate", str(results)])
+        assert result.exit_code == 2
+    finally:
+        source.write_text(text, encoding="utf-8")

@@ -443,7 +443,7 @@ def print_input_check(file: Path, check: InputCheck, console: Console, err: Cons
 
     Warnings and the reason for a mismatch go to ``err``; returns whether the inputs match.
     """
-    what = "sweep" if check.kind == "sweep" else "plan"
+    what = check.kind if check.kind in ("sweep", "hedge") else "plan"
     console.print(f"{escape(str(file))}: {what} made from {escape(check.source or '(no recorded file)')}")
     if check.overrides:
         console.print("  overrides: " + " ".join(f"--set {escape(o)}" for o in check.overrides))

@@ -29,6 +29,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,8 +37,9 @@ import xarray as xr
 import yaml
 
 from planner import __version__
-from planner.results.provenance import installed_versions
-from planner.scenario import Scenario
+from planner.results.io import file_sha256
+from planner.results.provenance import input_files, installed_versions
+from planner.scenario import Scenario, load_scenario
 from planner.scenario.futures import MEAN_VALUE, Futures, futures_input_hash
 from planner.solver.highs import SolveOptions
 from planner.solver.status import Status
@@ -200,8 +202,6 @@ _KEPT = (
     "title",
     "scenario_name",
     "scenario_yaml",
-    "scenario_source",
-    "input_files",
     "representative_days",
     "hedge_objective_cny",
     "hedge_bound_cny",
@@ -227,13 +227,19 @@ def _attrs(
     alpha: float,
 ) -> dict[str, Any]:
     futures = spec.model_dump(mode="json")
+    files: list[dict[str, str]] = []
+    if spec.source is not None:
+        futures_file = Path(spec.source).resolve()
+        files.append({"role": "futures", "path": str(futures_file), "sha256": file_sha256(futures_file)})
+    files += input_files(load_scenario(spec.base))
     times = {cid: info.get("wall_time_s") for cid, (info, _) in parts.items()}
     return {
         **{k: reference.attrs[k] for k in _KEPT if k in reference.attrs},
         "study": "hedge",
         "futures_name": spec.name,
         "futures_description": spec.description,
-        "futures_source": str(spec.source or ""),
+        "futures_source": files[0]["path"] if spec.source is not None else "",
+        "input_files": json.dumps(files),
         "futures_yaml": yaml.safe_dump(futures, sort_keys=False, allow_unicode=True),
         "commit_until": int(spec.commit_until),
         "risk": json.dumps(futures.get("risk")),
