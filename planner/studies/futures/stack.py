@@ -245,7 +245,7 @@ def _attrs(
         "risk": json.dumps(futures.get("risk")),
         "cvar_alpha": alpha,
         "mean_value_notes": json.dumps(list(notes)),
-        "input_hash": futures_input_hash(spec, base),
+        "input_hash": futures_input_hash(spec),
         "display_names": json.dumps(display_names(base)),
         "solver_options": json.dumps({"workers": dict(options), "extensive_form": ef_options.__dict__}, default=str),
         "wall_times_s": json.dumps(times, default=str),
