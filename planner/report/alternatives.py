@@ -29,6 +29,7 @@ from planner.report.labels import accelerator_label
 from planner.report.page import PLOTLY_JS_NAME, charts, render, write_html, write_plotly_js
 from planner.report.style import figure, layout, subplots
 from planner.results.io import read_dataset
+from planner.results.sites import cluster_view
 
 __all__ = [
     "alternative_plans",
@@ -258,6 +259,7 @@ def render_alternatives_report(
     ds: xr.Dataset, source: str | None = None, links: Mapping[str, str] | None = None, plotly_src: str | None = None
 ) -> str:
     """The HTML page of a combined alternatives Dataset, as text."""
+    ds = cluster_view(ds)
     metrics, decisions = range_rows(ds)
     figures = {
         "metric_ranges": ranges_figure(metrics, "What each metric can be at this cost"),

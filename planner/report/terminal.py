@@ -26,6 +26,7 @@ from planner.report.limits import (
 from planner.report.tables import timing_rows, wall_clock
 from planner.results.kpis import served_shares, unserved_shares
 from planner.results.provenance import InputCheck
+from planner.results.sites import cluster_view
 from planner.scenario import Scenario, scenario_files
 from planner.solver.status import Status
 from planner.time.cooling import effective_kappa
@@ -209,6 +210,7 @@ def print_validation(scenario: Scenario, time: TimeData, model_size: str, consol
 
 def print_full_year(plan: xr.Dataset, full: xr.Dataset, relaxed: dict[int, list[str]], console: Console) -> None:
     """The representative-day plan against the same plan operated over every hour of each year."""
+    plan, full = cluster_view(plan), cluster_view(full)
     years = [int(y) for y in plan.year.values]
     npv_plan, npv_full = float(plan["npv_cny"]), float(full["npv_cny"])
     console.print(
@@ -249,7 +251,10 @@ def print_full_year(plan: xr.Dataset, full: xr.Dataset, relaxed: dict[int, list[
 
 
 def print_plan(ds: xr.Dataset, console: Console) -> None:
-    """The plan at a glance: builds per year, MW, costs, policy KPIs, shortfall, solver, timings."""
+    """The plan at a glance: builds per year, MW, costs, policy KPIs, shortfall, solver, timings (of the
+    cluster as a whole).
+    """
+    ds = cluster_view(ds)
     _print_headline(ds, console)
     _print_builds(ds, console)
     _print_figures(ds, console)
