@@ -18,13 +18,16 @@ from typing import Any
 import numpy as np
 import pytest
 import xarray as xr
+from click.testing import CliRunner
+from conftest import load_default_yaml_data, write_scenario
 from tiny import tiny, write_profile
 
+from planner.cli import cli
 from planner.model import build_model
 from planner.pipeline import plan_scenario
 from planner.results.sites import cluster_view
-from planner.scenario import ScenarioError
-from planner.solver.highs import SolveOptions
+from planner.scenario import ScenarioError, scenario_from_dict
+from planner.solver.highs import SolveOptions, compile_model
 
 OPTIONS = SolveOptions(time_limit_s=60, mip_gap=1e-9)
 YEAR_OF_ENERGY = 8760 * 500  #: CNY for 1 MW over a year at 0.5 CNY/kWh
@@ -107,6 +110,33 @@ def test_one_explicit_site_gives_the_plan_without_sites(profile: Path) -> None:
     # the plan uses what makes the case rich
     assert float(a.halls.sum("site").isel(year=-1)) == 3
     assert float(a.pv_mw.sum()) > 0 and float(a.battery_mwh.sum()) > 0
+
+
+def test_the_default_with_one_explicit_site_compiles_to_the_same_matrices() -> None:
+    # inputs/2030.yaml (on 2 representative days, to build fast) without sites, and with one site
+    # carrying its facility.max_halls, max_new_halls_per_year, grid.max_blocks and pv.max_mw: the
+    # matrices handed to HiGHS are identical, entry for entry, and so are the column names but for
+    # the site's name.
+    data = load_default_yaml_data()
+    data["time"]["representative_days"] = 2
+    data["time"]["extreme_days"] = {}
+    implicit = compile_model(build_model(scenario_from_dict(data)))
+    data["sites"] = {
+        "tianfu": {
+            "max_halls": data["facility"]["max_halls"],
+            "max_new_halls_per_year": data["facility"]["max_new_halls_per_year"],
+            "grid": {"max_blocks": data["power"]["grid"]["max_blocks"]},
+            "pv_max_mw": data["power"]["pv"]["max_mw"],
+        }
+    }
+    explicit = compile_model(build_model(scenario_from_dict(data)))
+    assert implicit.shape == explicit.shape
+    assert (implicit.A != explicit.A).nnz == 0
+    for name in ("cost", "col_lower", "col_upper", "row_lower", "row_upper", "integer"):
+        np.testing.assert_array_equal(getattr(implicit, name), getattr(explicit, name), err_msg=name)
+    assert implicit.offset == explicit.offset
+    names = [v.name.replace("tianfu", "main") for v in explicit.columns]
+    assert names == [v.name for v in implicit.columns]
 
 
 def pyo_constraint() -> Any:
@@ -273,6 +303,69 @@ def test_existing_units_must_stand_at_a_known_site(profile: Path) -> None:
     assert "no sites" in found["existing.halls[0].site"]
 
 
+def test_plan_validate_exits_2_and_names_the_site_path(tmp_path: Path) -> None:
+    data = load_default_yaml_data()
+    data["sites"] = {"pidu": {"max_halls": 7, "grid": {"max_blocks": 3, "firstnew_block_year": 2027}, "pv_max_mw": 12}}
+    result = CliRunner().invoke(cli, ["validate", str(write_scenario(tmp_path, data))])
+    assert result.exit_code == 2, result.output
+    text = result.output + result.stderr
+    assert "sites.pidu.grid.firstnew_block_year" in text and "first_new_block_year" in text
+    assert "Traceback" not in text
+
+
+def test_plan_validate_lists_the_sites(tmp_path: Path) -> None:
+    data = load_default_yaml_data()
+    data["sites"] = {"pidu": {"max_halls": 7, "grid": {"max_blocks": 3, "first_new_block_year": 2027}, "pv_max_mw": 12}}
+    result = CliRunner().invoke(cli, ["validate", str(write_scenario(tmp_path, data))])
+    assert result.exit_code == 0, result.output
+    assert "Sites" in result.output and "pidu" in result.output and "2027" in result.output
+
+
 def test_a_site_grid_must_carry_its_redundancy(profile: Path) -> None:
     found = problems(profile, {"power.grid.redundancy": 1, "sites": {"a": site(1, 1)}})
     assert "sites.a.grid.max_blocks" in found
+
+
+# ---------------------------------------------------------------------------------------------- diagnosis
+
+
+@pytest.mark.parametrize(
+    ("sites", "cluster", "line"),
+    [
+        (
+            {"a": site(5, 5, max_new_halls_per_year=1), "b": site(5, 0)},
+            {},
+            [
+                "the utility limit of 0 grid blocks at site 'b' in 2026",
+                "at most 1 new halls a year at site 'a' in 2026",
+            ],
+        ),
+        (
+            {"a": site(5, 5), "b": site(5, 5)},
+            {"facility.max_halls": 2},
+            ["the cluster limit of 2 halls over all sites in 2026"],
+        ),
+        (
+            {"a": site(5, 5, grid={"max_blocks": 5, "first_new_block_year": 2027}), "b": site(1, 5)},
+            {},
+            ["no new grid block at site 'a' before 2027 in 2026"],
+        ),
+    ],
+    ids=["site_limits", "cluster_limit", "first_block_year"],
+)
+def test_a_diagnosis_names_the_site_of_a_limit(
+    profile: Path, sites: dict[str, Any], cluster: dict[str, Any], line: list[str]
+) -> None:
+    # 300 servers of 1 PFLOPS (3 MW, 3 halls) for a 0.3 EFLOPS target; the sites cannot hold them.
+    run = plan_scenario(tiny(profile, {"policy.installed_eflops_min": 0.3, "sites": sites, **cluster}), OPTIONS)
+    assert run.outcome.status == "infeasible"
+    lines = [x.strip().removeprefix("- ") for x in run.outcome.diagnosis]
+    assert "the installed-compute target of 0.30 EFLOPS in 2026" in lines
+    for expected in line:
+        assert expected in lines, lines
+
+
+def test_a_site_without_a_grid_connection_is_valid(profile: Path) -> None:
+    # max_blocks 0 is a site with no connection (PV, direct contracts): not an error, only unused here
+    ds = solve(profile, {"sites": {"a": site(1, 5), "b": site(1, 0)}})
+    assert ds.halls.sel(site="b").sum().item() == 0

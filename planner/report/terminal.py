@@ -116,6 +116,8 @@ def print_validation(scenario: Scenario, time: TimeData, model_size: str, consol
     console.print(f"[bold green]valid[/] scenario [bold]{escape(s.name)}[/] — years {s.years[0]}–{s.years[-1]}")
     print_files(s, console)
     console.print(f"model size: {model_size}")
+    if s.sites:
+        _print_sites(s, console)
 
     servers = _titled(console, "Server types")
     for col in ("name", "chip", "domestic", "PFLOPS", "tokens/s", "kW full/idle", "price [M CNY]", "cap/yr", "cooling"):
@@ -206,6 +208,34 @@ def print_validation(scenario: Scenario, time: TimeData, model_size: str, consol
     if time.mean_correction:
         fixes = ", ".join(f"{escape(c)} ×{f:.3f}" for c, f in time.mean_correction.items())
         console.print(f"annual means restored after day selection: {fixes}")
+
+
+def _print_sites(s: Scenario, console: Console) -> None:
+    """The start areas: land, grid connection, PV and climate of each."""
+    table = _titled(console, "Sites")
+    for col in (
+        "name",
+        "max halls",
+        "halls/yr",
+        "max blocks",
+        "first new block",
+        "PV max [MW]",
+        "PV yield",
+        "ΔT dry/wet [K]",
+    ):
+        table.add_column(col, justify="left" if col == "name" else "right")
+    for name, site in s.sites.items():
+        table.add_row(
+            escape(name),
+            _fmt(site.max_halls),
+            "-" if site.max_new_halls_per_year is None else _fmt(site.max_new_halls_per_year),
+            _fmt(site.grid.max_blocks),
+            "-" if site.grid.first_new_block_year is None else str(site.grid.first_new_block_year),
+            _fmt(site.pv_max_mw),
+            f"{site.pv_yield:g}",
+            f"{site.climate.dry_bulb_offset_k:+g}/{site.climate.wet_bulb_offset_k:+g}",
+        )
+    console.print(table)
 
 
 def print_full_year(plan: xr.Dataset, full: xr.Dataset, relaxed: dict[int, list[str]], console: Console) -> None:

@@ -9,6 +9,8 @@ totals: every such variable summed over its sites, with its attributes. A Datase
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import xarray as xr
 
 __all__ = ["SITE_INPUTS", "cluster_view", "has_sites"]
@@ -43,7 +45,7 @@ def cluster_view(ds: xr.Dataset) -> xr.Dataset:
     if not has_sites(ds):
         return ds
     out = ds.drop_vars([v for v in SITE_INPUTS if v in ds.data_vars])
-    summed = {}
+    summed: dict[Hashable, xr.DataArray] = {}
     for name, var in out.data_vars.items():
         if "site" not in var.dims:
             continue

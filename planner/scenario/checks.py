@@ -358,11 +358,13 @@ def _existing(s: Scenario) -> list[Problem]:
 
 
 def _sites(s: Scenario) -> list[Problem]:
-    """Each site's grid can carry its N-k; each ``existing`` entry stands at a known site."""
+    """Each site's grid connection can carry something under N-k (``max_blocks: 0`` is a site without
+    one); each ``existing`` entry stands at a known site.
+    """
     out: list[Problem] = []
     redundancy = s.power.grid.redundancy
     for name, site in s.sites.items():
-        if site.max_halls > 0 and redundancy >= site.grid.max_blocks:
+        if site.max_halls > 0 and 0 < site.grid.max_blocks <= redundancy:
             out.append(
                 Problem(
                     f"sites.{name}.grid.max_blocks",

@@ -577,7 +577,7 @@ class Scenario(Strict):
     def site_of(self, entry: Any) -> str:
         """The site an ``existing`` entry stands at: its ``site``, else the first site."""
         site = getattr(entry, "site", None)
-        return site if site is not None else next(iter(self.site_specs()))
+        return site if site is not None else next(iter(self.sites), IMPLICIT_SITE)
 
     @property
     def base_year(self) -> int:
