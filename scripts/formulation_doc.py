@@ -69,7 +69,8 @@ Mtok/s (1e6 tokens/s), installed compute in PFLOPS. `planner/results/dataset.py`
   supply balance and its own weather (the profile plus the site's offsets, hence its own `κ[s,c,d,h]`):
   a unit at one site never backs up another. What the cluster does as a whole stays cluster-wide:
   inference (every hour) and training (every year) are met by the servers of all sites; purchase caps,
-  PPA contracts (their energy may be taken at any site, through that site's connection when wheeled),
+  PPA contracts (their energy may be taken at any site, or only at the sites a contract names, through
+  that site's connection when wheeled),
   certificates, emissions, the policy limits and the battery limits are sums over the sites. The
   cluster-wide `facility.max_halls`, `facility.max_new_halls_per_year`, `power.grid.max_blocks` and
   `power.pv.max_mw` cap the sums over the sites; such a row is added only where it can bind (the sites'

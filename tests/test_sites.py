@@ -234,6 +234,33 @@ def test_no_new_block_before_the_first_year_a_site_can_energise_one(profile: Pat
     assert ds.grid_blocks_new.sel(site="a").sum().item() == 0
 
 
+@pytest.mark.parametrize(("where", "kappa"), [("a", 0.1), ("b", 0.3)])
+def test_a_contract_of_one_site_draws_the_servers_there(profile: Path, where: str, kappa: float) -> None:
+    # Hydro at 0.1 CNY/kWh (100 CNY/MWh, availability 1) that only one site may take; 100 servers (1 MW IT).
+    # a is cool (kappa 0.1), b warm (0.3): wherever the contract is, the servers go, because 1 MW x
+    # (1 + kappa) of hydro costs less than grid energy at a (1.1 x 4,380,000 = 4,818,000): at a
+    # 1.1 x 876,000 = 963,600, at b 1.3 x 876,000 = 1,138,800. Capex: 100 + 5 + 10 + 1 + 1 = 117 M.
+    changes = {
+        "demand.inference.peak_tokens_per_s": 100_000,
+        "cooling.air.free_cooling_below_c": 20,
+        "cooling.air.mechanical_above_c": 30,
+        "power.ppa": {
+            "hydro": {
+                "availability_column": "hydro_availability",
+                "energy_cny_per_kwh": 0.1,
+                "max_mw": 10,
+                "sites": [where],
+            }
+        },
+        "sites": {"a": site(5, 5), "b": site(5, 5, climate={"dry_bulb_offset_k": 15})},
+    }
+    ds = solve(profile, changes)
+    assert float(ds.npv_cny) == pytest.approx(117_000_000 + (1 + kappa) * 8760 * 100, rel=1e-6)
+    assert ds.servers.sel(site=where).sum().item() == 100
+    other = "b" if where == "a" else "a"
+    assert float(ds.ppa_mw_used.sel(site=other).sum()) == 0
+
+
 #: 200 servers (2 MW IT, 2.2 MW facility) with N+1 air plant and N+1 gensets of 1.1 MW carrying the
 #: whole facility load; blocks of 1.1 MW, N-0.
 REDUNDANT = {
@@ -319,6 +346,12 @@ def test_plan_validate_lists_the_sites(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["validate", str(write_scenario(tmp_path, data))])
     assert result.exit_code == 0, result.output
     assert "Sites" in result.output and "pidu" in result.output and "2027" in result.output
+
+
+def test_a_contract_names_known_sites(profile: Path) -> None:
+    hydro = {"availability_column": "hydro_availability", "energy_cny_per_kwh": 0.1, "max_mw": 1, "sites": ["yan"]}
+    found = problems(profile, {"power.ppa": {"hydro": hydro}, "sites": {"yaan": site(1, 2)}})
+    assert "did you mean 'yaan'" in found["power.ppa.hydro.sites[0]"]
 
 
 def test_a_site_grid_must_carry_its_redundancy(profile: Path) -> None:

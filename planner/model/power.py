@@ -3,8 +3,9 @@ capacity charge, PPAs, PV, battery) and backed up (N+k gensets), at each site.
 
 Every site has its own supply balance, its own grid connection (blocks with N-k, its own monthly
 peaks), PV, battery and gensets (N+k per site: units at one site cannot back up another). PPAs
-are contracted by the cluster: a contract's energy may be taken at any site (through that site's
-connection when it is wheeled). Certificates and emissions are the cluster's.
+are contracted by the cluster: a contract's energy may be taken at any site, or only at the sites
+it names (``power.ppa.<k>.sites``), through that site's connection when it is wheeled.
+Certificates and emissions are the cluster's.
 
 Model units: power [MW], energy [MWh] (one representative hour = 1 h), money [MCNY].
 """
@@ -180,6 +181,15 @@ def _add_ppas(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) ->
     m.ppa_energy = pyo.Var(
         m.S, m.P, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="q[s,k,y,d,h]: PPA power taken at site s [MW]"
     )
+    # A contract limited to some sites delivers nothing at the others.
+    for k in m.P:
+        allowed = p.ppa[k].sites
+        for s in m.S:
+            if allowed is not None and s not in allowed:
+                for y in m.Y:
+                    for d in m.D:
+                        for h in m.H:
+                            m.ppa_energy[s, k, y, d, h].fix(0)
     avail = data.time.availability
     # A contract makes avail * ppa_cap available every hour; what is not taken, x = avail * ppa_cap - q,
     # is not a free option: take_or_pay of its price is paid all the same (cost terms below). x is

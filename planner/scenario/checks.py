@@ -372,6 +372,11 @@ def _sites(s: Scenario) -> list[Problem]:
                     f"halls, but max_blocks is {site.grid.max_blocks}",
                 )
             )
+    for k, ppa in s.power.ppa.items():
+        for i, name in enumerate(ppa.sites or []):
+            if name not in s.sites:
+                hint = did_you_mean(name, s.sites) if s.sites else "the scenario has no sites (it is one site)"
+                out.append(Problem(f"power.ppa.{k}.sites[{i}]", f"unknown site '{name}'; {hint}".rstrip("; ")))
     for group in type(s.existing).model_fields:
         for i, item in enumerate(getattr(s.existing, group)):
             where = f"existing.{group}[{i}].site"

@@ -189,6 +189,9 @@ class Ppa(Strict):
     green-power trading in Sichuan does; ``direct``: a private line from the plant."""
     emission_t_per_mwh: Q("t/MWh", ge=0, le=2) = 0.0
     """Emission factor of the contracted energy [tCO2/MWh]."""
+    sites: list[Name] | None = Field(default=None, min_length=1)
+    """Sites (keys of ``sites``) where the contract's energy can be taken, e.g. a local hydro deal
+    of one start area; null or omitted: any site."""
 
 
 class Pv(Strict):
