@@ -402,3 +402,54 @@ def test_a_site_without_a_grid_connection_is_valid(profile: Path) -> None:
     # max_blocks 0 is a site with no connection (PV, direct contracts): not an error, only unused here
     ds = solve(profile, {"sites": {"a": site(1, 5), "b": site(1, 0)}})
     assert ds.halls.sel(site="b").sum().item() == 0
+
+
+# ---------------------------------------------------------------------------------------------- downstream
+
+
+def test_a_built_multi_site_model_is_reused_for_new_numbers(profile: Path) -> None:
+    # A sweep's re-use: the two-site model built once, then updated by index with new prices and
+    # demand, gives the plan a fresh build gives.
+    from planner.pipeline import ModelCache
+
+    cache = ModelCache()
+    first = plan_scenario(tiny(profile, TWO_SITES), OPTIONS, cache=cache)
+    assert first.dataset is not None
+    moved = {**TWO_SITES, "facility.hall.capex_cny": 2e7, "demand.inference.peak_tokens_per_s": 300_000}
+    reused = plan_scenario(tiny(profile, moved), OPTIONS, cache=cache)
+    fresh = plan_scenario(tiny(profile, moved), OPTIONS)
+    assert reused.model is first.model
+    assert reused.dataset is not None and fresh.dataset is not None
+    assert float(reused.dataset.npv_cny) == pytest.approx(float(fresh.dataset.npv_cny), rel=1e-9)
+    np.testing.assert_array_equal(reused.dataset.servers.values, fresh.dataset.servers.values)
+
+
+def test_reports_metrics_and_exports_read_a_multi_site_plan(profile: Path) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from planner.report import render_compare, render_report
+    from planner.report.export import export_tables
+    from planner.report.terminal import print_plan
+    from planner.results.metrics import METRICS, metric_columns, metric_value
+
+    scenario = tiny(profile, TWO_SITES)
+    run = plan_scenario(scenario, OPTIONS)
+    ds = run.dataset
+    assert ds is not None
+    one = solve(profile, {"demand.inference.peak_tokens_per_s": 200_000})
+    assert "<html" in render_report(ds) and "<html" in render_compare(one, ds)
+    builds = export_tables(ds)["builds"]
+    assert len(builds)
+    out = StringIO()
+    print_plan(ds, Console(file=out, width=200))
+    assert "NPV" in out.getvalue()
+    # a metric optimised over the columns is the metric of the Dataset (site dims included)
+    compiled = compile_model(run.model)  # the solved model: its columns hold the plan
+    x = np.array([v.value or 0.0 for v in compiled.columns])
+    for name in ("halls", "grid_mw", "installed_pflops", "emissions_t", "imported_servers"):
+        (c, c0), _ = metric_columns(run.model, compiled.columns, ds, METRICS[name], scenario)
+        assert np.count_nonzero(c) > 0, name
+        assert float(c @ x + c0) == pytest.approx(metric_value(ds, METRICS[name], scenario), rel=1e-9), name
+    assert metric_value(ds, METRICS["halls"], scenario) == 2  # the existing hall at a, a new one at b
