@@ -156,9 +156,10 @@ class Grid(Strict):
     fixed_om_fraction: Q("", ge=0, le=1) = 0.02
     """Fixed O&M as a share of capex per year [-] (``0.02`` or ``"2 %"``)."""
     max_blocks: Count
-    """Most blocks the utility can connect [blocks]."""
+    """Most blocks the utility can connect [blocks]; with ``sites``, a cap on the sum over the sites
+    (each has its own ``sites.<name>.grid.max_blocks``)."""
     redundancy: Annotated[Int, Field(ge=0, le=10)] = 1
-    """Blocks that may fail with the site still supplied (N-k) [blocks]."""
+    """Blocks that may fail with the site still supplied (N-k) [blocks], at each site in use."""
     tariff: Tariff
 
 
@@ -200,7 +201,8 @@ class Pv(Strict):
     capex_cny_per_kw: Series("CNY/kW", ge=0)
     """Installed price [CNY/kWp]."""
     max_mw: Q("MW", ge=0)
-    """Most PV the site (roofs, car parks, nearby land) can hold [MWp]."""
+    """Most PV the cluster (roofs, car parks, nearby land) can hold [MWp]; with ``sites``, a cap on the
+    sum over the sites (each has its own ``sites.<name>.pv_max_mw``)."""
     lifetime_years: Lifetime = 25
     """Service life [years]."""
     fixed_om_fraction: Q("", ge=0, le=1) = 0.015
@@ -221,9 +223,10 @@ class Battery(Strict):
     discharge_efficiency: Q("", gt=0, le=1) = 0.95
     """Share of stored energy that is delivered [-]."""
     max_mwh: Q("MWh", ge=0)
-    """Most energy capacity that can be installed [MWh]."""
+    """Most energy capacity that can be installed [MWh], summed over the sites (a battery stands at
+    a site and serves its supply balance)."""
     max_mw: Q("MW", ge=0)
-    """Most power capacity that can be installed [MW]."""
+    """Most power capacity that can be installed [MW], summed over the sites."""
     lifetime_years: Lifetime = 12
     """Service life [years]."""
     fixed_om_fraction: Q("", ge=0, le=1) = 0.02
@@ -238,7 +241,7 @@ class Generators(Strict):
     capex_cny_per_unit: Series("CNY", gt=0)
     """Installed price of one genset [CNY/unit]."""
     redundancy: Annotated[Int, Field(ge=0, le=10)] = 1
-    """Spare gensets (N+k) [units]."""
+    """Spare gensets (N+k) [units], at each site in use."""
     critical_fraction: Q("", ge=0, le=1) = 1.0
     """Share of facility power that backup must carry [-]."""
     lifetime_years: Lifetime = 20
@@ -246,7 +249,8 @@ class Generators(Strict):
     fixed_om_fraction: Q("", ge=0, le=1) = 0.02
     """Fixed O&M as a share of capex per year [-] (``0.02`` or ``"2 %"``)."""
     max_units: Count = 1000
-    """Most gensets the site can hold [units]."""
+    """Most gensets the cluster can hold [units], summed over the sites (each site keeps its own
+    N+k)."""
 
 
 class GreenCertificates(Strict):

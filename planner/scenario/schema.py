@@ -237,7 +237,7 @@ class CoolingPlant(Strict):
     capex_cny_per_unit: Series("CNY", gt=0)
     """Price of one plant unit [CNY/unit]."""
     redundancy: Annotated[Int, Field(ge=0, le=10)] = 1
-    """Spare units beyond what the IT load needs (N+k) [units]."""
+    """Spare units beyond what the IT load needs (N+k) [units], at each site where the technology is in use."""
     lifetime_years: Lifetime = 15
     """Service life [years]."""
     fixed_om_fraction: Q("", ge=0, le=1) = 0.03

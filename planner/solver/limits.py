@@ -164,6 +164,11 @@ def _at(s: Any, rest: tuple[str, ...]) -> str:
     return f" at site '{rest[0]}'" if s.sites else ""
 
 
+def _all(s: Any) -> str:
+    """`` over all sites`` for a cluster-wide limit of a scenario with sites; nothing without."""
+    return " over all sites" if s.sites else ""
+
+
 def _site_key(rest: tuple[str, ...], key: str, implicit: str) -> str:
     """The YAML path of a per-site limit: ``sites.<site>.<key>``, or ``implicit`` for the one implicit
     site of a scenario without sites (``main``).
@@ -211,17 +216,17 @@ KINDS: dict[str, Kind] = {
         lambda r: _site_key(r, "grid.first_new_block_year", "power.grid.max_blocks"),
     ),
     "generator_limit": Kind(
-        _constant(lambda s, r: f"the limit of {num(s.power.generators.max_units)} gensets"),
+        _constant(lambda s, r: f"the limit of {num(s.power.generators.max_units)} gensets{_all(s)}"),
         13,
         lambda r: "power.generators.max_units",
     ),
     "battery_limit_mwh": Kind(
-        _constant(lambda s, r: f"the battery limit of {num(s.power.battery.max_mwh)} MWh"),
+        _constant(lambda s, r: f"the battery limit of {num(s.power.battery.max_mwh)} MWh{_all(s)}"),
         14,
         lambda r: "power.battery.max_mwh",
     ),
     "battery_limit_mw": Kind(
-        _constant(lambda s, r: f"the battery limit of {num(s.power.battery.max_mw)} MW"),
+        _constant(lambda s, r: f"the battery limit of {num(s.power.battery.max_mw)} MW{_all(s)}"),
         15,
         lambda r: "power.battery.max_mw",
     ),
