@@ -60,24 +60,24 @@ def _add_racks(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) -
         cost_doc="sum_(s,c) sum_(v alive in y) (CRF_c + fom_c) * rack_capex[c,v] * r[s,c,v]   [MCNY/year]",
     )
 
-    def rack_power(m: pyo.ConcreteModel, s: str, c: str, y: int) -> pyo.Expression:
+    def rack_power(m: pyo.ConcreteModel, site: str, c: str, y: int) -> pyo.Expression:
         if not _pairs_of(m, c):
             return pyo.Constraint.Skip
         return (
-            sum(acc[a].full_kw * m.servers[s, a, c, y] for a, _ in _pairs_of(m, c))
-            <= cool[c].rack_kw_max * m.racks[s, c, y]
+            sum(acc[a].full_kw * m.servers[site, a, c, y] for a, _ in _pairs_of(m, c))
+            <= cool[c].rack_kw_max * m.racks[site, c, y]
         )
 
     m.rack_power = pyo.Constraint(
         m.S, m.C, m.Y, rule=rack_power, doc="sum_a full_kw_a * N[s,a,c,y] <= rack_kw_c * R[s,c,y]   [kW]"
     )
 
-    def rack_space(m: pyo.ConcreteModel, s: str, c: str, y: int) -> pyo.Expression:
+    def rack_space(m: pyo.ConcreteModel, site: str, c: str, y: int) -> pyo.Expression:
         if not _pairs_of(m, c):
             return pyo.Constraint.Skip
         return (
-            sum(acc[a].rack_units * m.servers[s, a, c, y] for a, _ in _pairs_of(m, c))
-            <= cool[c].rack_units * m.racks[s, c, y]
+            sum(acc[a].rack_units * m.servers[site, a, c, y] for a, _ in _pairs_of(m, c))
+            <= cool[c].rack_units * m.racks[site, c, y]
         )
 
     m.rack_space = pyo.Constraint(

@@ -511,10 +511,10 @@ def _add_emissions(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict
         rule=lambda m, y: sum(
             W[d]
             * (
-                float(ef[d, h]) * m.connection_flow[s, y, d, h]
-                + sum(p.ppa[k].emission_t_per_mwh * m.ppa_energy[s, k, y, d, h] for k in direct)
+                float(ef[d, h]) * m.connection_flow[site, y, d, h]
+                + sum(p.ppa[k].emission_t_per_mwh * m.ppa_energy[site, k, y, d, h] for k in direct)
             )
-            for s in m.S
+            for site in m.S
             for d in m.D
             for h in m.H
         ),
@@ -528,10 +528,10 @@ def _add_emissions(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict
             sum(
                 W[d]
                 * (
-                    float(ef[d, h]) * m.grid_import[s, y, d, h]
-                    + sum(p.ppa[k].emission_t_per_mwh * m.ppa_energy[s, k, y, d, h] for k in m.P)
+                    float(ef[d, h]) * m.grid_import[site, y, d, h]
+                    + sum(p.ppa[k].emission_t_per_mwh * m.ppa_energy[site, k, y, d, h] for k in m.P)
                 )
-                for s in m.S
+                for site in m.S
                 for d in m.D
                 for h in m.H
             )
