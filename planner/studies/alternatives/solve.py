@@ -137,9 +137,10 @@ def _share_lp(
     budget: float,
     options: SolveOptions,
     basis: Basis | None,
-) -> tuple[float, Basis, int] | None:
+) -> tuple[float, bool, Basis, int] | None:
     """Dinkelbach's method on the LP relaxation, from the share ``t``: the best share of any LP point
-    within the budget (a proven limit for every plan), the last LP's basis and the LPs solved.
+    within the budget found, whether it converged (then that share is a proven limit for every plan;
+    otherwise only a share some LP point reaches), the last LP's basis and the LPs solved.
     None when an LP stops short (time limit, numerical trouble): the MIP then starts from ``t``.
     """
 
@@ -149,7 +150,7 @@ def _share_lp(
     alt = compiled.with_objective(costs(t), 0.0, budget)
     lp = Relaxation(alt, options, start=with_basic_rows(basis, 1) if basis is not None else None)
     deadline = time.perf_counter() + options.time_limit_s
-    iterations = 0
+    iterations, converged = 0, False
     while iterations < MAX_ITERATIONS:
         iterations += 1
         status, _ = lp.solve_lp(deadline - time.perf_counter())
@@ -164,9 +165,10 @@ def _share_lp(
         if moved > 0:
             t = share
         if moved < SHARE_TOL:
+            converged = True
             break
         lp.set_objective(costs(t))
-    return t, basis_arrays(lp.highs.getBasis()), iterations
+    return t, converged, basis_arrays(lp.highs.getBasis()), iterations
 
 
 def _optimise_metric(
@@ -196,8 +198,8 @@ def _optimise_metric(
     lp = _share_lp(compiled, num, den, sign, t, den_scale, budget, options, basis)
     limit, iterations = math.nan, 0
     if lp is not None:
-        t, warm, iterations = lp
-        limit = t
+        t, converged, warm, iterations = lp
+        limit = t if converged else math.nan  # not converged: an LP point's share, no proof of a limit
     # one time limit for the whole direction: the MIP gets what the LPs left
     options = dataclasses.replace(options, time_limit_s=max(options.time_limit_s - (time.perf_counter() - t0), 1.0))
     form = (num[0] - t * den[0], num[1] - t * den[1])
