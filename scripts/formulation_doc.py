@@ -33,6 +33,7 @@ from a validated scenario. It follows DESIGN.md §3; where it refines or departs
 
 | symbol | meaning | model unit |
 |---|---|---|
+| `s` | site, a start area of the cluster (`sites.<name>`; one, `main`, without `sites`) | |
 | `y` | planning year | year |
 | `d` | representative day, weight `W_d` (Σ W_d = 365) | days |
 | `h` | hour of the day, 0–23 | h |
@@ -61,10 +62,25 @@ Mtok/s (1e6 tokens/s), installed compute in PFLOPS. `planner/results/dataset.py`
   year) are equalities with their unserved slack: served ≤ demand. Spare servers idle at idle power; they
   never "serve" work that would lower the PUE.
 - **Installed compute** is dense BF16 peak without MFU; training work uses `PFLOPS × MFU`.
-- **Cooling plant redundancy** applies to technologies in use: a binary `u[c,y]` is 1 when technology `c`
-  has racks (`R ≤ Rmax_c u`), and N+k plant is `heat_c ≤ unit_mw (K − k u)`. A technology without racks
-  needs no spare units. Likewise grid N-k and genset N+k apply to a site in use: a binary `s[y]` is 1 when
-  any data hall is in service (`H ≤ max_halls · s`), fixed to 1 while existing halls serve.
+- **Sites (DESIGN.md §8).** Every build and every hourly operation stands at a site `s`, the first index
+  of its variable (the year stays the last). Each site has its own land (`max_halls_s`, halls a year), its
+  own grid connection (blocks with N-k, its own monthly peaks, no new block before its
+  `first_new_block_year`), its own cooling plant with N+k, gensets with N+k, PV and battery, its own
+  supply balance and its own weather (the profile plus the site's offsets, hence its own `κ[s,c,d,h]`):
+  a unit at one site never backs up another. What the cluster does as a whole stays cluster-wide:
+  inference (every hour) and training (every year) are met by the servers of all sites; purchase caps,
+  PPA contracts (their energy may be taken at any site, or only at the sites a contract names, through
+  that site's connection when wheeled),
+  certificates, emissions, the policy limits and the battery limits are sums over the sites. The
+  cluster-wide `facility.max_halls`, `facility.max_new_halls_per_year`, `power.grid.max_blocks` and
+  `power.pv.max_mw` cap the sums over the sites; such a row is added only where it can bind (the sites'
+  own limits allow more in total). A scenario without `sites` is one site, `main`, whose limits are
+  those cluster-wide values: it builds exactly the model of a one-campus scenario.
+- **Cooling plant redundancy** applies to technologies in use: a binary `u[s,c,y]` is 1 when technology `c`
+  has racks at site `s` (`R ≤ Rmax u`), and N+k plant is `heat ≤ unit_mw (K − k u)`. A technology without
+  racks at a site needs no spare units there. Likewise grid N-k and genset N+k apply to a site in use: a
+  binary `o[s,y]` is 1 when any data hall of the site is in service (`H ≤ max_halls_s · o`), fixed to 1
+  while existing halls serve there.
 - **Liquid cooling captures part of the heat.** A technology with `liquid_capture` < 1 (cold plates,
   ≈ 0.75) rejects that share of its racks' heat through its own loop and plant and leaves the rest to
   room air, cooled by `residual_heat_to` (air): its coefficient is `capture · κ_c + (1 − capture) · κ_air`,
@@ -141,9 +157,14 @@ def render() -> str:
     from planner.model import SUBSYSTEMS, ModelData
     from planner.model.build import build_model
     from planner.scenario import load_scenario
+    from planner.scenario.schema import Site, SiteGrid
     from planner.time.prepare import prepare_time
 
     scenario = load_scenario(ROOT / "inputs" / "2030.yaml", ["time.representative_days=2", "time.extreme_days={}"])
+    # Two sites whose own limits allow more than the cluster's, so that every component shows (the
+    # cluster-wide caps are added only where they can bind); the existing fleet stands at the first.
+    site = Site(max_halls=30, max_new_halls_per_year=6, grid=SiteGrid(max_blocks=12), pv_max_mw=40)
+    scenario = scenario.model_copy(update={"sites": {"east": site, "west": site}})
     data = ModelData(scenario, prepare_time(scenario))
     m = build_model(data)
     owner: dict[str, str] = {}
@@ -153,7 +174,7 @@ def render() -> str:
     probe.cost_terms = {}
     probe.capital_builds = {}
     probe.contracts = {}
-    for name in ("Y", "D", "H", "A", "C", "P"):
+    for name in ("Y", "D", "H", "A", "C", "P", "S"):
         probe.add_component(name, pyo.Set(initialize=list(getattr(m, name)), ordered=True, doc=getattr(m, name).doc))
         owner[name] = "sets"
     owner_of_term: dict[str, str] = {}

@@ -94,11 +94,11 @@ def recomputed_green_share(ds: xr.Dataset, nongreen: tuple[str, ...] = ()) -> np
     """Green share per year from the Dataset's own variables (DESIGN.md §3):
     (sum W_d (P_fac - grid - non-green PPA) + certificates) / sum W_d P_fac."""
     w = ds.day_weight
-    fac = (ds.facility_power_mw * w).sum(("day", "hour"))
-    grid = (ds.grid_import_mw * w).sum(("day", "hour"))
+    fac = (ds.facility_power_mw * w).sum(("site", "day", "hour"))
+    grid = (ds.grid_import_mw * w).sum(("site", "day", "hour"))
     other = 0.0
     if nongreen:
-        other = (ds.ppa_mw_used.sel(ppa=list(nongreen)) * w).sum(("ppa", "day", "hour"))
+        other = (ds.ppa_mw_used.sel(ppa=list(nongreen)) * w).sum(("site", "ppa", "day", "hour"))
     return ((fac - grid - other + ds.certificates_mwh) / fac).values
 
 

@@ -104,6 +104,19 @@ def test_at_half_a_percent_only_one_domestic_server_fits(narrow: xr.Dataset) -> 
     assert _at(narrow, "npv_cny", "domestic_share-max") == pytest.approx(LEAST_NPV + 10_000, rel=1e-9)
 
 
+def test_the_limits_bracket_the_room(wide: xr.Dataset, narrow: xr.Dataset) -> None:
+    """At 0.5 % the budget leaves 10,021 CNY for npu's 10,000 CNY premium per server, plus at most
+    the 4,000 CNY of racks, hall, plant and block the LP may leave fractional: its best domestic
+    share lies in [1.0021 / 2, 1.4021 / 2] (no plan has 2 npu; a share's limit is the LP's), its
+    fewest imported servers in [0.598, 1] (the MIP proves 1: its bound, when better, is the limit).
+    At 2 % the limits are the ends themselves: share 0 and 1."""
+    assert 0.501 <= _at(narrow, "limit_domestic_share", "domestic_share-max") <= 0.702
+    assert 0.598 <= _at(narrow, "limit_imported_servers", "imported_servers-min") <= 1.0
+    assert _at(wide, "limit_domestic_share", "domestic_share-max") == pytest.approx(1.0, abs=1e-6)
+    assert _at(wide, "limit_domestic_share", "domestic_share-min") == pytest.approx(0.0, abs=1e-6)
+    assert np.isnan(_at(wide, "limit_domestic_share", "imported_servers-min"))  # another metric's direction
+
+
 @pytest.mark.parametrize("which", ["wide", "narrow"])
 def test_every_alternative_is_within_the_slack_and_meets_every_limit(which: str, request: Any) -> None:
     ds: xr.Dataset = request.getfixturevalue(which)
@@ -122,6 +135,10 @@ def test_every_alternative_is_within_the_slack_and_meets_every_limit(which: str,
         v = ds[f"metric_{name}"]
         lo, hi, lc = float(v.sel(alternative=f"{name}-min")), float(v.sel(alternative=f"{name}-max")), float(v[0])
         assert lo <= lc + 1e-9 <= hi + 2e-9
+        # the proven limits lie beyond what the plans reached
+        limit = ds[f"limit_{name}"]
+        assert float(limit.sel(alternative=f"{name}-min")) <= lo + 1e-6
+        assert float(limit.sel(alternative=f"{name}-max")) >= hi - 1e-6
 
 
 def test_metric_values_are_what_the_objective_optimised(scenario_file: Path, wide: xr.Dataset) -> None:
@@ -137,7 +154,7 @@ def test_metric_values_are_what_the_objective_optimised(scenario_file: Path, wid
         assert np.count_nonzero(c) > 0, name
     emissions = metric_value(plan, METRICS["emissions_t"], scenario)
     assert emissions == pytest.approx(float(plan["emissions_t"].sel(basis="location").sum()), rel=1e-9)
-    assert metric_value(plan, METRICS["grid_mw"], scenario) == pytest.approx(float(plan["grid_mw"][-1]))
+    assert metric_value(plan, METRICS["grid_mw"], scenario) == pytest.approx(float(plan["grid_mw"].sum("site")[-1]))
 
 
 def test_random_directions_are_saved_and_differ(wide: xr.Dataset) -> None:

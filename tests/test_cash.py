@@ -148,17 +148,17 @@ def test_capital_spent_is_units_bought_times_the_scenarios_price(every_asset: tu
         by_asset = {
             "servers": float(ds.servers_new.sel(at).sum()) * s.accelerators["gpu"].capex_cny.at(y),
             "racks": float(ds.racks_new.sel(at).sum()) * s.cooling["air"].capex_cny_per_rack.at(y),
-            "halls": float(ds.halls_new.sel(at)) * s.facility.hall.capex_cny.at(y),
+            "halls": float(ds.halls_new.sel(at).sum()) * s.facility.hall.capex_cny.at(y),
             "cooling_plant": float(ds.cooling_units_new.sel(at).sum())
             * s.cooling["air"].plant.capex_cny_per_unit.at(y),
-            "grid": float(ds.grid_blocks_new.sel(at)) * p.grid.capex_cny_per_block.at(y),
-            "pv": float(ds.pv_mw.sel(at)) * 1000 * p.pv.capex_cny_per_kw.at(y),
+            "grid": float(ds.grid_blocks_new.sel(at).sum()) * p.grid.capex_cny_per_block.at(y),
+            "pv": float(ds.pv_mw.sel(at).sum()) * 1000 * p.pv.capex_cny_per_kw.at(y),
             "battery": 1000
             * (
-                float(ds.battery_mwh.sel(at)) * p.battery.capex_cny_per_kwh.at(y)
-                + float(ds.battery_mw.sel(at)) * p.battery.capex_cny_per_kw.at(y)
+                float(ds.battery_mwh.sel(at).sum()) * p.battery.capex_cny_per_kwh.at(y)
+                + float(ds.battery_mw.sel(at).sum()) * p.battery.capex_cny_per_kw.at(y)
             ),
-            "generators": float(ds.generators_new.sel(at)) * p.generators.capex_cny_per_unit.at(y),
+            "generators": float(ds.generators_new.sel(at).sum()) * p.generators.capex_cny_per_unit.at(y),
         }
         for asset, value in by_asset.items():
             assert float(spent.sel(asset=asset, year=y)) == pytest.approx(value, rel=1e-6, abs=1e-3), (asset, y)

@@ -40,6 +40,7 @@ from planner.report.html import render_report
 from planner.report.inputs import NOT_SET, compact, input_differences, variant_tag, variant_text
 from planner.results.io import write_dataset
 from planner.results.provenance import record_overrides
+from planner.results.sites import cluster_view
 from planner.scenario import scenario_from_dict
 from planner.scenario.loader import apply_overrides
 
@@ -71,7 +72,7 @@ def plan_b() -> xr.Dataset:
     if "b" not in _CACHE:
         run = plan_scenario(scenario_from_dict(apply_overrides(_two_day_data(), OVERRIDES)))
         assert run.dataset is not None, run.outcome.termination
-        _CACHE["b"] = record_overrides(run.dataset, OVERRIDES)
+        _CACHE["b"] = record_overrides(cluster_view(run.dataset), OVERRIDES)
     return _CACHE["b"]
 
 

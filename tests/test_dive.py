@@ -239,7 +239,7 @@ def test_medium_plan_is_the_same_twice_and_the_dive_met_the_mip(tmp_path: Path) 
     first = solve(build_model(scenario), options, shadow_prices=False)
     second = solve(build_model(scenario), options, shadow_prices=False)
     assert first.dive_given and second.dive_given
-    assert first.dive_beside_mip and 'solve' in first.timings  # side by side: the report leaves it out of the total
+    assert first.dive_beside_mip and "solve" in first.timings  # side by side: the report leaves it out of the total
     assert first.x is not None and second.x is not None
     assert first.objective == second.objective
     assert np.array_equal(first.x, second.x)
@@ -281,3 +281,34 @@ def test_a_start_plan_is_kept_unless_something_better_is_found(profile: Path) ->
     assert without.objective == pytest.approx(39.134, rel=1e-4)  # what the start prevents
     foreign = solve(build_model(scenario), EXACT, shadow_prices=False, start=np.zeros(3))
     assert foreign.objective == pytest.approx(exact.objective, rel=1e-9)
+
+
+def test_under_an_npv_budget_the_dive_keeps_a_margin_for_rounding() -> None:
+    """Maximise servers ``a`` with ``a <= 10 h`` (halls) and the NPV ``a + 5 h <= 17``; LP: h = 17/15,
+    a = 11.33. Without margins a rounds to 12 (h >= 1.2: NPV 18) or 11, then h to 2 (NPV 21) or 1
+    (a <= 10 broken): no plan. With margins 1.25 (a) and 6.25 (h) the LP starts at the budget 9.5
+    (h = 0.633, a = 6.33); a is fixed at 7 at 10.75 (NPV 7 + 3.5), h at 1 at 17 (NPV 12)."""
+    import pyomo.environ as pyo
+
+    m = pyo.ConcreteModel()
+    m.a = pyo.Var(within=pyo.NonNegativeIntegers, bounds=(0, 100))
+    m.h = pyo.Var(within=pyo.NonNegativeIntegers, bounds=(0, 100))
+    m.space = pyo.Constraint(expr=m.a <= 10 * m.h)
+    m.npv = pyo.Objective(expr=m.a + 5 * m.h)
+    compiled = compile_model(m)
+    names = [v.name for v in compiled.columns]
+    direction = np.array([-1.0 if name == "a" else 0.0 for name in names])  # maximise a
+    alt = compiled.with_objective(direction, 0.0, budget=17.0)
+    assert alt.budget_row == len(alt.rows) - 1 and compiled.budget_row is None
+
+    no_margin = Relaxation(alt, EXACT)
+    no_margin.margins = lambda groups: [0.0] * len(groups)  # type: ignore[method-assign]
+    assert no_margin.dive(time.perf_counter() + 60).x is None
+
+    relaxation = Relaxation(alt, EXACT)
+    assert relaxation.margins(relaxation.groups()) == pytest.approx([1.25, 6.25])
+    dive = relaxation.dive(time.perf_counter() + 60)
+    assert dive.bound == pytest.approx(-170 / 15)  # the relaxation at the full budget: a proven bound
+    assert dive.x is not None
+    assert dict(zip(names, dive.x.round(9), strict=True)) == {"a": 7.0, "h": 1.0}
+    assert float(compiled.cost @ dive.x + compiled.offset) <= 17.0

@@ -74,7 +74,7 @@ def test_rationing_days_are_a_representative_day_of_their_own_with_the_cap_on_th
     weight = ds["day_weight"].values
     rationed = int(np.flatnonzero(weight == 11)[0])
     assert sorted(weight.tolist()) == [11, 354]
-    grid = ds["grid_import_mw"].sel(year=2026).values
+    grid = ds["grid_import_mw"].sum("site").sel(year=2026).values
     assert grid[rationed].max() == pytest.approx(0.012, rel=1e-6)
     assert grid[1 - rationed].min() == pytest.approx(LOAD_MW, rel=1e-6)
     assert float(ds["ppa_mw"].sel(ppa="hydro", year=2026)) == pytest.approx(LOAD_MW - 0.012, rel=1e-6)
@@ -95,3 +95,27 @@ def test_rationing_without_a_cap_in_a_year_leaves_it_alone_and_bad_entries_are_n
     with pytest.raises(ScenarioError) as err:
         tiny(profile, {"power.grid.rationing": {"start": "8/15", "end": "08-25"}})
     assert "MM-DD" in str(err.value)
+
+
+def test_rationing_caps_the_cluster_import_not_each_site(profile: Path) -> None:
+    # Halls of 10 kW IT and one hall per site: one server at each of two sites, each drawing 11 kW. The
+    # 12 kW rationing cap is on what the cluster imports (the grid rations the consumer, not a substation):
+    # on the rationed days the sites take 12 kW together and the direct contract the other 10 kW. A cap per
+    # site would let each import its 11 kW and no contract would be bought.
+    sites = {name: {"max_halls": 1, "grid": {"max_blocks": 1}, "pv_max_mw": 0} for name in ("a", "b")}
+    changes = {
+        "sites": sites,
+        "facility.hall.it_mw": 0.01,
+        "power.grid.capex_cny_per_block": 1000,
+        "time.representative_days": 2,
+        "power.grid.rationing": {"start": "08-15", "end": "08-25", "import_cap_mw": {2026: 0.012}},
+        "power.ppa": _ppa(energy_cny_per_kwh=2.0, delivery="direct"),
+    }
+    run = plan_scenario(tiny(profile, changes))
+    ds = run.dataset
+    assert ds is not None
+    assert ds["servers"].sum(["accelerator", "cooling"]).sel(year=2026).values.tolist() == [1, 1]
+    rationed = int(np.flatnonzero(ds["day_weight"].values == 11)[0])
+    grid = ds["grid_import_mw"].sel(year=2026, day=ds["day"].values[rationed])
+    assert float(grid.sum("site").max()) == pytest.approx(0.012, rel=1e-6)
+    assert float(ds["ppa_mw"].sel(ppa="hydro", year=2026)) == pytest.approx(LOAD_MW - 0.012, rel=1e-6)

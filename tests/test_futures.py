@@ -109,7 +109,7 @@ def hedge(folder: Path) -> xr.Dataset:
 
 
 def _servers_2026(ds: xr.Dataset, plan: str) -> float:
-    return float(ds["first_stage_value"].sel(plan=plan, decision="servers_new[gpu,air,2026]"))
+    return float(ds["first_stage_value"].sel(plan=plan, decision="servers_new[main,gpu,air,2026]"))
 
 
 def test_hedged_plan_buys_two_servers_now_neither_futures_own_plan(hedge: xr.Dataset) -> None:
@@ -118,7 +118,7 @@ def test_hedged_plan_buys_two_servers_now_neither_futures_own_plan(hedge: xr.Dat
     assert _servers_2026(hedge, "perfect-high") == 3
     assert _servers_2026(hedge, "mean_value") == 3
     # first stage equal in every future; recourse its own: high buys the one late server, low none
-    new = hedge["servers_new"].sel(accelerator="gpu").sum("cooling")
+    new = hedge["servers_new"].sel(accelerator="gpu").sum(["cooling", "site"])
     assert new.sel(year=2026).values.tolist() == [2, 2]
     assert new.sel(year=2027, future="low") == 0
     assert new.sel(year=2027, future="high") == 1
@@ -315,8 +315,8 @@ def test_first_stage_columns_are_the_builds_and_contracts_up_to_commit_until(fol
     compiled = compile_model(m)
     mask = first_stage_mask(m, compiled.columns, 2026)
     chosen = {compiled.columns[j].name for j in np.flatnonzero(mask)}
-    assert "servers_new[gpu,air,2026]" in chosen and "racks_new[air,2026]" in chosen
-    assert "servers_new[gpu,air,2027]" not in chosen
+    assert "servers_new[main,gpu,air,2026]" in chosen and "racks_new[main,air,2026]" in chosen
+    assert "servers_new[main,gpu,air,2027]" not in chosen
     assert not any(n.startswith(("servers[", "grid_import", "inference_unserved")) for n in chosen)
     names = {c.local_name for c in decision_components(m)}
     assert {"servers_new", "halls_new", "grid_blocks_new", "ppa_contract", "battery_mwh_new"} <= names
@@ -334,7 +334,7 @@ def test_a_decision_one_future_cannot_take_is_held_at_zero_now_and_named_where_a
     ]
     path = _futures(folder, "cut", futures, commit_until=2027)
     ds = run_hedge(path, workers=1, results_dir=folder / "results")
-    late = "servers_new[gpu,air,2027]"
+    late = "servers_new[main,gpu,air,2027]"
     assert float(ds["first_stage_value"].sel(plan="perfect-a", decision=late)) == 1
     assert float(ds["first_stage_value"].sel(plan="hedged", decision=late)) == 0
     assert _servers_2026(ds, "hedged") == 3

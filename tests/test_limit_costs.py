@@ -152,7 +152,7 @@ def test_the_plan_model_is_reused_and_given_back(profile: Path, monkeypatch: pyt
     assert result.costs["domestic_compute_share_min"].status == "optimal"
     m = run.model
     assert pyo.value(m.domestic_share_min[2026]) == pytest.approx(0.5)  # the plan's numbers ...
-    dom = sum(v.value for k, v in m.servers.items() if k[0] == "dom")
+    dom = sum(v.value for k, v in m.servers.items() if k[1] == "dom")  # N[site, type, cooling, year]
     assert dom == pytest.approx(2.0)  # ... and its plan
 
 

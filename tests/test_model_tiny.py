@@ -248,8 +248,8 @@ def test_battery_arbitrage(profile: Path) -> None:
     assert float(ds.battery_mw.item()) == pytest.approx(0.225, rel=1e-6)
     hours = np.arange(24)
     valley, peak = hours < 8, (hours >= 16) & (hours < 20)
-    charge = ds.battery_charge_mw.isel(year=0, day=0).values
-    discharge = ds.battery_discharge_mw.isel(year=0, day=0).values
+    charge = ds.battery_charge_mw.sum("site").isel(year=0, day=0).values
+    discharge = ds.battery_discharge_mw.sum("site").isel(year=0, day=0).values
     assert charge[valley].sum() == pytest.approx(1 / 0.9, rel=1e-6)
     assert charge[~valley].sum() == pytest.approx(0, abs=1e-7)
     assert discharge[peak].sum() == pytest.approx(0.9, rel=1e-6)
@@ -487,9 +487,9 @@ def test_two_years_with_discounting(profile: Path) -> None:
         },
     ).dataset
     assert float(ds.npv_cny) == pytest.approx(15_693_960, rel=1e-6)
-    np.testing.assert_allclose(ds.servers.sum(("accelerator", "cooling")).values, [2, 2])
-    np.testing.assert_allclose(ds.servers_new.sum(("accelerator", "cooling")).values, [2, 0])
-    np.testing.assert_allclose(ds.halls_new.values, [1, 0])
+    np.testing.assert_allclose(ds.servers.sum(("site", "accelerator", "cooling")).values, [2, 2])
+    np.testing.assert_allclose(ds.servers_new.sum(("site", "accelerator", "cooling")).values, [2, 0])
+    np.testing.assert_allclose(ds.halls_new.sum("site").values, [1, 0])
     np.testing.assert_allclose(ds.discount_factor.values, [1.0, 1 / 1.1])
 
 

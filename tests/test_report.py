@@ -44,6 +44,7 @@ from planner.report.html import (
 )
 from planner.report.page import write_html
 from planner.results.io import write_dataset
+from planner.results.sites import cluster_view
 
 HOSTILE_NAME = "<script>alert(1)</script>"
 HOSTILE_DESCRIPTION = '<img src=x onerror="alert(2)"> & <b>bold</b> </script><script>alert(3)</script>'
@@ -100,7 +101,16 @@ def scenario_changes(kind: str) -> dict[str, Any] | None:
 
 
 def plan(kind: str) -> xr.Dataset:
-    """The solved results Dataset of a test plan (solved once per session)."""
+    """The cluster view of a test plan (its sites added up, as the report's entry points read it):
+    what the report's figure and table functions take."""
+    key = f"cluster:{kind}"
+    if key not in _CACHE:
+        _CACHE[key] = cluster_view(solved(kind))
+    return _CACHE[key]
+
+
+def solved(kind: str) -> xr.Dataset:
+    """The solved results Dataset of a test plan, with its ``site`` dim (solved once per session)."""
     key = f"ds:{kind}"
     if key not in _CACHE:
         changes = scenario_changes(kind)
@@ -118,7 +128,7 @@ def results_file(kind: str) -> Path:
     """The plan written as a netCDF results file."""
     path = _workdir() / f"{kind}.nc"
     if not path.exists():
-        write_dataset(plan(kind), path)
+        write_dataset(solved(kind), path)
     return path
 
 
@@ -126,7 +136,7 @@ def report_html(kind: str) -> str:
     """The plan's HTML report (rendered once)."""
     key = f"html:{kind}"
     if key not in _CACHE:
-        _CACHE[key] = render_report(plan(kind), source=f"{kind}.nc")
+        _CACHE[key] = render_report(solved(kind), source=f"{kind}.nc")
     return str(_CACHE[key])
 
 
@@ -134,7 +144,7 @@ def compare_html(a: str, b: str) -> str:
     """The comparison of two plans (rendered once)."""
     key = f"compare:{a}:{b}"
     if key not in _CACHE:
-        _CACHE[key] = render_compare(plan(a), plan(b), (f"{a}.nc", f"{b}.nc"))
+        _CACHE[key] = render_compare(solved(a), solved(b), (f"{a}.nc", f"{b}.nc"))
     return str(_CACHE[key])
 
 

@@ -160,7 +160,7 @@ def test_the_sweep_has_a_grid_a_tornado_and_one_infeasible_corner(ds: xr.Dataset
     assert ds["oat_status"].values.tolist() == ["optimal"] * 5
     assert S.status_counts(ds) == {"cases": 11, "optimal": 10, "time_limit": 0, "infeasible": 1, "failed": 0}
     # the plan switches chips with the domestic floor: only gpu at 0, npu at 0.6
-    new = ds["servers_new"].sum(("cooling", "year"))
+    new = ds["servers_new"].sum(("site", "cooling", "year"))
     assert float(new.sel({DOMESTIC: 0.0, EFLOPS: 0.04, "accelerator": "npu"})) == 0
     assert float(new.sel({DOMESTIC: 0.6, EFLOPS: 0.04, "accelerator": "npu"})) > 0
 
@@ -238,7 +238,12 @@ def test_chip_mix_shows_new_servers_by_type_at_every_grid_point(ds: xr.Dataset) 
     fig = chip_mix_figure(ds)
     bars = {t.name: t for t in fig.data if isinstance(t, go.Bar)}
     assert set(bars) == {"X G1 (imported)", "Y N1 (domestic)"}  # vendor and chip, from the sweep's display names
-    new = ds["servers_new"].sum(("cooling", "year"), min_count=1).transpose(DOMESTIC, EFLOPS, "accelerator").values
+    new = (
+        ds["servers_new"]
+        .sum(("site", "cooling", "year"), min_count=1)
+        .transpose(DOMESTIC, EFLOPS, "accelerator")
+        .values
+    )
     # default order: the last swept dim varies fastest, grouped by the first
     np.testing.assert_allclose(np.array(bars["Y N1 (domestic)"].y, dtype=float), new[..., 1].ravel(), equal_nan=True)
     failed = next(t for t in fig.data if t.name == "no plan")

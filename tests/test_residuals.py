@@ -56,6 +56,53 @@ def medium(tmp_path_factory: pytest.TempPathFactory) -> xr.Dataset:
     return run.dataset
 
 
+#: Three start areas for the medium instance (the proposals of docs/research/sites-network.md §1.6,
+#: scaled to the cut horizon), the existing fleet at Shuangliu.
+SITES = {
+    "shuangliu": {
+        "max_halls": 4,
+        "max_new_halls_per_year": 2,
+        "grid": {"max_blocks": 3},
+        "pv_max_mw": 12,
+        "climate": {"dry_bulb_offset_k": 0.8, "wet_bulb_offset_k": 0.8},
+    },
+    "jianyang": {
+        "max_halls": 16,
+        "max_new_halls_per_year": 3,
+        "grid": {"max_blocks": 6, "first_new_block_year": 2027},
+        "pv_max_mw": 24,
+        "climate": {"dry_bulb_offset_k": 1.2, "wet_bulb_offset_k": 1.2},
+    },
+    "yaan": {
+        "max_halls": 8,
+        "max_new_halls_per_year": 2,
+        "grid": {"max_blocks": 4},
+        "pv_max_mw": 12,
+        "pv_yield": 0.77,
+        "climate": {"dry_bulb_offset_k": 0.7, "wet_bulb_offset_k": 0.7},
+    },
+}
+
+
+def medium_sites_data() -> dict[str, Any]:
+    """The medium instance on three sites (existing units at Shuangliu)."""
+    data = medium_data()
+    data["sites"] = SITES
+    for items in data["existing"].values():
+        for item in items:
+            item["site"] = "shuangliu"
+    return data
+
+
+@pytest.fixture(scope="module")
+def medium_sites(tmp_path_factory: pytest.TempPathFactory) -> xr.Dataset:
+    path = write_scenario(tmp_path_factory.mktemp("medium_sites"), medium_sites_data(), "medium_sites.yaml")
+    run = plan_scenario(load_scenario(path), SolveOptions(time_limit_s=60, mip_gap=0.05))
+    assert run.outcome.has_plan, run.outcome.diagnosis
+    assert run.dataset is not None
+    return run.dataset
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -103,14 +150,37 @@ def assert_eq(lhs: xr.DataArray | float, rhs: xr.DataArray | float, what: str, r
     assert worst <= tol, f"{what}: off by {worst:g} (tolerance {tol:g})"
 
 
+def cluster(da: xr.DataArray) -> xr.DataArray:
+    """The cluster's total: summed over the sites."""
+    return da.sum("site") if "site" in da.dims else da
+
+
+def sites_of(ds: xr.Dataset) -> list[str]:
+    return [str(s) for s in ds.site.values]
+
+
+def site_of(ds: xr.Dataset, entry: dict[str, Any]) -> str:
+    """The site an ``existing`` entry stands at (the first site when it names none)."""
+    return str(entry.get("site") or sites_of(ds)[0])
+
+
+def in_use(ds: xr.Dataset) -> xr.DataArray:
+    """1 at a site with data halls in service in the year (its N-k grid and N+k gensets apply)."""
+    return (ds.halls > 0.5).astype(float)
+
+
 def hourly_sum(da: xr.DataArray, w: xr.DataArray) -> xr.DataArray:
     """Annual energy of an hourly power [MW -> MWh per year]."""
     return (da * w).sum(("day", "hour"))
 
 
 def kappa(ds: xr.Dataset, c: dict[str, Any]) -> xr.DataArray:
-    """Cooling power per IT power from DESIGN §3 / the cooling docs, written out here."""
-    temp = ds.ambient_temp_c if c["basis"] == "dry_bulb" else ds.wetbulb_temp_c
+    """Cooling power per IT power from DESIGN §3 / the cooling docs, written out here, at each site's
+    temperature (the profile's plus the site's offset)."""
+    if c["basis"] == "dry_bulb":
+        temp = ds.ambient_temp_c + ds.site_dry_bulb_offset_k
+    else:
+        temp = ds.wetbulb_temp_c + ds.site_wet_bulb_offset_k
     share = ((temp - c["free_cooling_below_c"]) / (c["mechanical_above_c"] - c["free_cooling_below_c"])).clip(0, 1)
     cop = np.maximum(c["cop_min"], c["cop_rated"] - c["cop_slope_per_c"] * (temp - c["cop_rated_at_c"]))
     return c["fans_pumps_kw_per_kw"] + share / cop
@@ -169,21 +239,27 @@ def check_it_power(ds: xr.Dataset, sc: dict[str, Any]) -> None:
 
 def check_stocks(ds: xr.Dataset, sc: dict[str, Any]) -> None:
     years = [int(y) for y in ds.year.values]
-    for a in ds.accelerator.values:
-        life = sc["accelerators"][str(a)]["lifetime_years"]
-        for c in ds.cooling.values:
-            for y in years:
-                new = sum(
-                    float(ds.servers_new.sel(accelerator=a, cooling=c, year=v)) for v in years if v <= y <= v + life - 1
-                )
-                old = sum(
-                    e["count"]
-                    for e in sc["existing"]["servers"]
-                    if e["accelerator"] == a
-                    and e["cooling"] == c
-                    and e["year_built"] <= y <= e["year_built"] + life - 1
-                )
-                assert float(ds.servers.sel(accelerator=a, cooling=c, year=y)) == pytest.approx(new + old), (a, c, y)
+    for s in sites_of(ds):
+        at_site = ds.sel(site=s)
+        for a in ds.accelerator.values:
+            life = sc["accelerators"][str(a)]["lifetime_years"]
+            for c in ds.cooling.values:
+                for y in years:
+                    new = sum(
+                        float(at_site.servers_new.sel(accelerator=a, cooling=c, year=v))
+                        for v in years
+                        if v <= y <= v + life - 1
+                    )
+                    old = sum(
+                        e["count"]
+                        for e in sc["existing"]["servers"]
+                        if e["accelerator"] == a
+                        and e["cooling"] == c
+                        and site_of(ds, e) == s
+                        and e["year_built"] <= y <= e["year_built"] + life - 1
+                    )
+                    servers = float(at_site.servers.sel(accelerator=a, cooling=c, year=y))
+                    assert servers == pytest.approx(new + old), (s, a, c, y)
     for name in ("servers", "racks", "halls", "grid_blocks", "cooling_units", "generator_units"):
         values = ds[name].values
         np.testing.assert_array_equal(values, np.round(values), err_msg=name)
@@ -203,8 +279,8 @@ def check_battery(ds: xr.Dataset, sc: dict[str, Any]) -> None:
     assert_le(soc, ds.battery_mwh, "soc <= energy capacity")
     assert_le(ds.battery_charge_mw, ds.battery_mw, "charge <= power capacity")
     assert_le(ds.battery_discharge_mw, ds.battery_mw, "discharge <= power capacity")
-    assert_le(ds.battery_mwh, bat["max_mwh"], "battery MWh limit")
-    assert_le(ds.battery_mw, bat["max_mw"], "battery MW limit")
+    assert_le(cluster(ds.battery_mwh), bat["max_mwh"], "battery MWh limit (all sites)")
+    assert_le(cluster(ds.battery_mw), bat["max_mw"], "battery MW limit (all sites)")
 
 
 def check_supply_limits(ds: xr.Dataset, sc: dict[str, Any]) -> None:
@@ -213,29 +289,31 @@ def check_supply_limits(ds: xr.Dataset, sc: dict[str, Any]) -> None:
     wheeled = [k for k in ds.ppa.values if p["ppa"][str(k)].get("delivery", "grid") == "grid"]
     flow = ds.grid_import_mw + ds.ppa_mw_used.sel(ppa=wheeled).sum("ppa")
     block_mw = grid["block_mva"] * grid["power_factor"]
-    assert_le(flow, block_mw * (ds.grid_blocks - grid["redundancy"]), "grid flow <= blocks (N-k)")
-    assert_le(ds.grid_blocks, grid["max_blocks"], "grid block limit")
+    assert_le(flow, block_mw * (ds.grid_blocks - grid["redundancy"] * in_use(ds)), "grid flow <= blocks (N-k per site)")
+    assert_le(ds.grid_blocks, ds.site_max_grid_blocks, "grid block limit of each site")
+    assert_le(cluster(ds.grid_blocks), grid["max_blocks"], "grid block limit (all sites)")
     if ds.ppa.size:
         assert_eq(
-            ds.ppa_mw_used + ds.ppa_mw_not_taken,
+            cluster(ds.ppa_mw_used) + ds.ppa_mw_not_taken,
             ds.ppa_availability * ds.ppa_mw,
             "PPA taken + not taken = made available",
         )
         assert float(ds.ppa_mw_not_taken.min()) >= -1e-6, "PPA not taken >= 0"
         for k in ds.ppa.values:
             share = p["ppa"][str(k)].get("min_take_share", 0.0)
-            taken = hourly_sum(ds.ppa_mw_used.sel(ppa=k), ds.day_weight)
+            taken = hourly_sum(cluster(ds.ppa_mw_used).sel(ppa=k), ds.day_weight)
             available = hourly_sum(ds.ppa_availability.sel(ppa=k) * ds.ppa_mw.sel(ppa=k), ds.day_weight)
             assert_le(share * available, taken, f"PPA {k} minimum annual take")
             for y in ds.year.values:
                 assert_le(ds.ppa_mw.sel(ppa=k, year=y), at(p["ppa"][str(k)]["max_mw"], int(y)), f"PPA {k} limit")
-    assert_le(ds.pv_used_mw, ds.pv_capacity_factor * ds.pv_mw, "PV used <= cf x PV")
-    assert_le(ds.pv_mw, p["pv"]["max_mw"], "PV limit")
+    assert_le(ds.pv_used_mw, ds.pv_capacity_factor * ds.site_pv_yield * ds.pv_mw, "PV used <= cf x yield x PV")
+    assert_le(ds.pv_mw, ds.site_pv_max_mw, "PV limit of each site")
+    assert_le(cluster(ds.pv_mw), p["pv"]["max_mw"], "PV limit (all sites)")
     gens = p["generators"]
     assert_le(
         gens["critical_fraction"] * ds.facility_power_mw,
-        gens["unit_mw"] * (ds.generator_units - gens["redundancy"]),
-        "gensets N+k carry the critical load",
+        gens["unit_mw"] * (ds.generator_units - gens["redundancy"] * in_use(ds)),
+        "gensets N+k carry the critical load at each site",
     )
 
 
@@ -256,7 +334,8 @@ def check_facility_limits(ds: xr.Dataset, sc: dict[str, Any]) -> None:
         "hall nameplate (oversubscribed)",
     )
     assert_le(ds.it_power_mw.sum("cooling"), hall["it_mw"] * ds.halls, "hourly IT power inside the halls")
-    assert_le(ds.halls, f["max_halls"], "hall limit")
+    assert_le(ds.halls, ds.site_max_halls, "hall limit of each site")
+    assert_le(cluster(ds.halls), f["max_halls"], "hall limit (all sites)")
     for c in ds.cooling.values:
         spec = sc["cooling"][str(c)]
         plant = spec["plant"]
@@ -276,7 +355,7 @@ def check_facility_limits(ds: xr.Dataset, sc: dict[str, Any]) -> None:
 
 def check_demand(ds: xr.Dataset, sc: dict[str, Any]) -> None:
     tok = per(ds, sc, "accelerators", "tokens_per_s", "accelerator")
-    served = (tok * ds.inference_servers).sum(("accelerator", "cooling"))
+    served = cluster((tok * ds.inference_servers).sum(("accelerator", "cooling")))
     assert_eq(
         ds.inference_demand_tokens_per_s - ds.inference_unserved,
         served,
@@ -289,13 +368,13 @@ def check_demand(ds: xr.Dataset, sc: dict[str, Any]) -> None:
         peak = at(inf["peak_tokens_per_s"], int(y)) * inf["scale"]
         assert float(ds.inference_demand_tokens_per_s.sel(year=y).max()) <= peak * (1 + 1e-9)
         avail = per(ds, sc, "accelerators", "availability", "accelerator")
-        available = float((tok * avail * ds.servers.sel(year=y)).sum())
+        available = float((tok * avail * ds.servers.sel(year=y)).sum())  # every site
         missing = float(ds.reserve_unserved_tokens_per_s.sel(year=y))
         assert available + missing >= (1 + inf["reserve_margin"]) * peak * (1 - 1e-6), f"reserve in {y}"
     # training: FLOP done over the year + unserved >= required
     pflops = per(ds, sc, "accelerators", "pflops_per_server", "accelerator")
     mfu = per(ds, sc, "accelerators", "mfu", "accelerator")
-    rate = (pflops * 1e15 * mfu * 3600 * ds.training_servers).sum(("accelerator", "cooling"))  # FLOP per hour
+    rate = cluster((pflops * 1e15 * mfu * 3600 * ds.training_servers).sum(("accelerator", "cooling")))  # FLOP/h
     done = hourly_sum(rate, ds.day_weight)
     assert_eq(ds.training_demand_flop, done + ds.training_unserved_flop, "training FLOP done + unserved = required")
     tr = sc["demand"]["training"]
@@ -308,25 +387,25 @@ def check_demand(ds: xr.Dataset, sc: dict[str, Any]) -> None:
 def check_kpis(ds: xr.Dataset, sc: dict[str, Any]) -> None:
     w = ds.day_weight
     assert float(w.sum()) == pytest.approx(365.0)
-    it = hourly_sum(ds.it_power_mw.sum("cooling"), w)
-    fac = hourly_sum(ds.facility_power_mw, w)
+    it = hourly_sum(cluster(ds.it_power_mw).sum("cooling"), w)
+    fac = hourly_sum(cluster(ds.facility_power_mw), w)
     assert_eq(ds.pue, fac / it, "PUE = sum W P_fac / sum W P_it")
     grey_ppas = [k for k in ds.ppa.values if not sc["power"]["ppa"][str(k)].get("green", True)]
-    grey = hourly_sum(ds.grid_import_mw + ds.ppa_mw_used.sel(ppa=grey_ppas).sum("ppa"), w)
+    grey = hourly_sum(cluster(ds.grid_import_mw + ds.ppa_mw_used.sel(ppa=grey_ppas).sum("ppa")), w)
     assert_eq(ds.green_share, (fac - grey + ds.certificates_mwh) / fac, "green share on energy consumed")
     assert float(ds.green_share.max()) <= 1 + 1e-9, "green share <= 100 %"
     assert_le(ds.certificates_mwh, grey, "certificates cover at most the energy that is not green")
     green_ppas = [k for k in ds.ppa.values if sc["power"]["ppa"][str(k)].get("green", True)]
-    supplied = hourly_sum(ds.ppa_mw_used.sel(ppa=green_ppas).sum("ppa") + ds.pv_used_mw, w)
-    losses = hourly_sum(ds.battery_charge_mw - ds.battery_discharge_mw, w)
+    supplied = hourly_sum(cluster(ds.ppa_mw_used.sel(ppa=green_ppas).sum("ppa") + ds.pv_used_mw), w)
+    losses = hourly_sum(cluster(ds.battery_charge_mw - ds.battery_discharge_mw), w)
     assert_eq(fac - grey, supplied - losses, "green energy consumed = green supplied - battery losses")
     pflops = per(ds, sc, "accelerators", "pflops_per_server", "accelerator")
     domestic = per(ds, sc, "accelerators", "domestic", "accelerator")
-    installed = (pflops * ds.servers).sum(("accelerator", "cooling"))
+    installed = cluster((pflops * ds.servers).sum(("accelerator", "cooling")))
     assert_eq(ds.installed_pflops, installed, "installed PFLOPS")
     assert_eq(
         ds.domestic_share,
-        (pflops * ds.servers).where(domestic, 0).sum(("accelerator", "cooling")) / installed,
+        cluster((pflops * ds.servers).where(domestic, 0).sum(("accelerator", "cooling"))) / installed,
         "domestic share",
     )
     ppa_ef = xr.DataArray(
@@ -338,13 +417,17 @@ def check_kpis(ds: xr.Dataset, sc: dict[str, Any]) -> None:
     wheeled = [k for k in ds.ppa.values if ppas[str(k)].get("delivery", "grid") == "grid"]
     direct = [k for k in ds.ppa.values if ppas[str(k)].get("delivery", "grid") == "direct"]
     location = hourly_sum(
-        (ds.grid_import_mw + ds.ppa_mw_used.sel(ppa=wheeled).sum("ppa")) * ds.grid_emission_t_per_mwh
-        + (ds.ppa_mw_used.sel(ppa=direct) * ppa_ef.sel(ppa=direct)).sum("ppa"),
+        cluster(
+            (ds.grid_import_mw + ds.ppa_mw_used.sel(ppa=wheeled).sum("ppa")) * ds.grid_emission_t_per_mwh
+            + (ds.ppa_mw_used.sel(ppa=direct) * ppa_ef.sel(ppa=direct)).sum("ppa")
+        ),
         w,
     )
     assert_eq(ds.emissions_t.sel(basis="location"), location, "location-based emissions")
     residual = sc["power"]["green_certificates"].get("residual_emission_t_per_mwh", 0.0)
-    market = hourly_sum(ds.grid_import_mw * ds.grid_emission_t_per_mwh + (ds.ppa_mw_used * ppa_ef).sum("ppa"), w)
+    market = hourly_sum(
+        cluster(ds.grid_import_mw * ds.grid_emission_t_per_mwh + (ds.ppa_mw_used * ppa_ef).sum("ppa")), w
+    )
     assert_eq(ds.emissions_t.sel(basis="market"), (market - residual * ds.certificates_mwh).clip(0), "market-based")
 
 
@@ -356,10 +439,10 @@ def check_costs(ds: xr.Dataset, sc: dict[str, Any]) -> None:
     y0 = sc["finance"].get("base_year") or sc["years"][0]
     assert_eq(ds.discount_factor, (1 + r) ** -(ds.year - y0), "discount factors")
     w = ds.day_weight
-    energy = hourly_sum(ds.grid_price_cny_per_mwh * ds.grid_import_mw, w)
+    energy = hourly_sum(ds.grid_price_cny_per_mwh * cluster(ds.grid_import_mw), w)
     assert_eq(ds.cost.sel(component="grid_energy"), energy, "grid energy cost = sum W price g")
     ppa_cost = sum(
-        hourly_sum(ds.ppa_mw_used.sel(ppa=k), w)
+        hourly_sum(cluster(ds.ppa_mw_used).sel(ppa=k), w)
         * xr.DataArray(
             [at(sc["power"]["ppa"][str(k)]["energy_cny_per_kwh"], int(y)) * 1000 for y in ds.year.values],
             dims=("year",),
@@ -383,9 +466,9 @@ def check_costs(ds: xr.Dataset, sc: dict[str, Any]) -> None:
     tariff = sc["power"]["grid"]["tariff"]
     if tariff["fixed_charge_basis"] == "demand":
         wheeled = [k for k in ds.ppa.values if sc["power"]["ppa"][str(k)].get("delivery", "grid") == "grid"]
-        flow = (ds.grid_import_mw + ds.ppa_mw_used.sel(ppa=wheeled).sum("ppa")).max("hour")  # (year, day)
-        # each month's peak: the highest flow of the representative days that stand for days of it
-        monthly = flow.where(ds.member_days > 0).max("day").fillna(0.0)  # (year, calendar_month)
+        flow = (ds.grid_import_mw + ds.ppa_mw_used.sel(ppa=wheeled).sum("ppa")).max("hour")  # (site, year, day)
+        # each month's peak at each site: the highest flow of the representative days that stand for days of it
+        monthly = cluster(flow.where(ds.member_days > 0).max("day").fillna(0.0))  # (year, calendar_month)
         assert int(ds.member_days.sum()) == 365
         assert_eq(
             ds.cost.sel(component="grid_fixed_charge"),
@@ -416,7 +499,7 @@ def check_policy(ds: xr.Dataset, sc: dict[str, Any]) -> None:
             cap = (
                 sc["power"]["green_certificates"]["max_share"]
                 * green
-                * float(hourly_sum(ds.facility_power_mw.sel(year=y), ds.day_weight))
+                * float(hourly_sum(cluster(ds.facility_power_mw).sel(year=y), ds.day_weight))
             )
             assert float(ds.certificates_mwh.sel(year=y)) <= cap * (1 + 1e-6) + 1e-6, f"certificate cap {y}"
         else:
@@ -512,6 +595,18 @@ ALL_CHECKS = [
 @pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda f: f.__name__.removeprefix("check_"))
 def test_medium_residuals(medium: xr.Dataset, check: Any) -> None:
     check(medium, scenario_of(medium))
+
+
+@pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda f: f.__name__.removeprefix("check_"))
+def test_medium_on_three_sites_residuals(medium_sites: xr.Dataset, check: Any) -> None:
+    check(medium_sites, scenario_of(medium_sites))
+
+
+def test_medium_on_three_sites_uses_several(medium_sites: xr.Dataset) -> None:
+    """The instance exercises the per-site checks: more than one site has halls and power."""
+    halls = medium_sites.halls.isel(year=-1)
+    assert int((halls > 0).sum()) >= 2, halls.values
+    assert list(medium_sites.site.values) == list(SITES)
 
 
 def test_medium_is_rich(medium: xr.Dataset) -> None:

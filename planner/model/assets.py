@@ -24,7 +24,7 @@ optimum, a much sparser matrix (fewer nonzeros for the LP to carry).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyomo.environ as pyo
@@ -36,7 +36,11 @@ __all__ = ["Asset", "Builds", "Fleet", "add_asset", "add_stock", "capital_charge
 
 @dataclass(frozen=True)
 class Fleet:
-    """The units of one asset under one key (e.g. the racks of one cooling technology)."""
+    """The units of one asset under one key (e.g. the racks of one cooling technology at one site).
+
+    Every asset stands at a site: its keys are ``(site, *rest)``, and an existing entry belongs
+    to the key when its site and the fields of ``match`` agree.
+    """
 
     life: int
     """Years a unit serves, counting the year it is built."""
@@ -51,7 +55,8 @@ class Fleet:
     build_years: tuple[int, ...] | None = None
     """Years new units may be bought (default: every planning year)."""
     price_key: tuple[Any, ...] | None = None
-    """Index of the capex besides the year, if not the key (servers: the type, not the cooling)."""
+    """Index of the capex besides the year, if not the key without its site (servers: the type,
+    not the cooling). Prices are the same at every site."""
 
     def in_service(self, data: ModelData, new: Any, key: tuple[Any, ...], year: int) -> Any:
         """Existing units still in service in ``year`` plus the builds ``new[*key, v]`` still alive."""
@@ -60,8 +65,8 @@ class Fleet:
         )
 
     def priced_as(self, key: tuple[Any, ...]) -> tuple[Any, ...]:
-        """Index of the capex of the units under ``key``, besides the year."""
-        return key if self.price_key is None else self.price_key
+        """Index of the capex of the units under ``key`` (site first), besides the year."""
+        return key[1:] if self.price_key is None else self.price_key
 
     def vintages(self, data: ModelData, year: int) -> tuple[int, ...]:
         """The build years whose units are in service in ``year``."""
@@ -78,11 +83,13 @@ class Asset:
 
     new: pyo.Var  #: units bought, by key and year
     stock: pyo.Var  #: units in service, by key and year
-    fleets: dict[tuple[Any, ...], Fleet]  #: the fleet of each key (``()`` for an asset indexed by year only)
+    fleets: dict[tuple[Any, ...], Fleet]  #: the fleet of each key (``(site,)`` for an asset by site and year only)
 
     def existing_om(self, data: ModelData, year: int, price: Callable[..., Any]) -> Any:
-        """Fixed O&M of the existing units in ``year``, summed over the keys; ``price(*key)`` per unit."""
-        return sum(fleet.existing_om(data, year, price(*key)) for key, fleet in self.fleets.items())
+        """Fixed O&M of the existing units in ``year``, summed over the keys; ``price(*price key)`` per
+        unit (:meth:`Fleet.priced_as`: the key without its site, or the fleet's ``price_key``).
+        """
+        return sum(fleet.existing_om(data, year, price(*fleet.priced_as(key))) for key, fleet in self.fleets.items())
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,7 @@ class Builds:
 
     new: Any  #: units bought, by key and build year (a Var)
     capex: Any  #: price of a unit by the fleet's ``price_key`` and build year [MCNY/unit] (a Param or a mapping)
-    fleets: Mapping[tuple[Any, ...], Fleet]  #: the fleet of each key (``()`` for units by year only)
+    fleets: Mapping[tuple[Any, ...], Fleet]  #: the fleet of each key (``(site,)`` for units by site and year only)
 
     def entries(self, data: ModelData) -> Iterator[tuple[Fleet, int, Any, Any]]:
         """``(fleet, build year, units bought, price of a unit)`` of every build the horizon allows."""
@@ -130,11 +137,13 @@ def add_asset(
     new_name: str | None = None,
     builds: pyo.Set | None = None,
     within: Any = pyo.NonNegativeIntegers,
-    bounds: tuple[float, float | None] | None = None,
+    bounds: Any = None,
     capex_param: str | None = None,
     capex_doc: str | None = None,
 ) -> Asset:
-    """Add an asset: its builds, capex, stock with its defining row, and capital-charge cost term.
+    """Add an asset at every site: its builds, capex, stock with its defining row, and capital-charge
+    cost term. Builds and stocks are indexed ``[site, *key, year]`` (the year last, the site first);
+    prices are the same at every site (indexed ``[*key, year]``).
 
     Declares, in this order, ``m.<new_name>`` (builds), ``m.<capex_param>`` (if given) and the stock
     ``m.<name>`` with ``m.<name>_def`` (:func:`add_stock`), and registers the cost term
@@ -150,9 +159,11 @@ def add_asset(
     name : str
         Component name of the stock, e.g. ``"racks"``.
     over : Set or None
-        Keys of the asset besides the year (``m.C`` for racks); None for an asset by year only.
+        Keys of the asset besides the site and the year (``m.C`` for racks); None for an asset by
+        site and year only.
     fleet : Fleet or callable
-        ``fleet(*key) -> Fleet`` for each key; a Fleet for an asset by year only.
+        ``fleet(*key) -> Fleet`` for each key besides the site; a Fleet for an asset by site and
+        year only. Each site's fleet also matches the existing entries by their site.
     new_doc : str
         Doc of the builds, e.g. ``"r[c,y]: new racks [racks]"``.
     capex : Param or dict
@@ -165,20 +176,27 @@ def add_asset(
     new_name : str, optional
         Component name of the builds (default ``<name>_new``).
     builds : Set, optional
-        Index of the builds, if not the keys x years (servers: the years each type may be bought).
+        Index of the builds besides the site, if not the keys x years (servers: the years each type
+        may be bought).
     within, bounds
-        Domain and bounds of the builds (default: whole units, no upper bound).
+        Domain and bounds of the builds (default: whole units, no upper bound); ``bounds`` as Pyomo
+        takes it: a pair, or ``bounds(m, site, *key, year) -> pair``.
     capex_param, capex_doc : str, optional
         Name and doc of the mutable capex parameter to declare.
     """
-    index = (m.Y,) if over is None else (over, m.Y)
-    keys = [()] if over is None else [k if isinstance(k, tuple) else (k,) for k in over]
-    fleets = {key: fleet if isinstance(fleet, Fleet) else fleet(*key) for key in keys}
+    price_index = (m.Y,) if over is None else (over, m.Y)
+    index = (m.S, *price_index)
+    rests = [()] if over is None else [k if isinstance(k, tuple) else (k,) for k in over]
+    fleets = {}
+    for site in m.S:
+        for rest in rests:
+            of_key = fleet if isinstance(fleet, Fleet) else fleet(*rest)
+            fleets[(site, *rest)] = replace(of_key, match={"site": site, **of_key.match})
 
-    new = pyo.Var(*((builds,) if builds is not None else index), within=within, bounds=bounds, doc=new_doc)
+    new = pyo.Var(*((m.S, builds) if builds is not None else index), within=within, bounds=bounds, doc=new_doc)
     m.add_component(new_name or f"{name}_new", new)
     if capex_param is not None:
-        capex = pyo.Param(*index, mutable=True, initialize=capex, doc=capex_doc)
+        capex = pyo.Param(*price_index, mutable=True, initialize=capex, doc=capex_doc)
         m.add_component(capex_param, capex)
 
     def in_service(m: pyo.ConcreteModel, *index: Any) -> Any:

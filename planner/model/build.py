@@ -51,6 +51,7 @@ def build_model(scenario: Scenario | ModelData, time: TimeData | None = None) ->
     m.A = pyo.Set(initialize=data.accelerators, ordered=True, doc="server types")
     m.C = pyo.Set(initialize=data.cooling, ordered=True, doc="cooling technologies")
     m.P = pyo.Set(initialize=data.ppas, ordered=True, doc="PPA contracts")
+    m.S = pyo.Set(initialize=data.sites, ordered=True, doc="sites (start areas; one, `main`, without `sites`)")
     for add in SUBSYSTEMS:
         add(m, data)
     return m

@@ -1,8 +1,9 @@
 """Compute: servers by type and cooling, what they do each hour, and the demand they meet.
 
-Symbols: ``a`` server type, ``c`` cooling technology, ``(a, c) ∈ AC`` allowed pairs, ``y`` year,
+Symbols: ``s`` site, ``a`` server type, ``c`` cooling technology, ``(a, c) ∈ AC`` allowed pairs, ``y`` year,
 ``d`` representative day with weight ``W_d`` [days], ``h`` hour. Model units (see ``data.py``):
-servers [-], inference [Mtok/s], training [ZFLOP], money [MCNY].
+servers [-], inference [Mtok/s], training [ZFLOP], money [MCNY]. Servers stand at a site;
+demand (inference every hour, training every year) is met by the servers of all sites together.
 """
 
 from __future__ import annotations
@@ -102,13 +103,13 @@ def _add_servers(m: pyo.ConcreteModel, data: ModelData) -> Asset:
         m.AC,
         fleet,
         builds=m.BUILD,
-        new_doc="b[a,c,y]: new servers [servers]",
+        new_doc="b[s,a,c,y]: new servers [servers]",
         capex=m.server_capex,
-        symbol="N[a,c,y]",
+        symbol="N[s,a,c,y]",
         meaning="servers in service",
         unit="servers",
         cost="servers_capital",
-        cost_doc="sum_(a,c) sum_(v alive in y) (CRF_a + fom_a) * capex[a,v] * b[a,c,v]   [MCNY/year]",
+        cost_doc="sum_(s,a,c) sum_(v alive in y) (CRF_a + fom_a) * capex[a,v] * b[s,a,c,v]   [MCNY/year]",
     )
 
 
@@ -116,24 +117,25 @@ def _add_activity(m: pyo.ConcreteModel, data: ModelData) -> None:
     """Servers busy training or serving inference each hour, at most the available ones."""
     acc = data.scenario.accelerators
     m.servers_training = pyo.Var(
-        m.AC, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="z_tr: servers busy training [servers]"
+        m.S, m.AC, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="z_tr: servers busy training [servers]"
     )
     m.servers_inference = pyo.Var(
-        m.AC, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="z_inf: servers serving inference [servers]"
+        m.S, m.AC, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="z_inf: servers serving inference [servers]"
     )
 
-    def activity(m: pyo.ConcreteModel, a: str, c: str, y: int, d: int, h: int) -> pyo.Expression:
-        return m.servers_training[a, c, y, d, h] + m.servers_inference[a, c, y, d, h] <= (
-            acc[a].availability * m.servers[a, c, y]
+    def activity(m: pyo.ConcreteModel, s: str, a: str, c: str, y: int, d: int, h: int) -> pyo.Expression:
+        return m.servers_training[s, a, c, y, d, h] + m.servers_inference[s, a, c, y, d, h] <= (
+            acc[a].availability * m.servers[s, a, c, y]
         )
 
     m.activity = pyo.Constraint(
+        m.S,
         m.AC,
         m.Y,
         m.D,
         m.H,
         rule=activity,
-        doc="z_tr[a,c,y,d,h] + z_inf[a,c,y,d,h] <= availability_a * N[a,c,y]   [servers]",
+        doc="z_tr[s,a,c,y,d,h] + z_inf[s,a,c,y,d,h] <= availability_a * N[s,a,c,y]   [servers]",
     )
 
 
@@ -148,7 +150,7 @@ def _add_inference(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
 
     def inference_balance(m: pyo.ConcreteModel, y: int, d: int, h: int) -> pyo.Expression:
-        served = sum(tokens[a] * m.servers_inference[a, c, y, d, h] for a, c in m.AC)
+        served = sum(tokens[a] * m.servers_inference[s, a, c, y, d, h] for s in m.S for a, c in m.AC)
         # An equality: serving more than the hour's demand would be useless work that only
         # lowers the PUE (spare servers idle at idle power instead).
         return served + m.inference_unserved[y, d, h] == m.inference_demand[y] * float(shape[d, h])
@@ -158,20 +160,20 @@ def _add_inference(m: pyo.ConcreteModel, data: ModelData) -> None:
         m.D,
         m.H,
         rule=inference_balance,
-        doc="sum_(a,c) tok_a * z_inf[a,c,y,d,h] + u_inf[y,d,h] = R_y * shape[d,h]   [Mtok/s]",
+        doc="sum_(s,a,c) tok_a * z_inf[s,a,c,y,d,h] + u_inf[y,d,h] = R_y * shape[d,h]   [Mtok/s]",
     )
     m.reserve_unserved = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="u_res: missing reserve capacity [Mtok/s]")
     margin = s.demand.inference.reserve_margin
 
     def inference_reserve(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
         # Servers that are down do not count toward the reserve.
-        available = sum(tokens[a] * acc[a].availability * m.servers[a, c, y] for a, c in m.AC)
+        available = sum(tokens[a] * acc[a].availability * m.servers[s, a, c, y] for s in m.S for a, c in m.AC)
         return available + m.reserve_unserved[y] >= (1 + margin) * m.inference_demand[y]
 
     m.inference_reserve = pyo.Constraint(
         m.Y,
         rule=inference_reserve,
-        doc="sum_(a,c) tok_a * availability_a * N[a,c,y] + u_res[y] >= (1 + reserve) * R_y   [Mtok/s]",
+        doc="sum_(s,a,c) tok_a * availability_a * N[s,a,c,y] + u_res[y] >= (1 + reserve) * R_y   [Mtok/s]",
     )
 
 
@@ -184,14 +186,16 @@ def _add_training(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.training_rate = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="F[y,d,h]: training work done [ZFLOP/h]")
 
     def training_rate_def(m: pyo.ConcreteModel, y: int, d: int, h: int) -> pyo.Expression:
-        return m.training_rate[y, d, h] == sum(flop[a] * m.servers_training[a, c, y, d, h] for a, c in m.AC)
+        return m.training_rate[y, d, h] == sum(
+            flop[a] * m.servers_training[s, a, c, y, d, h] for s in m.S for a, c in m.AC
+        )
 
     m.training_rate_def = pyo.Constraint(
         m.Y,
         m.D,
         m.H,
         rule=training_rate_def,
-        doc="F[y,d,h] = sum_(a,c) PFLOPS_a * MFU_a * 3600 * 1e-6 * z_tr[a,c,y,d,h]   [ZFLOP/h]",
+        doc="F[y,d,h] = sum_(s,a,c) PFLOPS_a * MFU_a * 3600 * 1e-6 * z_tr[s,a,c,y,d,h]   [ZFLOP/h]",
     )
     phi = s.demand.training.flexibility
     if phi < 1:
@@ -232,13 +236,13 @@ def _add_purchase_cap(m: pyo.ConcreteModel, data: ModelData) -> None:
     acc = data.scenario.accelerators
 
     def purchase_cap(m: pyo.ConcreteModel, a: str, y: int) -> pyo.Expression:
-        new = [m.servers_new[a, c, y] for c in acc[a].cooling if (a, c, y) in m.BUILD]
+        new = [m.servers_new[s, a, c, y] for s in m.S for c in acc[a].cooling if (a, c, y) in m.BUILD]
         if not new:
             return pyo.Constraint.Skip
         return sum(new) <= m.purchase_cap_servers[a, y]
 
     m.purchase_cap = pyo.Constraint(
-        m.CAPPED, rule=purchase_cap, doc="sum_c b[a,c,y] <= cap[a,y]   [servers/year] (export controls, supply)"
+        m.CAPPED, rule=purchase_cap, doc="sum_(s,c) b[s,a,c,y] <= cap[a,y]   [servers/year] (export controls, supply)"
     )
 
 
@@ -247,7 +251,7 @@ def _add_installed_compute(m: pyo.ConcreteModel, data: ModelData) -> None:
     acc = data.scenario.accelerators
     m.installed_pflops = pyo.Expression(
         m.Y,
-        rule=lambda m, y: sum(acc[a].pflops_per_server * m.servers[a, c, y] for a, c in m.AC),
+        rule=lambda m, y: sum(acc[a].pflops_per_server * m.servers[s, a, c, y] for s in m.S for a, c in m.AC),
         doc="installed dense BF16 compute [PFLOPS]",
     )
 
@@ -258,8 +262,8 @@ def _add_costs(m: pyo.ConcreteModel, data: ModelData, servers: Asset) -> None:
     first = data.years[0]
 
     def server_existing_om(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        """sum_(a,c) existing N[a,c,y] * fom_a * capex[a,y0]   [MCNY/year] (capex with its price_scale)"""
-        return servers.existing_om(data, y, lambda a, c: m.server_capex[a, first])
+        """sum_(s,a,c) existing N[s,a,c,y] * fom_a * capex[a,y0]   [MCNY/year] (capex with its price_scale)"""
+        return servers.existing_om(data, y, lambda a: m.server_capex[a, first])
 
     penalty = s.demand.shortfall_penalty
 

@@ -1,9 +1,11 @@
-"""Cooling: temperature-dependent cooling power and the N+k heat-rejection plant.
+"""Cooling: temperature-dependent cooling power and the N+k heat-rejection plant of each site.
 
-``kappa[c,d,h]`` [kW electric per kW IT heat] is precomputed from ambient temperature in
-:func:`planner.time.cooling.cooling_coefficient` (free cooling below a threshold, partial
-economiser, mechanical COP above). Plant units are linked to racks through a binary
-"technology in use" so that a technology without racks needs no spare units.
+``kappa[s,c,d,h]`` [kW electric per kW IT heat] is precomputed from the site's ambient temperature
+(the profile with the site's climate offsets) by :func:`planner.time.cooling.cooling_coefficient`
+(free cooling below a threshold, partial economiser, mechanical COP above). Each site has its own
+plant with its own N+k spare units: a unit at one site cannot back up another's. Plant units are
+linked to racks through a binary "technology in use at the site" so that a technology without
+racks there needs no spare units.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import pyomo.environ as pyo
 
 from planner.model.assets import Asset, Fleet, add_asset
 from planner.model.data import MCNY, ModelData
-from planner.time.cooling import effective_kappa
 
 __all__ = ["add_cooling", "parameters"]
 
@@ -39,23 +40,25 @@ def add_cooling(m: pyo.ConcreteModel, data: ModelData) -> None:
 
 
 def _add_cooling_power(m: pyo.ConcreteModel, data: ModelData) -> None:
-    """Cooling power drawn each hour for the IT power of each technology."""
-    blended = effective_kappa(data.scenario.cooling, data.time.kappa)
-    kappa = {(c, d, h): float(blended[c][d, h]) for c in m.C for d in m.D for h in m.H}
+    """Cooling power drawn each hour at each site for the IT power of each technology."""
+    blended = data.kappa
+    kappa = {(s, c, d, h): float(blended[s][c][d, h]) for s in m.S for c in m.C for d in m.D for h in m.H}
     m.cooling_coefficient = pyo.Param(
+        m.S,
         m.C,
         m.D,
         m.H,
         initialize=kappa,
-        doc="kappa[c,d,h] = capture_c * kappa_c + (1 - capture_c) * kappa_(residual of c): "
-        "cooling power per IT power [-]",
+        doc="kappa[s,c,d,h] = capture_c * kappa_c + (1 - capture_c) * kappa_(residual of c) at the site's "
+        "temperatures: cooling power per IT power [-]",
     )
     m.cooling_power = pyo.Expression(
+        m.S,
         m.Y,
         m.D,
         m.H,
-        rule=lambda m, y, d, h: sum(m.cooling_coefficient[c, d, h] * m.it_power[c, y, d, h] for c in m.C),
-        doc="P_cool[y,d,h] = sum_c kappa[c,d,h] * P_it[c,y,d,h]   [MW]",
+        rule=lambda m, s, y, d, h: sum(m.cooling_coefficient[s, c, d, h] * m.it_power[s, c, y, d, h] for c in m.C),
+        doc="P_cool[s,y,d,h] = sum_c kappa[s,c,d,h] * P_it[s,c,y,d,h]   [MW]",
     )
 
 
@@ -74,20 +77,20 @@ def _add_plant_units(m: pyo.ConcreteModel, data: ModelData) -> Asset:
             s.existing.cooling_units,
             match={"cooling": c},
         ),
-        new_doc="cu[c,y]: new plant units [units]",
+        new_doc="cu[s,c,y]: new plant units [units]",
         capex=parameters(data)["cooling_unit_capex"],
         capex_param="cooling_unit_capex",
         capex_doc="price of one plant unit [MCNY/unit]",
-        symbol="K[c,y]",
+        symbol="K[s,c,y]",
         meaning="plant units in service",
         unit="units",
         cost="cooling_plant_capital",
-        cost_doc="sum_c sum_(v alive in y) (CRF + fom) * unit_capex[c,v] * cu[c,v]   [MCNY/year]",
+        cost_doc="sum_(s,c) sum_(v alive in y) (CRF + fom) * unit_capex[c,v] * cu[s,c,v]   [MCNY/year]",
     )
 
 
-def _rack_bound(data: ModelData, c: str) -> float:
-    """Most racks of technology c an optimal plan can hold (big-M of the in-use link) [racks].
+def _rack_bound(data: ModelData, site: str, c: str) -> float:
+    """Most racks of technology c an optimal plan can hold at a site (big-M of the in-use link) [racks].
 
     Racks only serve to hold servers (rack power and rack space are their only rows), so an
     optimal plan has no more than the existing racks or what the largest possible fleet in
@@ -97,9 +100,10 @@ def _rack_bound(data: ModelData, c: str) -> float:
     """
     s = data.scenario
     cool, hall, acc = s.cooling, s.facility.hall, s.accelerators
-    existing = sum(e.count for e in s.existing.racks if e.cooling == c)
-    by_floor = math.floor(s.facility.max_halls * hall.rack_slots / cool[c].floor_slots_per_rack)
-    nameplate_kw = s.facility.oversubscription * hall.it_mw * 1000 * s.facility.max_halls
+    max_halls = min(data.site_specs[site].max_halls, s.facility.max_halls)
+    existing = sum(e.count for e in s.existing.racks if e.cooling == c and s.site_of(e) == site)
+    by_floor = math.floor(max_halls * hall.rack_slots / cool[c].floor_slots_per_rack)
+    nameplate_kw = s.facility.oversubscription * hall.it_mw * 1000 * max_halls
     units_per_kw = max((acc[a].rack_units / acc[a].full_kw for a, cc in data.pairs if cc == c), default=0.0)
     by_power = math.ceil(nameplate_kw / cool[c].rack_kw_max) + 1
     by_space = math.ceil(nameplate_kw * units_per_kw / cool[c].rack_units) + 1
@@ -107,20 +111,26 @@ def _rack_bound(data: ModelData, c: str) -> float:
 
 
 def _add_in_use(m: pyo.ConcreteModel, data: ModelData) -> None:
-    """The binary "technology c has racks in year y", linked to the racks."""
+    """The binary "technology c has racks at site s in year y", linked to the racks."""
     s = data.scenario
-    m.cooling_in_use = pyo.Var(m.C, m.Y, within=pyo.Binary, doc="u[c,y]: technology c has racks in year y [-]")
+    m.cooling_in_use = pyo.Var(
+        m.S, m.C, m.Y, within=pyo.Binary, doc="u[s,c,y]: technology c has racks at site s in year y [-]"
+    )
     # A technology with existing racks in service is in use: fix its binary (a valid tightening).
-    for c in m.C:
-        for y in m.Y:
-            if data.existing_count(s.existing.racks, y, s.cooling[c].lifetime_years, cooling=c) > 0:
-                m.cooling_in_use[c, y].fix(1)
+    for site in m.S:
+        for c in m.C:
+            for y in m.Y:
+                life = s.cooling[c].lifetime_years
+                if data.existing_count(s.existing.racks, y, life, cooling=c, site=site) > 0:
+                    m.cooling_in_use[site, c, y].fix(1)
 
+    bound = {(site, c): _rack_bound(data, site, c) for site in m.S for c in m.C}
     m.cooling_use_link = pyo.Constraint(
+        m.S,
         m.C,
         m.Y,
-        rule=lambda m, c, y: m.racks[c, y] <= _rack_bound(data, c) * m.cooling_in_use[c, y],
-        doc="R[c,y] <= Rmax_c * u[c,y]   [racks]",
+        rule=lambda m, site, c, y: m.racks[site, c, y] <= bound[site, c] * m.cooling_in_use[site, c, y],
+        doc="R[s,c,y] <= Rmax_(s,c) * u[s,c,y]   [racks]",
     )
 
 
@@ -131,27 +141,28 @@ def _add_plant_capacity(m: pyo.ConcreteModel, data: ModelData) -> None:
     # technologies that name it as residual_heat_to.
     residual_of = {c: [r for r in m.C if cool[r].residual_heat_to == c and cool[r].liquid_capture < 1] for c in m.C}
 
-    def plant(m: pyo.ConcreteModel, c: str, y: int, d: int, h: int) -> pyo.Expression:
+    def plant(m: pyo.ConcreteModel, s: str, c: str, y: int, d: int, h: int) -> pyo.Expression:
         unit, k = cool[c].plant.unit_mw, cool[c].plant.redundancy
-        heat = cool[c].liquid_capture * m.it_power[c, y, d, h] + sum(
-            (1 - cool[r].liquid_capture) * m.it_power[r, y, d, h] for r in residual_of[c]
+        heat = cool[c].liquid_capture * m.it_power[s, c, y, d, h] + sum(
+            (1 - cool[r].liquid_capture) * m.it_power[s, r, y, d, h] for r in residual_of[c]
         )
-        return heat <= unit * (m.cooling_units[c, y] - k * m.cooling_in_use[c, y])
+        return heat <= unit * (m.cooling_units[s, c, y] - k * m.cooling_in_use[s, c, y])
 
     m.cooling_plant = pyo.Constraint(
+        m.S,
         m.C,
         m.Y,
         m.D,
         m.H,
         rule=plant,
-        doc="capture_c * P_it[c,y,d,h] + sum_(r: residual to c) (1 - capture_r) * P_it[r,y,d,h] "
-        "<= unit_mw_c * (K[c,y] - k_c * u[c,y])   [MW]  (N+k plant)",
+        doc="capture_c * P_it[s,c,y,d,h] + sum_(r: residual to c) (1 - capture_r) * P_it[s,r,y,d,h] "
+        "<= unit_mw_c * (K[s,c,y] - k_c * u[s,c,y])   [MW]  (N+k plant per site)",
     )
     # A plant that takes another technology's residual heat is in use whenever that one is.
     m.cooling_residual_in_use = pyo.Constraint(
-        [(c, r, y) for c in m.C for r in residual_of[c] for y in m.Y],
-        rule=lambda m, c, r, y: m.cooling_in_use[c, y] >= m.cooling_in_use[r, y],
-        doc="u[c,y] >= u[r,y] for every r whose residual heat goes to c   [-]",
+        [(s, c, r, y) for s in m.S for c in m.C for r in residual_of[c] for y in m.Y],
+        rule=lambda m, s, c, r, y: m.cooling_in_use[s, c, y] >= m.cooling_in_use[s, r, y],
+        doc="u[s,c,y] >= u[s,r,y] for every r whose residual heat goes to c   [-]",
     )
 
 

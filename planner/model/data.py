@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 
 from planner.scenario import Scenario
+from planner.scenario.schema import Site
+from planner.time.cooling import effective_kappa, technology_kappa
 from planner.time.prepare import TimeData, prepare_time
 
 __all__ = [
@@ -165,6 +167,44 @@ class ModelData:
         """PPA contract names."""
         return tuple(self.scenario.power.ppa)
 
+    @cached_property
+    def site_specs(self) -> dict[str, Site]:
+        """Every site by name (the one implicit site ``main`` of a scenario without ``sites``)."""
+        return self.scenario.site_specs()
+
+    @cached_property
+    def sites(self) -> tuple[str, ...]:
+        """Site names, in the scenario's order."""
+        return tuple(self.site_specs)
+
+    def cluster_cap_binds(self, cluster: float | None, per_site: list[float | None]) -> bool:
+        """Whether a cluster-wide cap on a sum over sites can bind: it is set and the sites' own
+        limits (None: none) allow more in total. A row that cannot bind is not added.
+        """
+        if cluster is None:
+            return False
+        return any(v is None for v in per_site) or sum(v for v in per_site if v is not None) > cluster
+
+    @cached_property
+    def kappa(self) -> dict[str, dict[str, np.ndarray]]:
+        """Cooling power per IT power at each site, by technology, with the room-air residual of
+        liquid technologies (:func:`planner.time.cooling.effective_kappa`), (n_days, 24) [kW/kW].
+
+        A site's weather is the profile's with its climate offsets; a site without offsets uses
+        the coefficients of the time data as they are.
+        """
+        out = {}
+        for name, site in self.site_specs.items():
+            dry, wet = site.climate.dry_bulb_offset_k, site.climate.wet_bulb_offset_k
+            own = self.time.kappa
+            if dry != 0 or wet != 0:
+                own = {
+                    c: technology_kappa(spec, self.time.dry_bulb_c + dry, self.time.wet_bulb_c + wet)
+                    for c, spec in self.scenario.cooling.items()
+                }
+            out[name] = effective_kappa(self.scenario.cooling, own)
+        return out
+
     # ------------------------------------------------------------------ vintages
     def alive(self, built: int, life: int, year: int) -> bool:
         """An asset built in ``built`` serves years ``built .. built + life - 1``."""
@@ -180,11 +220,13 @@ class ModelData:
 
     def existing_count(self, items: list, year: int, life: int, amount: str = "count", **match: str) -> float:
         """Units (``amount``: the field to add up) of an ``existing`` list still in service in ``year``,
-        among the items whose fields equal ``match``.
+        among the items whose fields equal ``match`` (``site``: the site the item stands at).
         """
         total = 0.0
         for item in items:
-            if all(getattr(item, k) == v for k, v in match.items()) and self.alive(item.year_built, life, year):
+            if all(
+                (self.scenario.site_of(item) if k == "site" else getattr(item, k)) == v for k, v in match.items()
+            ) and self.alive(item.year_built, life, year):
                 total += getattr(item, amount)
         return total
 

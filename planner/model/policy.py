@@ -1,5 +1,6 @@
 """Policy: the hard limits of each year (PUE cap, green share with a certificate cap, domestic
-compute share, installed-EFLOPS target, carbon cap). A limit not set for a year adds no row.
+compute share, installed-EFLOPS target, carbon cap), on the cluster as a whole: sums over the
+sites. A limit not set for a year adds no row.
 
 Limits are mutable parameters so that sweeps can move them without rebuilding (the set of
 years a limit applies to is part of the model's structure). ``planner/prices.py`` prices each
@@ -56,17 +57,17 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData) -> None:
         return sum(W[d] * expr_hourly(y, d, h) for d in m.D for h in m.H)
 
     def facility_mwh(y: int) -> pyo.Expression:
-        return annual(lambda y, d, h: m.facility_power[y, d, h], y)
+        return annual(lambda y, d, h: sum(m.facility_power[s, y, d, h] for s in m.S), y)
 
     def it_mwh(y: int) -> pyo.Expression:
-        return annual(lambda y, d, h: sum(m.it_power[c, y, d, h] for c in m.C), y)
+        return annual(lambda y, d, h: sum(m.it_power[s, c, y, d, h] for s in m.S for c in m.C), y)
 
     # PUE -------------------------------------------------------------------------------
     limit_param("pue_max", "annual PUE cap [-]")
     m.pue_cap = pyo.Constraint(
         m.pue_max_years,
         rule=lambda m, y: facility_mwh(y) <= m.pue_max[y] * it_mwh(y),
-        doc="sum_(d,h) W_d * P_fac[y,d,h] <= pue_max_y * sum_(d,h) W_d * sum_c P_it[c,y,d,h]   [MWh]",
+        doc="sum_(s,d,h) W_d * P_fac[s,y,d,h] <= pue_max_y * sum_(s,d,h) W_d * sum_c P_it[s,c,y,d,h]   [MWh]",
     )
 
     # Green share -------------------------------------------------------------------------
@@ -77,7 +78,12 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData) -> None:
     limit_param("green_share_min", "least green share of facility energy [-]")
 
     def not_green_mwh(y: int) -> pyo.Expression:
-        return annual(lambda y, d, h: m.grid_import[y, d, h] + sum(m.ppa_energy[k, y, d, h] for k in grey_ppas), y)
+        return annual(
+            lambda y, d, h: sum(
+                m.grid_import[s, y, d, h] + sum(m.ppa_energy[s, k, y, d, h] for k in grey_ppas) for s in m.S
+            ),
+            y,
+        )
 
     m.green_share = pyo.Constraint(
         m.green_share_min_years,
@@ -85,7 +91,8 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData) -> None:
             facility_mwh(y) - not_green_mwh(y) + MWH_PER_GWH * m.certificates[y]
             >= m.green_share_min[y] * facility_mwh(y)
         ),
-        doc="sum W_d * (P_fac - g - sum_(k not green) q) + 1000 * gec[y] >= green_min_y * sum W_d * P_fac   [MWh]",
+        doc="sum_(s,d,h) W_d * (P_fac - g - sum_(k not green) q)[s] + 1000 * gec[y] >= green_min_y * "
+        "sum_(s,d,h) W_d * P_fac[s]   [MWh]",
     )
     # Certificates cover at most the energy that is not already green: the share never exceeds 100 %.
     carbon_by_market = s.policy.emissions_basis == "market" and (
@@ -116,16 +123,16 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.domestic_share = pyo.Constraint(
         m.domestic_share_min_years,
         rule=lambda m, y: (
-            sum(acc[a].pflops_per_server * m.servers[a, c, y] for a, c in domestic)
+            sum(acc[a].pflops_per_server * m.servers[s, a, c, y] for s in m.S for a, c in domestic)
             >= m.domestic_share_min[y] * m.installed_pflops[y]
         ),
-        doc="sum_(a domestic,c) PFLOPS_a * N[a,c,y] >= dom_min_y * sum_(a,c) PFLOPS_a * N[a,c,y]   [PFLOPS]",
+        doc="sum_(s,a domestic,c) PFLOPS_a * N[s,a,c,y] >= dom_min_y * sum_(s,a,c) PFLOPS_a * N[s,a,c,y]   [PFLOPS]",
     )
     limit_param("eflops_min", "least installed compute [EFLOPS]")
     m.eflops_target = pyo.Constraint(
         m.eflops_min_years,
         rule=lambda m, y: m.installed_pflops[y] >= 1000 * m.eflops_min[y],
-        doc="sum_(a,c) PFLOPS_a * N[a,c,y] >= 1000 * eflops_min_y   [PFLOPS]",
+        doc="sum_(s,a,c) PFLOPS_a * N[s,a,c,y] >= 1000 * eflops_min_y   [PFLOPS]",
     )
 
     # Carbon cap ------------------------------------------------------------------------------

@@ -1,10 +1,18 @@
 """Power: facility load, and how it is supplied (grid blocks with N-k, TOU energy, demand or
-capacity charge, PPAs, PV, battery) and backed up (N+k gensets).
+capacity charge, PPAs, PV, battery) and backed up (N+k gensets), at each site.
+
+Every site has its own supply balance, its own grid connection (blocks with N-k, its own monthly
+peaks), PV, battery and gensets (N+k per site: units at one site cannot back up another). PPAs
+are contracted by the cluster: a contract's energy may be taken at any site, or only at the sites
+it names (``power.ppa.<k>.sites``), through that site's connection when it is wheeled.
+Certificates and emissions are the cluster's.
 
 Model units: power [MW], energy [MWh] (one representative hour = 1 h), money [MCNY].
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pyomo.environ as pyo
 
@@ -57,42 +65,62 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
 def _add_facility_load(m: pyo.ConcreteModel, data: ModelData) -> None:
     """Facility power: IT power with its auxiliary losses, plus cooling power."""
     aux = data.scenario.facility.aux_loss_fraction
-    m.facility_power = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="P_fac[y,d,h]: facility power [MW]")
+    m.facility_power = pyo.Var(
+        m.S, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="P_fac[s,y,d,h]: facility power [MW]"
+    )
     m.facility_power_def = pyo.Constraint(
+        m.S,
         m.Y,
         m.D,
         m.H,
-        rule=lambda m, y, d, h: (
-            m.facility_power[y, d, h] == (1 + aux) * sum(m.it_power[c, y, d, h] for c in m.C) + m.cooling_power[y, d, h]
+        rule=lambda m, s, y, d, h: (
+            m.facility_power[s, y, d, h]
+            == (1 + aux) * sum(m.it_power[s, c, y, d, h] for c in m.C) + m.cooling_power[s, y, d, h]
         ),
-        doc="P_fac[y,d,h] = (1 + aux) * sum_c P_it[c,y,d,h] + P_cool[y,d,h]   [MW]",
+        doc="P_fac[s,y,d,h] = (1 + aux) * sum_c P_it[s,c,y,d,h] + P_cool[s,y,d,h]   [MW]",
     )
 
 
 def _add_grid(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) -> Asset:
-    """Grid connection blocks, grid import and its TOU energy price."""
+    """Grid connection blocks of each site, grid import and its TOU energy price."""
     s = data.scenario
     grid, tariff = s.power.grid, s.power.grid.tariff
+    sites = data.site_specs
+
+    def new_blocks(m: pyo.ConcreteModel, site: str, y: int) -> tuple[float, float | None]:
+        first = sites[site].grid.first_new_block_year
+        return (0, 0 if first is not None and y < first else None)
+
     blocks = add_asset(
         m,
         data,
         "grid_blocks",
         None,
         Fleet(grid.lifetime_years, grid.fixed_om_fraction, s.existing.grid_blocks),
-        new_doc="grid[y]: new connection blocks [blocks]",
+        new_doc="grid[s,y]: new connection blocks [blocks] (0 before the site's first_new_block_year)",
+        bounds=new_blocks,
         capex=values["grid_block_capex"],
         capex_param="grid_block_capex",
         capex_doc="price of a grid block [MCNY/block]",
-        symbol="G[y]",
+        symbol="G[s,y]",
         meaning="grid blocks in service",
         unit="blocks",
         cost="grid_capital",
         cost_doc=CAPITAL_DOC,
     )
     m.grid_block_limit = pyo.Constraint(
-        m.Y, rule=lambda m, y: m.grid_blocks[y] <= grid.max_blocks, doc="G[y] <= max_blocks   [blocks]"
+        m.S,
+        m.Y,
+        rule=lambda m, site, y: m.grid_blocks[site, y] <= sites[site].grid.max_blocks,
+        doc="G[s,y] <= max_blocks_s   [blocks]",
     )
-    m.grid_import = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="g[y,d,h]: grid import [MW]")
+    if data.cluster_cap_binds(grid.max_blocks, [v.grid.max_blocks for v in sites.values()]):
+        m.grid_block_limit_cluster = pyo.Constraint(
+            m.Y,
+            rule=lambda m, y: sum(m.grid_blocks[site, y] for site in m.S) <= grid.max_blocks,
+            doc="sum_s G[s,y] <= power.grid.max_blocks   [blocks]",
+        )
+    m.grid_import = pyo.Var(m.S, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="g[s,y,d,h]: grid import [MW]")
     m.flat_price = pyo.Param(
         m.Y,
         mutable=True,
@@ -124,9 +152,9 @@ def _ppa_made_available(m: pyo.ConcreteModel, data: ModelData, k: str, y: int) -
 
 
 def _ppa_taken(m: pyo.ConcreteModel, data: ModelData, k: str, y: int) -> pyo.Expression:
-    """sum_(d,h) W_d * q[k,y,d,h]   [MWh/year]"""
+    """sum_(s,d,h) W_d * q[s,k,y,d,h]   [MWh/year]"""
     W = data.weight
-    return sum(W[d] * m.ppa_energy[k, y, d, h] for d in m.D for h in m.H)
+    return sum(W[d] * m.ppa_energy[s, k, y, d, h] for s in m.S for d in m.D for h in m.H)
 
 
 def _add_ppas(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) -> None:
@@ -151,7 +179,18 @@ def _add_ppas(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) ->
     m.ppa_contract_limit = pyo.Constraint(
         m.P, m.Y, rule=lambda m, k, y: m.ppa_contract[k, y] <= m.ppa_max_mw[k, y], doc="ppa_cap[k,y] <= max_mw   [MW]"
     )
-    m.ppa_energy = pyo.Var(m.P, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="q[k,y,d,h]: PPA power taken [MW]")
+    m.ppa_energy = pyo.Var(
+        m.S, m.P, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="q[s,k,y,d,h]: PPA power taken at site s [MW]"
+    )
+    # A contract limited to some sites delivers nothing at the others.
+    for k in m.P:
+        allowed = p.ppa[k].sites
+        for s in m.S:
+            if allowed is not None and s not in allowed:
+                for y in m.Y:
+                    for d in m.D:
+                        for h in m.H:
+                            m.ppa_energy[s, k, y, d, h].fix(0)
     avail = {(k, y): data.ppa_availability(k, y) for k in m.P for y in m.Y}  # profile x the year's hydrology
     # A contract makes avail * ppa_cap available every hour; what is not taken, x = avail * ppa_cap - q,
     # is not a free option: take_or_pay of its price is paid all the same (cost terms below). x is
@@ -161,60 +200,72 @@ def _add_ppas(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) ->
         m.Y,
         m.D,
         m.H,
-        rule=lambda m, k, y, d, h: m.ppa_energy[k, y, d, h] <= float(avail[k, y][d, h]) * m.ppa_contract[k, y],
-        doc="q[k,y,d,h] <= avail_k[y,d,h] * ppa_cap[k,y]   [MW]  (not taken x = avail_k * ppa_cap - q >= 0;"
-        " avail_k[y,d,h] = profile availability x hydrology factor of year y)",
+        rule=lambda m, k, y, d, h: (
+            sum(m.ppa_energy[s, k, y, d, h] for s in m.S) <= float(avail[k, y][d, h]) * m.ppa_contract[k, y]
+        ),
+        doc="sum_s q[s,k,y,d,h] <= avail_k[y,d,h] * ppa_cap[k,y]   [MW]  "
+        "(not taken x = avail_k * ppa_cap - sum_s q >= 0; avail_k[y,d,h] = profile availability x hydrology "
+        "factor of year y)",
     )
     min_take = [k for k in m.P if p.ppa[k].min_take_share > 0]
     m.ppa_min_take = pyo.Constraint(
         [(k, y) for k in min_take for y in m.Y],
         rule=lambda m, k, y: _ppa_taken(m, data, k, y) >= p.ppa[k].min_take_share * _ppa_made_available(m, data, k, y),
-        doc="sum_(d,h) W_d * q[k,y,d,h] >= min_take_share_k * sum_(d,h) W_d * avail_k[y,d,h] * ppa_cap[k,y]   [MWh]",
+        doc="sum_(s,d,h) W_d * q[s,k,y,d,h] >= min_take_share_k * sum_(d,h) W_d * avail_k[y,d,h] * ppa_cap[k,y]"
+        "   [MWh]",
     )
 
 
 def _add_connection(m: pyo.ConcreteModel, data: ModelData) -> None:
-    """Power through the grid connection: N-k block capacity for a site in use, monthly peaks."""
+    """Power through each site's grid connection: N-k block capacity for a site in use, monthly peaks."""
     s = data.scenario
     p = s.power
     grid, tariff = p.grid, p.grid.tariff
     block_mw = data.grid_block_mw
     wheeled = [k for k in m.P if p.ppa[k].delivery == "grid"]
+    sites = data.site_specs
 
-    def through_connection(m: pyo.ConcreteModel, y: int, d: int, h: int) -> pyo.Expression:
-        return m.grid_import[y, d, h] + sum(m.ppa_energy[k, y, d, h] for k in wheeled)
+    def through_connection(m: pyo.ConcreteModel, site: str, y: int, d: int, h: int) -> pyo.Expression:
+        return m.grid_import[site, y, d, h] + sum(m.ppa_energy[site, k, y, d, h] for k in wheeled)
 
     m.connection_flow = pyo.Expression(
+        m.S,
         m.Y,
         m.D,
         m.H,
         rule=through_connection,
-        doc="flow through the grid connection = g + sum_(k wheeled) q[k]   [MW]",
+        doc="flow through the site's grid connection = g[s] + sum_(k wheeled) q[s,k]   [MW]",
     )
-    # Redundancy is for a site in use: a binary per year, 1 when any data hall is in service.
-    m.site_in_use = pyo.Var(m.Y, within=pyo.Binary, doc="s[y]: the site has data halls in service in year y [-]")
+    # Redundancy is for a site in use: a binary per site and year, 1 when any data hall is in service.
+    m.site_in_use = pyo.Var(m.S, m.Y, within=pyo.Binary, doc="o[s,y]: site s has data halls in service in year y [-]")
     m.site_use_link = pyo.Constraint(
+        m.S,
         m.Y,
-        rule=lambda m, y: m.halls[y] <= s.facility.max_halls * m.site_in_use[y],
-        doc="H[y] <= max_halls * s[y]   [halls]",
+        rule=lambda m, site, y: m.halls[site, y] <= sites[site].max_halls * m.site_in_use[site, y],
+        doc="H[s,y] <= max_halls_s * o[s,y]   [halls]",
     )
-    for y in m.Y:
-        if data.existing_count(s.existing.halls, y, s.facility.hall.lifetime_years) > 0:
-            m.site_in_use[y].fix(1)
+    for site in m.S:
+        for y in m.Y:
+            if data.existing_count(s.existing.halls, y, s.facility.hall.lifetime_years, site=site) > 0:
+                m.site_in_use[site, y].fix(1)
     m.grid_capacity = pyo.Constraint(
+        m.S,
         m.Y,
         m.D,
         m.H,
-        rule=lambda m, y, d, h: (
-            m.connection_flow[y, d, h] <= block_mw * (m.grid_blocks[y] - grid.redundancy * m.site_in_use[y])
+        rule=lambda m, site, y, d, h: (
+            m.connection_flow[site, y, d, h]
+            <= block_mw * (m.grid_blocks[site, y] - grid.redundancy * m.site_in_use[site, y])
         ),
-        doc="g + sum_(k wheeled) q[k] <= block_mva * power_factor * (G[y] - redundancy * s[y])   [MW]  (N-k)",
+        doc="g[s] + sum_(k wheeled) q[s,k] <= block_mva * power_factor * (G[s,y] - redundancy * o[s,y])   [MW]  "
+        "(N-k per site)",
     )
     caps = grid.rationing.import_cap_mw if grid.rationing is not None else {}
     m.grid_rationing = pyo.Constraint(
         [(y, d, h) for y in m.Y if y in caps for d in data.rationed_days for h in m.H],
-        rule=lambda m, y, d, h: m.connection_flow[y, d, h] <= float(caps[y]),
-        doc="g + sum_(k wheeled) q[k] <= rationing_cap[y] on the rationing days' representative day   [MW]",
+        rule=lambda m, y, d, h: sum(m.connection_flow[site, y, d, h] for site in m.S) <= float(caps[y]),
+        doc="sum_s (g[s] + sum_(k wheeled) q[s,k]) <= rationing_cap[y] on the rationing days' representative day"
+        "   [MW]  (the cluster's import, all sites)",
     )
     if tariff.fixed_charge_basis == "demand":
         # One billed peak per calendar month, over the representative days that stand for days of it.
@@ -222,19 +273,30 @@ def _add_connection(m: pyo.ConcreteModel, data: ModelData) -> None:
         m.MONTH = pyo.Set(
             initialize=[mo for mo in range(1, 13) if member[:, mo - 1].any()], ordered=True, doc="calendar months"
         )
-        m.grid_peak = pyo.Var(m.Y, m.MONTH, within=pyo.NonNegativeReals, doc="peak[y,mo]: month's peak flow [MW]")
+        m.grid_peak = pyo.Var(
+            m.S, m.Y, m.MONTH, within=pyo.NonNegativeReals, doc="peak[s,y,mo]: month's peak flow at site s [MW]"
+        )
         m.grid_peak_def = pyo.Constraint(
-            [(y, mo, d, h) for y in m.Y for mo in m.MONTH for d in m.D if member[d, mo - 1] > 0 for h in m.H],
-            rule=lambda m, y, mo, d, h: m.grid_peak[y, mo] >= m.connection_flow[y, d, h],
-            doc="peak[y,mo] >= g[y,d,h] + sum_(k wheeled) q[k,y,d,h] for every day d standing for days "
+            [
+                (site, y, mo, d, h)
+                for site in m.S
+                for y in m.Y
+                for mo in m.MONTH
+                for d in m.D
+                if member[d, mo - 1] > 0
+                for h in m.H
+            ],
+            rule=lambda m, site, y, mo, d, h: m.grid_peak[site, y, mo] >= m.connection_flow[site, y, d, h],
+            doc="peak[s,y,mo] >= g[s,y,d,h] + sum_(k wheeled) q[s,k,y,d,h] for every day d standing for days "
             "of month mo   [MW]",
         )
 
 
 def _add_pv(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) -> None:
-    """PV in service [MWp] and the output used each hour."""
+    """PV in service at each site [MWp] and the output used each hour."""
     s = data.scenario
     pv = s.power.pv
+    sites = data.site_specs
     add_asset(
         m,
         data,
@@ -247,126 +309,162 @@ def _add_pv(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) -> N
         capex=values["pv_capex"],
         capex_param="pv_capex",
         capex_doc="PV price [MCNY/MWp]",
-        symbol="PV[y]",
+        symbol="PV[s,y]",
         meaning="PV in service",
         unit="MWp",
         cost="pv_capital",
         cost_doc=CAPITAL_DOC,
     )
-    m.pv_limit = pyo.Constraint(m.Y, rule=lambda m, y: m.pv_mw[y] <= pv.max_mw, doc="PV[y] <= max_mw   [MWp]")
-    m.pv_used = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="PV output used [MW]")
+    m.pv_limit = pyo.Constraint(
+        m.S,
+        m.Y,
+        rule=lambda m, site, y: m.pv_mw[site, y] <= sites[site].pv_max_mw,
+        doc="PV[s,y] <= pv_max_mw_s   [MWp]",
+    )
+    if data.cluster_cap_binds(pv.max_mw, [v.pv_max_mw for v in sites.values()]):
+        m.pv_limit_cluster = pyo.Constraint(
+            m.Y,
+            rule=lambda m, y: sum(m.pv_mw[site, y] for site in m.S) <= pv.max_mw,
+            doc="sum_s PV[s,y] <= power.pv.max_mw   [MWp]",
+        )
+    m.pv_used = pyo.Var(m.S, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="PV output used [MW]")
     cf = data.time.pv_cf
     m.pv_output = pyo.Constraint(
+        m.S,
         m.Y,
         m.D,
         m.H,
-        rule=lambda m, y, d, h: m.pv_used[y, d, h] <= float(cf[d, h]) * m.pv_mw[y],
-        doc="pv_used[y,d,h] <= cf[d,h] * PV[y]   [MW]",
+        rule=lambda m, site, y, d, h: (
+            m.pv_used[site, y, d, h] <= float(cf[d, h]) * sites[site].pv_yield * m.pv_mw[site, y]
+        ),
+        doc="pv_used[s,y,d,h] <= cf[d,h] * pv_yield_s * PV[s,y]   [MW]",
     )
 
 
 def _add_battery(m: pyo.ConcreteModel, data: ModelData) -> None:
-    """Battery energy and power capacity (bought separately, charged as one asset) and its operation."""
+    """Batteries at each site (energy and power bought separately, charged as one asset) and their
+    operation; ``power.battery.max_mwh`` and ``max_mw`` cap the sums over the sites.
+    """
     s = data.scenario
     bat = s.power.battery
     energy = Fleet(bat.lifetime_years, bat.fixed_om_fraction, s.existing.battery, amount="mwh")
     power = Fleet(bat.lifetime_years, bat.fixed_om_fraction, s.existing.battery, amount="mw")
-    m.battery_mwh_new = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="new battery energy capacity [MWh]")
-    m.battery_mw_new = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="new battery power capacity [MW]")
+    energy_at = {(site,): replace(energy, match={"site": site}) for site in m.S}
+    power_at = {(site,): replace(power, match={"site": site}) for site in m.S}
+    m.battery_mwh_new = pyo.Var(m.S, m.Y, within=pyo.NonNegativeReals, doc="new battery energy capacity [MWh]")
+    m.battery_mw_new = pyo.Var(m.S, m.Y, within=pyo.NonNegativeReals, doc="new battery power capacity [MW]")
     add_stock(
         m,
         "battery_mwh",
-        (m.Y,),
-        lambda m, y: energy.in_service(data, m.battery_mwh_new, (), y),
-        "E[y]",
+        (m.S, m.Y),
+        lambda m, site, y: energy_at[(site,)].in_service(data, m.battery_mwh_new, (site,), y),
+        "E[s,y]",
         "battery energy capacity",
         "MWh",
     )
     add_stock(
         m,
         "battery_mw",
-        (m.Y,),
-        lambda m, y: power.in_service(data, m.battery_mw_new, (), y),
-        "P[y]",
+        (m.S, m.Y),
+        lambda m, site, y: power_at[(site,)].in_service(data, m.battery_mw_new, (site,), y),
+        "P[s,y]",
         "battery power capacity",
         "MW",
     )
 
     def battery_capital(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        """sum_(v alive) (CRF + fom) * 1000 * (capex_kWh * E_new[v] + capex_kW * P_new[v]) / 1e6   [MCNY/year]"""
+        """sum_(s, v alive) (CRF + fom) * 1000 * (capex_kWh * E_new[s,v] + capex_kW * P_new[s,v]) / 1e6   [MCNY/year]"""
         charge = data.annual_capital_charge(1.0, bat.lifetime_years, bat.fixed_om_fraction)
         return sum(
             charge
             * (
-                bat.capex_cny_per_kwh.at(v) * 1000 / MCNY * m.battery_mwh_new[v]
-                + bat.capex_cny_per_kw.at(v) * 1000 / MCNY * m.battery_mw_new[v]
+                bat.capex_cny_per_kwh.at(v) * 1000 / MCNY * m.battery_mwh_new[site, v]
+                + bat.capex_cny_per_kw.at(v) * 1000 / MCNY * m.battery_mw_new[site, v]
             )
+            for site in m.S
             for v in data.vintages(data.years, bat.lifetime_years, y)
         )
 
     m.cost_terms["battery_capital"] = battery_capital
     m.capital_builds["battery_capital"] = (
-        Builds(m.battery_mwh_new, {(v,): bat.capex_cny_per_kwh.at(v) * 1000 / MCNY for v in data.years}, {(): energy}),
-        Builds(m.battery_mw_new, {(v,): bat.capex_cny_per_kw.at(v) * 1000 / MCNY for v in data.years}, {(): power}),
+        Builds(m.battery_mwh_new, {(v,): bat.capex_cny_per_kwh.at(v) * 1000 / MCNY for v in data.years}, energy_at),
+        Builds(m.battery_mw_new, {(v,): bat.capex_cny_per_kw.at(v) * 1000 / MCNY for v in data.years}, power_at),
     )
-    m.battery_limit_mwh = pyo.Constraint(m.Y, rule=lambda m, y: m.battery_mwh[y] <= bat.max_mwh, doc="E[y] <= max_mwh")
-    m.battery_limit_mw = pyo.Constraint(m.Y, rule=lambda m, y: m.battery_mw[y] <= bat.max_mw, doc="P[y] <= max_mw")
-    m.battery_charge = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="battery charging [MW]")
-    m.battery_discharge = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="battery discharging [MW]")
+    m.battery_limit_mwh = pyo.Constraint(
+        m.Y, rule=lambda m, y: sum(m.battery_mwh[site, y] for site in m.S) <= bat.max_mwh, doc="sum_s E[s,y] <= max_mwh"
+    )
+    m.battery_limit_mw = pyo.Constraint(
+        m.Y, rule=lambda m, y: sum(m.battery_mw[site, y] for site in m.S) <= bat.max_mw, doc="sum_s P[s,y] <= max_mw"
+    )
+    m.battery_charge = pyo.Var(m.S, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="battery charging [MW]")
+    m.battery_discharge = pyo.Var(m.S, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="battery discharging [MW]")
     m.battery_soc = pyo.Var(
-        m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="battery state of charge at the end of the hour [MWh]"
+        m.S, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="battery state of charge at the end of the hour [MWh]"
     )
     eta_c, eta_d = bat.charge_efficiency, bat.discharge_efficiency
 
-    def soc_balance(m: pyo.ConcreteModel, y: int, d: int, h: int) -> pyo.Expression:
-        previous = m.battery_soc[y, d, (h - 1) % 24]  # cyclic within each representative day
+    def soc_balance(m: pyo.ConcreteModel, site: str, y: int, d: int, h: int) -> pyo.Expression:
+        previous = m.battery_soc[site, y, d, (h - 1) % 24]  # cyclic within each representative day
         return (
-            m.battery_soc[y, d, h]
-            == previous + eta_c * m.battery_charge[y, d, h] - m.battery_discharge[y, d, h] / eta_d
+            m.battery_soc[site, y, d, h]
+            == previous + eta_c * m.battery_charge[site, y, d, h] - m.battery_discharge[site, y, d, h] / eta_d
         )
 
     m.battery_balance = pyo.Constraint(
+        m.S,
         m.Y,
         m.D,
         m.H,
         rule=soc_balance,
-        doc="soc[y,d,h] = soc[y,d,h-1 mod 24] + eta_c * charge[y,d,h] - discharge[y,d,h] / eta_d   [MWh]",
+        doc="soc[s,y,d,h] = soc[s,y,d,h-1 mod 24] + eta_c * charge[s,y,d,h] - discharge[s,y,d,h] / eta_d   [MWh]",
     )
     m.battery_energy_limit = pyo.Constraint(
-        m.Y, m.D, m.H, rule=lambda m, y, d, h: m.battery_soc[y, d, h] <= m.battery_mwh[y], doc="soc <= E[y]   [MWh]"
-    )
-    m.battery_charge_limit = pyo.Constraint(
-        m.Y, m.D, m.H, rule=lambda m, y, d, h: m.battery_charge[y, d, h] <= m.battery_mw[y], doc="charge <= P[y]   [MW]"
-    )
-    m.battery_discharge_limit = pyo.Constraint(
+        m.S,
         m.Y,
         m.D,
         m.H,
-        rule=lambda m, y, d, h: m.battery_discharge[y, d, h] <= m.battery_mw[y],
-        doc="discharge <= P[y]   [MW]",
+        rule=lambda m, site, y, d, h: m.battery_soc[site, y, d, h] <= m.battery_mwh[site, y],
+        doc="soc <= E[s,y]   [MWh]",
+    )
+    m.battery_charge_limit = pyo.Constraint(
+        m.S,
+        m.Y,
+        m.D,
+        m.H,
+        rule=lambda m, site, y, d, h: m.battery_charge[site, y, d, h] <= m.battery_mw[site, y],
+        doc="charge <= P[s,y]   [MW]",
+    )
+    m.battery_discharge_limit = pyo.Constraint(
+        m.S,
+        m.Y,
+        m.D,
+        m.H,
+        rule=lambda m, site, y, d, h: m.battery_discharge[site, y, d, h] <= m.battery_mw[site, y],
+        doc="discharge <= P[s,y]   [MW]",
     )
 
 
 def _add_supply_balance(m: pyo.ConcreteModel) -> None:
-    """Every hour, grid, PPAs, PV and the battery supply the facility power."""
+    """Every hour at every site, grid, PPAs, PV and the battery supply the site's facility power."""
     m.supply_balance = pyo.Constraint(
+        m.S,
         m.Y,
         m.D,
         m.H,
-        rule=lambda m, y, d, h: (
-            m.grid_import[y, d, h]
-            + sum(m.ppa_energy[k, y, d, h] for k in m.P)
-            + m.pv_used[y, d, h]
-            + m.battery_discharge[y, d, h]
-            - m.battery_charge[y, d, h]
-            == m.facility_power[y, d, h]
+        rule=lambda m, s, y, d, h: (
+            m.grid_import[s, y, d, h]
+            + sum(m.ppa_energy[s, k, y, d, h] for k in m.P)
+            + m.pv_used[s, y, d, h]
+            + m.battery_discharge[s, y, d, h]
+            - m.battery_charge[s, y, d, h]
+            == m.facility_power[s, y, d, h]
         ),
-        doc="g + sum_k q[k] + pv_used + discharge - charge = P_fac   [MW] every hour",
+        doc="g[s] + sum_k q[s,k] + pv_used[s] + discharge[s] - charge[s] = P_fac[s]   [MW] every hour",
     )
 
 
 def _add_gensets(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) -> Asset:
-    """Backup gensets: N+k of them carry the critical share of the facility power of a site in use."""
+    """Backup gensets: at each site in use, N+k of them carry the critical share of its facility power."""
     s = data.scenario
     gens = s.power.generators
     generators = add_asset(
@@ -375,28 +473,31 @@ def _add_gensets(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict])
         "generators",
         None,
         Fleet(gens.lifetime_years, gens.fixed_om_fraction, s.existing.generators),
-        new_doc="gen[y]: new gensets [units]",
+        new_doc="gen[s,y]: new gensets [units]",
         capex=values["generator_capex"],
         capex_param="generator_capex",
         capex_doc="price of a genset [MCNY/unit]",
-        symbol="GEN[y]",
+        symbol="GEN[s,y]",
         meaning="gensets in service",
         unit="units",
         cost="generators_capital",
         cost_doc=CAPITAL_DOC,
     )
     m.generator_limit = pyo.Constraint(
-        m.Y, rule=lambda m, y: m.generators[y] <= gens.max_units, doc="GEN[y] <= max_units"
+        m.Y,
+        rule=lambda m, y: sum(m.generators[site, y] for site in m.S) <= gens.max_units,
+        doc="sum_s GEN[s,y] <= max_units",
     )
     m.backup = pyo.Constraint(
+        m.S,
         m.Y,
         m.D,
         m.H,
-        rule=lambda m, y, d, h: (
-            gens.unit_mw * (m.generators[y] - gens.redundancy * m.site_in_use[y])
-            >= gens.critical_fraction * m.facility_power[y, d, h]
+        rule=lambda m, site, y, d, h: (
+            gens.unit_mw * (m.generators[site, y] - gens.redundancy * m.site_in_use[site, y])
+            >= gens.critical_fraction * m.facility_power[site, y, d, h]
         ),
-        doc="gen_mw * (GEN[y] - k * s[y]) >= critical_fraction * P_fac[y,d,h]   [MW]  (N+k)",
+        doc="gen_mw * (GEN[s,y] - k * o[s,y]) >= critical_fraction * P_fac[s,y,d,h]   [MW]  (N+k per site)",
     )
     return generators
 
@@ -420,14 +521,15 @@ def _add_emissions(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict
         rule=lambda m, y: sum(
             W[d]
             * (
-                float(ef[d, h]) * m.connection_flow[y, d, h]
-                + sum(p.ppa[k].emission_t_per_mwh * m.ppa_energy[k, y, d, h] for k in direct)
+                float(ef[d, h]) * m.connection_flow[site, y, d, h]
+                + sum(p.ppa[k].emission_t_per_mwh * m.ppa_energy[site, k, y, d, h] for k in direct)
             )
+            for site in m.S
             for d in m.D
             for h in m.H
         ),
-        doc="location-based emissions = sum_(d,h) W_d * (ef[d,h] * (g + sum_(k wheeled) q[k]) "
-        "+ sum_(k direct) ef_k * q[k])   [tCO2/year]",
+        doc="location-based emissions = sum_(s,d,h) W_d * (ef[d,h] * (g[s] + sum_(k wheeled) q[s,k]) "
+        "+ sum_(k direct) ef_k * q[s,k])   [tCO2/year]",
     )
     residual = p.green_certificates.residual_emission_t_per_mwh
     m.emissions_market_gross = pyo.Expression(
@@ -436,16 +538,17 @@ def _add_emissions(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict
             sum(
                 W[d]
                 * (
-                    float(ef[d, h]) * m.grid_import[y, d, h]
-                    + sum(p.ppa[k].emission_t_per_mwh * m.ppa_energy[k, y, d, h] for k in m.P)
+                    float(ef[d, h]) * m.grid_import[site, y, d, h]
+                    + sum(p.ppa[k].emission_t_per_mwh * m.ppa_energy[site, k, y, d, h] for k in m.P)
                 )
+                for site in m.S
                 for d in m.D
                 for h in m.H
             )
             - residual * MWH_PER_GWH * m.certificates[y]
         ),
-        doc="market-based emissions before the floor at zero = sum_(d,h) W_d * (ef[d,h] * g + sum_k ef_k * q[k]) "
-        "- residual_ef * 1000 * gec[y]   [tCO2/year]",
+        doc="market-based emissions before the floor at zero = sum_(s,d,h) W_d * (ef[d,h] * g[s] "
+        "+ sum_k ef_k * q[s,k]) - residual_ef * 1000 * gec[y]   [tCO2/year]",
     )
     if s.policy.emissions_basis == "market":
         # Market-based emissions are never below zero: a variable above both.
@@ -504,27 +607,40 @@ def _add_energy_costs(m: pyo.ConcreteModel, data: ModelData) -> None:
     W = data.weight
 
     def energy(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        """sum_(d,h) W_d * price[y,d,h] [CNY/kWh] * 1000 * g[y,d,h] / 1e6   [MCNY/year]"""
+        """sum_(s,d,h) W_d * price[y,d,h] [CNY/kWh] * 1000 * g[s,y,d,h] / 1e6   [MCNY/year]"""
         return KWH_PRICE_TO_MCNY_PER_MWH * sum(
-            W[d] * m.grid_price[y, d, h] * m.grid_import[y, d, h] for d in m.D for h in m.H
+            W[d] * m.grid_price[y, d, h] * m.grid_import[s, y, d, h] for s in m.S for d in m.D for h in m.H
         )
 
     def fixed_charge(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        """demand: c_kW * 1000 * sum_mo peak[y,mo] / 1e6; capacity: c_kVA * 12000 * block_mva * G[y] / 1e6
-        [MCNY/year]
+        """demand: c_kW * 1000 * sum_(s,mo) peak[s,y,mo] / 1e6; capacity: c_kVA * 12000 * block_mva * sum_s G[s,y]
+        / 1e6   [MCNY/year]
         """
         if tariff.fixed_charge_basis == "demand":
-            return tariff.demand_cny_per_kw_month * 1000 / MCNY * sum(m.grid_peak[y, mo] for mo in m.MONTH)
-        return tariff.capacity_cny_per_kva_month * 12 * grid.block_mva * 1000 / MCNY * m.grid_blocks[y]
+            return (
+                tariff.demand_cny_per_kw_month * 1000 / MCNY * sum(m.grid_peak[s, y, mo] for s in m.S for mo in m.MONTH)
+            )
+        return (
+            tariff.capacity_cny_per_kva_month
+            * 12
+            * grid.block_mva
+            * 1000
+            / MCNY
+            * sum(m.grid_blocks[s, y] for s in m.S)
+        )
 
     def ppa_energy(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        """sum_(k,d,h) W_d * ppa_price[k,y] [CNY/kWh] * 1000 * q[k,y,d,h] / 1e6   [MCNY/year]"""
+        """sum_(s,k,d,h) W_d * ppa_price[k,y] [CNY/kWh] * 1000 * q[s,k,y,d,h] / 1e6   [MCNY/year]"""
         return KWH_PRICE_TO_MCNY_PER_MWH * sum(
-            W[d] * m.ppa_energy_price[k, y] * m.ppa_energy[k, y, d, h] for k in m.P for d in m.D for h in m.H
+            W[d] * m.ppa_energy_price[k, y] * m.ppa_energy[s, k, y, d, h]
+            for s in m.S
+            for k in m.P
+            for d in m.D
+            for h in m.H
         )
 
     def ppa_not_taken(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        """sum_k take_or_pay_k * ppa_price[k,y] * 1000 * sum_(d,h) W_d * (avail_k * ppa_cap[k,y] - q) / 1e6
+        """sum_k take_or_pay_k * ppa_price[k,y] * 1000 * sum_(d,h) W_d * (avail_k * ppa_cap[k,y] - sum_s q) / 1e6
         [MCNY/year]
         """
         return KWH_PRICE_TO_MCNY_PER_MWH * sum(

@@ -111,11 +111,14 @@ def estimate_size(scenario: Scenario) -> ModelSize:
     ppas = len(s.power.ppa)
     capped = len({a for a, acc in s.accelerators.items() if acc.max_new_per_year is not None})
     policies = sum(getattr(s.policy, f) is not None for f in type(s.policy).model_fields if f != "emissions_basis")
+    # Nearly every column and row is per site (a few, the demand balances, are the cluster's:
+    # counted per site too, an overestimate of a few per cent with several sites).
+    sites = len(s.site_specs())
     # z_tr and z_inf per pair; IT power per cooling technology; energy taken per PPA.
-    columns_per_hour = _HOURLY_COLUMNS + 2 * pairs + cooling + ppas
+    columns_per_hour = sites * (_HOURLY_COLUMNS + 2 * pairs + cooling + ppas)
     # activity per pair; IT power and plant capacity per technology; availability per PPA; the
     # training flexibility row when training may not move freely; the peak row of a demand charge.
-    rows_per_hour = (
+    rows_per_hour = sites * (
         _HOURLY_ROWS
         + pairs
         + 2 * cooling
@@ -125,8 +128,10 @@ def estimate_size(scenario: Scenario) -> ModelSize:
     )
     daily = years * days * (s.demand.training.flexibility < 1)  # a day's mean training rate
     hours = years * days * HOURS_PER_DAY
-    columns = hours * columns_per_hour + daily + years * (_YEARLY_COLUMNS + 2 * pairs + 5 * cooling + ppas)
-    rows = hours * rows_per_hour + daily + years * (_YEARLY_ROWS + pairs + capped + 5 * cooling + ppas + policies)
+    columns = hours * columns_per_hour + daily + sites * years * (_YEARLY_COLUMNS + 2 * pairs + 5 * cooling + ppas)
+    rows = (
+        hours * rows_per_hour + daily + sites * years * (_YEARLY_ROWS + pairs + capped + 5 * cooling + ppas + policies)
+    )
     return ModelSize(years, days, pairs, cooling, ppas, columns_per_hour, rows_per_hour, columns, rows)
 
 

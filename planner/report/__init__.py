@@ -6,6 +6,11 @@ results Dataset), ``style`` (colours and layout), ``tables``, ``cash``, ``limits
 functions), ``compare`` (two plans), ``export`` (``plan export``), ``page`` (what every page
 shares), ``html`` (the plan report), ``sweep_tables`` and ``sweep`` (the sweep report),
 ``terminal`` (rich summaries), ``templates/`` (Jinja2).
+
+The pages show the cluster as a whole: their entry points (``render_report``, ``render_compare``,
+the sweep's ``case_view``, ``export_tables``, ``print_plan``, ...) read a plan through
+:func:`planner.results.sites.cluster_view`, its sites added up, and the figure and table functions
+take that view (a Dataset without a ``site`` dim).
 """
 
 from planner.report.html import (

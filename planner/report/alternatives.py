@@ -10,6 +10,7 @@ the page recomputes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ from planner.report.labels import accelerator_label
 from planner.report.page import PLOTLY_JS_NAME, charts, render, write_html, write_plotly_js
 from planner.report.style import figure, layout, subplots
 from planner.results.io import read_dataset
+from planner.results.sites import cluster_view
 
 __all__ = [
     "alternative_plans",
@@ -42,7 +44,7 @@ __all__ = [
 ]
 
 LEAST_COST = "least_cost"
-_LEAST_COLOUR, _BAR_COLOUR = "#cf222e", "#54aeff"
+_LEAST_COLOUR, _BAR_COLOUR, _LIMIT_COLOUR = "#cf222e", "#54aeff", "#57606a"
 
 
 def is_alternatives(ds: xr.Dataset) -> bool:
@@ -80,9 +82,15 @@ class RangeRow:
     high: float
     low_at: str  #: the alternative that has the low value
     high_at: str
+    low_limit: float = math.nan
+    """No plan within the slack goes below this (the proven limit of the alternative that minimises
+    the metric; NaN when none did or it has no bound)."""
+    high_limit: float = math.nan  #: no plan within the slack goes above this
 
     def text(self, value: float) -> str:
-        """A value in the row's units, as the page shows it."""
+        """A value in the row's units, as the page shows it ("–" for NaN)."""
+        if not math.isfinite(value):
+            return "–"
         return fmt_share(value) if self.units == "1" else fmt_num(value)
 
 
@@ -94,6 +102,16 @@ def _range(ds: xr.Dataset, values: xr.DataArray, key: str, label: str, units: st
     ids = [str(a) for a in ds["alternative"].values]
     lo, hi = int(np.nanargmin(v)), int(np.nanargmax(v))
     return RangeRow(key, label, units, float(v[ids.index(LEAST_COST)]), float(v[lo]), float(v[hi]), ids[lo], ids[hi])
+
+
+def _limit(ds: xr.Dataset, name: str, sense: str) -> float:
+    """The proven limit recorded by the alternative that pushes metric ``name`` in ``sense`` (NaN: none)."""
+    if f"limit_{name}" not in ds:
+        return math.nan
+    at = (ds["metric"] == name) & (ds["sense"] == sense)
+    values = ds[f"limit_{name}"].values[at.values].astype(float)
+    values = values[np.isfinite(values)]
+    return float(values[0]) if len(values) else math.nan
 
 
 def _decision_label(ds: xr.Dataset, key: str) -> str:
@@ -122,7 +140,9 @@ def range_rows(ds: xr.Dataset) -> tuple[list[RangeRow], list[RangeRow]]:
         if f"metric_{name}" in ds:
             row = _range(ds, ds[f"metric_{name}"], name, f"{name}: {meta.get('long_name', '')}", meta.get("units", ""))
             if row is not None:
-                metrics.append(row)
+                metrics.append(
+                    dataclasses.replace(row, low_limit=_limit(ds, name, "min"), high_limit=_limit(ds, name, "max"))
+                )
     decisions = []
     if "decision_value" in ds:
         units = ds["decision_units"].values.tolist()
@@ -158,6 +178,7 @@ def ranges_figure(rows: list[RangeRow], title: str) -> go.Figure:
         vertical_spacing=min(gap, 1 / max(n - 1, 1)),
         subplot_titles=[f"{r.key} [{_unit(r)}]" for r in rows],
     )
+    shown_limit = False
     for i, r in enumerate(rows, start=1):
         scale = 100.0 if r.units == "1" else 1.0
         fig.add_trace(
@@ -190,8 +211,26 @@ def ranges_figure(rows: list[RangeRow], title: str) -> go.Figure:
             row=i,
             col=1,
         )
-        pad = abs(r.high - r.low) * scale * 0.05
-        fig.update_xaxes(range=[r.low * scale - pad, r.high * scale + pad], row=i, col=1)
+        limits = [v for v in (r.low_limit, r.high_limit) if math.isfinite(v)]
+        if limits:
+            fig.add_trace(
+                go.Scatter(
+                    x=[v * scale for v in limits],
+                    y=[""] * len(limits),
+                    mode="markers",
+                    marker={"symbol": "line-ns", "size": 16, "line": {"width": 2, "color": _LIMIT_COLOUR}},
+                    showlegend=not shown_limit,
+                    name="proven limit (no plan beyond)",
+                    legendgroup="limit",
+                    hovertemplate="no plan within the slack goes beyond %{x:.4g}<extra></extra>",
+                ),
+                row=i,
+                col=1,
+            )
+            shown_limit = True
+        lo, hi = min([r.low, *limits]), max([r.high, *limits])
+        pad = abs(hi - lo) * scale * 0.05
+        fig.update_xaxes(range=[lo * scale - pad, hi * scale + pad], row=i, col=1)
     return layout(fig, title, height=110 + 95 * n, margin={"l": 20, "b": 40}, legend={"y": -0.4 / n})
 
 
@@ -258,6 +297,7 @@ def render_alternatives_report(
     ds: xr.Dataset, source: str | None = None, links: Mapping[str, str] | None = None, plotly_src: str | None = None
 ) -> str:
     """The HTML page of a combined alternatives Dataset, as text."""
+    ds = cluster_view(ds)
     metrics, decisions = range_rows(ds)
     figures = {
         "metric_ranges": ranges_figure(metrics, "What each metric can be at this cost"),
@@ -342,7 +382,8 @@ def print_alternatives(ds: xr.Dataset, console: Console) -> None:
             continue
         console.print(
             f"  {escape(r.key)}: {r.text(r.low)} .. {r.text(r.high)} (least cost {r.text(r.least)}"
-            f"{'' if r.units in ('1', '') else ' ' + escape(r.units)})"
+            f"{'' if r.units in ('1', '') else ' ' + escape(r.units)}; no plan below {r.text(r.low_limit)}"
+            f" or above {r.text(r.high_limit)})"
         )
     for row in alternative_rows(ds):
         console.print(f"  {escape(row.id)}: {row.status}, NPV {row.npv} {row.over}")

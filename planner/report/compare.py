@@ -39,6 +39,7 @@ from planner.report.style import (
     year_axis,
 )
 from planner.report.tables import LIMITS, BuildRow, achieved, build_rows, limit_values, plan_header
+from planner.results.sites import cluster_view
 
 __all__ = [
     "CompareBuildRow",
@@ -452,7 +453,8 @@ def compare_charts(a: xr.Dataset, b: xr.Dataset, labels: tuple[str, str]) -> dic
 
 
 def render_compare(a: xr.Dataset, b: xr.Dataset, sources: tuple[str, str] | None = None) -> str:
-    """The HTML comparison of two plans (A and B, differences B − A), as text."""
+    """The HTML comparison of two plans (A and B, differences B − A), as text: the clusters as a whole."""
+    a, b = cluster_view(a), cluster_view(b)
     labels = compare_labels(a, b, sources)
     figures = compare_charts(a, b, labels)
     builds = compare_build_rows(a, b)

@@ -30,6 +30,7 @@ from planner.report.format import as_float
 from planner.report.tables import LIMITS, compliance_rows
 from planner.results.io import atomic_folder, atomic_path
 from planner.results.kpis import served_shares
+from planner.results.sites import cluster_view
 
 __all__ = [
     "FORMATS",
@@ -267,7 +268,10 @@ def dispatch_table(ds: xr.Dataset) -> pd.DataFrame:
 
 
 def export_tables(ds: xr.Dataset, source: str | None = None) -> dict[str, pd.DataFrame]:
-    """Every sheet of the export, by name, in workbook order (``cash`` only when the Dataset has it)."""
+    """Every sheet of the export, by name, in workbook order (``cash`` only when the Dataset has it); the
+    cluster as a whole (its sites added up).
+    """
+    ds = cluster_view(ds)
     tables = {
         "about": about_table(ds, source),
         "builds": builds_table(ds),

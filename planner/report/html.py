@@ -51,6 +51,7 @@ from planner.report.tables import (
     timing_rows,
 )
 from planner.results.io import read_dataset
+from planner.results.sites import cluster_view
 from planner.scenario.sweep import PLAN_DIMS as SWEEP_PLAN_DIMS
 
 __all__ = [
@@ -111,7 +112,11 @@ def load_results(path: Path | str) -> xr.Dataset:
 
 
 def report_charts(ds: xr.Dataset) -> dict[str, go.Figure]:
-    """Every figure of a plan's report, by key, in page order (cash and shortfall only when the plan has them)."""
+    """Every figure of a plan's report, by key, in page order (cash and shortfall only when the plan has them).
+
+    The figures show the cluster as a whole (:func:`planner.results.sites.cluster_view`).
+    """
+    ds = cluster_view(ds)
     figures = {
         "compliance": compliance_figure(ds),
         "new_servers": new_servers_figure(ds),
@@ -146,7 +151,11 @@ def _worst_shortfall(ds: xr.Dataset) -> str:
 
 
 def render_report(ds: xr.Dataset, source: str | None = None, plotly_src: str | None = None) -> str:
-    """The HTML report of one plan, as text (``plotly_src``: load plotly.js from there, see :func:`page.render`)."""
+    """The HTML report of one plan, as text (``plotly_src``: load plotly.js from there, see :func:`page.render`).
+
+    The report shows the cluster as a whole: its sites added up (:func:`planner.results.sites.cluster_view`).
+    """
+    ds = cluster_view(ds)
     page_charts = charts(report_charts(ds))
     compliance, notes = compliance_grid(ds)
     cash = cash_rows(ds)

@@ -60,6 +60,7 @@ from planner.report.sweep_tables import (
     unique_cases,
 )
 from planner.results.io import read_dataset
+from planner.results.sites import cluster_view
 from planner.scenario.sweep import DEFAULT_RESULTS_DIR
 
 __all__ = [
@@ -284,6 +285,7 @@ def render_sweep_report(
     plotly_src : str, optional
         Load plotly.js from this URL (relative to the page) instead of embedding it.
     """
+    ds = cluster_view(ds)
     links = dict(links or {})
     figures = sweep_charts(ds)
     cases = sweep_cases(ds)

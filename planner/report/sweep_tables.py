@@ -20,6 +20,7 @@ import xarray as xr
 
 from planner.report.format import coord_text, fmt_money, fmt_signed_money
 from planner.report.labels import accelerator_label, cooling_label, parameter_label
+from planner.results.sites import cluster_view
 
 __all__ = [
     "MAX_CONTEXTS",
@@ -89,7 +90,10 @@ def final_year(ds: xr.Dataset) -> int | None:
 
 
 def case_view(ds: xr.Dataset, kind: str) -> xr.Dataset:
-    """The grid cases (leading dims: the swept paths) or the one-at-a-time cases (dim ``case``, no prefix)."""
+    """The grid cases (leading dims: the swept paths) or the one-at-a-time cases (dim ``case``, no prefix),
+    each the cluster as a whole (its sites added up, :func:`planner.results.sites.cluster_view`).
+    """
+    ds = cluster_view(ds)
     if kind == "oat":
         names = [str(v) for v in ds.data_vars if str(v).startswith("oat_")]
         return ds[names].rename({v: v[4:] for v in names})

@@ -26,6 +26,7 @@ from planner.report.limits import (
 from planner.report.tables import timing_rows, wall_clock
 from planner.results.kpis import served_shares, unserved_shares
 from planner.results.provenance import InputCheck
+from planner.results.sites import cluster_view
 from planner.scenario import Scenario, scenario_files
 from planner.solver.status import Status
 from planner.time.cooling import effective_kappa
@@ -115,6 +116,8 @@ def print_validation(scenario: Scenario, time: TimeData, model_size: str, consol
     console.print(f"[bold green]valid[/] scenario [bold]{escape(s.name)}[/] — years {s.years[0]}–{s.years[-1]}")
     print_files(s, console)
     console.print(f"model size: {model_size}")
+    if s.sites:
+        _print_sites(s, console)
 
     servers = _titled(console, "Server types")
     for col in ("name", "chip", "domestic", "PFLOPS", "tokens/s", "kW full/idle", "price [M CNY]", "cap/yr", "cooling"):
@@ -207,8 +210,37 @@ def print_validation(scenario: Scenario, time: TimeData, model_size: str, consol
         console.print(f"annual means restored after day selection: {fixes}")
 
 
+def _print_sites(s: Scenario, console: Console) -> None:
+    """The start areas: land, grid connection, PV and climate of each."""
+    table = _titled(console, "Sites")
+    for col in (
+        "name",
+        "max halls",
+        "halls/yr",
+        "max blocks",
+        "first new block",
+        "PV max [MW]",
+        "PV yield",
+        "ΔT dry/wet [K]",
+    ):
+        table.add_column(col, justify="left" if col == "name" else "right")
+    for name, site in s.sites.items():
+        table.add_row(
+            escape(name),
+            _fmt(site.max_halls),
+            "-" if site.max_new_halls_per_year is None else _fmt(site.max_new_halls_per_year),
+            _fmt(site.grid.max_blocks),
+            "-" if site.grid.first_new_block_year is None else str(site.grid.first_new_block_year),
+            _fmt(site.pv_max_mw),
+            f"{site.pv_yield:g}",
+            f"{site.climate.dry_bulb_offset_k:+g}/{site.climate.wet_bulb_offset_k:+g}",
+        )
+    console.print(table)
+
+
 def print_full_year(plan: xr.Dataset, full: xr.Dataset, relaxed: dict[int, list[str]], console: Console) -> None:
     """The representative-day plan against the same plan operated over every hour of each year."""
+    plan, full = cluster_view(plan), cluster_view(full)
     years = [int(y) for y in plan.year.values]
     npv_plan, npv_full = float(plan["npv_cny"]), float(full["npv_cny"])
     console.print(
@@ -249,7 +281,10 @@ def print_full_year(plan: xr.Dataset, full: xr.Dataset, relaxed: dict[int, list[
 
 
 def print_plan(ds: xr.Dataset, console: Console) -> None:
-    """The plan at a glance: builds per year, MW, costs, policy KPIs, shortfall, solver, timings."""
+    """The plan at a glance: builds per year, MW, costs, policy KPIs, shortfall, solver, timings (of the
+    cluster as a whole).
+    """
+    ds = cluster_view(ds)
     _print_headline(ds, console)
     _print_builds(ds, console)
     _print_figures(ds, console)

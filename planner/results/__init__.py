@@ -2,6 +2,7 @@
 provenance.
 
 ``dataset`` (model -> Dataset, driven by the table of ``variables``), ``kpis`` (figures computed
-from a Dataset), ``io`` (atomic writes, the netCDF file), ``provenance`` (input files, versions, and
-whether they still match). Nothing after this package touches Pyomo.
+from a Dataset), ``sites`` (the cluster view: a plan's sites added up), ``io`` (atomic writes, the
+netCDF file), ``provenance`` (input files, versions, and whether they still match). Nothing after
+this package touches Pyomo.
 """

@@ -32,7 +32,6 @@ from planner.results.variables import FIELDS, Field
 from planner.scenario import input_hash, scenario_files
 from planner.solver.highs import SolveOutcome
 from planner.solver.prices import LIMIT_STEPS
-from planner.time.cooling import effective_kappa
 from planner.time.tariff import TOU_PERIODS
 
 __all__ = ["to_dataset"]
@@ -146,6 +145,7 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
     arrays = _read(FIELDS, m, vals, labels)
     arrays.update(_installed(arrays, data, labels))
     arrays.update(_cooling(arrays, data, labels))
+    arrays.update(_sites(data, labels))
     arrays.update(_ppa_not_taken(arrays, data, labels))
     arrays.update(_extreme_days(data))
     arrays.update(_demand(arrays, m, vals, data, labels))
@@ -174,6 +174,7 @@ def _labels(m: pyo.ConcreteModel) -> dict[str, list[Any]]:
     s = data.scenario
     return {
         "year": list(data.years),
+        "site": list(data.sites),
         "accelerator": list(s.accelerators),
         "cooling": list(s.cooling),
         "day": list(data.days),
@@ -189,7 +190,7 @@ def _labels(m: pyo.ConcreteModel) -> dict[str, list[Any]]:
 
 def _coords(labels: dict[str, list[Any]]) -> dict[str, Any]:
     """The Dataset's coordinates (the contract names as a string array, also when there is none)."""
-    return {dim: np.array(values, dtype=str) if dim == "ppa" else values for dim, values in labels.items()}
+    return {dim: np.array(values, dtype=str) if dim in ("ppa", "site") else values for dim, values in labels.items()}
 
 
 def _read(
@@ -243,16 +244,28 @@ def _installed(arrays: dict[str, Any], data: ModelData, labels: dict[str, list[A
     s = data.scenario
     per_server = np.array([s.accelerators[a].accelerators_per_server for a in labels["accelerator"]], dtype=float)
     return {
-        "accelerators_installed": arrays["servers"].sum(axis=1) * per_server[:, None],
+        "accelerators_installed": arrays["servers"].sum(axis=2) * per_server[None, :, None],
         "grid_mw": arrays["grid_blocks"] * data.grid_block_mw,
     }
 
 
 def _cooling(arrays: dict[str, Any], data: ModelData, labels: dict[str, list[Any]]) -> dict[str, Any]:
-    """The cooling coefficient (kappa) of each technology by hour, and its cooling power."""
-    blended = effective_kappa(data.scenario.cooling, data.time.kappa)
-    kappa = np.stack([blended[c] for c in labels["cooling"]])
-    return {"cooling_power_mw": arrays["it_power_mw"] * kappa[:, None, :, :], "cooling_coefficient": kappa}
+    """The cooling coefficient (kappa) of each technology at each site by hour, and its cooling power."""
+    kappa = np.stack([np.stack([data.kappa[s][c] for c in labels["cooling"]]) for s in labels["site"]])
+    return {"cooling_power_mw": arrays["it_power_mw"] * kappa[:, :, None, :, :], "cooling_coefficient": kappa}
+
+
+def _sites(data: ModelData, labels: dict[str, list[Any]]) -> dict[str, Any]:
+    """Each site's own limits and climate offsets."""
+    specs = [data.site_specs[s] for s in labels["site"]]
+    return {
+        "site_max_halls": np.array([v.max_halls for v in specs], dtype=float),
+        "site_max_grid_blocks": np.array([v.grid.max_blocks for v in specs], dtype=float),
+        "site_pv_max_mw": np.array([v.pv_max_mw for v in specs], dtype=float),
+        "site_pv_yield": np.array([v.pv_yield for v in specs], dtype=float),
+        "site_dry_bulb_offset_k": np.array([v.climate.dry_bulb_offset_k for v in specs], dtype=float),
+        "site_wet_bulb_offset_k": np.array([v.climate.wet_bulb_offset_k for v in specs], dtype=float),
+    }
 
 
 def _ppa_not_taken(arrays: dict[str, Any], data: ModelData, labels: dict[str, list[Any]]) -> dict[str, Any]:
@@ -274,7 +287,7 @@ def _ppa_not_taken(arrays: dict[str, Any], data: ModelData, labels: dict[str, li
     return {
         "ppa_availability": availability,
         "ppa_hydrology_factor": factor,
-        "ppa_mw_not_taken": np.clip(available - arrays["ppa_mw_used"], 0.0, None),
+        "ppa_mw_not_taken": np.clip(available - arrays["ppa_mw_used"].sum(axis=0), 0.0, None),
     }
 
 

@@ -50,6 +50,12 @@ def add_kpis(ds: xr.Dataset, s: Any) -> None:
     )
 
 
+def _total(ds: xr.Dataset, name: str) -> np.ndarray:
+    """A variable's values summed over the sites (the cluster's), as an array without the ``site`` dim."""
+    values = ds[name]
+    return values.sum("site").values if "site" in values.dims else values.values
+
+
 def _energy(power: np.ndarray, w: np.ndarray) -> np.ndarray:
     """(..., year, day, hour) [MW] -> (..., year) [MWh], each day by its weight ``w``."""
     return np.einsum("...ydh,d->...y", power, w)
@@ -63,10 +69,10 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 def _energy_figures(ds: xr.Dataset, s: Any, w: np.ndarray) -> dict[str, tuple[np.ndarray, str, str]]:
     """IT and facility energy, PUE and green share by year: (values, units, long name) by name."""
     ppas = [s.power.ppa[k] for k in ds.ppa.values]
-    it_mwh = _energy(ds["it_power_mw"].values, w).sum(axis=0)
-    fac_mwh = _energy(ds["facility_power_mw"].values, w)
+    it_mwh = _energy(_total(ds, "it_power_mw"), w).sum(axis=0)
+    fac_mwh = _energy(_total(ds, "facility_power_mw"), w)
     grey_ppa = np.array([not k.green for k in ppas], dtype=bool)
-    grey_mwh = _energy(ds["grid_import_mw"].values, w) + _energy(ds["ppa_mw_used"].values[grey_ppa], w).sum(axis=0)
+    grey_mwh = _energy(_total(ds, "grid_import_mw"), w) + _energy(_total(ds, "ppa_mw_used")[grey_ppa], w).sum(axis=0)
     certificates = ds["certificates_mwh"].values
     return {
         "it_energy_mwh": (it_mwh, "MWh", "IT energy"),
@@ -85,15 +91,16 @@ def _compute_figures(ds: xr.Dataset, s: Any, w: np.ndarray) -> dict[str, tuple[n
     accs = [s.accelerators[a] for a in ds.accelerator.values]
     pflops = np.array([a.pflops_per_server for a in accs], dtype=float)
     domestic = np.array([a.domestic for a in accs], dtype=bool)
-    by_type = ds["servers"].values.sum(axis=1) * pflops[:, None]  # (accelerator, year) [PFLOPS]
+    servers = _total(ds, "servers")  # (accelerator, cooling, year)
+    by_type = servers.sum(axis=1) * pflops[:, None]  # (accelerator, year) [PFLOPS]
     installed = by_type.sum(axis=0)
 
-    training, inference = ds["training_servers"].values, ds["inference_servers"].values
+    training, inference = _total(ds, "training_servers"), _total(ds, "inference_servers")
     avail = np.array([a.availability for a in accs], dtype=float)
     tokens = np.array([a.tokens_per_s for a in accs], dtype=float)
     busy_by_type = _energy(training + inference, w).sum(axis=1)  # (accelerator, year) [server-h]
     busy = busy_by_type.sum(axis=0)
-    usable = np.einsum("acy,a->y", ds["servers"].values, avail) * 365 * 24
+    usable = np.einsum("acy,a->y", servers, avail) * 365 * 24
     flop_h = pflops @ busy_by_type
     inference_by_type = _energy(inference, w).sum(axis=1)
     tokens_m = tokens @ inference_by_type * 3600 / 1e6
@@ -118,11 +125,11 @@ def _compute_figures(ds: xr.Dataset, s: Any, w: np.ndarray) -> dict[str, tuple[n
 def _emissions(ds: xr.Dataset, s: Any, w: np.ndarray) -> np.ndarray:
     """(basis, year) [t]: location-based, then market-based emissions."""
     ppas = [s.power.ppa[k] for k in ds.ppa.values]
-    grid = ds["grid_import_mw"].values
+    grid = _total(ds, "grid_import_mw")
     ef = ds["grid_emission_t_per_mwh"].values  # (day, hour)
     ppa_ef = np.array([k.emission_t_per_mwh for k in ppas], dtype=float)
     wheeled = np.array([k.delivery == "grid" for k in ppas], dtype=bool)
-    used = ds["ppa_mw_used"].values
+    used = _total(ds, "ppa_mw_used")
     location = _energy((grid + used[wheeled].sum(axis=0)) * ef, w) + np.einsum(
         "p,py->y", ppa_ef[~wheeled], _energy(used[~wheeled], w)
     )

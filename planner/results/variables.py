@@ -47,10 +47,12 @@ class Field:
     dtype: npt.DTypeLike | None = None  #: dtype of the values, if not the one numpy infers
 
 
-A, P, D, Y = ("accelerator",), ("ppa",), ("day",), ("year",)
-ACY, CY, PY = ("accelerator", "cooling", "year"), ("cooling", "year"), ("ppa", "year")
+A, P, D, Y, S = ("accelerator",), ("ppa",), ("day",), ("year",), ("site",)
+PY, SY = ("ppa", "year"), ("site", "year")
+SACY, SCY = ("site", "accelerator", "cooling", "year"), ("site", "cooling", "year")
 DH, YDH = ("day", "hour"), ("year", "day", "hour")
-CYDH, PYDH, ACYDH = ("cooling", *YDH), ("ppa", *YDH), ("accelerator", "cooling", *YDH)
+PYDH, SYDH = ("ppa", *YDH), ("site", *YDH)
+SCYDH, SPYDH, SACYDH = ("site", "cooling", *YDH), ("site", "ppa", *YDH), ("site", "accelerator", "cooling", *YDH)
 
 
 def _policy(name: str, param: str, units: str) -> Field:
@@ -59,39 +61,46 @@ def _policy(name: str, param: str, units: str) -> Field:
 
 
 FIELDS: tuple[Field, ...] = (
-    # ------------------------------------------------------------------ builds and stocks
-    Field("servers", ACY, "servers", "servers in service", "m.servers", round="numpy", fill=0.0),
-    Field("servers_new", ACY, "servers", "new servers bought", "m.servers_new", whole=True, round="numpy"),
-    Field("accelerators_installed", ("accelerator", "year"), "accelerators", "accelerator chips installed"),
-    Field("racks", CY, "racks", "racks in service", "m.racks", round="numpy"),
-    Field("racks_new", CY, "racks", "new racks", "m.racks_new", round="python"),
-    Field("halls", Y, "halls", "data halls in service", "m.halls", round="numpy"),
-    Field("halls_new", Y, "halls", "new data halls", "m.halls_new", round="numpy"),
-    Field("grid_blocks", Y, "blocks", "grid connection blocks in service", "m.grid_blocks", round="numpy"),
-    Field("grid_blocks_new", Y, "blocks", "new grid blocks", "m.grid_blocks_new", round="numpy"),
-    Field("grid_mw", Y, "MW", "grid connection capacity (all blocks, before N-k)"),
-    Field("cooling_units", CY, "units", "cooling plant units in service", "m.cooling_units", round="python"),
-    Field("cooling_units_new", CY, "units", "new cooling plant units", "m.cooling_units_new", round="python"),
-    Field("generator_units", Y, "units", "backup gensets in service", "m.generators", round="numpy"),
-    Field("generators_new", Y, "units", "new gensets", "m.generators_new", round="numpy"),
-    Field("pv_mw", Y, "MW", "PV in service (peak)", "m.pv_mw"),
-    Field("battery_mwh", Y, "MWh", "battery energy capacity", "m.battery_mwh"),
-    Field("battery_mw", Y, "MW", "battery power capacity", "m.battery_mw"),
-    Field("ppa_mw", PY, "MW", "contracted PPA capacity", "m.ppa_contract"),
+    # ------------------------------------------------------------------ builds and stocks (by site)
+    Field("servers", SACY, "servers", "servers in service", "m.servers", round="numpy", fill=0.0),
+    Field("servers_new", SACY, "servers", "new servers bought", "m.servers_new", whole=True, round="numpy"),
+    Field("accelerators_installed", ("site", "accelerator", "year"), "accelerators", "accelerator chips installed"),
+    Field("racks", SCY, "racks", "racks in service", "m.racks", round="numpy"),
+    Field("racks_new", SCY, "racks", "new racks", "m.racks_new", round="python"),
+    Field("halls", SY, "halls", "data halls in service", "m.halls", round="numpy"),
+    Field("halls_new", SY, "halls", "new data halls", "m.halls_new", round="numpy"),
+    Field("grid_blocks", SY, "blocks", "grid connection blocks in service", "m.grid_blocks", round="numpy"),
+    Field("grid_blocks_new", SY, "blocks", "new grid blocks", "m.grid_blocks_new", round="numpy"),
+    Field("grid_mw", SY, "MW", "grid connection capacity (all blocks, before N-k)"),
+    Field("cooling_units", SCY, "units", "cooling plant units in service", "m.cooling_units", round="python"),
+    Field("cooling_units_new", SCY, "units", "new cooling plant units", "m.cooling_units_new", round="python"),
+    Field("generator_units", SY, "units", "backup gensets in service", "m.generators", round="numpy"),
+    Field("generators_new", SY, "units", "new gensets", "m.generators_new", round="numpy"),
+    Field("pv_mw", SY, "MW", "PV in service (peak)", "m.pv_mw"),
+    Field("battery_mwh", SY, "MWh", "battery energy capacity", "m.battery_mwh"),
+    Field("battery_mw", SY, "MW", "battery power capacity", "m.battery_mw"),
+    Field("ppa_mw", PY, "MW", "contracted PPA capacity (by the cluster)", "m.ppa_contract"),
     Field("certificates_mwh", Y, "MWh", "green certificates bought", "m.certificates", scale=MWH_PER_GWH),
-    # ------------------------------------------------------------------ hourly operation
-    Field("it_power_mw", CYDH, "MW", "IT power by cooling technology", "m.it_power", whole=True),
-    Field("cooling_power_mw", CYDH, "MW", "cooling power by technology"),
-    Field("facility_power_mw", YDH, "MW", "facility power", "m.facility_power", whole=True),
-    Field("grid_import_mw", YDH, "MW", "grid import", "m.grid_import", whole=True),
-    Field("pv_used_mw", YDH, "MW", "PV output used", "m.pv_used", whole=True),
-    Field("battery_charge_mw", YDH, "MW", "battery charging", "m.battery_charge", whole=True),
-    Field("battery_discharge_mw", YDH, "MW", "battery discharging", "m.battery_discharge", whole=True),
-    Field("battery_soc_mwh", YDH, "MWh", "battery state of charge at the end of the hour", "m.battery_soc", whole=True),
-    Field("ppa_mw_used", PYDH, "MW", "PPA power taken", "m.ppa_energy", whole=True),
-    Field("ppa_mw_not_taken", PYDH, "MW", "PPA power made available but not taken (paid at take_or_pay of its price)"),
-    Field("training_servers", ACYDH, "servers", "servers busy training", "m.servers_training", whole=True),
-    Field("inference_servers", ACYDH, "servers", "servers serving inference", "m.servers_inference", whole=True),
+    # ------------------------------------------------------------------ hourly operation (by site)
+    Field("it_power_mw", SCYDH, "MW", "IT power by cooling technology", "m.it_power", whole=True),
+    Field("cooling_power_mw", SCYDH, "MW", "cooling power by technology"),
+    Field("facility_power_mw", SYDH, "MW", "facility power", "m.facility_power", whole=True),
+    Field("grid_import_mw", SYDH, "MW", "grid import", "m.grid_import", whole=True),
+    Field("pv_used_mw", SYDH, "MW", "PV output used", "m.pv_used", whole=True),
+    Field("battery_charge_mw", SYDH, "MW", "battery charging", "m.battery_charge", whole=True),
+    Field("battery_discharge_mw", SYDH, "MW", "battery discharging", "m.battery_discharge", whole=True),
+    Field(
+        "battery_soc_mwh", SYDH, "MWh", "battery state of charge at the end of the hour", "m.battery_soc", whole=True
+    ),
+    Field("ppa_mw_used", SPYDH, "MW", "PPA power taken at each site", "m.ppa_energy", whole=True),
+    Field(
+        "ppa_mw_not_taken",
+        PYDH,
+        "MW",
+        "PPA power made available but not taken at any site (paid at take_or_pay of its price)",
+    ),
+    Field("training_servers", SACYDH, "servers", "servers busy training", "m.servers_training", whole=True),
+    Field("inference_servers", SACYDH, "servers", "servers serving inference", "m.servers_inference", whole=True),
     Field(
         "inference_unserved",
         YDH,
@@ -149,9 +158,16 @@ FIELDS: tuple[Field, ...] = (
     Field("day_of_year", D, "1", "calendar day (0 = 1 Jan) of each representative day", "time.days.day_of_year"),
     Field("month", D, "1", "month of each representative day", "time.month"),
     Field("extreme_day", D, "1", "extreme kept as its own day (column:max/min), empty for typical days"),
-    Field("ambient_temp_c", DH, "degC", "ambient dry-bulb temperature", "time.dry_bulb_c"),
-    Field("wetbulb_temp_c", DH, "degC", "ambient wet-bulb temperature", "time.wet_bulb_c"),
-    Field("cooling_coefficient", ("cooling", *DH), "1", "cooling power per IT power (kappa)"),
+    Field("ambient_temp_c", DH, "degC", "ambient dry-bulb temperature (of the profile)", "time.dry_bulb_c"),
+    Field("wetbulb_temp_c", DH, "degC", "ambient wet-bulb temperature (of the profile)", "time.wet_bulb_c"),
+    Field("cooling_coefficient", ("site", "cooling", *DH), "1", "cooling power per IT power (kappa) at each site"),
+    # ------------------------------------------------------------------ sites (inputs)
+    Field("site_max_halls", S, "halls", "most halls the site can hold"),
+    Field("site_max_grid_blocks", S, "blocks", "most grid blocks the site's connection can hold"),
+    Field("site_pv_max_mw", S, "MW", "most PV the site can hold (peak)"),
+    Field("site_pv_yield", S, "1", "multiplier on the profile's PV capacity factor at the site"),
+    Field("site_dry_bulb_offset_k", S, "K", "site's dry-bulb temperature above the profile's (ambient_temp_c)"),
+    Field("site_wet_bulb_offset_k", S, "K", "site's wet-bulb temperature above the profile's (wetbulb_temp_c)"),
     Field("grid_price_cny_per_mwh", YDH, "CNY/MWh", "grid energy price (TOU)", "m.grid_price", scale=1000),
     Field(
         "tou_period",

@@ -46,6 +46,7 @@ def cross_check(s: Scenario, profile_columns: list[str] | None = None) -> list[P
     problems += _power(s)
     problems += _cooling(s)
     problems += _existing(s)
+    problems += _sites(s)
     problems += _pue_floor(s)
     problems += _time(s)
     if profile_columns is not None:
@@ -366,6 +367,40 @@ def _existing(s: Scenario) -> list[Problem]:
             ):
                 message = f"'{accelerator}' servers cannot be installed in '{cooling}' racks"
                 out.append(Problem(f"{where}.cooling", message))
+    return out
+
+
+def _sites(s: Scenario) -> list[Problem]:
+    """Each site's grid connection can carry something under N-k (``max_blocks: 0`` is a site without
+    one); each ``existing`` entry stands at a known site.
+    """
+    out: list[Problem] = []
+    redundancy = s.power.grid.redundancy
+    for name, site in s.sites.items():
+        if site.max_halls > 0 and 0 < site.grid.max_blocks <= redundancy:
+            out.append(
+                Problem(
+                    f"sites.{name}.grid.max_blocks",
+                    f"N-{redundancy} (power.grid.redundancy) needs more than {redundancy} blocks at a site with "
+                    f"halls, but max_blocks is {site.grid.max_blocks}",
+                )
+            )
+    for k, ppa in s.power.ppa.items():
+        for i, name in enumerate(ppa.sites or []):
+            if name not in s.sites:
+                hint = did_you_mean(name, s.sites) if s.sites else "the scenario has no sites (it is one site)"
+                out.append(Problem(f"power.ppa.{k}.sites[{i}]", f"unknown site '{name}'; {hint}".rstrip("; ")))
+    for group in type(s.existing).model_fields:
+        for i, item in enumerate(getattr(s.existing, group)):
+            where = f"existing.{group}[{i}].site"
+            if item.site is None:
+                if len(s.sites) > 1:
+                    out.append(Problem(where, f"name the site these units stand at: one of {', '.join(s.sites)}"))
+            elif not s.sites:
+                out.append(Problem(where, "the scenario has no sites (it is one site): leave site out"))
+            elif item.site not in s.sites:
+                hint = did_you_mean(item.site, s.sites)
+                out.append(Problem(where, f"unknown site '{item.site}'; {hint}".rstrip("; ")))
     return out
 
 

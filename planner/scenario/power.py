@@ -193,9 +193,10 @@ class Grid(Strict):
     fixed_om_fraction: Q("", ge=0, le=1) = 0.02
     """Fixed O&M as a share of capex per year [-] (``0.02`` or ``"2 %"``)."""
     max_blocks: Count
-    """Most blocks the utility can connect [blocks]."""
+    """Most blocks the utility can connect [blocks]; with ``sites``, a cap on the sum over the sites
+    (each has its own ``sites.<name>.grid.max_blocks``)."""
     redundancy: Annotated[Int, Field(ge=0, le=10)] = 1
-    """Blocks that may fail with the site still supplied (N-k) [blocks]."""
+    """Blocks that may fail with the site still supplied (N-k) [blocks], at each site in use."""
     tariff: Tariff
     rationing: Rationing | None = None
     """Days on which the grid may ration the site (a drought: Sichuan, 15-25 August 2022), and the most it
@@ -235,6 +236,9 @@ class Ppa(Strict):
     """A dry year: by year and month, the share of the profile's availability the contract delivers [-]
     (``{2028: {8: 0.5}}``: half in August 2028; months and years not listed: 1). Each representative day
     takes the mean over the calendar days it stands for."""
+    sites: list[Name] | None = Field(default=None, min_length=1)
+    """Sites (keys of ``sites``) where the contract's energy can be taken, e.g. a local hydro deal
+    of one start area; null or omitted: any site."""
 
 
 class Pv(Strict):
@@ -243,7 +247,8 @@ class Pv(Strict):
     capex_cny_per_kw: Series("CNY/kW", ge=0)
     """Installed price [CNY/kWp]."""
     max_mw: Q("MW", ge=0)
-    """Most PV the site (roofs, car parks, nearby land) can hold [MWp]."""
+    """Most PV the cluster (roofs, car parks, nearby land) can hold [MWp]; with ``sites``, a cap on the
+    sum over the sites (each has its own ``sites.<name>.pv_max_mw``)."""
     lifetime_years: Lifetime = 25
     """Service life [years]."""
     fixed_om_fraction: Q("", ge=0, le=1) = 0.015
@@ -264,9 +269,10 @@ class Battery(Strict):
     discharge_efficiency: Q("", gt=0, le=1) = 0.95
     """Share of stored energy that is delivered [-]."""
     max_mwh: Q("MWh", ge=0)
-    """Most energy capacity that can be installed [MWh]."""
+    """Most energy capacity that can be installed [MWh], summed over the sites (a battery stands at
+    a site and serves its supply balance)."""
     max_mw: Q("MW", ge=0)
-    """Most power capacity that can be installed [MW]."""
+    """Most power capacity that can be installed [MW], summed over the sites."""
     lifetime_years: Lifetime = 12
     """Service life [years]."""
     fixed_om_fraction: Q("", ge=0, le=1) = 0.02
@@ -281,7 +287,7 @@ class Generators(Strict):
     capex_cny_per_unit: Series("CNY", gt=0)
     """Installed price of one genset [CNY/unit]."""
     redundancy: Annotated[Int, Field(ge=0, le=10)] = 1
-    """Spare gensets (N+k) [units]."""
+    """Spare gensets (N+k) [units], at each site in use."""
     critical_fraction: Q("", ge=0, le=1) = 1.0
     """Share of facility power that backup must carry [-]."""
     lifetime_years: Lifetime = 20
@@ -289,7 +295,8 @@ class Generators(Strict):
     fixed_om_fraction: Q("", ge=0, le=1) = 0.02
     """Fixed O&M as a share of capex per year [-] (``0.02`` or ``"2 %"``)."""
     max_units: Count = 1000
-    """Most gensets the site can hold [units]."""
+    """Most gensets the cluster can hold [units], summed over the sites (each site keeps its own
+    N+k)."""
 
 
 class GreenCertificates(Strict):

@@ -67,9 +67,13 @@ __all__ = [
     "Power",
     "Ppa",
     "Pv",
+    "IMPLICIT_SITE",
     "Scenario",
     "SeasonAdder",
     "ShortfallPenalty",
+    "Site",
+    "SiteClimate",
+    "SiteGrid",
     "Solver",
     "Tariff",
     "Time",
@@ -233,7 +237,7 @@ class CoolingPlant(Strict):
     capex_cny_per_unit: Series("CNY", gt=0)
     """Price of one plant unit [CNY/unit]."""
     redundancy: Annotated[Int, Field(ge=0, le=10)] = 1
-    """Spare units beyond what the IT load needs (N+k) [units]."""
+    """Spare units beyond what the IT load needs (N+k) [units], at each site where the technology is in use."""
     lifetime_years: Lifetime = 15
     """Service life [years]."""
     fixed_om_fraction: Q("", ge=0, le=1) = 0.03
@@ -319,14 +323,65 @@ class Facility(Strict):
 
     hall: Hall
     max_halls: Count
-    """Most halls the site can hold in service at once [halls]."""
+    """Most halls the cluster can hold in service at once [halls]; with ``sites``, a cap on the
+    sum over the sites (each site has its own ``sites.<name>.max_halls``)."""
     max_new_halls_per_year: Count | None = None
-    """Most halls that can be built in one year (construction capacity) [halls/year]."""
+    """Most halls that can be built in one year (construction capacity) [halls/year]; with
+    ``sites``, a cap on the sum over the sites."""
     aux_loss_fraction: Q("", ge=0, le=0.5)
     """UPS, distribution and lighting losses as a share of IT power [-]."""
     oversubscription: Q("", ge=1, le=2) = 1.0
     """Nameplate server power a hall may hold per MW of its power envelope [-]; actual hourly
     draw always stays inside the envelope."""
+
+
+# --------------------------------------------------------------------------- sites
+
+#: Name of the one implicit site of a scenario without ``sites``.
+IMPLICIT_SITE = "main"
+
+
+class SiteGrid(Strict):
+    """A site's own grid connection (its substation): blocks of the size, price, lifetime and N-k
+    redundancy of ``power.grid``, counted and made redundant per site.
+    """
+
+    max_blocks: Count
+    """Most grid blocks the site's connection can hold in service at once [blocks]."""
+    first_new_block_year: Years | None = None
+    """First year a new block can be energised at this site (lead time of a new connection)
+    [year]; null or omitted: from the first planning year."""
+
+
+class SiteClimate(Strict):
+    """A site's weather as offsets to the base profile (``time.profiles``)."""
+
+    dry_bulb_offset_k: Q("K", ge=-20, le=20) = 0.0
+    """Added to every hour's ambient dry-bulb temperature of the profile at this site [K]."""
+    wet_bulb_offset_k: Q("K", ge=-20, le=20) = 0.0
+    """Added to every hour's ambient wet-bulb temperature of the profile at this site [K]."""
+
+
+class Site(Strict):
+    """One start area of the cluster: its own land, grid connection, cooling plant, gensets, PV
+    and weather. Plant, gensets and grid blocks of one site cannot back up another's.
+    """
+
+    description: str = ""
+    """Free text."""
+    max_halls: Count
+    """Most halls the site can hold in service at once (its land) [halls]."""
+    max_new_halls_per_year: Count | None = None
+    """Most halls the site can build in one year [halls/year]; null or omitted: no limit of
+    its own."""
+    grid: SiteGrid
+    """The site's grid connection."""
+    pv_max_mw: Q("MW", ge=0)
+    """Most PV the site can hold [MWp]."""
+    pv_yield: Q("", ge=0, le=2) = 1.0
+    """Multiplier on the profile's PV capacity factor at this site [-] (e.g. a cloudier valley)."""
+    climate: SiteClimate = SiteClimate()
+    """The site's weather as offsets to the base profile."""
 
 
 # --------------------------------------------------------------------------- policy
@@ -368,6 +423,9 @@ class ExistingServers(Strict):
     year_built: Years
     """Year the servers were installed [year], before the first planning year; they retire
     when their lifetime ends."""
+    site: Name | None = None
+    """Site the units stand at (a key of ``sites``); required when there is more than one site,
+    omitted when the scenario has no ``sites``."""
 
 
 class ExistingRacks(Strict):
@@ -379,6 +437,9 @@ class ExistingRacks(Strict):
     """Number of racks, a count [racks]."""
     year_built: Years
     """Year the racks were installed [year], before the first planning year."""
+    site: Name | None = None
+    """Site the units stand at (a key of ``sites``); required when there is more than one site,
+    omitted when the scenario has no ``sites``."""
 
 
 class ExistingUnits(Strict):
@@ -388,6 +449,9 @@ class ExistingUnits(Strict):
     """Number of units (halls, grid blocks or gensets), a count [units]."""
     year_built: Years
     """Year the units were built [year], before the first planning year."""
+    site: Name | None = None
+    """Site the units stand at (a key of ``sites``); required when there is more than one site,
+    omitted when the scenario has no ``sites``."""
 
 
 class ExistingCoolingUnits(Strict):
@@ -399,6 +463,9 @@ class ExistingCoolingUnits(Strict):
     """Number of plant units, a count [units]."""
     year_built: Years
     """Year the units were built [year], before the first planning year."""
+    site: Name | None = None
+    """Site the units stand at (a key of ``sites``); required when there is more than one site,
+    omitted when the scenario has no ``sites``."""
 
 
 class ExistingPv(Strict):
@@ -408,6 +475,9 @@ class ExistingPv(Strict):
     """Installed PV capacity [MWp]."""
     year_built: Years
     """Year the PV was built [year], before the first planning year."""
+    site: Name | None = None
+    """Site the units stand at (a key of ``sites``); required when there is more than one site,
+    omitted when the scenario has no ``sites``."""
 
 
 class ExistingBattery(Strict):
@@ -419,6 +489,9 @@ class ExistingBattery(Strict):
     """Installed power capacity [MW]."""
     year_built: Years
     """Year the battery was built [year], before the first planning year."""
+    site: Name | None = None
+    """Site the units stand at (a key of ``sites``); required when there is more than one site,
+    omitted when the scenario has no ``sites``."""
 
 
 class Existing(Strict):
@@ -473,6 +546,10 @@ class Scenario(Strict):
     """Rack and cooling technologies by name."""
     facility: Facility
     power: Power
+    sites: dict[Name, Site] = Field(default_factory=dict)
+    """Start areas by name, each with its own land, grid connection, plant, gensets, PV and
+    weather (DESIGN.md §8). Left out: the cluster is one site, ``main``, with the limits of
+    ``facility``, ``power.grid`` and ``power.pv``."""
     policy: Policy = Policy()
     existing: Existing = Existing()
     solver: Solver = Solver()
@@ -481,6 +558,26 @@ class Scenario(Strict):
 
     _files: tuple[Path, ...] = PrivateAttr(default=())
     """The files this scenario was merged from (set by the loader), the named file first."""
+
+    def site_specs(self) -> dict[str, Site]:
+        """Every site by name: ``sites``, or the one implicit site (``main``) made of the
+        cluster-wide ``facility.max_halls``, ``facility.max_new_halls_per_year``,
+        ``power.grid.max_blocks`` and ``power.pv.max_mw`` when there are none.
+        """
+        if self.sites:
+            return dict(self.sites)
+        implicit = Site(
+            max_halls=self.facility.max_halls,
+            max_new_halls_per_year=self.facility.max_new_halls_per_year,
+            grid=SiteGrid(max_blocks=self.power.grid.max_blocks),
+            pv_max_mw=self.power.pv.max_mw,
+        )
+        return {IMPLICIT_SITE: implicit}
+
+    def site_of(self, entry: Any) -> str:
+        """The site an ``existing`` entry stands at: its ``site``, else the first site."""
+        site = getattr(entry, "site", None)
+        return site if site is not None else next(iter(self.sites), IMPLICIT_SITE)
 
     @property
     def base_year(self) -> int:

@@ -64,6 +64,7 @@ DEFAULT_RESULTS_DIR = Path("results") / "sweeps"
 PLAN_DIMS = frozenset(
     {
         "year",
+        "site",
         "accelerator",
         "cooling",
         "day",

@@ -247,7 +247,7 @@ class _Fleet:
 def _fleets(compiled: CompiledModel, row_names: list[str]) -> list[_Fleet]:
     """Existing servers, by (server type, cooling), with their stock rows relaxed to allow retiring early.
 
-    A stock row reads ``N[a,c,y] - sum(new) = existing in service`` (or its negative); letting the
+    A stock row reads ``N[s,a,c,y] - sum(new) = existing in service`` (or its negative); letting the
     existing part lie anywhere between 0 and that count lets the fleet retire early.
     """
     s = compiled.model.planner_data.scenario
@@ -255,12 +255,13 @@ def _fleets(compiled: CompiledModel, row_names: list[str]) -> list[_Fleet]:
     out: dict[tuple[str, str], _Fleet] = {}
     for r, name in enumerate(row_names):
         component, index = split_name(name)
-        if component != "servers_def" or len(index) != 3 or (index[0], index[1]) not in pairs:
+        # N[s,a,c,y]: the fleets of a pair at every site together
+        if component != "servers_def" or len(index) != 4 or (index[1], index[2]) not in pairs:
             continue
         lo, hi = compiled.row_lower[r], compiled.row_upper[r]
         if lo != hi or lo == 0 or not np.isfinite(lo):
             continue
-        fleet = out.setdefault((index[0], index[1]), _Fleet(index[0], index[1], {}))
+        fleet = out.setdefault((index[1], index[2]), _Fleet(index[1], index[2], {}))
         fleet.rows[r] = (min(0.0, float(lo)), max(0.0, float(lo)))
     return list(out.values())
 

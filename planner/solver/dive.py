@@ -21,6 +21,18 @@ LP is still infeasible, the group is re-tried with nearest rounding, then one ke
 other variables (a binding domestic-share floor) can be followed; the dive gives up when that
 fails too.
 
+**Under an NPV budget** (a near-optimal alternative, whose objective is a direction and whose cost
+is capped by one added row, :meth:`planner.solver.highs.CompiledModel.with_objective`), the
+relaxation spends the whole budget on its direction, so rounding anything up breaks the budget,
+and once the continuous decisions left cannot give the money back the dive fails (on the default:
+every direction). The dive therefore keeps a *margin* in the budget for the groups not yet fixed:
+each group's margin is what rounding it up can cost at most, the NPV of one more unit of each of
+its keys bought in its dearest year (cumulative rounding adds less than one unit per key,
+:data:`BUDGET_MARGIN` for what comes with it), and the budget grows back by a group's margin as it
+is fixed, to the full budget at the last. The first relaxation runs at the full budget (the
+proven bound); if the budget less every margin leaves no plan, the margins are halved until one
+does (after :data:`MARGIN_HALVINGS` halvings, none).
+
 The same HiGHS instance, with its basis, later prices the policy limits
 (:func:`planner.solver.prices.pricing_duals`): that LP differs from the last dive step only in bounds,
 so it re-solves in seconds instead of from scratch.
@@ -62,6 +74,13 @@ SUB_MIP_OFF = (
     ("mip_heuristic_run_rens", False),
     ("mip_heuristic_run_root_reduced_cost", False),
 )
+
+#: A group's budget margin is this times the NPV of one more unit of each key (see the module
+#: docstring): the rest covers what rounding up brings with it (idle power, O&M of the extra units).
+BUDGET_MARGIN = 1.25
+
+#: At most this many halvings of the budget margins before the dive goes on without any.
+MARGIN_HALVINGS = 4
 
 #: Above this many columns a cold LP relaxation starts with interior point (see ``Relaxation``).
 IPX_COLUMNS = 150_000
@@ -131,7 +150,8 @@ class DiveResult:
     relaxation_status: str = ""  #: ``Status.OPTIMAL``, ``Status.INFEASIBLE``, or HiGHS's status text when neither
     objective: float | None = None  #: objective of the rounded plan (None if the dive failed)
     x: np.ndarray | None = None  #: column values of the rounded plan
-    steps: list[tuple[str, float]] = field(default_factory=list)  #: (group, LP objective after fixing it)
+    steps: list[tuple[str, float, float]] = field(default_factory=list)
+    """(group, LP objective after fixing it [MCNY], seconds it took) for each group fixed."""
     basis: Any = None
     """Optimal basis of the relaxation, HiGHS's own object (a warm start for similar scenarios;
     :func:`basis_arrays` turns it into arrays to save or send)."""
@@ -168,6 +188,7 @@ class Relaxation:
         self.highs.setOptionValue("solver", "ipx" if self.cold_ipx else "simplex")
         self.lower = np.array(compiled.col_lower, dtype=float)
         self.upper = np.array(compiled.col_upper, dtype=float)
+        self.budget_row = compiled.budget_row
 
     # ------------------------------------------------------------------ LP plumbing
     def _run(self, time_limit: float) -> str:
@@ -185,7 +206,8 @@ class Relaxation:
     def _objective(self) -> float:
         return float(self.highs.getInfo().objective_function_value) / OBJECTIVE_SCALE  # [MCNY]
 
-    def _values(self) -> np.ndarray:
+    def values(self) -> np.ndarray:
+        """Column values of the last solve."""
         return np.asarray(self.highs.getSolution().col_value, dtype=float)
 
     def set_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
@@ -196,6 +218,29 @@ class Relaxation:
     def reset_bounds(self, cols: np.ndarray) -> None:
         """Give columns back their model bounds."""
         self.set_bounds(cols, self.lower[cols], self.upper[cols])
+
+    def set_objective(self, cost: np.ndarray) -> None:
+        """Minimise ``cost @ x`` [MCNY, as the compiled model's] instead (the basis is kept)."""
+        n = len(cost)
+        self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(cost, dtype=float) * OBJECTIVE_SCALE)
+
+    def set_budget(self, margin: float) -> None:
+        """Hold the NPV budget row ``margin`` [MCNY] below its model bound (no budget row: nothing)."""
+        r = self.budget_row
+        if r is not None:
+            upper = float(self.compiled.row_upper[r]) - margin
+            self.highs.changeRowBounds(r, -highspy.kHighsInf, upper)
+
+    def margins(self, groups: list[tuple[str, np.ndarray]]) -> list[float]:
+        """Each group's budget margin [MCNY] (module docstring): per key, the dearest NPV of one unit."""
+        if self.budget_row is None:
+            return [0.0] * len(groups)
+        npv = self.compiled.A[[self.budget_row], :].toarray().ravel()
+        out = []
+        for _, cols in groups:
+            dearest = [max(0.0, float(np.max(npv[cols[members]]))) for members in self._keys(cols).values()]
+            out.append(BUDGET_MARGIN * sum(dearest))
+        return out
 
     def solve_lp(self, time_limit: float) -> tuple[str, float | None]:
         """Solve the LP as it stands; return its status and objective [MCNY]."""
@@ -268,7 +313,7 @@ class Relaxation:
         for members in self._keys(cols).values():
             key_cols = cols[members]
             for up in (True, False):
-                x = self._values()
+                x = self.values()
                 objective = self._fix(key_cols, self._rounded(key_cols, x, nearest=False, up=up), deadline)
                 if objective is not None:
                     break
@@ -321,6 +366,28 @@ class Relaxation:
                 out[members[k]] += step[k]
         return out
 
+    def _first_margins(self, groups: list[tuple[str, np.ndarray]], deadline: float) -> list[float] | None:
+        """The budget margins the dive starts with, the LP re-solved with the budget less all of them.
+
+        Halved until the LP has a plan (at most :data:`MARGIN_HALVINGS` times, then none: the full
+        budget, as solved before). None when even that LP stops short (time limit).
+        """
+        margins = self.margins(groups)
+        if not any(margins):
+            return margins
+        basis = self.highs.getBasis()
+        for _ in range(MARGIN_HALVINGS):
+            self.set_budget(sum(margins))
+            status, _ = self.solve_lp(deadline - time.perf_counter())
+            if status == Status.OPTIMAL:
+                return margins
+            self.highs.setBasis(basis)
+            margins = [m / 2 for m in margins]
+        margins = [0.0] * len(groups)
+        self.set_budget(0.0)
+        status, _ = self.solve_lp(deadline - time.perf_counter())
+        return margins if status == Status.OPTIMAL else None
+
     def dive(self, deadline: float) -> DiveResult:
         """Solve the relaxation, then fix the integers group by group (see the module docstring).
 
@@ -339,8 +406,15 @@ class Relaxation:
         result.bound = bound
         result.basis = self.highs.getBasis()  # a copy, cheap; its arrays only when needed
         t1 = time.perf_counter()
-        for name, cols in self.groups():
-            x = self._values()
+        groups = self.groups()
+        margins = self._first_margins(groups, deadline)
+        if margins is None:
+            result.timings["dive"] = time.perf_counter() - t1
+            return result
+        for i, (name, cols) in enumerate(groups):
+            t2 = time.perf_counter()
+            self.set_budget(sum(margins[i + 1 :]))  # this group's margin back: what its rounding may cost
+            x = self.values()
             objective = None
             for nearest in (False, True):
                 objective = self._fix(cols, self._repaired(cols, self._rounded(cols, x, nearest), x), deadline)
@@ -351,9 +425,9 @@ class Relaxation:
             if objective is None or time.perf_counter() > deadline:
                 result.timings["dive"] = time.perf_counter() - t1
                 return result
-            result.steps.append((name, objective))
+            result.steps.append((name, objective, time.perf_counter() - t2))
         result.objective = self._objective()
-        result.x = self._values()
+        result.x = self.values()
         result.timings["dive"] = time.perf_counter() - t1
         return result
 

@@ -28,6 +28,7 @@ from planner.solver.status import Status
 __all__ = [
     "INF",
     "AddedRow",
+    "NPV_BUDGET",
     "OBJECTIVE_SCALE",
     "CompiledModel",
     "HighsArrays",
@@ -89,6 +90,10 @@ class SolveOptions:
         }
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**base)
+
+
+NPV_BUDGET = "npv_budget"
+"""Name of the row :meth:`CompiledModel.with_objective` adds: the NPV at most a budget."""
 
 
 @dataclass
@@ -176,7 +181,7 @@ class CompiledModel:
         A, rows, row_lower, row_upper = self.A, self.rows, self.row_lower, self.row_upper
         if budget is not None:
             A = sparse.csc_array(sparse.vstack([self.A, sparse.csr_array(self.cost.reshape(1, -1))], format="csc"))
-            rows = [*self.rows, (AddedRow("npv_budget"), 1)]
+            rows = [*self.rows, (AddedRow(NPV_BUDGET), 1)]
             row_lower = np.append(self.row_lower, -INF)
             row_upper = np.append(self.row_upper, budget - self.offset)
         return CompiledModel(
@@ -192,6 +197,13 @@ class CompiledModel:
             row_upper=row_upper,
             integer=self.integer,
         )
+
+    @property
+    def budget_row(self) -> int | None:
+        """Position of the NPV budget row (:meth:`with_objective`), None when there is none."""
+        if self.rows and isinstance(self.rows[-1][0], AddedRow) and self.rows[-1][0].name == NPV_BUDGET:
+            return len(self.rows) - 1
+        return None
 
     def row_names(self) -> list[str]:
         """Readable, unique row names (``component[index]``, suffixed for two-sided rows)."""

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from planner.scenario.schema import IMPLICIT_SITE
+
 __all__ = [
     "COLUMN_LIMITS",
     "KINDS",
@@ -152,40 +154,91 @@ def _cert_phrase(s: Any, rest: tuple[str, ...]) -> str:
     return f"the cap on certificates of {pct(share)} of the green requirement"
 
 
+def _site(s: Any, rest: tuple[str, ...]) -> Any:
+    """The site a per-site limit row is about (its first index), with its limits."""
+    return s.site_specs()[rest[0]]
+
+
+def _at(s: Any, rest: tuple[str, ...]) -> str:
+    """`` at site 'x'`` for a scenario with sites; nothing for a scenario that is one site."""
+    return f" at site '{rest[0]}'" if s.sites else ""
+
+
+def _all(s: Any) -> str:
+    """`` over all sites`` for a cluster-wide limit of a scenario with sites; nothing without."""
+    return " over all sites" if s.sites else ""
+
+
+def _site_key(rest: tuple[str, ...], key: str, implicit: str) -> str:
+    """The YAML path of a per-site limit: ``sites.<site>.<key>``, or ``implicit`` for the one implicit
+    site of a scenario without sites (``main``).
+    """
+    return f"sites.{rest[0]}.{key}" if rest and rest[0] != IMPLICIT_SITE else implicit
+
+
 KINDS: dict[str, Kind] = {
     # build limits: lifted first where the conflict holds without them
     "hall_limit": Kind(
-        _constant(lambda s, r: f"the site limit of {num(s.facility.max_halls)} halls"),
+        _constant(lambda s, r: f"the land limit of {num(_site(s, r).max_halls)} halls{_at(s, r)}"),
+        10,
+        lambda r: _site_key(r, "max_halls", "facility.max_halls"),
+    ),
+    "hall_limit_cluster": Kind(
+        _constant(lambda s, r: f"the cluster limit of {num(s.facility.max_halls)} halls over all sites"),
         10,
         lambda r: "facility.max_halls",
     ),
     "halls_new": Kind(
-        _constant(lambda s, r: f"at most {num(s.facility.max_new_halls_per_year or 0)} new halls a year"),
+        _constant(lambda s, r: f"at most {num(_site(s, r).max_new_halls_per_year or 0)} new halls a year{_at(s, r)}"),
+        11,
+        lambda r: _site_key(r, "max_new_halls_per_year", "facility.max_new_halls_per_year"),
+    ),
+    "halls_new_cluster": Kind(
+        _constant(
+            lambda s, r: f"at most {num(s.facility.max_new_halls_per_year or 0)} new halls a year over all sites"
+        ),
         11,
         lambda r: "facility.max_new_halls_per_year",
     ),
     "grid_block_limit": Kind(
-        _constant(lambda s, r: f"the utility limit of {num(s.power.grid.max_blocks)} grid blocks"),
+        _constant(lambda s, r: f"the utility limit of {num(_site(s, r).grid.max_blocks)} grid blocks{_at(s, r)}"),
+        12,
+        lambda r: _site_key(r, "grid.max_blocks", "power.grid.max_blocks"),
+    ),
+    "grid_block_limit_cluster": Kind(
+        _constant(lambda s, r: f"the utility limit of {num(s.power.grid.max_blocks)} grid blocks over all sites"),
         12,
         lambda r: "power.grid.max_blocks",
     ),
+    "grid_blocks_new": Kind(
+        _constant(lambda s, r: f"no new grid block{_at(s, r)} before {_site(s, r).grid.first_new_block_year}"),
+        12,
+        lambda r: _site_key(r, "grid.first_new_block_year", "power.grid.max_blocks"),
+    ),
     "generator_limit": Kind(
-        _constant(lambda s, r: f"the limit of {num(s.power.generators.max_units)} gensets"),
+        _constant(lambda s, r: f"the limit of {num(s.power.generators.max_units)} gensets{_all(s)}"),
         13,
         lambda r: "power.generators.max_units",
     ),
     "battery_limit_mwh": Kind(
-        _constant(lambda s, r: f"the battery limit of {num(s.power.battery.max_mwh)} MWh"),
+        _constant(lambda s, r: f"the battery limit of {num(s.power.battery.max_mwh)} MWh{_all(s)}"),
         14,
         lambda r: "power.battery.max_mwh",
     ),
     "battery_limit_mw": Kind(
-        _constant(lambda s, r: f"the battery limit of {num(s.power.battery.max_mw)} MW"),
+        _constant(lambda s, r: f"the battery limit of {num(s.power.battery.max_mw)} MW{_all(s)}"),
         15,
         lambda r: "power.battery.max_mw",
     ),
     "pv_limit": Kind(
-        _constant(lambda s, r: f"the PV limit of {num(s.power.pv.max_mw)} MWp"), 16, lambda r: "power.pv.max_mw"
+        _constant(lambda s, r: f"the PV limit of {num(_site(s, r).pv_max_mw)} MWp{_at(s, r)}"),
+        16,
+        lambda r: _site_key(r, "pv_max_mw", "power.pv.max_mw"),
+    ),
+    "pv_limit_cluster": Kind(
+        _constant(lambda s, r: f"the PV limit of {num(s.power.pv.max_mw)} MWp over all sites"),
+        16,
+        lambda r: "power.pv.max_mw",
     ),
     "ppa_min_take": Kind(_ppa_min_take, 17, lambda r: f"power.ppa.{r[0]}.min_take_share"),
     "ppa_contract_limit": Kind(_ppa_limit, 18, lambda r: f"power.ppa.{r[0]}.max_mw"),
@@ -216,7 +269,7 @@ KINDS: dict[str, Kind] = {
 }
 
 #: Limits that are column bounds (not rows): component -> which bound is the limit.
-COLUMN_LIMITS = {"halls_new": "upper"}
+COLUMN_LIMITS = {"halls_new": "upper", "grid_blocks_new": "upper"}
 
 
 def describe_limit(scenario: Any, component: str, rest: tuple[str, ...], years: list[int]) -> str | None:

@@ -90,6 +90,24 @@ def cooling_coefficient(
     return np.asarray(fans_pumps_kw_per_kw + share / cop, dtype=float)
 
 
+def technology_kappa(cooling: Any, dry_bulb_c: np.ndarray, wet_bulb_c: np.ndarray) -> np.ndarray:
+    """:func:`cooling_coefficient` of one cooling technology (a scenario's ``cooling.<name>``) at the
+    given ambient temperatures [kW electric / kW IT heat].
+    """
+    return cooling_coefficient(
+        dry_bulb_c,
+        wet_bulb_c,
+        basis=cooling.basis,
+        free_cooling_below_c=cooling.free_cooling_below_c,
+        mechanical_above_c=cooling.mechanical_above_c,
+        cop_rated=cooling.cop_rated,
+        cop_rated_at_c=cooling.cop_rated_at_c,
+        cop_slope_per_c=cooling.cop_slope_per_c,
+        cop_min=cooling.cop_min,
+        fans_pumps_kw_per_kw=cooling.fans_pumps_kw_per_kw,
+    )
+
+
 def effective_kappa(cooling: Mapping[str, Any], kappa: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Cooling power per unit of a technology's IT power, with its room-air residual [kW/kW].
 

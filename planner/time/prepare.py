@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from planner.scenario.schema import Scenario
-from planner.time.cooling import cooling_coefficient
+from planner.time.cooling import technology_kappa
 from planner.time.days import RepresentativeDays, reduce_days
 from planner.time.profiles import (
     CALENDAR_COLUMNS,
@@ -154,18 +154,7 @@ def prepare_time(scenario: Scenario) -> TimeData:
     for arr in (share, multiplier, period, adder, member_days):
         arr.setflags(write=False)
     kappa = {
-        name: cooling_coefficient(
-            days.data["dry_bulb_c"],
-            days.data["wet_bulb_c"],
-            basis=c.basis,
-            free_cooling_below_c=c.free_cooling_below_c,
-            mechanical_above_c=c.mechanical_above_c,
-            cop_rated=c.cop_rated,
-            cop_rated_at_c=c.cop_rated_at_c,
-            cop_slope_per_c=c.cop_slope_per_c,
-            cop_min=c.cop_min,
-            fans_pumps_kw_per_kw=c.fans_pumps_kw_per_kw,
-        )
+        name: technology_kappa(c, days.data["dry_bulb_c"], days.data["wet_bulb_c"])
         for name, c in scenario.cooling.items()
     }
     return TimeData(

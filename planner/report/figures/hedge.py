@@ -129,7 +129,8 @@ def recourse_figure(ds: xr.Dataset) -> go.Figure:
     """
     futures = [str(f) for f in ds["future"].values]
     commit = int(ds.attrs.get("commit_until", 0))
-    new = ds["servers_new"].sum("cooling") if "cooling" in ds["servers_new"].dims else ds["servers_new"]
+    # The cluster's new servers: summed over cooling technologies and sites.
+    new = ds["servers_new"].sum([d for d in ("cooling", "site") if d in ds["servers_new"].dims])
     cols = min(len(futures), 3)
     rows = math.ceil(len(futures) / cols)
     fig = subplots(rows=rows, cols=cols, subplot_titles=futures, shared_yaxes=True, vertical_spacing=0.16)

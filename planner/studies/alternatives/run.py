@@ -331,7 +331,7 @@ def _random(
 _INFO = {
     "status": ("1", "solver status of the alternative: optimal, time_limit, infeasible or error"),
     "mip_gap": ("1", "relative MIP gap of the alternative's own objective (its direction)"),
-    "iterations": ("1", "MIPs solved for the direction (a share takes several: Dinkelbach's method)"),
+    "iterations": ("1", "LPs solved for a share direction (Dinkelbach's method on the relaxation), else 1"),
     "wall_time_s": ("s", "time to build, solve and collect the alternative"),
 }
 
@@ -347,7 +347,8 @@ def stack_alternatives(
     Coordinates on ``alternative``: ``direction`` (in words), ``metric`` and ``sense`` (empty for
     the least-cost plan and random directions) and ``slack``. Besides each plan's own variables
     (``npv_cny``, ``domestic_share`` by year, builds, ...): ``metric_<name>`` for every metric of
-    :data:`planner.results.metrics.METRICS`, ``decision`` values (alternative, decision), the
+    :data:`planner.results.metrics.METRICS` and ``limit_<name>`` (the proven limit of an alternative
+    that pushes that metric), ``decision`` values (alternative, decision), the
     infos (``status``, ``mip_gap``, ``iterations``, ``wall_time_s``) and ``npv_over_least_cost``.
     """
     entries = [(d, *parts[d.id]) for d in directions]
@@ -388,6 +389,19 @@ def _annotate(
             np.array(values, dtype=float),
             dims=("alternative",),
             attrs={"units": metric.units, "long_name": metric.long_name},
+        )
+        limits = [
+            plan.attrs.get("alternative_limit", math.nan) if plan is not None and d.metric == name else math.nan
+            for d, _, plan in entries
+        ]
+        ds[f"limit_{name}"] = xr.DataArray(
+            np.array(limits, dtype=float),
+            dims=("alternative",),
+            attrs={
+                "units": metric.units,
+                "long_name": f"proven limit of {metric.long_name} in the alternative's direction: no plan "
+                "within the slack goes beyond it (LP relaxation or MIP bound); NaN for other directions",
+            },
         )
     least = next(plan for d, _, plan in entries if plan is not None and d.kind == LEAST_COST)
     forms = decisions(least)

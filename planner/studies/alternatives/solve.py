@@ -12,9 +12,17 @@ plan satisfies the budget, so every alternative has a plan.
 within ``mip_gap`` of that scale, absolute, or ``mip_gap`` relative; a small NPV term breaks ties,
 :data:`TIE_BREAK`), or minimise a weighted sum of
 the build decisions (random directions, :mod:`planner.studies.alternatives.directions`). A share
-(``num / den``) is optimised by Dinkelbach's method: from ``t`` = the least-cost plan's share,
-optimise ``num - t * den``, set ``t`` to the new plan's share, and repeat until it moves less than
-:data:`SHARE_TOL` (at most :data:`MAX_ITERATIONS` MIPs); each MIP is solved to the scenario's gap.
+(``num / den``) is optimised by Dinkelbach's method on the LP relaxation: from ``t`` = the
+least-cost plan's share, optimise ``num - t * den``, set ``t`` to the new point's share, and repeat
+until it moves less than :data:`SHARE_TOL` (at most :data:`MAX_ITERATIONS` LPs, each from the
+last one's basis, seconds each); then one MIP optimises ``num - t * den`` at that ``t``, from the
+last LP's basis. The LP's share is the direction's proven limit; the MIP's plan is the answer.
+
+**The MIP** is HiGHS's, after the relaxation and the rounding dive of :mod:`planner.solver.dive`,
+whose budget margins keep rounding from breaking the NPV budget (without them no direction on the
+default left the least-cost plan). Every alternative records its *limit*: how far any plan within
+the slack could go in its direction (the relaxation's or the MIP's bound, worked back to the
+metric), so that a plan stopped at its time limit still says how much room it may have missed.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from planner.results.dataset import to_dataset
 from planner.results.metrics import METRICS, Metric, linear_columns, linear_value, metric_columns, metric_value
 from planner.results.provenance import record_overrides
 from planner.scenario import ScenarioError, load_scenario
-from planner.solver.dive import Basis, with_basic_rows
+from planner.solver.dive import Basis, Relaxation, basis_arrays, with_basic_rows
 from planner.solver.highs import OBJECTIVE_SCALE, CompiledModel, SolveOptions, SolveOutcome, load_values
 from planner.solver.solve import solve
 from planner.solver.status import Status
@@ -44,11 +52,11 @@ from planner.studies.sweep.store import no_plan_info
 
 __all__ = ["MAX_ITERATIONS", "SHARE_TOL", "solve_alternative"]
 
-SHARE_TOL = 1e-3
-"""Dinkelbach stops when a share moves by less than this (0.1 percentage point) [-]."""
+SHARE_TOL = 1e-6
+"""Dinkelbach stops when the LP's share moves by less than this [-]."""
 
-MAX_ITERATIONS = 5
-"""At most this many MIPs for one share direction."""
+MAX_ITERATIONS = 20
+"""At most this many LPs for one share direction (Dinkelbach converges superlinearly: 3-6 on the default)."""
 
 TIE_BREAK = 1e-3
 """Weight of the NPV (as a share of the budget) in an alternative's objective: among plans that go
@@ -62,7 +70,9 @@ class _Result:
     outcome: SolveOutcome
     compiled: CompiledModel
     value: float  #: the direction's own value of the plan (the metric, or the weighted decisions)
-    iterations: int
+    iterations: int  #: LPs solved for a share (Dinkelbach), else 1
+    limit: float = math.nan
+    """No plan within the budget goes beyond this value in the direction (a proven bound; NaN: none)."""
 
 
 def _options(options: SolveOptions) -> SolveOptions:
@@ -75,6 +85,15 @@ def _scale(value: float) -> float:
     return max(abs(value), 1.0)
 
 
+def _objective(
+    compiled: CompiledModel, form: tuple[np.ndarray, float], sign: float, scale: float, budget: float, offset: float
+) -> tuple[np.ndarray, float]:
+    """``sign * form / scale + offset`` plus the cost tie-break, as costs and a constant [scaled]."""
+    c, c0 = form
+    cost = sign * c / scale + TIE_BREAK * compiled.cost / budget
+    return cost, sign * c0 / scale + offset + TIE_BREAK * compiled.offset / budget
+
+
 def _linear(
     compiled: CompiledModel,
     form: tuple[np.ndarray, float],
@@ -83,26 +102,73 @@ def _linear(
     budget: float,
     options: SolveOptions,
     start: np.ndarray | None,
-    basis: Basis | None,
+    warm: Basis | None,
     offset: float = 0.0,
-) -> tuple[SolveOutcome, CompiledModel]:
+) -> tuple[SolveOutcome, CompiledModel, float]:
     """Minimise ``sign * form / scale + offset`` plus the cost tie-break, with the NPV at most ``budget`` [MCNY].
 
     ``start`` (the least-cost plan's columns, feasible for every budget above its cost) is HiGHS's
     first incumbent: no alternative is worse in its own direction than the least-cost plan.
-    ``basis`` (the least-cost relaxation's, with the budget row basic) starts the LP relaxation.
+    ``warm`` (a basis of this model with its budget row) starts the LP relaxation.
     ``offset`` keeps an objective that is about 0 at its optimum (Dinkelbach's ``num - t den``) at
-    about 1, so that the relative gap means what it says.
+    about 1, so that the relative gap means what it says. Returns the outcome, the model solved and
+    the *limit* of ``form``: no plan within the budget has ``sign * form`` below ``sign * limit``
+    (from the proven bound ``L`` of the objective: every plan has ``sign * form / scale >= L -
+    offset - TIE_BREAK``, its NPV being at most the budget; NaN without a bound).
     """
-    c, c0 = form
-    cost = sign * c / scale + TIE_BREAK * compiled.cost / budget
-    alt = compiled.with_objective(cost, sign * c0 / scale + offset + TIE_BREAK * compiled.offset / budget, budget)
-    warm = with_basic_rows(basis, 1) if basis is not None else None
-    return solve(compiled.model, options, compiled=alt, shadow_prices=False, start=start, warm_basis=warm), alt
+    cost, constant = _objective(compiled, form, sign, scale, budget, offset)
+    alt = compiled.with_objective(cost, constant, budget)
+    outcome = solve(compiled.model, options, compiled=alt, shadow_prices=False, start=start, warm_basis=warm)
+    limit = math.nan if outcome.bound is None else sign * scale * (outcome.bound - offset - TIE_BREAK)
+    return outcome, alt, limit
 
 
 def _value(form: tuple[np.ndarray, float], x: np.ndarray) -> float:
     return float(form[0] @ x + form[1])
+
+
+def _share_lp(
+    compiled: CompiledModel,
+    num: tuple[np.ndarray, float],
+    den: tuple[np.ndarray, float],
+    sign: float,
+    t: float,
+    den_scale: float,
+    budget: float,
+    options: SolveOptions,
+    basis: Basis | None,
+) -> tuple[float, bool, Basis, int] | None:
+    """Dinkelbach's method on the LP relaxation, from the share ``t``: the best share of any LP point
+    within the budget found, whether it converged (then that share is a proven limit for every plan;
+    otherwise only a share some LP point reaches), the last LP's basis and the LPs solved.
+    None when an LP stops short (time limit, numerical trouble): the MIP then starts from ``t``.
+    """
+
+    def costs(t: float) -> np.ndarray:
+        return _objective(compiled, (num[0] - t * den[0], 0.0), sign, den_scale, budget, 0.0)[0]
+
+    alt = compiled.with_objective(costs(t), 0.0, budget)
+    lp = Relaxation(alt, options, start=with_basic_rows(basis, 1) if basis is not None else None)
+    deadline = time.perf_counter() + options.time_limit_s
+    iterations, converged = 0, False
+    while iterations < MAX_ITERATIONS:
+        iterations += 1
+        status, _ = lp.solve_lp(deadline - time.perf_counter())
+        if status != Status.OPTIMAL:
+            return None
+        x = lp.values()
+        d = _value(den, x)
+        if d <= 0:
+            return None
+        share = _value(num, x) / d
+        moved = sign * (t - share)  # > 0: the share went further in the direction
+        if moved > 0:
+            t = share
+        if moved < SHARE_TOL:
+            converged = True
+            break
+        lp.set_objective(costs(t))
+    return t, converged, basis_arrays(lp.highs.getBasis()), iterations
 
 
 def _optimise_metric(
@@ -117,37 +183,31 @@ def _optimise_metric(
     basis: Basis | None,
 ) -> _Result:
     sign = 1.0 if sense == "min" else -1.0
+    warm = with_basic_rows(basis, 1) if basis is not None else None
     num, den = metric_columns(compiled.model, compiled.columns, reference, metric, s)
     if den is None:
-        outcome, alt = _linear(
-            compiled, num, sign, _scale(metric_value(reference, metric, s)), budget, options, start, basis
+        outcome, alt, limit = _linear(
+            compiled, num, sign, _scale(metric_value(reference, metric, s)), budget, options, start, warm
         )
         value = _value(num, outcome.x) if outcome.x is not None else math.nan
-        return _Result(outcome, alt, value, 1)
-    # Dinkelbach: a share num/den, from the least-cost plan's share t
+        return _Result(outcome, alt, value, 1, limit)
+    # A share num/den: Dinkelbach on the LP, then one MIP at the LP's share
     t = metric_value(reference, metric, s)
     den_scale = _scale(linear_value(reference, metric.denominator, s))
-    best: _Result | None = None
-    iterations = 0
-    while iterations < MAX_ITERATIONS:
-        iterations += 1
-        form = (num[0] - t * den[0], num[1] - t * den[1])
-        outcome, alt = _linear(compiled, form, sign, den_scale, budget, options, start, basis, offset=1.0)
-        if outcome.x is None:
-            break
-        d = _value(den, outcome.x)
-        share = _value(num, outcome.x) / d if d > 0 else math.nan
-        if best is None or (math.isfinite(share) and sign * (share - best.value) < 0):
-            best = _Result(outcome, alt, share, 0)
-        if not math.isfinite(share) or sign * (t - share) < SHARE_TOL:
-            break  # no longer moves: the share is at its optimum (within the MIPs' gap)
-        if outcome.status != Status.OPTIMAL:
-            break  # a MIP stopped at its time limit: the next would too; keep the best share found
-        t = share
-    if best is None:
-        return _Result(outcome, alt, math.nan, iterations)
-    best.iterations = iterations
-    return best
+    t0 = time.perf_counter()
+    lp = _share_lp(compiled, num, den, sign, t, den_scale, budget, options, basis)
+    limit, iterations = math.nan, 0
+    if lp is not None:
+        t, converged, warm, iterations = lp
+        limit = t if converged else math.nan  # not converged: an LP point's share, no proof of a limit
+    # one time limit for the whole direction: the MIP gets what the LPs left
+    options = dataclasses.replace(options, time_limit_s=max(options.time_limit_s - (time.perf_counter() - t0), 1.0))
+    form = (num[0] - t * den[0], num[1] - t * den[1])
+    outcome, alt, _ = _linear(compiled, form, sign, den_scale, budget, options, start, warm, offset=1.0)
+    share = math.nan
+    if outcome.x is not None and (d := _value(den, outcome.x)) > 0:
+        share = _value(num, outcome.x) / d
+    return _Result(outcome, alt, share, iterations, limit)
 
 
 def solve_alternative(
@@ -196,8 +256,11 @@ def solve_alternative(
             form = linear_columns(
                 built.model, built.compiled.columns, reference, decision_terms(reference, direction), scenario
             )
-            outcome, alt = _linear(built.compiled, form, 1.0, 1.0, budget, solve_options, start, basis, offset=1.0)
-            result = _Result(outcome, alt, _value(form, outcome.x) if outcome.x is not None else math.nan, 1)
+            warm = with_basic_rows(basis, 1) if basis is not None else None
+            outcome, alt, limit = _linear(
+                built.compiled, form, 1.0, 1.0, budget, solve_options, start, warm, offset=1.0
+            )
+            result = _Result(outcome, alt, _value(form, outcome.x) if outcome.x is not None else math.nan, 1, limit)
     except ScenarioError as exc:
         info = no_plan_info(Status.ERROR, str(exc))
     except Exception as exc:  # noqa: BLE001 - a failing alternative is recorded, it does not stop the study
@@ -205,7 +268,12 @@ def solve_alternative(
     else:
         outcome = result.outcome
         info = no_plan_info(outcome.status, "\n".join(outcome.diagnosis))
-        info.update(termination=outcome.termination, iterations=result.iterations, direction_value=result.value)
+        info.update(
+            termination=outcome.termination,
+            iterations=result.iterations,
+            direction_value=result.value,
+            direction_limit=result.limit,
+        )
         timings = {"load": loaded, **built.timings, **outcome.timings}
         if outcome.x is not None:
             load_values(result.compiled, outcome.x)  # the best iterate (Dinkelbach's last may be no better)
@@ -220,6 +288,7 @@ def solve_alternative(
                 alternative_objective=direction.describe(),
                 alternative_slack=slack,
                 alternative_iterations=result.iterations,
+                alternative_limit=result.limit,
                 least_cost_npv_cny=least_cost_npv_cny,
             )
             info.update(objective_cny=npv, mip_gap=math.nan if outcome.gap is None else outcome.gap)

@@ -1,0 +1,455 @@
+"""Sites (start areas): a scenario without ``sites`` is one site; several sites keep their own grid,
+plant and gensets. Tiny instances from ``tests/tiny.py`` with optima worked out by hand.
+
+Recap of the tiny numbers used below (discount rate 0; 1-year lives unless a test says otherwise):
+
+* server ``gpu``: 1,000 tokens/s, 10 kW (full = idle), 1 U, 1,000,000 CNY;
+* air racks: 2 servers per rack (20 kW), 100,000 CNY; kappa 0.1 below 50 °C (the profile is 15 °C);
+* plant units of 1 MW for 1,000,000 CNY; halls of 1 MW and 100 slots for 10,000,000 CNY;
+* grid blocks of ``block_mva`` x pf 1 for 1,000,000 CNY; gensets 100,000 CNY;
+* energy 0.5 CNY/kWh: 1 MW for a year costs 8,760 h x 500 CNY/MWh = 4,380,000 CNY.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xarray as xr
+from click.testing import CliRunner
+from conftest import load_default_yaml_data, write_scenario
+from tiny import tiny, write_profile
+
+from planner.cli import cli
+from planner.model import build_model
+from planner.pipeline import plan_scenario
+from planner.results.sites import cluster_view
+from planner.scenario import ScenarioError, scenario_from_dict
+from planner.solver.highs import SolveOptions, compile_model
+
+OPTIONS = SolveOptions(time_limit_s=60, mip_gap=1e-9)
+YEAR_OF_ENERGY = 8760 * 500  #: CNY for 1 MW over a year at 0.5 CNY/kWh
+
+
+@pytest.fixture(scope="module")
+def profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The flat tiny profile with some sun (PV capacity factor 0.5 from 8 h to 16 h)."""
+    pv = [0.5 if 8 <= h < 16 else 0.0 for h in range(24)]
+    return write_profile(tmp_path_factory.mktemp("sites") / "profile.csv", pv_cf=pv)
+
+
+def solve(profile: Path, changes: dict[str, Any]) -> xr.Dataset:
+    run = plan_scenario(tiny(profile, changes), OPTIONS)
+    assert run.outcome.status == "optimal", run.outcome.diagnosis
+    assert run.dataset is not None
+    return run.dataset
+
+
+def site(max_halls: int, max_blocks: int, **over: Any) -> dict[str, Any]:
+    """A site entry with the given land and grid (no PV unless given)."""
+    return {"max_halls": max_halls, "grid": {"max_blocks": max_blocks}, "pv_max_mw": 0, **over}
+
+
+# ---------------------------------------------------------------------------------------------- one site
+
+
+#: A two-year tiny case with everything that is per site in use: N+1 plant, N+1 gensets, N-1 grid,
+#: PV, a battery, a TOU tariff, halls that live both years, hall and block limits that bind.
+RICH = {
+    "years": [2026, 2027],
+    "demand.inference.peak_tokens_per_s": {2026: 150_000, 2027: 250_000},
+    "facility.hall.lifetime_years": 5,
+    "facility.max_halls": 3,
+    "facility.max_new_halls_per_year": 2,
+    "cooling.air.plant.redundancy": 1,
+    "power.grid.redundancy": 1,
+    "power.grid.max_blocks": 4,
+    "power.grid.block_mva": 1.5,
+    "power.grid.tariff.seasons": [{"name": "all", "months": list(range(1, 13)), "peak": ["16-20"], "valley": ["0-8"]}],
+    "power.generators.critical_fraction": 1.0,
+    "power.generators.redundancy": 1,
+    "power.pv.max_mw": 0.5,
+    "power.pv.capex_cny_per_kw": 100,
+    "power.battery.max_mwh": 1.0,
+    "power.battery.max_mw": 1.0,
+}
+
+
+def test_one_explicit_site_gives_the_plan_without_sites(profile: Path) -> None:
+    # The same scenario written with one explicit site carrying the cluster's own limits builds the
+    # same model (rows, columns, integers) and gives the same plan and NPV.
+    implicit = tiny(profile, RICH)
+    explicit = tiny(
+        profile,
+        {
+            **RICH,
+            "sites": {
+                "campus": site(3, 4, max_new_halls_per_year=2, pv_max_mw=0.5),
+            },
+        },
+    )
+    m1, m2 = build_model(implicit), build_model(explicit)
+    for kind in (pyo_constraint(), pyo_var()):
+        assert m1.nobjectives() == m2.nobjectives()
+        assert sum(1 for _ in m1.component_data_objects(kind, active=True)) == sum(
+            1 for _ in m2.component_data_objects(kind, active=True)
+        )
+    a = plan_scenario(implicit, OPTIONS).dataset
+    b = plan_scenario(explicit, OPTIONS).dataset
+    assert a is not None and b is not None
+    assert a.site.values.tolist() == ["main"] and b.site.values.tolist() == ["campus"]
+    assert float(b.npv_cny) == pytest.approx(float(a.npv_cny), rel=1e-9)
+    b = b.assign_coords(site=a.site.values)
+    for name in a.data_vars:
+        if a[name].dtype.kind in "fiub":
+            np.testing.assert_allclose(b[name].values, a[name].values, rtol=1e-7, atol=1e-7, err_msg=name)
+        else:
+            assert (b[name].values == a[name].values).all(), name
+    # the plan uses what makes the case rich
+    assert float(a.halls.sum("site").isel(year=-1)) == 3
+    assert float(a.pv_mw.sum()) > 0 and float(a.battery_mwh.sum()) > 0
+
+
+def test_the_default_with_one_explicit_site_compiles_to_the_same_matrices() -> None:
+    # inputs/2030.yaml (on 2 representative days, to build fast) without sites, and with one site
+    # carrying its facility.max_halls, max_new_halls_per_year, grid.max_blocks and pv.max_mw: the
+    # matrices handed to HiGHS are identical, entry for entry, and so are the column names but for
+    # the site's name.
+    data = load_default_yaml_data()
+    data["time"]["representative_days"] = 2
+    data["time"]["extreme_days"] = {}
+    implicit = compile_model(build_model(scenario_from_dict(data)))
+    data["sites"] = {
+        "tianfu": {
+            "max_halls": data["facility"]["max_halls"],
+            "max_new_halls_per_year": data["facility"]["max_new_halls_per_year"],
+            "grid": {"max_blocks": data["power"]["grid"]["max_blocks"]},
+            "pv_max_mw": data["power"]["pv"]["max_mw"],
+        }
+    }
+    explicit = compile_model(build_model(scenario_from_dict(data)))
+    assert implicit.shape == explicit.shape
+    assert (implicit.A != explicit.A).nnz == 0
+    for name in ("cost", "col_lower", "col_upper", "row_lower", "row_upper", "integer"):
+        np.testing.assert_array_equal(getattr(implicit, name), getattr(explicit, name), err_msg=name)
+    assert implicit.offset == explicit.offset
+    names = [v.name.replace("tianfu", "main") for v in explicit.columns]
+    assert names == [v.name for v in implicit.columns]
+
+
+def pyo_constraint() -> Any:
+    import pyomo.environ as pyo
+
+    return pyo.Constraint
+
+
+def pyo_var() -> Any:
+    import pyomo.environ as pyo
+
+    return pyo.Var
+
+
+def test_results_carry_a_site_dim_and_the_cluster_view_adds_it_up(profile: Path) -> None:
+    ds = solve(profile, {"demand.inference.peak_tokens_per_s": 100_000})
+    for name in ("servers", "racks", "halls", "grid_blocks", "cooling_units", "generator_units", "pv_mw"):
+        assert ds[name].dims[0] == "site", name
+        assert ds[name].attrs["units"], name
+    for name in ("it_power_mw", "facility_power_mw", "grid_import_mw", "training_servers", "ppa_mw_used"):
+        assert ds[name].dims[0] == "site", name
+    total = cluster_view(ds)
+    assert "site" not in total.dims
+    assert total["servers"].dims == ("accelerator", "cooling", "year")
+    assert total["servers"].attrs == ds["servers"].attrs
+    assert float(total["servers"].sum()) == float(ds["servers"].sum()) == 100
+
+
+# ---------------------------------------------------------------------------------------------- two sites
+
+
+#: Site ``a`` has 100 servers running (1 MW IT, 1.1 MW facility) in its one hall, on its one grid block
+#: of 1.1 MW: its connection is full. Air cooling is free below 20 °C and fully mechanical above 30 °C:
+#: kappa is 0.1 at a (15 °C) and 0.1 + 1 / 5 = 0.3 at b, 15 K warmer (30 °C: all mechanical, COP
+#: 5 - 0.1 x (30 - 30) = 5).
+#: Demand is 200 servers. Everything lives 5 years (annuity = capex / 5 at r = 0); the existing
+#: units are sunk (no O&M).
+TWO_SITES = {
+    "demand.inference.peak_tokens_per_s": 200_000,
+    "accelerators.gpu.lifetime_years": 5,
+    "cooling.air.lifetime_years": 5,
+    "cooling.air.plant.lifetime_years": 5,
+    "facility.hall.lifetime_years": 5,
+    "power.grid.lifetime_years": 5,
+    "power.grid.block_mva": 1.1,
+    "cooling.air.free_cooling_below_c": 20,
+    "cooling.air.mechanical_above_c": 30,
+    "sites": {
+        "a": site(10, 1),
+        "b": site(10, 10, climate={"dry_bulb_offset_k": 15}),
+    },
+    "existing": {
+        "servers": [{"accelerator": "gpu", "cooling": "air", "count": 100, "year_built": 2025, "site": "a"}],
+        "racks": [{"cooling": "air", "count": 50, "year_built": 2025, "site": "a"}],
+        "halls": [{"count": 1, "year_built": 2025, "site": "a"}],
+        "grid_blocks": [{"count": 1, "year_built": 2025, "site": "a"}],
+        "cooling_units": [{"cooling": "air", "count": 1, "year_built": 2025, "site": "a"}],
+    },
+}
+
+
+def test_growth_goes_to_the_site_with_spare_grid(profile: Path) -> None:
+    # 100 new servers, 50 racks, 1 hall, plant units and blocks, annuity capex / 5:
+    # Site a full (max_blocks 1): all of it at b. b draws 1 MW x 1.3 = 1.3 MW -> 2 blocks of 1.1 MW, 1 plant
+    #   unit (1 MW heat); capex 100 + 5 + 10 + 1 + 2 = 118 M -> 23,600,000 a year; energy
+    #   (1.1 at a + 1.3 at b) MW x 4,380,000 = 10,512,000. NPV 34,112,000.
+    ds = solve(profile, TWO_SITES)
+    assert float(ds.npv_cny) == pytest.approx(23_600_000 + 2.4 * YEAR_OF_ENERGY, rel=1e-6)
+    new = {name: ds[name].sum([d for d in ds[name].dims if d != "site"]) for name in ("servers_new", "halls_new")}
+    assert new["servers_new"].sel(site="a") == 0 and new["servers_new"].sel(site="b") == 100
+    assert new["halls_new"].sel(site="a") == 0 and new["halls_new"].sel(site="b") == 1
+    assert ds.grid_blocks.sel(site="a").item() == 1 and ds.grid_blocks.sel(site="b").item() == 2
+    assert ds.cooling_units.sel(site="b").sum().item() == 1
+    np.testing.assert_allclose(ds.facility_power_mw.sel(site="b").values, 1.3, rtol=1e-9)
+    np.testing.assert_allclose(ds.cooling_coefficient.sel(site="b").values, 0.3, rtol=1e-12)
+
+
+def test_with_spare_grid_at_both_growth_goes_to_the_cooler_site(profile: Path) -> None:
+    # Control: a may have 5 blocks. All growth at a (kappa 0.1): 1 new block (2.2 MW in 2 blocks),
+    # 1 plant unit, 1 hall; capex 100 + 5 + 10 + 1 + 1 = 117 M -> 23,400,000; energy 2.2 x 4,380,000
+    # = 9,636,000. NPV 33,036,000 (b would cost 0.2 MW x 4,380,000 more energy and one more block).
+    changes = {**TWO_SITES, "sites": {**TWO_SITES["sites"], "a": site(10, 5)}}
+    ds = solve(profile, changes)
+    assert float(ds.npv_cny) == pytest.approx(23_400_000 + 2.2 * YEAR_OF_ENERGY, rel=1e-6)
+    assert ds.servers_new.sel(site="b").sum().item() == 0
+    assert ds.grid_blocks.sel(site="a").item() == 2 and ds.grid_blocks.sel(site="b").item() == 0
+
+
+def test_no_new_block_before_the_first_year_a_site_can_energise_one(profile: Path) -> None:
+    # Same control, but a's new blocks cannot be energised before 2027: growth goes to b as when a is full.
+    changes = {**TWO_SITES, "sites": {**TWO_SITES["sites"], "a": site(10, 5)}}
+    changes["sites"]["a"]["grid"]["first_new_block_year"] = 2027
+    ds = solve(profile, changes)
+    assert float(ds.npv_cny) == pytest.approx(23_600_000 + 2.4 * YEAR_OF_ENERGY, rel=1e-6)
+    assert ds.grid_blocks_new.sel(site="a").sum().item() == 0
+
+
+@pytest.mark.parametrize(("where", "kappa"), [("a", 0.1), ("b", 0.3)])
+def test_a_contract_of_one_site_draws_the_servers_there(profile: Path, where: str, kappa: float) -> None:
+    # Hydro at 0.1 CNY/kWh (100 CNY/MWh, availability 1) that only one site may take; 100 servers (1 MW IT).
+    # a is cool (kappa 0.1), b warm (0.3): wherever the contract is, the servers go, because 1 MW x
+    # (1 + kappa) of hydro costs less than grid energy at a (1.1 x 4,380,000 = 4,818,000): at a
+    # 1.1 x 876,000 = 963,600, at b 1.3 x 876,000 = 1,138,800. Capex: 100 + 5 + 10 + 1 + 1 = 117 M.
+    changes = {
+        "demand.inference.peak_tokens_per_s": 100_000,
+        "cooling.air.free_cooling_below_c": 20,
+        "cooling.air.mechanical_above_c": 30,
+        "power.ppa": {
+            "hydro": {
+                "availability_column": "hydro_availability",
+                "energy_cny_per_kwh": 0.1,
+                "max_mw": 10,
+                "sites": [where],
+            }
+        },
+        "sites": {"a": site(5, 5), "b": site(5, 5, climate={"dry_bulb_offset_k": 15})},
+    }
+    ds = solve(profile, changes)
+    assert float(ds.npv_cny) == pytest.approx(117_000_000 + (1 + kappa) * 8760 * 100, rel=1e-6)
+    assert ds.servers.sel(site=where).sum().item() == 100
+    other = "b" if where == "a" else "a"
+    assert float(ds.ppa_mw_used.sel(site=other).sum()) == 0
+
+
+#: 200 servers (2 MW IT, 2.2 MW facility) with N+1 air plant and N+1 gensets of 1.1 MW carrying the
+#: whole facility load; blocks of 1.1 MW, N-0.
+REDUNDANT = {
+    "demand.inference.peak_tokens_per_s": 200_000,
+    "cooling.air.plant.redundancy": 1,
+    "power.generators.critical_fraction": 1.0,
+    "power.generators.redundancy": 1,
+    "power.generators.unit_mw": 1.1,
+    "power.grid.block_mva": 1.1,
+}
+
+
+def test_redundancy_per_site_costs_one_more_genset_and_plant_unit_than_pooled(profile: Path) -> None:
+    # Pooled (one site, 2 halls): servers 200 M + racks 10 M + halls 20 M + plant 3 x 1 M (2 MW heat,
+    # N+1) + blocks 2 x 1 M (2.2 MW) + gensets 3 x 0.1 M (2.2 MW, N+1) = 235.3 M; energy 2.2 x 4,380,000
+    # = 9,636,000. NPV 244,936,000.
+    pooled = solve(profile, {**REDUNDANT, "facility.max_halls": 2})
+    assert float(pooled.npv_cny) == pytest.approx(235_300_000 + 2.2 * YEAR_OF_ENERGY, rel=1e-6)
+    assert pooled.cooling_units.sum().item() == 3 and pooled.generator_units.sum().item() == 3
+    # Two sites of one hall each: 100 servers at each; per site 2 plant units (1 MW, N+1) and 2 gensets
+    # (1.1 MW, N+1), 1 block: exactly one more plant unit (1,000,000) and one more genset (100,000).
+    split = solve(profile, {**REDUNDANT, "facility.max_halls": 2, "sites": {"a": site(1, 5), "b": site(1, 5)}})
+    assert float(split.npv_cny) - float(pooled.npv_cny) == pytest.approx(1_100_000, rel=1e-6)
+    np.testing.assert_array_equal(split.cooling_units.sum(["cooling", "year"]).values, [2, 2])
+    np.testing.assert_array_equal(split.generator_units.sum("year").values, [2, 2])
+    np.testing.assert_array_equal(split.grid_blocks.sum("year").values, [1, 1])
+    assert split.servers.sel(site="a").sum().item() == split.servers.sel(site="b").sum().item() == 100
+
+
+def test_cluster_limits_cap_the_sum_over_sites(profile: Path) -> None:
+    # Two sites of 10 halls each under a cluster cap of 1 hall: only 100 servers can be installed; the
+    # other 100,000 tokens/s go unserved (penalty 1e6 CNY per Mtoken; a whole year of 0.1 Mtok/s).
+    ds = solve(profile, {**REDUNDANT, "facility.max_halls": 1, "sites": {"a": site(10, 5), "b": site(10, 5)}})
+    assert ds.halls.sum().item() == 1
+    assert ds.servers.sum().item() == 100
+
+
+# ---------------------------------------------------------------------------------------------- bad input
+
+
+def problems(profile: Path, changes: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(ScenarioError) as info:
+        tiny(profile, changes)
+    return {p.path: p.message for p in info.value.problems}
+
+
+def test_unknown_key_under_a_site_names_its_path(profile: Path) -> None:
+    found = problems(profile, {"sites": {"a": {**site(1, 1), "max_hals": 2}}})
+    assert "sites.a.max_hals" in found
+    assert "max_halls" in found["sites.a.max_hals"]
+
+
+def test_negative_and_missing_site_values_name_their_path(profile: Path) -> None:
+    found = problems(profile, {"sites": {"a": {"max_halls": -1, "pv_max_mw": "5 kg"}}})
+    assert "sites.a.max_halls" in found
+    assert "sites.a.grid" in found  # required
+    assert "sites.a.pv_max_mw" in found
+
+
+def test_existing_units_must_stand_at_a_known_site(profile: Path) -> None:
+    two = {"sites": {"a": site(1, 2), "b": site(1, 2)}}
+    found = problems(profile, {**two, "existing": {"halls": [{"count": 1, "year_built": 2025}]}})
+    assert "existing.halls[0].site" in found and "a, b" in found["existing.halls[0].site"]
+    found = problems(profile, {**two, "existing": {"halls": [{"count": 1, "year_built": 2025, "site": "c"}]}})
+    assert "unknown site 'c'" in found["existing.halls[0].site"]
+    found = problems(profile, {"existing": {"halls": [{"count": 1, "year_built": 2025, "site": "a"}]}})
+    assert "no sites" in found["existing.halls[0].site"]
+
+
+def test_plan_validate_exits_2_and_names_the_site_path(tmp_path: Path) -> None:
+    data = load_default_yaml_data()
+    data["sites"] = {"pidu": {"max_halls": 7, "grid": {"max_blocks": 3, "firstnew_block_year": 2027}, "pv_max_mw": 12}}
+    result = CliRunner().invoke(cli, ["validate", str(write_scenario(tmp_path, data))])
+    assert result.exit_code == 2, result.output
+    text = result.output + result.stderr
+    assert "sites.pidu.grid.firstnew_block_year" in text and "first_new_block_year" in text
+    assert "Traceback" not in text
+
+
+def test_plan_validate_lists_the_sites(tmp_path: Path) -> None:
+    data = load_default_yaml_data()
+    data["sites"] = {"pidu": {"max_halls": 7, "grid": {"max_blocks": 3, "first_new_block_year": 2027}, "pv_max_mw": 12}}
+    result = CliRunner().invoke(cli, ["validate", str(write_scenario(tmp_path, data))])
+    assert result.exit_code == 0, result.output
+    assert "Sites" in result.output and "pidu" in result.output and "2027" in result.output
+
+
+def test_a_contract_names_known_sites(profile: Path) -> None:
+    hydro = {"availability_column": "hydro_availability", "energy_cny_per_kwh": 0.1, "max_mw": 1, "sites": ["yan"]}
+    found = problems(profile, {"power.ppa": {"hydro": hydro}, "sites": {"yaan": site(1, 2)}})
+    assert "did you mean 'yaan'" in found["power.ppa.hydro.sites[0]"]
+
+
+def test_a_site_grid_must_carry_its_redundancy(profile: Path) -> None:
+    found = problems(profile, {"power.grid.redundancy": 1, "sites": {"a": site(1, 1)}})
+    assert "sites.a.grid.max_blocks" in found
+
+
+# ---------------------------------------------------------------------------------------------- diagnosis
+
+
+@pytest.mark.parametrize(
+    ("sites", "cluster", "line"),
+    [
+        (
+            {"a": site(5, 5, max_new_halls_per_year=1), "b": site(5, 0)},
+            {},
+            [
+                "the utility limit of 0 grid blocks at site 'b' in 2026",
+                "at most 1 new halls a year at site 'a' in 2026",
+            ],
+        ),
+        (
+            {"a": site(5, 5), "b": site(5, 5)},
+            {"facility.max_halls": 2},
+            ["the cluster limit of 2 halls over all sites in 2026"],
+        ),
+        (
+            {"a": site(5, 5, grid={"max_blocks": 5, "first_new_block_year": 2027}), "b": site(1, 5)},
+            {},
+            ["no new grid block at site 'a' before 2027 in 2026"],
+        ),
+    ],
+    ids=["site_limits", "cluster_limit", "first_block_year"],
+)
+def test_a_diagnosis_names_the_site_of_a_limit(
+    profile: Path, sites: dict[str, Any], cluster: dict[str, Any], line: list[str]
+) -> None:
+    # 300 servers of 1 PFLOPS (3 MW, 3 halls) for a 0.3 EFLOPS target; the sites cannot hold them.
+    run = plan_scenario(tiny(profile, {"policy.installed_eflops_min": 0.3, "sites": sites, **cluster}), OPTIONS)
+    assert run.outcome.status == "infeasible"
+    lines = [x.strip().removeprefix("- ") for x in run.outcome.diagnosis]
+    assert "the installed-compute target of 0.30 EFLOPS in 2026" in lines
+    for expected in line:
+        assert expected in lines, lines
+
+
+def test_a_site_without_a_grid_connection_is_valid(profile: Path) -> None:
+    # max_blocks 0 is a site with no connection (PV, direct contracts): not an error, only unused here
+    ds = solve(profile, {"sites": {"a": site(1, 5), "b": site(1, 0)}})
+    assert ds.halls.sel(site="b").sum().item() == 0
+
+
+# ---------------------------------------------------------------------------------------------- downstream
+
+
+def test_a_built_multi_site_model_is_reused_for_new_numbers(profile: Path) -> None:
+    # A sweep's re-use: the two-site model built once, then updated by index with new prices and
+    # demand, gives the plan a fresh build gives.
+    from planner.pipeline import ModelCache
+
+    cache = ModelCache()
+    first = plan_scenario(tiny(profile, TWO_SITES), OPTIONS, cache=cache)
+    assert first.dataset is not None
+    moved = {**TWO_SITES, "facility.hall.capex_cny": 2e7, "demand.inference.peak_tokens_per_s": 300_000}
+    reused = plan_scenario(tiny(profile, moved), OPTIONS, cache=cache)
+    fresh = plan_scenario(tiny(profile, moved), OPTIONS)
+    assert reused.model is first.model
+    assert reused.dataset is not None and fresh.dataset is not None
+    assert float(reused.dataset.npv_cny) == pytest.approx(float(fresh.dataset.npv_cny), rel=1e-9)
+    np.testing.assert_array_equal(reused.dataset.servers.values, fresh.dataset.servers.values)
+
+
+def test_reports_metrics_and_exports_read_a_multi_site_plan(profile: Path) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from planner.report import render_compare, render_report
+    from planner.report.export import export_tables
+    from planner.report.terminal import print_plan
+    from planner.results.metrics import METRICS, metric_columns, metric_value
+
+    scenario = tiny(profile, TWO_SITES)
+    run = plan_scenario(scenario, OPTIONS)
+    ds = run.dataset
+    assert ds is not None
+    one = solve(profile, {"demand.inference.peak_tokens_per_s": 200_000})
+    assert "<html" in render_report(ds) and "<html" in render_compare(one, ds)
+    builds = export_tables(ds)["builds"]
+    assert len(builds)
+    out = StringIO()
+    print_plan(ds, Console(file=out, width=200))
+    assert "NPV" in out.getvalue()
+    # a metric optimised over the columns is the metric of the Dataset (site dims included)
+    compiled = compile_model(run.model)  # the solved model: its columns hold the plan
+    x = np.array([v.value or 0.0 for v in compiled.columns])
+    for name in ("halls", "grid_mw", "installed_pflops", "emissions_t", "imported_servers"):
+        (c, c0), _ = metric_columns(run.model, compiled.columns, ds, METRICS[name], scenario)
+        assert np.count_nonzero(c) > 0, name
+        assert float(c @ x + c0) == pytest.approx(metric_value(ds, METRICS[name], scenario), rel=1e-9), name
+    assert metric_value(ds, METRICS["halls"], scenario) == 2  # the existing hall at a, a new one at b
