@@ -203,6 +203,7 @@ def render_hedge_report(
         evpi=_money(float(ds["evpi_cny"])),
         vss=_money(float(ds["vss_cny"])),
         gap=f"{float(ds.attrs.get('hedge_mip_gap', math.nan)):.2%}",
+        method=_method(ds),
         futures=_futures(ds),
         plans=[plan_label(str(p)) for p in ds["plan"].values],
         future_names=[str(f) for f in ds["future"].values],
@@ -212,6 +213,15 @@ def render_hedge_report(
         links=links or {},
         charts=charts(figures),
     )
+
+
+def _method(ds: xr.Dataset) -> str:
+    """How the hedged plan was found, and what its gap is measured against."""
+    if ds.attrs.get("hedge_method") == "ph":
+        n = int(ds.attrs.get("hedge_ph_iterations", 0))
+        state = "converged" if int(ds.attrs.get("hedge_ph_converged", 0)) else "not converged"
+        return f"progressive hedging ({n} iterations, {state}; evaluated in every future), gap to its lower bound"
+    return "extensive form, MIP"
 
 
 def hedge_plans(ds: xr.Dataset, parts: Path | str | None = None) -> dict[str, xr.Dataset]:

@@ -12,6 +12,8 @@ A futures file holds::
     set: ["time.representative_days=6"]  # optional: overrides of the base in every future
     risk: {cvar_alpha: 0.9, weight: 0.5}  # optional: minimise E[NPV] + weight * CVaR_alpha[NPV]
     solver: {time_limit_s: 1800, mip_gap: 0.01}
+    method: extensive                 # or ph: progressive hedging (mpi-sppy), with its settings in ph:
+    ph: {iteration_limit: 50, convergence: 1.0e-4, rho_factor: 1.0}
     futures:
       - name: imports_cut
         probability: 0.3
@@ -47,7 +49,7 @@ import hashlib
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, StringConstraints, ValidationError
 
@@ -64,6 +66,7 @@ __all__ = [
     "PROBABILITY_TOL",
     "Future",
     "Futures",
+    "ProgressiveHedging",
     "Risk",
     "future_overrides",
     "futures_input_hash",
@@ -96,6 +99,19 @@ class Risk(Strict):
     of probability."""
     weight: Q("", ge=0, le=100)
     """Weight of the CVaR beside the expected NPV [-] (0: risk-neutral)."""
+
+
+class ProgressiveHedging(Strict):
+    """Settings of progressive hedging (``method: ph``; docs/futures.md, "Decomposition")."""
+
+    iteration_limit: Int = Field(default=50, ge=1, le=1000)
+    """Most PH iterations after the first (independent) solve of every future [-]."""
+    convergence: Q("", gt=0, le=1e6) = 1e-4
+    """PH stops when its convergence metric (the mean over futures and first-stage decisions of
+    ``|x_f - xbar|``, mpi-sppy's ``convthresh``) falls below this [unit of the decisions]."""
+    rho_factor: Q("", gt=0, le=1e6) = 1.0
+    """Penalty of each first-stage decision: ``rho_j = rho_factor * |c_j|``, its cost coefficient in the
+    objective [MCNY per unit] (a decision without a cost takes the median of the others') [-]."""
 
 
 class Future(Strict):
@@ -135,6 +151,11 @@ class Futures(Strict):
     """Optional risk aversion (CVaR of the NPV over the futures)."""
     solver: SweepSolver = SweepSolver()
     """Solver overrides for every solve of the study."""
+    method: Literal["extensive", "ph"] = "extensive"
+    """How the hedged plan is found: ``extensive`` (every future in one MIP, solved by HiGHS) or ``ph``
+    (progressive hedging on mpi-sppy, one future at a time, its consensus evaluated in every future)."""
+    ph: ProgressiveHedging = ProgressiveHedging()
+    """Settings of progressive hedging (read with ``method: ph`` only)."""
     sources: dict[str, str] = Field(default_factory=dict)
     """Free-form sources of the futures' numbers (key -> citation)."""
     neutral: dict[DottedPath, SweepValue] = Field(default_factory=dict)
@@ -231,6 +252,13 @@ def _check_shape(spec: Futures, written_base: Any = None) -> list[Problem]:
                 problems.append(
                     Problem(f"futures[{i}].overrides.{p}", f"also fixed by set[{set_paths[p]}]; set it in one place")
                 )
+    if spec.method == "ph" and spec.risk is not None and spec.risk.weight > 0:
+        problems.append(
+            Problem(
+                "method",
+                "progressive hedging (ph) minimises the expected NPV only; with a risk block use method: extensive",
+            )
+        )
     if spec.risk is not None and spec.risk.weight > 0 and len(spec.futures) == 1:
         problems.append(Problem("risk", "a CVaR over a single future is its NPV; give two futures or no risk block"))
     return problems

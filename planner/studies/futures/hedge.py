@@ -12,7 +12,8 @@ import dataclasses
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import xarray as xr
 
@@ -32,15 +33,19 @@ __all__ = ["Hedge", "solve_hedge"]
 
 @dataclass
 class Hedge:
-    """The extensive form's outcome and each future's plan in it."""
+    """How the hedged plan was found (the extensive form's outcome, or progressive hedging's as
+    :mod:`planner.studies.futures.progressive` sums it up) and each future's plan in it.
+    """
 
     outcome: SolveOutcome
-    form: ExtensiveForm
+    form: ExtensiveForm | None  #: the extensive form (None: progressive hedging)
     plans: list[xr.Dataset | None]  #: each future's plan (None without a plan)
     first_stage: dict[str, float]  #: the shared decisions: column name -> value
     npv_cny: list[float]  #: each future's NPV under the hedged plan [CNY] (NaN without a plan)
     eta_cny: float  #: the CVaR's eta (the value at risk) at the optimum [CNY] (NaN without a risk term)
     timings: dict[str, float]
+    shared: list[str] = field(default_factory=list)  #: names of the first-stage decisions
+    attrs: dict[str, Any] = field(default_factory=dict)  #: the method's own attrs for the plans
 
 
 def solve_hedge(
@@ -97,4 +102,4 @@ def solve_hedge(
             ds.attrs[FIRST_STAGE_UNITS_ATTR] = json.dumps(decision_units(b.model))
             plans[f] = ds
         timings["results"] = time.perf_counter() - t2
-    return Hedge(outcome, form, plans, first, npv, eta, timings)
+    return Hedge(outcome, form, plans, first, npv, eta, timings, list(form.shared), {"hedge_method": "extensive"})

@@ -51,6 +51,7 @@ from planner.scenario.futures import (
 from planner.solver.highs import SolveOptions
 from planner.solver.status import Status
 from planner.studies.futures.hedge import solve_hedge
+from planner.studies.futures.progressive import PHError, solve_progressive
 from planner.studies.futures.solve import evaluate_plan, read_first_stage, solve_future
 from planner.studies.futures.stack import HEDGED, Evaluation, hedge_dataset, perfect
 from planner.studies.sweep.cases import Case, fingerprint
@@ -155,7 +156,8 @@ def run_hedge(
         parts = _run(alone, alone_fps, {}, options, folder, resume, workers, scheduler, console, solve_future, c, spec)
         # 2. the extensive form
         risk = (float(spec.risk.cvar_alpha), float(spec.risk.weight)) if spec.risk is not None else None
-        hedged_fp = _hash([fps[n] for n in names], spec.probabilities, risk, repr(ef_options), c)
+        method = () if spec.method == "extensive" else (spec.method, spec.ph.model_dump(mode="json"))
+        hedged_fp = _hash([fps[n] for n in names], spec.probabilities, risk, repr(ef_options), c, *method)
         hedged = _hedged(spec, overrides, scenarios, ef_options, risk, hedged_fp, folder, resume, console)
         parts.update(hedged)
         # 3. every other plan in every future
@@ -244,15 +246,22 @@ def _hedged(
         if all(plan is not None for _, plan in saved.values()):
             console.print("the hedged plan is saved for the same inputs")
             return {**saved, HEDGED: (dict(saved[cases[0].id][0]) | {"objective_cny": record["objective_cny"]}, None)}  # type: ignore[index]
-    console.print(f"solving the extensive form of {len(names)} futures (first stage up to {spec.commit_until}) ...")
-    hedge = solve_hedge(
-        [scenarios[n] for n in names],
-        [overrides[n] for n in names],
-        spec.probabilities,
-        spec.commit_until,
-        options,
-        risk,
-    )
+    futures = ([scenarios[n] for n in names], [overrides[n] for n in names], spec.probabilities, spec.commit_until)
+    if spec.method == "ph":
+        console.print(
+            f"progressive hedging over {len(names)} futures (mpi-sppy, first stage up to {spec.commit_until}) ..."
+        )
+
+        def progress(iteration: int, metric: float, seconds: float) -> None:
+            console.print(f"  PH iteration {iteration}: convergence metric {metric:.4g} [{seconds:.1f} s]")
+
+        try:
+            hedge = solve_progressive(*futures, options, spec.ph, progress)
+        except PHError as exc:
+            raise HedgeError(f"the futures have no common plan: {exc}") from None
+    else:
+        console.print(f"solving the extensive form of {len(names)} futures (first stage up to {spec.commit_until}) ...")
+        hedge = solve_hedge(*futures, options, risk)
     outcome = hedge.outcome
     if outcome.x is None:
         why = "\n".join(outcome.diagnosis) or outcome.termination
@@ -281,8 +290,9 @@ def _hedged(
             hedge_eta_cny=hedge.eta_cny,
             hedge_rows=outcome.n_rows,
             hedge_columns=outcome.n_cols,
-            hedge_first_stage_columns=len(hedge.form.shared),
+            hedge_first_stage_columns=len(hedge.shared),
             hedge_timings_s=json.dumps(info["timings"]),
+            **hedge.attrs,
         )
         own = {**info, "objective_cny": npv}
         write_part(folder, case, fp, own, plan)
@@ -293,6 +303,8 @@ def _hedged(
         f"  hedged plan: {outcome.status}, expected NPV {info['objective_cny'] / 1e6:,.1f} M CNY"
         f" (gap {info['mip_gap']:.2%}) [{sum(hedge.timings.values()):.1f} s]"
     )
+    if spec.method == "ph":
+        console.print(f"  {escape(outcome.termination)}")
     return out
 
 
