@@ -30,6 +30,7 @@ n     low     high                                  expected (0.3 / 0.7)
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ from planner.cli import cli
 from planner.model import build_model
 from planner.model.stages import decision_components, first_stage_mask, first_stage_values
 from planner.pipeline import plan_scenario
+from planner.report.hedge import render_hedge_report
 from planner.results.io import read_dataset
 from planner.scenario import ScenarioError, load_scenario, scenario_from_dict
 from planner.scenario.futures import load_futures, mean_value_overrides
@@ -392,7 +394,12 @@ def test_ph_reaches_the_hand_worked_hedge_and_its_expected_npv_to_the_yuan(
     assert set(ph_hedge.data_vars) == set(hedge.data_vars)
     assert ph_hedge.attrs["hedge_method"] == "ph" and hedge.attrs["hedge_method"] == "extensive"
     assert int(ph_hedge.attrs["hedge_ph_converged"]) == 1
-    assert 1 <= int(ph_hedge.attrs["hedge_ph_iterations"]) <= 50
+    n = int(ph_hedge.attrs["hedge_ph_iterations"])
+    assert 1 <= n <= 50
+    # each of the two futures: iteration 0, the n - 1 iterations before the n-th found the metric below the
+    # threshold (it stops before its solves) and the Lagrangian bound's solve
+    assert int(ph_hedge.attrs["hedge_ph_subproblem_solves"]) == 2 * (n + 1)
+    assert len(json.loads(ph_hedge.attrs["hedge_ph_history"])) == n
 
 
 def test_ph_bounds_lower_bound_below_the_hedge_below_every_evaluated_plan(ph_hedge: xr.Dataset) -> None:
@@ -439,3 +446,9 @@ def test_a_bad_method_or_ph_with_a_risk_block_is_refused_with_its_path(folder: P
     result = CliRunner().invoke(cli, ["hedge", str(path)])
     assert result.exit_code == 2
     assert "method" in result.output
+
+
+def test_the_hedge_page_says_how_the_plan_was_found(ph_hedge: xr.Dataset, hedge: xr.Dataset) -> None:
+    ph_page = render_hedge_report(ph_hedge)
+    assert "progressive hedging (" in ph_page and "gap to its lower bound" in ph_page
+    assert "extensive form, MIP" in render_hedge_report(hedge)

@@ -253,7 +253,10 @@ def _hedged(
         )
 
         def progress(iteration: int, metric: float, seconds: float) -> None:
-            console.print(f"  PH iteration {iteration}: convergence metric {metric:.4g} [{seconds:.1f} s]")
+            if iteration == 0:
+                console.print(f"  PH iteration 0: every future solved alone [{seconds:.1f} s]")
+            else:
+                console.print(f"  PH iteration {iteration}: convergence metric {metric:.4g} [{seconds:.1f} s]")
 
         try:
             hedge = solve_progressive(*futures, options, spec.ph, progress)

@@ -220,6 +220,8 @@ _KEPT = (
     "hedge_ph_lagrangian_bound_cny",
     "hedge_ph_xbar",
     "hedge_ph_settings",
+    "hedge_ph_subproblem_solves",
+    "hedge_ph_subproblem_time_s",
     "solver_status",
     "termination",
 )
