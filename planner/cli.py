@@ -183,7 +183,9 @@ def _validate_futures(file: Path) -> None:
     _, notes = mean_value_overrides(spec)
     _console().print(
         f"futures [bold]{_escape(spec.name)}[/]: {len(spec.futures)} futures over {_escape(str(spec.base))}, "
-        f"decided now to {spec.commit_until}, every one valid; nothing solved"
+        f"decided now to {spec.commit_until}"
+        + (" (hedged by progressive hedging on mpi-sppy)" if spec.method == "ph" else "")
+        + ", every one valid; nothing solved"
     )
     for note in notes:
         _console().print(f"  mean-value future: {_escape(note)}")

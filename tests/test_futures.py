@@ -452,3 +452,5 @@ def test_the_hedge_page_says_how_the_plan_was_found(ph_hedge: xr.Dataset, hedge:
     ph_page = render_hedge_report(ph_hedge)
     assert "progressive hedging (" in ph_page and "gap to its lower bound" in ph_page
     assert "extensive form, MIP" in render_hedge_report(hedge)
+    result = CliRunner().invoke(cli, ["validate", str(Path(ph_hedge.attrs["futures_source"]))])
+    assert result.exit_code == 0 and "hedged by progressive hedging" in result.output, result.output
