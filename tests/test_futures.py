@@ -454,3 +454,23 @@ def test_the_hedge_page_says_how_the_plan_was_found(ph_hedge: xr.Dataset, hedge:
     assert "extensive form, MIP" in render_hedge_report(hedge)
     result = CliRunner().invoke(cli, ["validate", str(Path(ph_hedge.attrs["futures_source"]))])
     assert result.exit_code == 0 and "hedged by progressive hedging" in result.output, result.output
+
+
+def test_a_ph_consensus_a_future_cannot_carry_out_is_no_plan_with_the_reason(folder: Path) -> None:
+    # One PH iteration: x-bar of the 2026 purchase is 0.1 x 1 + 0.8 x 3 + 0.1 x 2 = 2.7, rounded to 3, beyond the
+    # purchase cap of 2 in 'capped' (a row, not a bound): fixed there, no plan meets the cap, so there is no hedged
+    # plan (exit 1), and the message says why (the diagnosis) and what to do.
+    capped = {
+        "name": "capped",
+        "probability": 0.1,
+        "overrides": {"accelerators.gpu.max_new_per_year.2026": 2, "demand.inference.peak_tokens_per_s.2027": 3000},
+    }
+    futures = [{**LOW_HIGH[0], "probability": 0.1}, {**LOW_HIGH[1], "probability": 0.8}, capped]
+    path = _futures(folder, "capped_ph", futures, method="ph", ph={"iteration_limit": 1})
+    result = CliRunner().invoke(cli, ["hedge", str(path), "--workers", "1", "-o", str(folder / "capped_ph.nc")])
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert "did not converge in 1 iterations" in text
+    assert "future 'capped' has no plan with the consensus fixed (infeasible)" in text
+    assert "the purchase cap of 2 new G1 servers a year in 2026" in text
+    assert "raise ph.iteration_limit, or use method: extensive" in text

@@ -271,6 +271,7 @@ def solve_progressive(
     options: SolveOptions,
     settings: ProgressiveHedging,
     progress: Any = None,
+    names: Sequence[str] | None = None,
 ) -> Hedge:
     """Build every future, run PH, and evaluate its rounded consensus in every future: the hedged plan as
     :func:`planner.studies.futures.hedge.solve_hedge` returns it, its outcome saying how PH ended.
@@ -290,7 +291,7 @@ def solve_progressive(
     for b in built:  # each future alone on the planner's path: its plan is PH's first MIP start in that future
         solve(b.model, options, compiled=b.compiled, shadow_prices=False)
     timings["start"] = time.perf_counter() - t1
-    run, names = progressive_hedging(built, masks, probabilities, settings, options, progress)
+    run, decisions = progressive_hedging(built, masks, probabilities, settings, options, progress)
     timings["ph"] = run.wall_time_s
     t1 = time.perf_counter()
     p = np.asarray(probabilities, dtype=float)
@@ -299,14 +300,15 @@ def solve_progressive(
     outcomes: list[SolveOutcome] = []
     for f, (b, mask) in enumerate(zip(built, masks, strict=True)):
         assert b.compiled is not None
+        future = f"future {names[f]!r}" if names is not None else f"future {f + 1}"
         fixed, problems = with_fixed(b.compiled, run.consensus, mask)
         if problems:
             shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-            raise PHError(_why(run, f"future {f + 1} cannot carry out the consensus: {shown}"))
+            raise PHError(_why(run, f"{future} cannot carry out the consensus: {shown}"))
         outcome = solve(b.model, options, compiled=fixed, shadow_prices=False)
         if outcome.x is None or outcome.objective is None:
             why = " ".join(line.strip() for line in outcome.diagnosis) or outcome.termination
-            raise PHError(_why(run, f"future {f + 1} has no plan with the consensus fixed ({outcome.status}): {why}"))
+            raise PHError(_why(run, f"{future} has no plan with the consensus fixed ({outcome.status}): {why}"))
         outcomes.append(outcome)
         npv.append(outcome.objective * MCNY)
         own = {
@@ -358,7 +360,7 @@ def solve_progressive(
         "hedge_ph_subproblem_time_s": float(sum(run.solve_times)),
         "hedge_ph_settings": json.dumps(settings.model_dump(mode="json")),
     }
-    return Hedge(outcome, None, plans, dict(run.consensus), npv, math.nan, timings, shared=names, attrs=attrs)
+    return Hedge(outcome, None, plans, dict(run.consensus), npv, math.nan, timings, shared=decisions, attrs=attrs)
 
 
 def _why(run: PHRun, what: str) -> str:

@@ -259,7 +259,7 @@ def _hedged(
                 console.print(f"  PH iteration {iteration}: convergence metric {metric:.4g} [{seconds:.1f} s]")
 
         try:
-            hedge = solve_progressive(*futures, options, spec.ph, progress)
+            hedge = solve_progressive(*futures, options, spec.ph, progress, names)
         except PHError as exc:
             raise HedgeError(f"the futures have no common plan: {exc}") from None
     else:
