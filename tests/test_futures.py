@@ -52,6 +52,7 @@ from planner.scenario import ScenarioError, load_scenario, scenario_from_dict
 from planner.scenario.futures import load_futures, mean_value_overrides
 from planner.solver.highs import compile_model
 from planner.studies.futures import run_hedge
+from planner.studies.futures.progressive import _rho_values
 from planner.studies.futures.stack import cvar
 
 M = 1e6
@@ -474,3 +475,10 @@ def test_a_ph_consensus_a_future_cannot_carry_out_is_no_plan_with_the_reason(fol
     assert "future 'capped' has no plan with the consensus fixed (infeasible)" in text
     assert "the purchase cap of 2 new G1 servers a year in 2026" in text
     assert "raise ph.iteration_limit, or use method: extensive" in text
+
+
+def test_ph_rho_is_the_cost_coefficient_times_the_factor_and_the_median_where_there_is_none() -> None:
+    # costs 1.0 and 0.001 MCNY per unit, and one decision without a cost: its rho is the median of 1.0 and 0.001
+    rho = _rho_values({"servers": 1.0, "racks": -0.001, "contract": 0.0}, 2.0)
+    assert rho == pytest.approx({"servers": 2.0, "racks": 0.002, "contract": 2.0 * 0.5005})
+    assert _rho_values({"a": 0.0}, 3.0) == {"a": 3.0}
