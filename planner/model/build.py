@@ -8,6 +8,7 @@ from planner.model.compute import add_compute
 from planner.model.cooling import add_cooling
 from planner.model.data import ModelData
 from planner.model.facility import add_facility
+from planner.model.network import add_network
 from planner.model.objective import add_objective
 from planner.model.policy import add_policy
 from planner.model.power import add_power
@@ -16,8 +17,9 @@ from planner.time.prepare import TimeData
 
 __all__ = ["build_model"]
 
-#: The order in which subsystems are added; each may use what the earlier ones defined.
-SUBSYSTEMS = (add_compute, add_facility, add_cooling, add_power, add_policy, add_objective)
+#: The order in which subsystems are added; each may use what the earlier ones defined. The network
+#: (compute leased from and sold to other hubs) comes first: the compute and facility rows count it.
+SUBSYSTEMS = (add_network, add_compute, add_facility, add_cooling, add_power, add_policy, add_objective)
 
 
 def build_model(scenario: Scenario | ModelData, time: TimeData | None = None) -> pyo.ConcreteModel:
