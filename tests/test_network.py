@@ -307,3 +307,113 @@ def test_plan_validate_exits_2_naming_the_region_and_the_unknown_site(tmp_path: 
     text = result.output + result.stderr
     assert "demand.inference.regions.chengdu_metro.sites[0]" in text and "'shuangliu'" in text
     assert "Traceback" not in text
+
+
+# ---------------------------------------------------------------------------------------------- policy
+
+
+def test_leased_compute_does_not_count_toward_the_installed_compute_target(profile: Path) -> None:
+    # The leasing case above (training leased at 50 CNY/PFLOPS·h, NPV 88,809,000) with a target of 0.1
+    # EFLOPS installed: the cluster must own 100 servers; once bought (idle = full power, so running them
+    # costs nothing more) they also do the training and nothing is leased: 117 M + 1.1 MW x 4,380,000 =
+    # 121,818,000. The target costs 33,009,000 because leased PFLOPS are not the cluster's.
+    changes = {
+        **TRAINING_AND_INFERENCE,
+        "policy.installed_eflops_min": 0.1,
+        "network.hubs": {"g": {"lease": lease(50, 100, "training")}},
+    }
+    ds = solve(profile, changes)
+    assert float(ds.npv_cny) == pytest.approx(117_000_000 + 1.1 * YEAR_OF_ENERGY, rel=1e-9)
+    assert float(ds.lease_pflops.sum()) == pytest.approx(0, abs=1e-6)
+    assert ds.installed_pflops.item() == 100
+    # the pricing LP prices the target of a plan with hubs (a number, and how it was obtained)
+    assert np.isfinite(ds.shadow_price.sel(limit="installed_eflops_min").item())
+    assert "LP dual" in str(ds.shadow_price_method.sel(limit="installed_eflops_min").item())
+
+
+def test_an_infeasible_plan_with_hubs_is_diagnosed(profile: Path) -> None:
+    # Leased compute cannot meet an installed-compute target the land cannot hold (3 halls of servers on 1).
+    changes = {
+        "policy.installed_eflops_min": 0.3,
+        "facility.max_halls": 1,
+        "network.hubs": {"g": {"lease": lease(1, 1000, "training", "inference")}},
+    }
+    run = plan_scenario(tiny(profile, changes), OPTIONS)
+    assert run.outcome.status == "infeasible"
+    lines = [x.strip().removeprefix("- ") for x in run.outcome.diagnosis]
+    assert "the installed-compute target of 0.30 EFLOPS in 2026" in lines
+
+
+# ---------------------------------------------------------------------------------------------- downstream
+
+
+def test_a_built_network_model_is_reused_for_new_prices(profile: Path) -> None:
+    # A sweep's re-use: the lease and sale prices and caps are parameters; a model built once and updated
+    # by index gives the plan a fresh build gives (here: leasing becomes dearer than building).
+    from planner.pipeline import ModelCache
+
+    hubs = {
+        "g": {"lease": lease(50, 100, "training")},
+        "q": {"sell": {"price_cny_per_pflops_hour": 1, "max_pflops": 5}},
+    }
+    cache = ModelCache()
+    first = plan_scenario(tiny(profile, {**TRAINING_AND_INFERENCE, "network.hubs": hubs}), OPTIONS, cache=cache)
+    moved = {**TRAINING_AND_INFERENCE, "network.hubs": {**hubs, "g": {"lease": lease(130, 100, "training")}}}
+    reused = plan_scenario(tiny(profile, moved), OPTIONS, cache=cache)
+    fresh = plan_scenario(tiny(profile, moved), OPTIONS)
+    assert reused.model is first.model
+    assert reused.dataset is not None and fresh.dataset is not None
+    assert float(reused.dataset.npv_cny) == pytest.approx(117_000_000 + 1.1 * YEAR_OF_ENERGY, rel=1e-9)
+    assert float(reused.dataset.npv_cny) == pytest.approx(float(fresh.dataset.npv_cny), rel=1e-12)
+
+
+def test_the_full_year_check_operates_a_plan_with_regions_and_hubs(profile: Path) -> None:
+    # The flat profile: every hour of the year is the representative day's, so the plan operated over all
+    # 365 days costs what it cost on one (the lease and the regions' routing are re-decided per year).
+    from planner.studies.full_year import operate_full_year
+
+    changes = {
+        **TRAINING_AND_INFERENCE,
+        "demand.inference.regions": {"local": {"share": 1.0, "sites": ["main"]}},
+        "network.hubs": {"g": {"lease": lease(50, 100, "training")}},
+    }
+    run = plan_scenario(tiny(profile, changes), OPTIONS, shadow_prices=False)
+    operation = operate_full_year(run)
+    assert operation.dataset is not None and operation.dataset.sizes["day"] == 365
+    assert float(operation.dataset.npv_cny) == pytest.approx(66_909_000 + 21_900_000, rel=1e-6)
+    np.testing.assert_allclose(operation.dataset.lease_pflops.values, 50, rtol=1e-6)
+
+
+def test_reports_and_the_terminal_show_the_network_flows(profile: Path) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from planner.report import render_report
+    from planner.report.export import export_tables
+    from planner.report.terminal import print_plan
+    from planner.results.io import read_dataset, write_dataset
+
+    changes = {
+        **SPARE,
+        "demand.inference.regions": {
+            "local": {"share": 0.6, "sites": ["main"]},
+            "remote": {"share": 0.4, "sites": ["g"]},
+        },
+        "network.hubs": {
+            "g": {"lease": lease(50, 100, "inference")},
+            "q": {"sell": {"price_cny_per_pflops_hour": 10, "max_pflops": 30}},
+        },
+    }
+    ds = solve(profile, changes)
+    out = StringIO()
+    print_plan(ds, Console(file=out, width=200))
+    text = out.getvalue()
+    assert "leased from g [PFLOPS]" in text and "sold to q [PFLOPS]" in text and "inference served in remote" in text
+    html = render_report(ds)
+    assert "compute leased from g" in html and "compute sold to q" in html
+    assert len(export_tables(ds)["builds"])
+    path = write_dataset(ds, Path(str(profile)).parent / "network.nc")
+    back = read_dataset(path)
+    assert back.hub.values.tolist() == ["g", "q"] and back.region.values.tolist() == ["local", "remote"]
+    xr.testing.assert_allclose(back.lease_pflops, ds.lease_pflops)

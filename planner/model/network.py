@@ -102,7 +102,11 @@ def _add_lease(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) -
     if not data.lease_hubs:
         return
     m.lease_price = pyo.Param(
-        m.LEASE, m.Y, mutable=True, initialize=values["lease_price"], doc="price of a PFLOPS leased for year y [MCNY]"
+        m.LEASE,
+        m.Y,
+        mutable=True,
+        initialize=values["lease_price"],
+        doc="price[n,y] * T_y / 1e6: a PFLOPS leased for year y [MCNY/PFLOPS/year]",
     )
     m.lease_max_pflops = pyo.Param(
         m.LEASE, m.Y, mutable=True, initialize=values["lease_max_pflops"], doc="most compute hub n leases [PFLOPS]"
@@ -167,7 +171,11 @@ def _add_sale(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) ->
         doc="(site, server type, cooling) whose servers may be sold",
     )
     m.sale_price = pyo.Param(
-        m.SALE, m.Y, mutable=True, initialize=values["sale_price"], doc="revenue of a PFLOPS sold for year y [MCNY]"
+        m.SALE,
+        m.Y,
+        mutable=True,
+        initialize=values["sale_price"],
+        doc="price[n,y] * T_y / 1e6: a PFLOPS sold for year y [MCNY/PFLOPS/year]",
     )
     m.sale_max_pflops = pyo.Param(
         m.SALE, m.Y, mutable=True, initialize=values["sale_max_pflops"], doc="most compute hub n buys [PFLOPS]"

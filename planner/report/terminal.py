@@ -406,6 +406,20 @@ def _print_figures(ds: xr.Dataset, console: Console) -> None:
     served, trained = served_shares(ds)
     line("inference served", served.values, "{:.1%}")
     line("training delivered", trained.values, "{:.1%}")
+    if "lease_pflops" in ds and ds.sizes.get("hub", 0):  # the network flows
+        for n in ds.hub.values:
+            for name, verb in (("lease_pflops", "leased from"), ("sold_pflops", "sold to")):
+                flow = ds[name].sel(hub=n).values
+                if np.any(flow > 1e-6):
+                    line(f"{verb} {n} [PFLOPS]", flow, "{:,.1f}")
+        line("lease cost [M CNY]", ds["lease_cost_cny"].values / 1e6, "{:,.1f}")
+        line("sale revenue [M CNY]", ds["sale_revenue_cny"].values / 1e6, "{:,.1f}")
+    if "region" in ds.dims and ds.sizes["region"] > 1:  # each region's demand served
+        demand = ds["inference_demand_tokens_per_s"] * ds["region_share"]
+        served = (demand - ds["inference_unserved_by_region"]) * ds["day_weight"]
+        share = served.sum(("day", "hour")) / (demand * ds["day_weight"]).sum(("day", "hour"))
+        for r in ds.region.values:
+            line(f"inference served in {r}", share.sel(region=r).values, "{:.1%}")
     line("annual cost [bn CNY]", ds["cost"].sum("component").values / 1e9, "{:,.3f}")
     if "capital_spent_cny" in ds:  # not in results written before the cash view
         line("capital spent [bn CNY]", ds["capital_spent_cny"].sum("asset").values / 1e9, "{:,.3f}")
