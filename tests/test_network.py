@@ -265,6 +265,11 @@ def test_a_region_naming_an_unknown_site_names_both(profile: Path) -> None:
     assert "region 'metro'" in message and "'aa'" in message and "did you mean 'a'" in message
 
 
+def test_a_region_names_each_site_once(profile: Path) -> None:
+    found = problems(profile, {"demand.inference.regions": {"metro": {"share": 1.0, "sites": ["main", "main"]}}})
+    assert "names 'main' twice" in found["demand.inference.regions.metro.sites[1]"]
+
+
 def test_region_shares_must_add_up_to_one(profile: Path) -> None:
     regions = {"metro": {"share": 0.5, "sites": ["main"]}, "far": {"share": 0.4, "sites": ["main"]}}
     found = problems(profile, {"demand.inference.regions": regions})
@@ -297,6 +302,17 @@ def test_hub_errors_name_their_path(profile: Path) -> None:
     assert "did you mean 'gpu'" in found["network.hubs.g.lease.accelerator"]
     found = problems(profile, {"network.hubs": {"main": {"sell": {"price_cny_per_pflops_hour": 1, "max_pflops": 1}}}})
     assert "also a site" in found["network.hubs.main"]
+
+
+def test_plan_validate_lists_the_regions_and_hubs(tmp_path: Path) -> None:
+    data = load_default_yaml_data()
+    data["demand"]["inference"]["regions"] = {"metro": {"share": 1.0, "sites": ["main", "cq"]}}
+    lease = {"price_cny_per_pflops_hour": "13 CNY/PFLOPS/h", "max_pflops": 500, "accelerator": "h200"}
+    data["network"] = {"hubs": {"cq": {"lease": {**lease, "workloads": ["inference"]}}}}
+    result = CliRunner().invoke(cli, ["validate", str(write_scenario(tmp_path, data))])
+    assert result.exit_code == 0, result.output
+    assert "Demand regions" in result.output and "main, cq" in result.output
+    assert "Hubs" in result.output and "h200" in result.output
 
 
 def test_plan_validate_exits_2_naming_the_region_and_the_unknown_site(tmp_path: Path) -> None:
@@ -417,3 +433,26 @@ def test_reports_and_the_terminal_show_the_network_flows(profile: Path) -> None:
     back = read_dataset(path)
     assert back.hub.values.tolist() == ["g", "q"] and back.region.values.tolist() == ["local", "remote"]
     xr.testing.assert_allclose(back.lease_pflops, ds.lease_pflops)
+
+
+def test_a_sweep_over_the_lease_price_stacks_the_hub_flows(profile: Path, tmp_path: Path) -> None:
+    # The leasing case at 50 and at 130 CNY/PFLOPS·h (break-even 125.4): 50 PFLOPS leased, then none.
+    import yaml
+
+    from planner.results.io import read_dataset
+    from planner.studies.sweep import run_sweep
+
+    data = tiny(profile, {**TRAINING_AND_INFERENCE, "network.hubs": {"g": {"lease": lease(50, 100, "training")}}})
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(data.model_dump(mode="json")), encoding="utf-8")
+    sweep = {
+        "name": "lease",
+        "base": "tiny.yaml",
+        "grid": {"network.hubs.g.lease.price_cny_per_pflops_hour": [50, 130]},
+        "shadow_prices": False,
+    }
+    (tmp_path / "lease.yaml").write_text(yaml.safe_dump(sweep), encoding="utf-8")
+    run_sweep(tmp_path / "lease.yaml", workers=1, results_dir=tmp_path / "results", progress=False)
+    ds = read_dataset(tmp_path / "results" / "lease.nc")
+    leased = ds.lease_pflops.sel(hub="g").squeeze(drop=True)
+    np.testing.assert_allclose(leased.values.ravel(), [50, 0], atol=1e-6)
+    np.testing.assert_allclose(ds.npv_cny.values.ravel(), [88_809_000, 121_818_000], rtol=1e-9)

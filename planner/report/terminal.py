@@ -118,6 +118,8 @@ def print_validation(scenario: Scenario, time: TimeData, model_size: str, consol
     console.print(f"model size: {model_size}")
     if s.sites:
         _print_sites(s, console)
+    if s.demand.inference.regions or s.network.hubs:
+        _print_network(s, console)
 
     servers = _titled(console, "Server types")
     for col in ("name", "chip", "domestic", "PFLOPS", "tokens/s", "kW full/idle", "price [M CNY]", "cap/yr", "cooling"):
@@ -236,6 +238,42 @@ def _print_sites(s: Scenario, console: Console) -> None:
             f"{site.climate.dry_bulb_offset_k:+g}/{site.climate.wet_bulb_offset_k:+g}",
         )
     console.print(table)
+
+
+def _print_network(s: Scenario, console: Console) -> None:
+    """The demand regions (share, latency class) and the hubs (what each leases and buys, at what price)."""
+    if s.demand.inference.regions:
+        table = _titled(console, "Demand regions")
+        for col in ("name", "share", "served by (latency class)"):
+            table.add_column(col, justify="right" if col == "share" else "left")
+        for name, region in s.demand.inference.regions.items():
+            table.add_row(escape(name), f"{region.share:.0%}", escape(", ".join(region.sites)))
+        console.print(table)
+    if s.network.hubs:
+        table = _titled(console, "Hubs")
+        for col in (
+            "name",
+            "lease [CNY/PFLOPS·h]",
+            "lease max [PFLOPS]",
+            "server type",
+            "workloads",
+            "buys at [CNY/PFLOPS·h]",
+            "buys max [PFLOPS]",
+        ):
+            table.add_column(col, justify="left" if col in ("name", "server type", "workloads") else "right")
+        years = [s.years[0], s.years[-1]]
+        for name, hub in s.network.hubs.items():
+            lease, sell = hub.lease, hub.sell
+            table.add_row(
+                escape(name),
+                "-" if lease is None else "/".join(_fmt(v) for v in lease.price_cny_per_pflops_hour.values(years)),
+                "-" if lease is None else "/".join(_fmt(v) for v in lease.max_pflops.values(years)),
+                "-" if lease is None else escape(lease.accelerator),
+                "-" if lease is None else ", ".join(lease.workloads),
+                "-" if sell is None else "/".join(_fmt(v) for v in sell.price_cny_per_pflops_hour.values(years)),
+                "-" if sell is None else "/".join(_fmt(v) for v in sell.max_pflops.values(years)),
+            )
+        console.print(table)
 
 
 def print_full_year(plan: xr.Dataset, full: xr.Dataset, relaxed: dict[int, list[str]], console: Console) -> None:

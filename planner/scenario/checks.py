@@ -426,7 +426,9 @@ def _regions(s: Scenario) -> list[Problem]:
     for k, region in regions.items():
         for i, name in enumerate(region.sites):
             where = f"demand.inference.regions.{k}.sites[{i}]"
-            if name in hubs:
+            if name in region.sites[:i]:
+                out.append(Problem(where, f"region '{k}' names '{name}' twice"))
+            elif name in hubs:
                 if not hubs[name].takes("inference"):
                     message = (
                         f"hub '{name}' leases no inference (network.hubs.{name}.lease.workloads): "
