@@ -26,7 +26,7 @@ from pyomo.repn.linear import LinearRepnVisitor
 
 from planner import __version__
 from planner.model.data import MCNY, MTOK, ModelData
-from planner.model.network import lease_flop_per_pflops_hour, lease_tokens_per_pflops
+from planner.model.network import lease_tokens_per_pflops
 from planner.results.kpis import add_kpis
 from planner.results.provenance import input_files, installed_versions
 from planner.results.variables import FIELDS, Field
@@ -317,7 +317,7 @@ def _network(
     from and sold to each hub. Without regions the one region's service at a site is that site's
     whole inference; without hubs the hub arrays are empty.
     """
-    sites, hubs, years = labels["site"], labels["hub"], labels["year"]
+    hubs = labels["hub"]
     dims = ("site", "accelerator", "cooling", "region", "hub", "year")
     position = {dim: {label: i for i, label in enumerate(labels[dim])} for dim in dims}
 
@@ -347,11 +347,6 @@ def _network(
         unserved = arrays["inference_unserved"][None]
     per_pflops = np.array([lease_tokens_per_pflops(data, n) if n in data.lease_hubs else 0.0 for n in hubs])
     leased_inf = grid("lease_inference", ("hub", "region", "year", "day", "hour"))
-    sold = (
-        grid("servers_sold", ("site", "accelerator", "cooling", "year"))
-        if len(data.sale_hubs)
-        else np.zeros((len(sites), len(labels["accelerator"]), len(labels["cooling"]), len(years)))
-    )
     return {
         "inference_routed_tokens_per_s": routed,
         "inference_leased_tokens_per_s": leased_inf * per_pflops[:, None, None, None, None] * MTOK,
@@ -360,7 +355,7 @@ def _network(
         "lease_training_pflops": grid("lease_training", ("hub", "year", "day", "hour")),
         "lease_inference_pflops": leased_inf,
         "sold_pflops": grid("sold_pflops", ("hub", "year")),
-        "servers_sold": sold,
+        "servers_sold": grid("servers_sold", ("site", "accelerator", "cooling", "year")),
     }
 
 
@@ -377,7 +372,7 @@ def _network_inputs(data: ModelData, labels: dict[str, list[Any]]) -> dict[str, 
         if hub.lease is not None:
             lease_price[i] = [hub.lease.price_cny_per_pflops_hour.at(y) for y in years]
             lease_max[i] = [hub.lease.max_pflops.at(y) for y in years]
-            mfu[i] = lease_flop_per_pflops_hour(data, n) * 1e21 / (3600 * 1e15)
+            mfu[i] = data.scenario.accelerators[hub.lease.accelerator].mfu
             per_pflops[i] = lease_tokens_per_pflops(data, n) * MTOK
             workload[i] = [hub.takes(w) for w in labels["workload"]]
         if hub.sell is not None:
