@@ -165,6 +165,9 @@ def test_leasing_cheaper_than_building_takes_the_training_and_not_the_inference(
     np.testing.assert_allclose(ds.it_power_mw.sum(["site", "cooling"]).values, 0.5)
     assert ds.pue.item() == pytest.approx(1.1)
     assert float(ds.training_unserved_flop.item()) == pytest.approx(0, abs=1e9)
+    # the lease is paid in cash in its year, beside the capital spent (1-year assets: 64.5 M) and the energy
+    assert float(ds.capital_spent_cny.sum()) == pytest.approx(64_500_000, rel=1e-12)
+    assert float(ds.cash_flow_cny.item()) == pytest.approx(64_500_000 + 2_409_000 + 21_900_000, rel=1e-9)
 
 
 def test_leasing_dearer_than_building_is_not_done(profile: Path) -> None:
@@ -184,6 +187,28 @@ def test_a_lease_cap_leaves_the_rest_to_building(profile: Path) -> None:
     assert float(ds.npv_cny) == pytest.approx(expected, rel=1e-9)
     assert ds.lease_pflops.sel(hub="g").item() == pytest.approx(20)
     assert float(ds.servers.sum()) == 80
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ({}, {"network.hubs": {"g": {"lease": lease(50, 100, "training", "inference")}}}),
+        (
+            {"demand.inference.regions": {"r": {"share": 1.0, "sites": ["main"]}}},
+            {
+                "demand.inference.regions": {"r": {"share": 1.0, "sites": ["main", "g"]}},
+                "network.hubs": {"g": {"lease": lease(20, 100, "inference")}},
+            },
+        ),
+    ],
+    ids=["a_hub_to_lease_from", "a_hub_in_the_class"],
+)
+def test_more_options_never_cost_more(profile: Path, before: dict[str, Any], after: dict[str, Any]) -> None:
+    # A hub to lease from, or a hub added to a region's latency class, only adds options: the NPV cannot
+    # rise (and here, with leasing cheaper than building, it falls).
+    without = solve(profile, {**TRAINING_AND_INFERENCE, **before})
+    with_hub = solve(profile, {**TRAINING_AND_INFERENCE, **after})
+    assert float(with_hub.npv_cny) < float(without.npv_cny)
 
 
 # ---------------------------------------------------------------------------------------------- selling
