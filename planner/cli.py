@@ -32,6 +32,7 @@ from planner.report.alternatives import (
 from planner.report.compare import compare_labels
 from planner.report.compare_years import print_compare
 from planner.report.export import FORMATS, ExportError, check_exportable, default_output, write_export
+from planner.report.hedge import hedge_plans, load_hedge, print_hedge, write_hedge_report
 from planner.report.inputs import input_differences
 from planner.report.sweep import default_parts_dir, load_report_input, write_sweep_report
 from planner.report.terminal import print_full_year, print_input_check, print_plan, print_validation
@@ -40,9 +41,11 @@ from planner.results.kpis import binding
 from planner.results.metrics import METRICS
 from planner.results.provenance import check_inputs, record_overrides
 from planner.scenario import ScenarioError, load_scenario
+from planner.scenario.futures import is_futures_data, load_futures, mean_value_overrides
 from planner.scenario.loader import read_yaml
 from planner.scenario.sweep import DEFAULT_RESULTS_DIR, load_sweep
 from planner.studies import alternatives as alternatives_study
+from planner.studies import futures as futures_study
 from planner.studies import sweep as sweep_study
 from planner.studies.full_year import operate_full_year
 from planner.studies.limit_costs import add_limit_costs
@@ -147,6 +150,11 @@ def validate(file: Path, overrides: Sequence[str]) -> None:
             raise click.UsageError("--set applies to a scenario file; a sweep file sets its own values")
         _validate_sweep(file)
         return
+    if _is_futures_file(file):
+        if overrides:
+            raise click.UsageError("--set applies to a scenario file; a futures file sets its own values")
+        _validate_futures(file)
+        return
     check = pipeline.check_scenario(load_scenario(file, overrides))
     print_validation(check.scenario, check.time, check.model_size, _console())
 
@@ -158,6 +166,27 @@ def _is_sweep_file(file: Path) -> bool:
     except ScenarioError:  # the scenario path reports it
         return False
     return "base" in data and ("grid" in data or "one_at_a_time" in data)
+
+
+def _is_futures_file(file: Path) -> bool:
+    """A YAML file with a top-level ``base`` and ``futures``: a futures file (``plan hedge``)."""
+    try:
+        data = read_yaml(file)
+    except ScenarioError:  # the scenario path reports it
+        return False
+    return is_futures_data(data)
+
+
+def _validate_futures(file: Path) -> None:
+    """``plan validate FUTURES``: every future loads and validates, and so does the mean-value future."""
+    spec = load_futures(file)
+    _, notes = mean_value_overrides(spec)
+    _console().print(
+        f"futures [bold]{_escape(spec.name)}[/]: {len(spec.futures)} futures over {_escape(str(spec.base))}, "
+        f"decided now to {spec.commit_until}, every one valid; nothing solved"
+    )
+    for note in notes:
+        _console().print(f"  mean-value future: {_escape(note)}")
 
 
 def _validate_sweep(file: Path) -> None:
@@ -352,6 +381,10 @@ def _full_year_check(run: Any, options: Any, out: Path, overrides: Sequence[str]
 @_handle_errors
 def report_command(results: Path, output: Path | None, case_reports: bool) -> None:
     """(Re)draw the HTML report of a saved plan RESULTS (netCDF), or of a sweep's combined results."""
+    hedge = load_hedge(results) if results.is_file() else None
+    if hedge is not None:
+        _write_hedge_report(hedge, output, source=results, console=_console())
+        return
     alternatives = load_alternatives(results) if results.is_file() else None
     if alternatives is not None:
         _write_alternatives_report(alternatives, output, source=results, console=_console())
@@ -638,6 +671,82 @@ def _write_alternatives_report(ds: Any, output: Path | None, source: Path, conso
         ds, path, alternative_plans(ds, source.parent / source.stem), source=str(source)
     )
     console.print(f"alternatives page written to {_escape(str(html))} and {len(written)} plan reports beside it")
+
+
+@cli.command("hedge")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None, help="Local worker processes [default: all cores]."
+)
+@click.option(
+    "--scheduler", metavar="ADDRESS", default=None, help="Run the single-future solves on an existing Dask cluster."
+)
+@click.option("--time-limit", type=TIME_LIMIT, default=None, help="Solver time limit per solve [s].")
+@click.option("--mip-gap", type=_FiniteRange(min=0, max=1), default=None, help="Relative MIP gap per solve [-].")
+@click.option("--resume/--no-resume", default=True, show_default=True, help="Keep solves saved for the same inputs.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Combined results (netCDF). Default: results/futures/<name>.nc (each solve in its folder <name>/)",
+)
+@click.option("--report/--no-report", default=True, show_default=True, help="Also draw the hedge page.")
+@_handle_errors
+def hedge_command(
+    file: Path,
+    workers: int | None,
+    scheduler: str | None,
+    time_limit: float | None,
+    mip_gap: float | None,
+    resume: bool,
+    output: Path | None,
+    report: bool,
+) -> None:
+    """A plan that holds across the futures of FILE: the hedged plan, each future alone, regret, EVPI, VSS.
+
+    DESIGN.md §9. Exit codes as ``plan solve``: 1 when the futures have no common plan, 2 for a bad file.
+    """
+    if workers is not None and scheduler is not None:
+        raise click.UsageError("give --workers or --scheduler, not both")
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        with _terminate_as_interrupt():
+            ds = futures_study.run_hedge(
+                file,
+                workers=workers,
+                scheduler=scheduler,
+                time_limit=time_limit,
+                mip_gap=mip_gap,
+                resume=resume,
+                results_dir=output.parent if output is not None else futures_study.DEFAULT_RESULTS_DIR,
+                output=output,
+                console=err,
+            )
+    except (futures_study.HedgeError, sweep_study.SweepError) as exc:
+        err.print(f"[bold red]error:[/] {_escape(str(exc))}")
+        sys.exit(EXIT_INFEASIBLE)
+    except _Terminated:
+        err.print("stopped (SIGTERM); the solves saved so far are kept")
+        sys.exit(128 + signal.SIGTERM)
+    except KeyboardInterrupt:
+        err.print("stopped (Ctrl-C); the solves saved so far are kept")
+        sys.exit(128 + signal.SIGINT)
+    out = output or futures_study.DEFAULT_RESULTS_DIR / f"{ds.attrs['futures_name']}.nc"
+    console = _console()
+    print_hedge(ds, console)
+    console.print(f"results written to {_escape(str(out))} (each solve in {_escape(str(out.parent / out.stem))}/)")
+    if report:
+        _write_hedge_report(ds, None, source=out, console=console)
+
+
+def _write_hedge_report(ds: Any, output: Path | None, source: Path, console: Console) -> None:
+    """The hedge page (default ``reports/futures/<name>.html``) and the hedged plan's report in each future
+    beside it.
+    """
+    path = output or Path("reports") / "futures" / f"{source.stem}.html"
+    html, written = write_hedge_report(ds, path, hedge_plans(ds, source.parent / source.stem), source=str(source))
+    console.print(f"hedge page written to {_escape(str(html))} and {len(written)} plan reports beside it")
 
 
 class _Terminated(KeyboardInterrupt):

@@ -261,7 +261,7 @@ def _leaf_shape(info: FieldInfo) -> tuple[_Shape, bool]:
     if origin is dict:
         key_facts, value_facts = _Facts(), _Facts()
         key = _scalar_shape(_unwrap(typing.get_args(base)[0], key_facts), key_facts)
-        value = _scalar_shape(_unwrap(typing.get_args(base)[1], value_facts), value_facts)
+        value = _map_value_shape(_unwrap(typing.get_args(base)[1], value_facts), value_facts)
         rng = "; ".join(
             p
             for p in (
@@ -272,6 +272,16 @@ def _leaf_shape(info: FieldInfo) -> tuple[_Shape, bool]:
         )
         return _Shape(f"map: {key.type} → {value.type}", value.unit, rng, value.series), facts.optional
     return _scalar_shape(base, facts), facts.optional
+
+
+def _map_value_shape(base: Any, facts: _Facts) -> _Shape:
+    """Shape of a map's values: a scalar, or itself a map (``year -> month -> share``)."""
+    if typing.get_origin(base) is not dict:
+        return _scalar_shape(base, facts)
+    key_facts, value_facts = _Facts(), _Facts()
+    key = _scalar_shape(_unwrap(typing.get_args(base)[0], key_facts), key_facts)
+    value = _map_value_shape(_unwrap(typing.get_args(base)[1], value_facts), value_facts)
+    return _Shape(f"map: {key.type} → {value.type}", value.unit, value.range, value.series)
 
 
 # --------------------------------------------------------------------------- examples from the default file

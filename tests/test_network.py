@@ -23,10 +23,12 @@ from conftest import load_default_yaml_data, write_scenario
 from tiny import tiny, write_profile
 
 from planner.cli import cli
+from planner.model import build_model
+from planner.model.stages import first_stage_mask
 from planner.pipeline import plan_scenario
 from planner.results.sites import cluster_view
 from planner.scenario import ScenarioError
-from planner.solver.highs import SolveOptions
+from planner.solver.highs import SolveOptions, compile_model
 
 OPTIONS = SolveOptions(time_limit_s=60, mip_gap=1e-9)
 YEAR_OF_ENERGY = 8760 * 500  #: CNY for 1 MW over a year at 0.5 CNY/kWh
@@ -481,3 +483,20 @@ def test_a_sweep_over_the_lease_price_stacks_the_hub_flows(profile: Path, tmp_pa
     leased = ds.lease_pflops.sel(hub="g").squeeze(drop=True)
     np.testing.assert_allclose(leased.values.ravel(), [50, 0], atol=1e-6)
     np.testing.assert_allclose(ds.npv_cny.values.ravel(), [88_809_000, 121_818_000], rtol=1e-9)
+
+
+def test_a_lease_and_a_sale_are_contracts_decided_in_their_year(profile: Path) -> None:
+    """Across futures (planner.model.stages) a year's lease and sale are signed then, like a PPA: first-stage up
+    to ``commit_until``; which servers serve the sale, and what the leased compute does each hour, are not."""
+    changes = {
+        "years": [2026, 2027],
+        "network.hubs": {
+            "h": {"lease": lease(50.0, 100.0, "training"), "sell": {"price_cny_per_pflops_hour": 10.0, "max_pflops": 5}}
+        },
+    }
+    m = build_model(tiny(profile, changes))
+    compiled = compile_model(m)
+    chosen = {compiled.columns[j].name for j in np.flatnonzero(first_stage_mask(m, compiled.columns, 2026))}
+    assert {"lease_pflops[h,2026]", "sold_pflops[h,2026]"} <= chosen
+    assert not {"lease_pflops[h,2027]", "sold_pflops[h,2027]"} & chosen
+    assert not any(n.startswith(("servers_sold[", "lease_training[")) for n in chosen)

@@ -106,6 +106,31 @@ class ModelData:
         """Hours of a representative day, 0-23."""
         return HOURS
 
+    def hydrology_factor(self, ppa: str, year: int) -> np.ndarray:
+        """(n_days,) share of the profile's availability contract ``ppa`` delivers in ``year``: the mean of
+        its ``hydrology`` factors over the calendar days each representative day stands for (1 where none) [-].
+        """
+        months = self.scenario.power.ppa[ppa].hydrology.get(year, {})
+        if not months:
+            return np.ones(self.time.n_days)
+        factor = np.ones(12)
+        for month, value in months.items():
+            factor[month - 1] = float(value)
+        member = np.asarray(self.time.member_days, dtype=float)
+        return (member @ factor) / member.sum(axis=1)
+
+    def ppa_availability(self, ppa: str, year: int) -> np.ndarray:
+        """(n_days, 24) share of contracted MW contract ``ppa`` makes available in ``year``: the profile's
+        availability times its hydrology factor (:meth:`hydrology_factor`) [-].
+        """
+        return np.asarray(self.time.availability[ppa], dtype=float) * self.hydrology_factor(ppa, year)[:, None]
+
+    @property
+    def rationed_days(self) -> tuple[int, ...]:
+        """Representative days that stand for grid rationing days only (``power.grid.rationing``)."""
+        rationed = self.time.rationed
+        return tuple(d for d in self.days if d < len(rationed) and bool(rationed[d]))
+
     @cached_property
     def weight(self) -> dict[int, float]:
         """Calendar days each representative day stands for [days]."""

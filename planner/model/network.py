@@ -112,6 +112,7 @@ def _add_lease(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) -
         m.LEASE, m.Y, mutable=True, initialize=values["lease_max_pflops"], doc="most compute hub n leases [PFLOPS]"
     )
     m.lease_pflops = pyo.Var(m.LEASE, m.Y, within=pyo.NonNegativeReals, doc="L[n,y]: compute leased [PFLOPS]")
+    m.contracts["lease_pflops"] = m.lease_pflops  # a lease is signed for its year (planner.model.stages)
     m.lease_training = pyo.Var(
         m.LEASE_TRAINING,
         m.Y,
@@ -184,6 +185,7 @@ def _add_sale(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) ->
         m.SOLD, m.Y, within=pyo.NonNegativeReals, doc="z_sold[s,a,c,y]: servers set aside for sale [servers]"
     )
     m.sold_pflops = pyo.Var(m.SALE, m.Y, within=pyo.NonNegativeReals, doc="sold[n,y]: compute sold to hub n [PFLOPS]")
+    m.contracts["sold_pflops"] = m.sold_pflops  # a sale is signed for its year; which servers serve it is operation
     m.sale_split = pyo.Constraint(
         m.Y,
         rule=lambda m, y: (

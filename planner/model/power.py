@@ -146,9 +146,9 @@ def _add_grid(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) ->
 
 
 def _ppa_made_available(m: pyo.ConcreteModel, data: ModelData, k: str, y: int) -> pyo.Expression:
-    """sum_(d,h) W_d * avail_k[d,h] * ppa_cap[k,y]   [MWh/year]"""
-    W, avail = data.weight, data.time.availability
-    return float(sum(W[d] * float(avail[k][d, h]) for d in m.D for h in m.H)) * m.ppa_contract[k, y]
+    """sum_(d,h) W_d * avail_k[y,d,h] * ppa_cap[k,y]   [MWh/year]"""
+    W, avail = data.weight, data.ppa_availability(k, y)
+    return float(sum(W[d] * float(avail[d, h]) for d in m.D for h in m.H)) * m.ppa_contract[k, y]
 
 
 def _ppa_taken(m: pyo.ConcreteModel, data: ModelData, k: str, y: int) -> pyo.Expression:
@@ -175,6 +175,7 @@ def _add_ppas(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) ->
         doc="PPA energy price [CNY/kWh]",
     )
     m.ppa_contract = pyo.Var(m.P, m.Y, within=pyo.NonNegativeReals, doc="contracted PPA capacity [MW]")
+    m.contracts["ppa_contract"] = m.ppa_contract  # a decision taken in its year (planner.model.stages)
     m.ppa_contract_limit = pyo.Constraint(
         m.P, m.Y, rule=lambda m, k, y: m.ppa_contract[k, y] <= m.ppa_max_mw[k, y], doc="ppa_cap[k,y] <= max_mw   [MW]"
     )
@@ -190,7 +191,7 @@ def _add_ppas(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) ->
                     for d in m.D:
                         for h in m.H:
                             m.ppa_energy[s, k, y, d, h].fix(0)
-    avail = data.time.availability
+    avail = {(k, y): data.ppa_availability(k, y) for k in m.P for y in m.Y}  # profile x the year's hydrology
     # A contract makes avail * ppa_cap available every hour; what is not taken, x = avail * ppa_cap - q,
     # is not a free option: take_or_pay of its price is paid all the same (cost terms below). x is
     # substituted rather than kept as a column: q + x = avail * ppa_cap with x >= 0 is exactly this row.
@@ -200,16 +201,18 @@ def _add_ppas(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) ->
         m.D,
         m.H,
         rule=lambda m, k, y, d, h: (
-            sum(m.ppa_energy[s, k, y, d, h] for s in m.S) <= float(avail[k][d, h]) * m.ppa_contract[k, y]
+            sum(m.ppa_energy[s, k, y, d, h] for s in m.S) <= float(avail[k, y][d, h]) * m.ppa_contract[k, y]
         ),
-        doc="sum_s q[s,k,y,d,h] <= avail_k[d,h] * ppa_cap[k,y]   [MW]  "
-        "(not taken x = avail_k * ppa_cap - sum_s q >= 0)",
+        doc="sum_s q[s,k,y,d,h] <= avail_k[y,d,h] * ppa_cap[k,y]   [MW]  "
+        "(not taken x = avail_k * ppa_cap - sum_s q >= 0; avail_k[y,d,h] = profile availability x hydrology "
+        "factor of year y)",
     )
     min_take = [k for k in m.P if p.ppa[k].min_take_share > 0]
     m.ppa_min_take = pyo.Constraint(
         [(k, y) for k in min_take for y in m.Y],
         rule=lambda m, k, y: _ppa_taken(m, data, k, y) >= p.ppa[k].min_take_share * _ppa_made_available(m, data, k, y),
-        doc="sum_(s,d,h) W_d * q[s,k,y,d,h] >= min_take_share_k * sum_(d,h) W_d * avail_k[d,h] * ppa_cap[k,y]   [MWh]",
+        doc="sum_(s,d,h) W_d * q[s,k,y,d,h] >= min_take_share_k * sum_(d,h) W_d * avail_k[y,d,h] * ppa_cap[k,y]"
+        "   [MWh]",
     )
 
 
@@ -256,6 +259,13 @@ def _add_connection(m: pyo.ConcreteModel, data: ModelData) -> None:
         ),
         doc="g[s] + sum_(k wheeled) q[s,k] <= block_mva * power_factor * (G[s,y] - redundancy * o[s,y])   [MW]  "
         "(N-k per site)",
+    )
+    caps = grid.rationing.import_cap_mw if grid.rationing is not None else {}
+    m.grid_rationing = pyo.Constraint(
+        [(y, d, h) for y in m.Y if y in caps for d in data.rationed_days for h in m.H],
+        rule=lambda m, y, d, h: sum(m.connection_flow[site, y, d, h] for site in m.S) <= float(caps[y]),
+        doc="sum_s (g[s] + sum_(k wheeled) q[s,k]) <= rationing_cap[y] on the rationing days' representative day"
+        "   [MW]  (the cluster's import, all sites)",
     )
     if tariff.fixed_charge_basis == "demand":
         # One billed peak per calendar month, over the representative days that stand for days of it.

@@ -23,6 +23,7 @@ from planner.report.limits import (
     marginal_text,
     step_text,
 )
+from planner.report.sites import site_figures, site_table
 from planner.report.tables import timing_rows, wall_clock
 from planner.results.kpis import served_shares, unserved_shares
 from planner.results.provenance import InputCheck
@@ -322,9 +323,12 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
     """The plan at a glance: builds per year, MW, costs, policy KPIs, shortfall, solver, timings (of the
     cluster as a whole).
     """
+    table = site_table(site_figures(ds))
     ds = cluster_view(ds)
     _print_headline(ds, console)
     _print_builds(ds, console)
+    if table is not None:
+        _print_site_table(table, int(ds["year"].values[-1]), console)
     _print_figures(ds, console)
     _print_limits(ds, console)
     rows = timing_rows(ds)
@@ -333,6 +337,17 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
         stages = ", ".join(f"{r['stage']} {r['seconds']:.2f}{marks[r['counted']]}" for r in rows)
         beside = "; the dive ran beside the MIP, not added" if any(not r["counted"] for r in rows) else ""
         console.print(f"timings \\[s]: {stages}; total {wall_clock(ds):.2f} (wall clock{beside})")
+
+
+def _print_site_table(table: dict[str, Any], year: int, console: Console) -> None:
+    """What each site holds in the last year, against its own land and grid (the report's site table)."""
+    out = _titled(console, f"Sites in {year}")
+    out.add_column("site")
+    for heading, unit in table["columns"]:
+        out.add_column(f"{heading} [{unit}]", justify="right")
+    for row in table["rows"]:
+        out.add_row(escape(row["site"]), *row["cells"])
+    console.print(out)
 
 
 def _print_headline(ds: xr.Dataset, console: Console) -> None:
@@ -530,7 +545,7 @@ def print_input_check(file: Path, check: InputCheck, console: Console, err: Cons
 
     Warnings and the reason for a mismatch go to ``err``; returns whether the inputs match.
     """
-    what = "sweep" if check.kind == "sweep" else "plan"
+    what = check.kind if check.kind in ("sweep", "hedge") else "plan"
     console.print(f"{escape(str(file))}: {what} made from {escape(check.source or '(no recorded file)')}")
     if check.overrides:
         console.print("  overrides: " + " ".join(f"--set {escape(o)}" for o in check.overrides))

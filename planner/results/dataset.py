@@ -283,9 +283,20 @@ def _ppa_not_taken(arrays: dict[str, Any], data: ModelData, labels: dict[str, li
     ppas, time = labels["ppa"], data.time
     shape = (len(labels["year"]), len(labels["day"]), 24)
     availability = np.stack([time.availability[k] for k in ppas]) if ppas else np.zeros((0, *shape[1:]))
-    available = availability[:, None] * arrays["ppa_mw"][:, :, None, None] if ppas else np.zeros((0, *shape))
+    years = labels["year"]
+    factor = (
+        np.stack([np.stack([data.hydrology_factor(k, y) for y in years]) for k in ppas])
+        if ppas
+        else np.zeros((0, *shape[:2]))
+    )
+    available = (
+        availability[:, None] * factor[:, :, :, None] * arrays["ppa_mw"][:, :, None, None]
+        if ppas
+        else np.zeros((0, *shape))
+    )
     return {
         "ppa_availability": availability,
+        "ppa_hydrology_factor": factor,
         "ppa_mw_not_taken": np.clip(available - arrays["ppa_mw_used"].sum(axis=0), 0.0, None),
     }
 

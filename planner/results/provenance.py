@@ -20,6 +20,7 @@ import xarray as xr
 from planner import __version__
 from planner.results.io import ResultsFileError, file_sha256
 from planner.scenario import ScenarioError, input_hash, load_scenario, scenario_files
+from planner.scenario.futures import futures_input_hash, load_futures
 from planner.scenario.sweep import load_sweep, sweep_input_hash
 
 __all__ = ["InputCheck", "check_inputs", "input_files", "installed_versions", "record_overrides"]
@@ -162,7 +163,7 @@ def check_inputs(path: Path | str) -> InputCheck:
             attrs = dict(ds.attrs)
     except Exception as exc:  # noqa: BLE001 - any reader failure means "not a results file"
         raise ResultsFileError(f"{path}: not a results file (cannot be read as netCDF: {type(exc).__name__})") from None
-    kind = "sweep" if "sweep_name" in attrs else "plan"
+    kind = "sweep" if "sweep_name" in attrs else ("hedge" if attrs.get("study") == "hedge" else "plan")
     if kind == "plan" and "input_hash" not in attrs:
         raise ResultsFileError(f"{path}: not a planner results file (no input_hash attribute)")
     recorded = "input_files" in attrs and "input_hash" in attrs
@@ -172,13 +173,15 @@ def check_inputs(path: Path | str) -> InputCheck:
         state = "missing" if current is None else ("same" if current == f.get("sha256") else "changed")
         files.append({**f, "state": state})
     overrides = _json_attr(attrs, "scenario_overrides", None)
-    source = str(attrs.get("scenario_source" if kind == "plan" else "sweep_source", ""))
+    source = str(attrs.get({"plan": "scenario_source", "sweep": "sweep_source"}.get(kind, "futures_source"), ""))
     current_hash: str | None = None
     problems: list[str] = []
     if recorded and source and not any(f["state"] == "missing" for f in files):
         try:
             if kind == "plan":
                 current_hash = input_hash(load_scenario(source, overrides or []))
+            elif kind == "hedge":
+                current_hash = futures_input_hash(load_futures(source, check_futures=False))
             else:
                 current_hash = sweep_input_hash(load_sweep(source))
         except ScenarioError as exc:

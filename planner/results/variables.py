@@ -244,7 +244,13 @@ FIELDS: tuple[Field, ...] = (
         dtype=str,
     ),
     Field("pv_capacity_factor", DH, "1", "PV output per MWp", "time.pv_cf"),
-    Field("ppa_availability", ("ppa", *DH), "1", "share of contracted PPA MW available"),
+    Field("ppa_availability", ("ppa", *DH), "1", "share of contracted PPA MW available (the profile's)"),
+    Field(
+        "ppa_hydrology_factor",
+        ("ppa", "year", "day"),
+        "1",
+        "share of the profile's availability the contract delivers that year (power.ppa.<k>.hydrology; 1 normally)",
+    ),
     Field("grid_emission_t_per_mwh", DH, "t/MWh", "grid emission factor", "time.grid_emission_t_per_mwh"),
     Field("inference_demand_tokens_per_s", YDH, "tokens/s", "inference demand"),
     Field(

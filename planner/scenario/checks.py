@@ -212,6 +212,19 @@ def _power(s: Scenario) -> list[Problem]:
     gens = s.power.generators
     if gens.redundancy > gens.max_units:
         out.append(Problem("power.generators.redundancy", f"N+{gens.redundancy} exceeds max_units ({gens.max_units})"))
+    years = set(s.years)
+    rationing = grid.rationing
+    if rationing is not None:
+        first, last = rationing.day_range()
+        if last < first:
+            out.append(Problem("power.grid.rationing.end", f"{rationing.end} is before start {rationing.start}"))
+        for y in rationing.import_cap_mw:
+            if y not in years:
+                out.append(Problem(f"power.grid.rationing.import_cap_mw.{y}", f"{y} is not a planning year"))
+    for name, ppa in s.power.ppa.items():
+        for y in ppa.hydrology:
+            if y not in years:
+                out.append(Problem(f"power.ppa.{name}.hydrology.{y}", f"{y} is not a planning year"))
     return out
 
 

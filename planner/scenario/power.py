@@ -7,6 +7,7 @@ Each field's docstring states its meaning and canonical unit in brackets, as in
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
@@ -35,6 +36,7 @@ __all__ = [
     "Power",
     "Ppa",
     "Pv",
+    "Rationing",
     "SeasonAdder",
     "Tariff",
     "TouMultipliers",
@@ -142,6 +144,41 @@ class Tariff(Strict):
     sensitivity sweeps [-]; the non-floating part (government funds) stays."""
 
 
+def _month_day(value: str) -> str:
+    """A calendar day of the (non-leap) profile year as ``MM-DD``."""
+    try:
+        _dt.date.fromisoformat(f"2026-{value}")
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a calendar day as MM-DD, e.g. 08-15, got {value!r}") from None
+    return value
+
+
+MonthDay = Annotated[str, AfterValidator(_month_day)]
+
+
+class Rationing(Strict):
+    """Grid rationing on a run of calendar days (a hydrology future, e.g. the 2022 Sichuan drought).
+
+    The days ``start`` .. ``end`` (inclusive, in the profile's calendar) are kept together as one
+    representative day of their own, so the model operates them apart from the rest of the year; in each
+    year of ``import_cap_mw`` everything the site draws through its grid connection on those days (grid
+    energy and wheeled contracts) is at most that many MW, every hour. Years not listed are not rationed.
+    """
+
+    start: MonthDay
+    """First rationed day, ``MM-DD`` [-]."""
+    end: MonthDay
+    """Last rationed day, ``MM-DD`` (inclusive, on or after ``start``) [-]."""
+    import_cap_mw: dict[Annotated[Int, Field(ge=2000, le=2100)], Q("MW", ge=0)] = Field(default_factory=dict)
+    """Most power through the grid connection on the rationed days, by year [MW]; years not listed: no cap."""
+
+    def day_range(self) -> tuple[int, int]:
+        """The first and last rationed day as days of the year 0..364 [-]."""
+        first = _dt.date.fromisoformat(f"2026-{self.start}").timetuple().tm_yday - 1
+        last = _dt.date.fromisoformat(f"2026-{self.end}").timetuple().tm_yday - 1
+        return first, last
+
+
 class Grid(Strict):
     """Grid connection built in substation/transformer blocks."""
 
@@ -161,6 +198,9 @@ class Grid(Strict):
     redundancy: Annotated[Int, Field(ge=0, le=10)] = 1
     """Blocks that may fail with the site still supplied (N-k) [blocks], at each site in use."""
     tariff: Tariff
+    rationing: Rationing | None = None
+    """Days on which the grid may ration the site (a drought: Sichuan, 15-25 August 2022), and the most it
+    then delivers in each year it does (none: no rationing)."""
 
 
 class Ppa(Strict):
@@ -190,6 +230,12 @@ class Ppa(Strict):
     green-power trading in Sichuan does; ``direct``: a private line from the plant."""
     emission_t_per_mwh: Q("t/MWh", ge=0, le=2) = 0.0
     """Emission factor of the contracted energy [tCO2/MWh]."""
+    hydrology: dict[Annotated[Int, Field(ge=2000, le=2100)], dict[Month, Q("", ge=0, le=1)]] = Field(
+        default_factory=dict
+    )
+    """A dry year: by year and month, the share of the profile's availability the contract delivers [-]
+    (``{2028: {8: 0.5}}``: half in August 2028; months and years not listed: 1). Each representative day
+    takes the mean over the calendar days it stands for."""
     sites: list[Name] | None = Field(default=None, min_length=1)
     """Sites (keys of ``sites``) where the contract's energy can be taken, e.g. a local hydro deal
     of one start area; null or omitted: any site."""

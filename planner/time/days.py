@@ -297,6 +297,7 @@ def reduce_days(
     column_weights: Mapping[str, float] | None = None,
     extreme_days: Sequence[tuple[str, Literal["max", "min"]]] = (),
     seed: int = 0,
+    own_days: Sequence[int] = (),
 ) -> RepresentativeDays:
     """Represent a year of hourly profiles by a few real calendar days.
 
@@ -348,6 +349,12 @@ def reduce_days(
     seed : int, default 0
         Unused: all methods are deterministic. Kept for API stability (should a randomised
         clustering be added) [-].
+    own_days : sequence of int, default ()
+        Calendar days 0..364 (e.g. grid rationing days) kept together as one representative day of
+        their own: their medoid (the day nearest their mean day) stands for all of them and for no
+        other day. With "tsam" it is one of the ``n_days``; with "monthly" it comes in addition to
+        the 12 typical days (taken from their months like extreme days); an extreme day among them
+        stays its own day. With "full" nothing changes [-].
 
     Returns
     -------
@@ -370,6 +377,9 @@ def reduce_days(
     specs = list(dict.fromkeys((str(c), str(k)) for c, k in extreme_days))
     extremes = _find_extremes(days, specs)
     extreme_set = np.array(sorted(set(extremes.values())), dtype=np.int64)
+    own = np.setdiff1d(np.asarray(sorted(set(int(d) for d in own_days)), dtype=np.int64), extreme_set)
+    if own.size and (own.min() < 0 or own.max() >= DAYS_PER_YEAR):
+        raise ValueError(f"own_days must be calendar days 0..{DAYS_PER_YEAR - 1}")
 
     if method == "full":
         if n_days not in (None, DAYS_PER_YEAR):
@@ -383,13 +393,17 @@ def reduce_days(
                 f"method 'monthly' gives 12 days + {extreme_set.size} extreme day(s) = {expected}, got n_days={n_days}"
             )
         features = _normalised_features(days, feature_cols, weights)
-        rep, target = _monthly_days(features, months, extreme_set)
+        rep, target = _monthly_days(features, months, np.union1d(extreme_set, own))
+        if own.size:
+            medoid = _medoid(features, own)
+            target[own] = medoid
+            rep = np.array([d for d in rep if d not in own or d == medoid] + ([] if medoid in rep else [medoid]))
         return _assemble(days, months, rep, target, extremes, "monthly")
     if method != "tsam":
         raise ValueError(f"method must be 'tsam', 'monthly' or 'full', got {method!r}")
-    n_days = _checked_n_days(n_days, len(specs))
-    candidates = np.setdiff1d(np.arange(DAYS_PER_YEAR), extreme_set)
-    n_clusters = n_days - extreme_set.size
+    n_days = _checked_n_days(n_days, len(specs) + int(own.size > 0))
+    candidates = np.setdiff1d(np.arange(DAYS_PER_YEAR), np.union1d(extreme_set, own))
+    n_clusters = n_days - extreme_set.size - int(own.size > 0)
     target = np.arange(DAYS_PER_YEAR)
     if n_clusters == candidates.size:
         medoids = candidates  # every remaining day is its own cluster
@@ -397,6 +411,10 @@ def reduce_days(
         medoids, labels = _tsam_medoids(days, candidates, feature_cols, weights, n_clusters)
         target[candidates] = medoids[labels]
     rep = np.concatenate([medoids, extreme_set])
+    if own.size:
+        medoid = _medoid(_normalised_features(days, feature_cols, weights), own)
+        target[own] = medoid
+        rep = np.append(rep, medoid)
     return _assemble(days, months, rep, target, extremes, "tsam")
 
 
@@ -448,6 +466,12 @@ def _monthly_days(features: np.ndarray, months: np.ndarray, extreme_set: np.ndar
         typical.append(best)
         target[pool] = best
     return np.array([*typical, *extreme_set.tolist()], dtype=np.int64), target
+
+
+def _medoid(features: np.ndarray, pool: np.ndarray) -> int:
+    """The day of ``pool`` nearest the pool's mean day (Euclidean on the features; ties: the earliest)."""
+    dist = np.sqrt(((features[pool] - features[pool].mean(axis=0)) ** 2).sum(axis=1))
+    return int(pool[int(np.argmin(np.round(dist, 10)))])
 
 
 def _checked_n_days(n_days: int | None, n_extremes: int) -> int:

@@ -9,7 +9,7 @@ cooling coefficient (:mod:`planner.time.cooling`) are carried onto those days as
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -81,6 +81,9 @@ class TimeData:
     #: (n_days, 12) int [days] calendar days of each month (column m - 1 for month m) that each
     #: representative stands for; sums over months to ``weight``
     member_days: np.ndarray
+    #: (n_days,) bool [-]: the representative stands for grid rationing days only
+    #: (``power.grid.rationing``; its days are kept together as a day of their own)
+    rationed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @property
     def n_days(self) -> int:
@@ -123,6 +126,7 @@ def prepare_time(scenario: Scenario) -> TimeData:
         column_weights=dict(t.column_weights) or None,
         extreme_days=[(c, k) for c, k in t.extreme_days.items()],
         seed=t.seed,
+        own_days=rationed_days(scenario),
     )
     days, correction = _restore_means(days, frame)
     emission_column = scenario.power.grid_emission_column
@@ -171,7 +175,29 @@ def prepare_time(scenario: Scenario) -> TimeData:
         mean_correction=correction,
         tou_period_share=share,
         member_days=member_days,
+        rationed=_rationed(days.assignment, days.n_days, rationed_days(scenario)),
     )
+
+
+def rationed_days(scenario: Scenario) -> list[int]:
+    """The calendar days 0..364 of the scenario's grid rationing period (none without one)."""
+    rationing = scenario.power.grid.rationing
+    if rationing is None:
+        return []
+    first, last = rationing.day_range()
+    return list(range(first, last + 1))
+
+
+def _rationed(assignment: np.ndarray, n_days: int, days: list[int]) -> np.ndarray:
+    """Per representative day: does it stand for rationing days only (and for at least one)?"""
+    out = np.zeros(n_days, dtype=bool)
+    if not days:
+        return out
+    inside = np.isin(np.arange(assignment.size), days)
+    for d in range(n_days):
+        members = assignment == d
+        out[d] = bool(members.any() and inside[members].all())
+    return out
 
 
 def _member_mean(calendar: np.ndarray, assignment: np.ndarray, n_days: int) -> np.ndarray:
