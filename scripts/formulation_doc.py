@@ -41,6 +41,9 @@ from a validated scenario. It follows DESIGN.md §3; where it refines or departs
 | `c` | cooling technology (`cooling.<name>`) | |
 | `(a,c) ∈ AC` | allowed pairs that can hold servers in the horizon | |
 | `k` | PPA contract | |
+| `r` | demand region (`demand.inference.regions.<name>`; one, `all`, without regions) | |
+| `n` | hub of the national network (`network.hubs.<name>`) | |
+| `T_y` | hours of the year the representative days stand for, `Σ_d W_d · 24` | h |
 | `DF_y` | discount factor `(1+r)^-(y-y0)` | - |
 | `CRF(r, L)` | capital recovery factor `r(1+r)^L/((1+r)^L-1)` (`1/L` at r = 0) | 1/year |
 
@@ -76,6 +79,33 @@ Mtok/s (1e6 tokens/s), installed compute in PFLOPS. `planner/results/dataset.py`
   `power.pv.max_mw` cap the sums over the sites; such a row is added only where it can bind (the sites'
   own limits allow more in total). A scenario without `sites` is one site, `main`, whose limits are
   those cluster-wide values: it builds exactly the model of a one-campus scenario.
+- **Demand regions and latency classes (DESIGN.md §8).** With `demand.inference.regions`, region `r` brings
+  `share_r` of every hour's inference demand and names the sites and hubs close enough to serve it
+  interactively. Each site's inference throughput is routed to the regions whose class names it
+  (`Σ_(a,c) tok_a z_inf[s,…] = Σ_r x[s,r,…]`), and each region's share is met by its sites, by compute
+  leased from its hubs, or counted unserved (`u_r`, summing to the penalised `u_inf`). All regions share the
+  profile's hourly shape. The reserve stays cluster-wide: servers anywhere can take over a failed site's
+  load only within the same class, but a per-region reserve would double-count servers shared by several
+  classes. Without `regions` there is one region, `all`, served by every site and every hub whose lease
+  takes inference: the hourly balance is written as before (no routing rows), so a scenario without
+  regions or hubs builds exactly the model it built before. Training has no region: it may run at any site
+  or on compute leased from any hub that takes training.
+- **Leased compute (hubs).** `network.hubs.<n>.lease` offers up to `max_pflops` of a named server type
+  (`accelerator`: its MFU turns PFLOPS into training FLOP, its tokens/s per PFLOPS into inference) for the
+  workloads it lists. What is leased, `L[n,y]`, is held for the whole year and paid by the hour,
+  `price · T_y · L`: the market quotes monthly server rentals (`docs/research/sites-network.md` §3.2), and
+  paying only for hours used would let leased capacity stand in the reserve for free. Each hour the leased
+  PFLOPS train (`lt`) or serve the regions whose class names the hub (`li`), at most `L`; they count toward
+  the inference reserve when the hub takes inference. Leased compute is none of this cluster's: it is not in
+  the installed PFLOPS, the EFLOPS target or the domestic share, and draws no power here, so it is in no PUE,
+  green share or emissions of the cluster. Batch inference is not a demand of its own in this model, so a
+  lease takes `training` and/or `inference`.
+- **Sold capacity.** `network.hubs.<n>.sell` buys up to `max_pflops` at a price per PFLOPS·h. The cluster
+  sells whole servers for the year, `z_sold[s,a,c,y]`: they count as busy in the activity rows, at full load
+  in the IT power of their site (so they draw cooling and energy there and enter the PUE), serve none of the
+  cluster's demand and are taken out of the reserve; they remain installed compute of the cluster. Revenue
+  `price · T_y · sold[n,y]` enters the objective as a negative cost (`network_sale`), so costs still add up
+  to the objective. A price below the marginal running cost of a spare server sells nothing.
 - **Cooling plant redundancy** applies to technologies in use: a binary `u[s,c,y]` is 1 when technology `c`
   has racks at site `s` (`R ≤ Rmax u`), and N+k plant is `heat ≤ unit_mw (K − k u)`. A technology without
   racks at a site needs no spare units there. Likewise grid N-k and genset N+k apply to a site in use: a
@@ -157,14 +187,28 @@ def render() -> str:
     from planner.model import SUBSYSTEMS, ModelData
     from planner.model.build import build_model
     from planner.scenario import load_scenario
-    from planner.scenario.schema import Site, SiteGrid
+    from planner.scenario.schema import Hub, HubLease, HubSale, Network, Region, Site, SiteGrid
     from planner.time.prepare import prepare_time
 
     scenario = load_scenario(ROOT / "inputs" / "2030.yaml", ["time.representative_days=2", "time.extreme_days={}"])
     # Two sites whose own limits allow more than the cluster's, so that every component shows (the
     # cluster-wide caps are added only where they can bind); the existing fleet stands at the first.
     site = Site(max_halls=30, max_new_halls_per_year=6, grid=SiteGrid(max_blocks=12), pv_max_mw=40)
-    scenario = scenario.model_copy(update={"sites": {"east": site, "west": site}})
+    # Two demand regions (one that only the east site may serve) and two hubs, one leasing compute for
+    # training and inference, one buying it, so that the network's components show too.
+    regions = {"metro": Region(share=0.6, sites=["east"]), "national": Region(share=0.4, sites=["east", "west", "cq"])}
+    lease = HubLease(
+        price_cny_per_pflops_hour=13, max_pflops=500, accelerator="h200", workloads=["training", "inference"]
+    )
+    hubs = {"cq": Hub(lease=lease), "qy": Hub(sell=HubSale(price_cny_per_pflops_hour=13, max_pflops=880))}
+    inference = scenario.demand.inference.model_copy(update={"regions": regions})
+    scenario = scenario.model_copy(
+        update={
+            "sites": {"east": site, "west": site},
+            "demand": scenario.demand.model_copy(update={"inference": inference}),
+            "network": Network(hubs=hubs),
+        }
+    )
     data = ModelData(scenario, prepare_time(scenario))
     m = build_model(data)
     owner: dict[str, str] = {}

@@ -46,14 +46,18 @@ def medium_data(representative_days: int = 3) -> dict[str, Any]:
     return data
 
 
-@pytest.fixture(scope="module")
-def medium(tmp_path_factory: pytest.TempPathFactory) -> xr.Dataset:
-    data = medium_data()
-    path = write_scenario(tmp_path_factory.mktemp("medium"), data, "medium.yaml")
+def solve_medium(tmp_path_factory: pytest.TempPathFactory, data: dict[str, Any], name: str) -> xr.Dataset:
+    """A medium instance written to a file, loaded and solved to a 5 % gap (the checks need a plan)."""
+    path = write_scenario(tmp_path_factory.mktemp(name), data, f"{name}.yaml")
     run = plan_scenario(load_scenario(path), SolveOptions(time_limit_s=60, mip_gap=0.05))
     assert run.outcome.has_plan, run.outcome.diagnosis
     assert run.dataset is not None
     return run.dataset
+
+
+@pytest.fixture(scope="module")
+def medium(tmp_path_factory: pytest.TempPathFactory) -> xr.Dataset:
+    return solve_medium(tmp_path_factory, medium_data(), "medium")
 
 
 #: Three start areas for the medium instance (the proposals of docs/research/sites-network.md §1.6,
@@ -96,11 +100,46 @@ def medium_sites_data() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def medium_sites(tmp_path_factory: pytest.TempPathFactory) -> xr.Dataset:
-    path = write_scenario(tmp_path_factory.mktemp("medium_sites"), medium_sites_data(), "medium_sites.yaml")
-    run = plan_scenario(load_scenario(path), SolveOptions(time_limit_s=60, mip_gap=0.05))
-    assert run.outcome.has_plan, run.outcome.diagnosis
-    assert run.dataset is not None
-    return run.dataset
+    return solve_medium(tmp_path_factory, medium_sites_data(), "medium_sites")
+
+
+#: Demand regions and hubs for the three-site medium instance (docs/research/sites-network.md §2.2 and §3:
+#: shares [E], lease and sale at ≈ 13 CNY/PFLOPS·h for H100-class servers [E]); Gui'an's lease is cheaper
+#: here (6, a test value: below what building costs) so that the plan also leases for training, and
+#: Qingyang buys at most 100 PFLOPS (a test value; the voucher pool's ≈ 880 PFLOPS [E] made this instance
+#: take 182 s to a 1.1 % gap, against 43 s to 2 % at 100).
+REGIONS = {
+    "chengdu_metro": {"share": 0.45, "sites": ["shuangliu", "jianyang", "yaan"]},
+    "chengyu_region": {"share": 0.30, "sites": ["shuangliu", "jianyang", "yaan", "chongqing"]},
+    "national": {"share": 0.25, "sites": ["shuangliu", "jianyang", "yaan", "chongqing"]},
+}
+HUBS = {
+    "chongqing": {
+        "lease": {
+            "price_cny_per_pflops_hour": "13 CNY/PFLOPS/h",
+            "max_pflops": 500,
+            "accelerator": "h200",
+            "workloads": ["training", "inference"],
+        }
+    },
+    "gui_an": {
+        "lease": {"price_cny_per_pflops_hour": 6, "max_pflops": 2000, "accelerator": "h200", "workloads": ["training"]}
+    },
+    "qingyang": {"sell": {"price_cny_per_pflops_hour": 13, "max_pflops": 100}},
+}
+
+
+def medium_network_data() -> dict[str, Any]:
+    """The three-site medium instance with demand regions and hubs to lease from and sell to."""
+    data = medium_sites_data()
+    data["demand"]["inference"]["regions"] = REGIONS
+    data["network"] = {"hubs": HUBS}
+    return data
+
+
+@pytest.fixture(scope="module")
+def medium_network(tmp_path_factory: pytest.TempPathFactory) -> xr.Dataset:
+    return solve_medium(tmp_path_factory, medium_network_data(), "medium_network")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -132,21 +171,29 @@ def per(ds: xr.Dataset, sc: dict[str, Any], group: str, field: str, dim: str) ->
     return xr.DataArray([sc[group][n][field] for n in names], dims=(dim,), coords={dim: names})
 
 
+def largest(da: xr.DataArray) -> float:
+    """The largest value, NaN skipped as xarray's ``max`` does; 0 when there is none (an empty selection:
+    no site or hub outside a class, a plan without hubs)."""
+    values = np.asarray(da, dtype=float).ravel()
+    values = values[~np.isnan(values)]
+    return float(values.max()) if values.size else 0.0
+
+
 def scale_of(da: xr.DataArray) -> float:
-    return max(1.0, float(np.abs(da).max()))
+    return max(1.0, largest(np.abs(da)))
 
 
 def assert_le(lhs: xr.DataArray | float, rhs: xr.DataArray | float, what: str, rtol: float = 1e-6) -> None:
     lhs_da, rhs_da = xr.DataArray(lhs), xr.DataArray(rhs)
     tol = rtol * max(scale_of(lhs_da), scale_of(rhs_da))
-    excess = float((lhs_da - rhs_da).max())
+    excess = largest(lhs_da - rhs_da)
     assert excess <= tol, f"{what}: exceeds by {excess:g} (tolerance {tol:g})"
 
 
 def assert_eq(lhs: xr.DataArray | float, rhs: xr.DataArray | float, what: str, rtol: float = 1e-6) -> None:
     lhs_da, rhs_da = xr.DataArray(lhs), xr.DataArray(rhs)
     tol = rtol * max(scale_of(lhs_da), scale_of(rhs_da))
-    worst = float(np.abs(lhs_da - rhs_da).max())
+    worst = largest(np.abs(lhs_da - rhs_da))
     assert worst <= tol, f"{what}: off by {worst:g} (tolerance {tol:g})"
 
 
@@ -230,7 +277,8 @@ def check_facility_power(ds: xr.Dataset, sc: dict[str, Any]) -> None:
 def check_it_power(ds: xr.Dataset, sc: dict[str, Any]) -> None:
     full = per(ds, sc, "accelerators", "full_kw", "accelerator")
     idle = per(ds, sc, "accelerators", "idle_kw", "accelerator")
-    busy = ds.training_servers + ds.inference_servers
+    # servers sold to a hub run at full load every hour; compute leased from a hub draws nothing here
+    busy = ds.training_servers + ds.inference_servers + ds.servers_sold
     it = ((idle * ds.servers + (full - idle) * busy) / 1000).sum("accelerator")
     assert_eq(ds.it_power_mw, it.transpose(*ds.it_power_mw.dims), "IT power from servers and activity")
     avail = per(ds, sc, "accelerators", "availability", "accelerator")
@@ -355,7 +403,8 @@ def check_facility_limits(ds: xr.Dataset, sc: dict[str, Any]) -> None:
 
 def check_demand(ds: xr.Dataset, sc: dict[str, Any]) -> None:
     tok = per(ds, sc, "accelerators", "tokens_per_s", "accelerator")
-    served = cluster((tok * ds.inference_servers).sum(("accelerator", "cooling")))
+    served_here = cluster((tok * ds.inference_servers).sum(("accelerator", "cooling")))
+    served = served_here + leased_inference(ds, sc).sum(("hub", "region"))
     assert_eq(
         ds.inference_demand_tokens_per_s - ds.inference_unserved,
         served,
@@ -368,13 +417,17 @@ def check_demand(ds: xr.Dataset, sc: dict[str, Any]) -> None:
         peak = at(inf["peak_tokens_per_s"], int(y)) * inf["scale"]
         assert float(ds.inference_demand_tokens_per_s.sel(year=y).max()) <= peak * (1 + 1e-9)
         avail = per(ds, sc, "accelerators", "availability", "accelerator")
-        available = float((tok * avail * ds.servers.sel(year=y)).sum())  # every site
+        # every site, less the servers sold to hubs, plus compute leased from hubs that take inference
+        own = (tok * (avail * ds.servers.sel(year=y) - ds.servers_sold.sel(year=y))).sum()
+        leased = (ds.lease_pflops.sel(year=y) * lease_tokens_per_pflops(ds, sc)).where(takes(ds, sc, "inference"), 0)
+        available = float(own + leased.sum())
         missing = float(ds.reserve_unserved_tokens_per_s.sel(year=y))
         assert available + missing >= (1 + inf["reserve_margin"]) * peak * (1 - 1e-6), f"reserve in {y}"
     # training: FLOP done over the year + unserved >= required
     pflops = per(ds, sc, "accelerators", "pflops_per_server", "accelerator")
     mfu = per(ds, sc, "accelerators", "mfu", "accelerator")
     rate = cluster((pflops * 1e15 * mfu * 3600 * ds.training_servers).sum(("accelerator", "cooling")))  # FLOP/h
+    rate = rate + (lease_mfu(ds, sc) * 1e15 * 3600 * ds.lease_training_pflops).sum("hub")  # leased compute trains too
     done = hourly_sum(rate, ds.day_weight)
     assert_eq(ds.training_demand_flop, done + ds.training_unserved_flop, "training FLOP done + unserved = required")
     tr = sc["demand"]["training"]
@@ -382,6 +435,126 @@ def check_demand(ds: xr.Dataset, sc: dict[str, Any]) -> None:
     if phi < 1:
         mean = rate.mean("hour")
         assert_le((1 - phi) * mean, rate, "training rate >= (1 - flexibility) x the day's mean")
+
+
+def hubs_of(ds: xr.Dataset, sc: dict[str, Any]) -> dict[str, Any]:
+    """The scenario's hubs by the Dataset's hub labels ({} without ``network``)."""
+    hubs = (sc.get("network") or {}).get("hubs") or {}
+    return {str(n): hubs[str(n)] for n in ds.hub.values}
+
+
+def _by_hub(ds: xr.Dataset, values: list[float]) -> xr.DataArray:
+    return xr.DataArray(np.asarray(values, dtype=float), dims=("hub",), coords={"hub": ds.hub.values})
+
+
+def leased_type(sc: dict[str, Any], hub: dict[str, Any]) -> dict[str, Any] | None:
+    lease = hub.get("lease")
+    return sc["accelerators"][lease["accelerator"]] if lease else None
+
+
+def lease_mfu(ds: xr.Dataset, sc: dict[str, Any]) -> xr.DataArray:
+    """MFU of the server type each hub leases (0 where it leases none)."""
+    types = [leased_type(sc, h) for h in hubs_of(ds, sc).values()]
+    return _by_hub(ds, [a["mfu"] if a else 0.0 for a in types])
+
+
+def lease_tokens_per_pflops(ds: xr.Dataset, sc: dict[str, Any]) -> xr.DataArray:
+    """Tokens/s of one PFLOPS of the server type each hub leases (0 where it leases none)."""
+    types = [leased_type(sc, h) for h in hubs_of(ds, sc).values()]
+    return _by_hub(ds, [a["tokens_per_s"] / a["pflops_per_server"] if a else 0.0 for a in types])
+
+
+def takes(ds: xr.Dataset, sc: dict[str, Any], workload: str) -> xr.DataArray:
+    """1 where the hub's lease may take the workload."""
+    return (
+        _by_hub(ds, [workload in ((h.get("lease") or {}).get("workloads") or []) for h in hubs_of(ds, sc).values()]) > 0
+    )
+
+
+def leased_inference(ds: xr.Dataset, sc: dict[str, Any]) -> xr.DataArray:
+    """Inference served on leased compute [tokens/s] by (hub, region, year, day, hour), from the PFLOPS busy."""
+    return ds.lease_inference_pflops * lease_tokens_per_pflops(ds, sc)
+
+
+def regions_of(ds: xr.Dataset, sc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Demand regions with their share and latency class (the one implicit region: every site and every
+    hub whose lease takes inference)."""
+    regions = sc["demand"]["inference"].get("regions") or {}
+    if regions:
+        return regions
+    serving = sites_of(ds) + [
+        str(n) for n, t in zip(ds.hub.values, takes(ds, sc, "inference").values, strict=True) if t
+    ]
+    return {"all": {"share": 1.0, "sites": serving}}
+
+
+def check_regions(ds: xr.Dataset, sc: dict[str, Any]) -> None:
+    """No interactive inference is served outside its region's latency class, and each region's share of
+    every hour's demand is served there or counted unserved."""
+    regions = regions_of(ds, sc)
+    assert [str(r) for r in ds.region.values] == list(regions)
+    tok = per(ds, sc, "accelerators", "tokens_per_s", "accelerator")
+    at_sites = (tok * ds.inference_servers).sum(("accelerator", "cooling"))
+    assert_eq(ds.inference_routed_tokens_per_s.sum("region"), at_sites, "each site's inference goes to some region")
+    leased = leased_inference(ds, sc)
+    assert_eq(ds.inference_leased_tokens_per_s, leased, "reported leased inference = PFLOPS x tokens/s per PFLOPS")
+    for r, region in regions.items():
+        outside_sites = [s for s in sites_of(ds) if s not in region["sites"]]
+        outside_hubs = [str(n) for n in ds.hub.values if str(n) not in region["sites"]]
+        routed = ds.inference_routed_tokens_per_s.sel(region=r)
+        assert largest(np.abs(routed.sel(site=outside_sites))) <= 1e-6, f"{r} served outside its class"
+        hubbed = leased.sel(region=r)
+        assert largest(np.abs(hubbed.sel(hub=outside_hubs))) <= 1e-6, f"{r} leased outside its class"
+        demand = region["share"] * ds.inference_demand_tokens_per_s
+        unserved = ds.inference_unserved_by_region.sel(region=r)
+        assert_eq(routed.sum("site") + hubbed.sum("hub") + unserved, demand, f"region {r}: served + unserved = share")
+        assert float(unserved.min()) >= -1e-6
+    assert_eq(ds.inference_unserved_by_region.sum("region"), ds.inference_unserved, "regions' unserved add up")
+    hub_ok = ds.region_hub.astype(bool)
+    assert largest(np.abs(leased.where(~hub_ok, 0))) <= 1e-6, "leased inference inside the class only"
+
+
+def check_network(ds: xr.Dataset, sc: dict[str, Any]) -> None:
+    """Leased compute within what each hub offers and takes; sold compute within what it buys, drawn from
+    servers set aside; their money as priced; none of it counted as this cluster's installed compute."""
+    hubs = hubs_of(ds, sc)
+    busy = ds.lease_training_pflops + ds.lease_inference_pflops.sum("region")
+    assert_le(busy, ds.lease_pflops, "leased compute busy <= leased")
+    for name, hub in hubs.items():
+        lease, sell = hub.get("lease"), hub.get("sell")
+        years = [int(y) for y in ds.year.values]
+        cap = [at(lease["max_pflops"], y) for y in years] if lease else [0.0] * len(years)
+        assert_le(ds.lease_pflops.sel(hub=name), xr.DataArray(cap, dims=("year",), coords={"year": ds.year}), name)
+        if not lease or "training" not in lease["workloads"]:
+            assert largest(ds.lease_training_pflops.sel(hub=name)) <= 1e-9, f"{name} trains"
+        if not lease or "inference" not in lease["workloads"]:
+            assert largest(ds.lease_inference_pflops.sel(hub=name)) <= 1e-9, f"{name} serves"
+        cap = [at(sell["max_pflops"], y) for y in years] if sell else [0.0] * len(years)
+        assert_le(ds.sold_pflops.sel(hub=name), xr.DataArray(cap, dims=("year",), coords={"year": ds.year}), name)
+    pflops = per(ds, sc, "accelerators", "pflops_per_server", "accelerator")
+    sold = cluster((pflops * ds.servers_sold).sum(("accelerator", "cooling")))
+    assert_eq(ds.sold_pflops.sum("hub"), sold, "PFLOPS sold = PFLOPS of the servers set aside")
+    hours = float(ds.day_weight.sum()) * 24
+
+    def price(kind: str) -> xr.DataArray:
+        values = [
+            [at((h.get(kind) or {}).get("price_cny_per_pflops_hour", 0.0), int(y)) for y in ds.year.values]
+            for h in hubs.values()
+        ]
+        return xr.DataArray(np.asarray(values, dtype=float).reshape(len(hubs), ds.year.size), dims=("hub", "year"))
+
+    lease_cost = (price("lease") * ds.lease_pflops).sum("hub") * hours
+    revenue = (price("sell") * ds.sold_pflops).sum("hub") * hours
+    assert_eq(ds.lease_cost_cny, lease_cost, "lease cost = price x PFLOPS x hours")
+    assert_eq(ds.sale_revenue_cny, revenue, "sale revenue = price x PFLOPS x hours")
+    components = [str(k) for k in ds.component.values]
+    if "network_lease" in components:
+        assert_eq(ds.cost.sel(component="network_lease"), lease_cost, "lease cost in the objective")
+    if "network_sale" in components:
+        assert_eq(ds.cost.sel(component="network_sale"), -revenue, "sale revenue in the objective")
+    # leased compute is none of the cluster's: installed PFLOPS, domestic share and PUE read only its own
+    installed = cluster((pflops * ds.servers).sum(("accelerator", "cooling")))
+    assert_eq(ds.installed_pflops, installed, "installed PFLOPS are this cluster's servers only")
 
 
 def check_kpis(ds: xr.Dataset, sc: dict[str, Any]) -> None:
@@ -583,6 +756,8 @@ ALL_CHECKS = [
     check_supply_limits,
     check_facility_limits,
     check_demand,
+    check_regions,
+    check_network,
     check_kpis,
     check_costs,
     check_policy,
@@ -600,6 +775,28 @@ def test_medium_residuals(medium: xr.Dataset, check: Any) -> None:
 @pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda f: f.__name__.removeprefix("check_"))
 def test_medium_on_three_sites_residuals(medium_sites: xr.Dataset, check: Any) -> None:
     check(medium_sites, scenario_of(medium_sites))
+
+
+@pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda f: f.__name__.removeprefix("check_"))
+def test_medium_with_regions_and_hubs_residuals(medium_network: xr.Dataset, check: Any) -> None:
+    check(medium_network, scenario_of(medium_network))
+
+
+def test_medium_with_regions_and_hubs_uses_them(medium_network: xr.Dataset) -> None:
+    """The instance exercises the network checks: compute is leased for training and for inference,
+    compute is sold, and the metro region is served by its sites."""
+    ds = medium_network
+    assert float(ds.lease_pflops.sum()) > 0, ds.lease_pflops.values
+    assert float(ds.sold_pflops.sum()) > 0, ds.sold_pflops.values
+    routed = ds.inference_routed_tokens_per_s.sum(("year", "day", "hour"))
+    assert int((routed.sel(region="chengdu_metro") > 1).sum()) >= 1
+    print(
+        ds.lease_pflops.values,
+        ds.sold_pflops.values,
+        routed.values,
+        ds.lease_training_pflops.sum().item(),
+        ds.lease_inference_pflops.sum().item(),
+    )
 
 
 def test_medium_on_three_sites_uses_several(medium_sites: xr.Dataset) -> None:

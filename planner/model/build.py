@@ -8,6 +8,7 @@ from planner.model.compute import add_compute
 from planner.model.cooling import add_cooling
 from planner.model.data import ModelData
 from planner.model.facility import add_facility
+from planner.model.network import add_network
 from planner.model.objective import add_objective
 from planner.model.policy import add_policy
 from planner.model.power import add_power
@@ -16,8 +17,9 @@ from planner.time.prepare import TimeData
 
 __all__ = ["build_model"]
 
-#: The order in which subsystems are added; each may use what the earlier ones defined.
-SUBSYSTEMS = (add_compute, add_facility, add_cooling, add_power, add_policy, add_objective)
+#: The order in which subsystems are added; each may use what the earlier ones defined. The network
+#: (compute leased from and sold to other hubs) comes first: the compute and facility rows count it.
+SUBSYSTEMS = (add_network, add_compute, add_facility, add_cooling, add_power, add_policy, add_objective)
 
 
 def build_model(scenario: Scenario | ModelData, time: TimeData | None = None) -> pyo.ConcreteModel:
@@ -44,7 +46,7 @@ def build_model(scenario: Scenario | ModelData, time: TimeData | None = None) ->
     m.planner_data = data
     m.cost_terms = {}
     m.capital_builds = {}  # capital cost term -> what it charges (planner.model.assets.Builds)
-    m.contracts = {}  # contracts signed per year (PPA MW): with the builds, the decisions of planner.model.stages
+    m.contracts = {}  # signed per year (PPA MW, hub leases and sales): with the builds, the decisions (model.stages)
     m.Y = pyo.Set(initialize=data.years, ordered=True, doc="planning years")
     m.D = pyo.Set(initialize=data.days, ordered=True, doc="representative days")
     m.H = pyo.Set(initialize=data.hours, ordered=True, doc="hours of a day")

@@ -1,9 +1,13 @@
 """Compute: servers by type and cooling, what they do each hour, and the demand they meet.
 
 Symbols: ``s`` site, ``a`` server type, ``c`` cooling technology, ``(a, c) ∈ AC`` allowed pairs, ``y`` year,
-``d`` representative day with weight ``W_d`` [days], ``h`` hour. Model units (see ``data.py``):
-servers [-], inference [Mtok/s], training [ZFLOP], money [MCNY]. Servers stand at a site;
-demand (inference every hour, training every year) is met by the servers of all sites together.
+``d`` representative day with weight ``W_d`` [days], ``h`` hour, ``r`` demand region, ``n`` hub.
+Model units (see ``data.py``): servers [-], inference [Mtok/s], training [ZFLOP], money [MCNY].
+Servers stand at a site. Training (every year) is met by the servers of all sites together and
+by compute leased from hubs that take training (``network.py``). Inference (every hour) comes
+from regions: without ``demand.inference.regions`` one region that every site (and every hub
+leasing inference) serves; with them, each region's share is served only by the sites and hubs
+of its latency class, through the routing ``x[s,r,y,d,h]``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import pyomo.environ as pyo
 
 from planner.model.assets import Asset, Fleet, add_asset
 from planner.model.data import MCNY, MTOK, ZFLOP, ZFLOP_PER_EFLOP, ModelData
+from planner.model.network import leased_inference, leased_reserve, leased_training, sold_servers
+from planner.scenario.schema import IMPLICIT_REGION
 
 __all__ = ["add_compute", "parameters"]
 
@@ -124,9 +130,8 @@ def _add_activity(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
 
     def activity(m: pyo.ConcreteModel, s: str, a: str, c: str, y: int, d: int, h: int) -> pyo.Expression:
-        return m.servers_training[s, a, c, y, d, h] + m.servers_inference[s, a, c, y, d, h] <= (
-            acc[a].availability * m.servers[s, a, c, y]
-        )
+        busy = m.servers_training[s, a, c, y, d, h] + m.servers_inference[s, a, c, y, d, h]
+        return busy + sold_servers(m, s, a, c, y) <= acc[a].availability * m.servers[s, a, c, y]
 
     m.activity = pyo.Constraint(
         m.S,
@@ -135,7 +140,8 @@ def _add_activity(m: pyo.ConcreteModel, data: ModelData) -> None:
         m.D,
         m.H,
         rule=activity,
-        doc="z_tr[s,a,c,y,d,h] + z_inf[s,a,c,y,d,h] <= availability_a * N[s,a,c,y]   [servers]",
+        doc="z_tr[s,a,c,y,d,h] + z_inf[s,a,c,y,d,h] + z_sold[s,a,c,y] <= availability_a * N[s,a,c,y]   [servers]"
+        " (z_sold: servers sold to hubs, network.py)",
     )
 
 
@@ -149,31 +155,106 @@ def _add_inference(m: pyo.ConcreteModel, data: ModelData) -> None:
         m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="u_inf: inference demand not served [Mtok/s]"
     )
 
-    def inference_balance(m: pyo.ConcreteModel, y: int, d: int, h: int) -> pyo.Expression:
-        served = sum(tokens[a] * m.servers_inference[s, a, c, y, d, h] for s in m.S for a, c in m.AC)
-        # An equality: serving more than the hour's demand would be useless work that only
-        # lowers the PUE (spare servers idle at idle power instead).
-        return served + m.inference_unserved[y, d, h] == m.inference_demand[y] * float(shape[d, h])
+    if data.explicit_regions:
+        _add_regions(m, data, tokens)
+    else:
 
-    m.inference_balance = pyo.Constraint(
-        m.Y,
-        m.D,
-        m.H,
-        rule=inference_balance,
-        doc="sum_(s,a,c) tok_a * z_inf[s,a,c,y,d,h] + u_inf[y,d,h] = R_y * shape[d,h]   [Mtok/s]",
-    )
+        def inference_balance(m: pyo.ConcreteModel, y: int, d: int, h: int) -> pyo.Expression:
+            served = sum(tokens[a] * m.servers_inference[s, a, c, y, d, h] for s in m.S for a, c in m.AC)
+            served = served + leased_inference(m, data, IMPLICIT_REGION, y, d, h)
+            # An equality: serving more than the hour's demand would be useless work that only
+            # lowers the PUE (spare servers idle at idle power instead).
+            return served + m.inference_unserved[y, d, h] == m.inference_demand[y] * float(shape[d, h])
+
+        m.inference_balance = pyo.Constraint(
+            m.Y,
+            m.D,
+            m.H,
+            rule=inference_balance,
+            doc="sum_(s,a,c) tok_a * z_inf[s,a,c,y,d,h] + sum_n tok_n * li[n,all,y,d,h] + u_inf[y,d,h] = "
+            "R_y * shape[d,h]   [Mtok/s] (no regions: one, served by every site and hub leasing inference)",
+        )
     m.reserve_unserved = pyo.Var(m.Y, within=pyo.NonNegativeReals, doc="u_res: missing reserve capacity [Mtok/s]")
     margin = s.demand.inference.reserve_margin
 
     def inference_reserve(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
         # Servers that are down do not count toward the reserve.
         available = sum(tokens[a] * acc[a].availability * m.servers[s, a, c, y] for s in m.S for a, c in m.AC)
+        # Servers sold to a hub are the buyer's all year; compute leased for inference is capacity held.
+        sold = sum(tokens[a] * sold_servers(m, s, a, c, y) for s in m.S for a, c in m.AC)
+        available = available - sold + leased_reserve(m, data, y)
         return available + m.reserve_unserved[y] >= (1 + margin) * m.inference_demand[y]
 
     m.inference_reserve = pyo.Constraint(
         m.Y,
         rule=inference_reserve,
-        doc="sum_(s,a,c) tok_a * availability_a * N[s,a,c,y] + u_res[y] >= (1 + reserve) * R_y   [Mtok/s]",
+        doc="sum_(s,a,c) tok_a * (availability_a * N[s,a,c,y] - z_sold[s,a,c,y]) + sum_n tok_n * L[n,y] + u_res[y]"
+        " >= (1 + reserve) * R_y   [Mtok/s] (n: hubs leasing inference)",
+    )
+
+
+def _add_regions(m: pyo.ConcreteModel, data: ModelData, tokens: dict[str, float]) -> None:
+    """Inference by region: each site's throughput routed to the regions whose latency class names
+    it, and each region's share of the hour's demand met by its sites and hubs, with its own
+    unserved slack (the penalised ``u_inf`` is their sum).
+    """
+    shape = data.time.inference_shape
+    regions = data.region_specs
+    m.R = pyo.Set(initialize=data.regions, ordered=True, doc="demand regions")
+    m.ROUTE = pyo.Set(
+        initialize=[(s, r) for r in data.regions for s in regions[r].sites if s in data.site_specs],
+        dimen=2,
+        ordered=True,
+        doc="(site, region): the region's latency class names the site",
+    )
+    m.inference_routed = pyo.Var(
+        m.ROUTE,
+        m.Y,
+        m.D,
+        m.H,
+        within=pyo.NonNegativeReals,
+        doc="x[s,r,y,d,h]: site s's inference for region r [Mtok/s]",
+    )
+    m.inference_unserved_region = pyo.Var(
+        m.R, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="u_r[r,y,d,h]: region r's demand not served [Mtok/s]"
+    )
+
+    def site_inference(m: pyo.ConcreteModel, s: str, y: int, d: int, h: int) -> pyo.Expression:
+        served = sum(tokens[a] * m.servers_inference[s, a, c, y, d, h] for a, c in m.AC)
+        return served == sum(m.inference_routed[s, r, y, d, h] for ss, r in m.ROUTE if ss == s)
+
+    m.site_inference = pyo.Constraint(
+        m.S,
+        m.Y,
+        m.D,
+        m.H,
+        rule=site_inference,
+        doc="sum_(a,c) tok_a * z_inf[s,a,c,y,d,h] = sum_(r: s in class r) x[s,r,y,d,h]   [Mtok/s]",
+    )
+
+    def region_balance(m: pyo.ConcreteModel, r: str, y: int, d: int, h: int) -> pyo.Expression:
+        served = sum(m.inference_routed[s, r, y, d, h] for s, rr in m.ROUTE if rr == r)
+        served = served + leased_inference(m, data, r, y, d, h)
+        demand = regions[r].share * float(shape[d, h]) * m.inference_demand[y]
+        return served + m.inference_unserved_region[r, y, d, h] == demand
+
+    m.region_balance = pyo.Constraint(
+        m.R,
+        m.Y,
+        m.D,
+        m.H,
+        rule=region_balance,
+        doc="sum_(s in class r) x[s,r,y,d,h] + sum_(n in class r) tok_n * li[n,r,y,d,h] + u_r[r,y,d,h] = "
+        "share_r * R_y * shape[d,h]   [Mtok/s]",
+    )
+    m.inference_unserved_def = pyo.Constraint(
+        m.Y,
+        m.D,
+        m.H,
+        rule=lambda m, y, d, h: (
+            m.inference_unserved[y, d, h] == sum(m.inference_unserved_region[r, y, d, h] for r in m.R)
+        ),
+        doc="u_inf[y,d,h] = sum_r u_r[r,y,d,h]   [Mtok/s]",
     )
 
 
@@ -186,16 +267,16 @@ def _add_training(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.training_rate = pyo.Var(m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="F[y,d,h]: training work done [ZFLOP/h]")
 
     def training_rate_def(m: pyo.ConcreteModel, y: int, d: int, h: int) -> pyo.Expression:
-        return m.training_rate[y, d, h] == sum(
-            flop[a] * m.servers_training[s, a, c, y, d, h] for s in m.S for a, c in m.AC
-        )
+        own = sum(flop[a] * m.servers_training[s, a, c, y, d, h] for s in m.S for a, c in m.AC)
+        return m.training_rate[y, d, h] == own + leased_training(m, data, y, d, h)
 
     m.training_rate_def = pyo.Constraint(
         m.Y,
         m.D,
         m.H,
         rule=training_rate_def,
-        doc="F[y,d,h] = sum_(s,a,c) PFLOPS_a * MFU_a * 3600 * 1e-6 * z_tr[s,a,c,y,d,h]   [ZFLOP/h]",
+        doc="F[y,d,h] = sum_(s,a,c) PFLOPS_a * MFU_a * 3600 * 1e-6 * z_tr[s,a,c,y,d,h] + sum_n MFU_n * 3600 * 1e-6"
+        " * lt[n,y,d,h]   [ZFLOP/h] (n: hubs leasing training)",
     )
     phi = s.demand.training.flexibility
     if phi < 1:

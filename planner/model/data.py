@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from planner.scenario import Scenario
-from planner.scenario.schema import Site
+from planner.scenario.schema import Hub, Region, Site
 from planner.time.cooling import effective_kappa, technology_kappa
 from planner.time.prepare import TimeData, prepare_time
 
@@ -176,6 +176,41 @@ class ModelData:
     def sites(self) -> tuple[str, ...]:
         """Site names, in the scenario's order."""
         return tuple(self.site_specs)
+
+    @cached_property
+    def hubs(self) -> dict[str, Hub]:
+        """Other hub nodes of the network by name (``network.hubs``)."""
+        return dict(self.scenario.network.hubs)
+
+    @cached_property
+    def lease_hubs(self) -> tuple[str, ...]:
+        """Hubs the cluster may lease compute from."""
+        return tuple(n for n, hub in self.hubs.items() if hub.lease is not None)
+
+    @cached_property
+    def sale_hubs(self) -> tuple[str, ...]:
+        """Hubs the cluster may sell compute to."""
+        return tuple(n for n, hub in self.hubs.items() if hub.sell is not None)
+
+    @cached_property
+    def region_specs(self) -> dict[str, Region]:
+        """Every demand region by name (the one implicit region ``all`` without ``regions``)."""
+        return self.scenario.region_specs()
+
+    @cached_property
+    def regions(self) -> tuple[str, ...]:
+        """Demand region names, in the scenario's order."""
+        return tuple(self.region_specs)
+
+    @property
+    def explicit_regions(self) -> bool:
+        """Whether the scenario names its demand regions (else one implicit region, ``all``)."""
+        return bool(self.scenario.demand.inference.regions)
+
+    @cached_property
+    def hours_in_year(self) -> float:
+        """Hours of the year the representative days stand for, sum_d W_d * 24 [h]."""
+        return sum(self.weight.values()) * len(HOURS)
 
     def cluster_cap_binds(self, cluster: float | None, per_site: list[float | None]) -> bool:
         """Whether a cluster-wide cap on a sum over sites can bind: it is set and the sites' own

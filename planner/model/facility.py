@@ -12,6 +12,7 @@ import pyomo.environ as pyo
 
 from planner.model.assets import Asset, Fleet, add_asset
 from planner.model.data import MCNY, ModelData
+from planner.model.network import sold_servers
 
 __all__ = ["add_facility", "parameters"]
 
@@ -158,7 +159,11 @@ def _add_it_power(m: pyo.ConcreteModel, data: ModelData) -> None:
             acc[a].idle_kw / 1000 * m.servers[s, a, c, y]
             + (acc[a].full_kw - acc[a].idle_kw)
             / 1000
-            * (m.servers_training[s, a, c, y, d, h] + m.servers_inference[s, a, c, y, d, h])
+            * (
+                m.servers_training[s, a, c, y, d, h]
+                + m.servers_inference[s, a, c, y, d, h]
+                + sold_servers(m, s, a, c, y)
+            )
             for a, _ in _pairs_of(m, c)
         ]
         if not terms:
@@ -172,8 +177,8 @@ def _add_it_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         m.D,
         m.H,
         rule=it_power_def,
-        doc="P_it[s,c,y,d,h] = sum_a (idle_a * N[s,a,c,y] + (full_a - idle_a) * (z_tr + z_inf)[s,a,c,y,d,h]) / 1000"
-        "   [MW]",
+        doc="P_it[s,c,y,d,h] = sum_a (idle_a * N[s,a,c,y] + (full_a - idle_a) * (z_tr + z_inf + z_sold)[s,a,c,y,d,h])"
+        " / 1000   [MW] (z_sold: servers sold to hubs, at full load every hour)",
     )
     m.hall_power = pyo.Constraint(
         m.S,

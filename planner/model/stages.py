@@ -4,7 +4,8 @@
 
 1. it is a *decision*: the purchases of a unit that a capital cost term charges (every ``new`` of
    ``m.capital_builds``: servers, racks, halls, cooling plant units, grid blocks, PV, gensets,
-   battery energy and power) or a contract signed for a year (``m.contracts``: PPA MW), and
+   battery energy and power) or a contract signed for a year (``m.contracts``: PPA MW, compute
+   leased from or sold to another hub), and
 2. its *year*, the last element of its index, is at most ``commit_until``.
 
 Everything else is the future's own (*recourse*): the same decisions in later years, and all

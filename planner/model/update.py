@@ -18,7 +18,7 @@ from typing import Any
 
 import pyomo.environ as pyo
 
-from planner.model import compute, cooling, facility, policy, power
+from planner.model import compute, cooling, facility, network, policy, power
 from planner.model.data import ModelData, allowed_pairs, buildable_years
 from planner.scenario import Scenario
 
@@ -49,9 +49,13 @@ MUTABLE_PATHS: tuple[str, ...] = (
     "power.generators.capex_cny_per_unit",
     "power.green_certificates.price_cny_per_mwh",
     "policy.*",
+    "network.hubs.*.lease.price_cny_per_pflops_hour",
+    "network.hubs.*.lease.max_pflops",
+    "network.hubs.*.sell.price_cny_per_pflops_hour",
+    "network.hubs.*.sell.max_pflops",
 )
 
-_SUBSYSTEMS = (compute, facility, cooling, power, policy)
+_SUBSYSTEMS = (network, compute, facility, cooling, power, policy)
 
 
 def _flatten(node: Any, path: str = "") -> dict[str, Any]:
@@ -116,6 +120,8 @@ def update_model(m: pyo.ConcreteModel, scenario: Scenario) -> list[Any]:
     changed: list[Any] = []
     for module in _SUBSYSTEMS:
         for name, values in module.parameters(data).items():
+            if not values:  # none in this structure (e.g. lease prices without hubs): no component either
+                continue
             component = getattr(m, name)
             for index, value in values.items():
                 if component.is_indexed() and index not in component:  # an entry no expression uses yet

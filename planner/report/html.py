@@ -36,9 +36,11 @@ from planner.report.figures import (
     shortfall_figure,
     utilisation_figure,
 )
+from planner.report.figures.sites import site_build_figure, site_schematic_figure
 from planner.report.format import fmt_small_share
 from planner.report.page import charts, render, write_html
 from planner.report.scenario_inputs import input_rows, inputs_yaml
+from planner.report.sites import site_figures, site_table
 from planner.report.tables import (
     build_cells,
     build_rows,
@@ -116,14 +118,19 @@ def report_charts(ds: xr.Dataset) -> dict[str, go.Figure]:
 
     The figures show the cluster as a whole (:func:`planner.results.sites.cluster_view`).
     """
+    sites = site_figures(ds)
+    years = [int(y) for y in ds["year"].values]
     ds = cluster_view(ds)
     figures = {
         "compliance": compliance_figure(ds),
         "new_servers": new_servers_figure(ds),
         "installed": installed_figure(ds),
         "facility": facility_figure(ds),
-        "cost": cost_figure(ds),
     }
+    if sites:  # a plan on two or more sites: what each holds
+        figures["site_schematic"] = site_schematic_figure(sites, years)
+        figures["site_build"] = site_build_figure(sites, years)
+    figures["cost"] = cost_figure(ds)
     if has_cash(ds):  # not in results written before the cash view
         figures["cash"] = cash_figure(ds)
     figures |= {
@@ -155,8 +162,9 @@ def render_report(ds: xr.Dataset, source: str | None = None, plotly_src: str | N
 
     The report shows the cluster as a whole: its sites added up (:func:`planner.results.sites.cluster_view`).
     """
-    ds = cluster_view(ds)
     page_charts = charts(report_charts(ds))
+    sites = site_figures(ds)
+    ds = cluster_view(ds)
     compliance, notes = compliance_grid(ds)
     cash = cash_rows(ds)
     return render(
@@ -182,6 +190,7 @@ def render_report(ds: xr.Dataset, source: str | None = None, plotly_src: str | N
         dispatch_year=int(ds["year"].values[-1]),
         energy=energy_table(ds),
         downloads=download_links(ds),
+        sites=site_table(sites),
     )
 
 

@@ -100,6 +100,8 @@ COMPONENTS = {
     "ppa_capacity": "PPA capacity",
     "certificates": "green certificates",
     "carbon": "carbon price",
+    "network_lease": "compute leased from hubs",
+    "network_sale": "compute sold to hubs (revenue)",
 }
 #: Cooling technologies by their usual keys; other keys are named from a short description, else in words.
 COOLING_NAMES = {

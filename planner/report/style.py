@@ -84,6 +84,7 @@ COST_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("grid energy and charges", "#6e7781", ("grid_energy", "grid_fixed")),
     ("green power (PPA, certificates)", "#2da44e", ("ppa_", "certificates")),
     ("carbon", "#424a53", ("carbon",)),
+    ("national network (lease, sale)", "#bf8700", ("network_",)),
     ("shortfall penalties", "#cf222e", ("shortfall_",)),
 )
 OTHER_GROUP = ("other", "#afb8c1")

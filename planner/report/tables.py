@@ -404,6 +404,10 @@ def build_rows(ds: xr.Dataset) -> list[BuildRow]:
     for k in coord_names(ds, "ppa"):
         contracted = ds["ppa_mw"].sel(ppa=k).values
         add("power", f"PPA {k} (annual contract)", "MW", contracted, contracted, 1, contract=True)
+    for n in coord_names(ds, "hub") if "lease_pflops" in ds else []:  # results written before the network: none
+        leased, sold = ds["lease_pflops"].sel(hub=n).values, ds["sold_pflops"].sel(hub=n).values
+        add("network", f"compute leased from {n} (for the year)", "PFLOPS", leased, leased, 1, contract=True)
+        add("network", f"compute sold to {n} (for the year)", "PFLOPS", sold, sold, 1, contract=True)
     return rows
 
 

@@ -23,6 +23,7 @@ from planner.report.limits import (
     marginal_text,
     step_text,
 )
+from planner.report.sites import site_figures, site_table
 from planner.report.tables import timing_rows, wall_clock
 from planner.results.kpis import served_shares, unserved_shares
 from planner.results.provenance import InputCheck
@@ -118,6 +119,8 @@ def print_validation(scenario: Scenario, time: TimeData, model_size: str, consol
     console.print(f"model size: {model_size}")
     if s.sites:
         _print_sites(s, console)
+    if s.demand.inference.regions or s.network.hubs:
+        _print_network(s, console)
 
     servers = _titled(console, "Server types")
     for col in ("name", "chip", "domestic", "PFLOPS", "tokens/s", "kW full/idle", "price [M CNY]", "cap/yr", "cooling"):
@@ -238,6 +241,42 @@ def _print_sites(s: Scenario, console: Console) -> None:
     console.print(table)
 
 
+def _print_network(s: Scenario, console: Console) -> None:
+    """The demand regions (share, latency class) and the hubs (what each leases and buys, at what price)."""
+    if s.demand.inference.regions:
+        table = _titled(console, "Demand regions")
+        for col in ("name", "share", "served by (latency class)"):
+            table.add_column(col, justify="right" if col == "share" else "left")
+        for name, region in s.demand.inference.regions.items():
+            table.add_row(escape(name), f"{region.share:.0%}", escape(", ".join(region.sites)))
+        console.print(table)
+    if s.network.hubs:
+        table = _titled(console, "Hubs")
+        for col in (
+            "name",
+            "lease [CNY/PFLOPS·h]",
+            "lease max [PFLOPS]",
+            "server type",
+            "workloads",
+            "buys at [CNY/PFLOPS·h]",
+            "buys max [PFLOPS]",
+        ):
+            table.add_column(col, justify="left" if col in ("name", "server type", "workloads") else "right")
+        years = [s.years[0], s.years[-1]]
+        for name, hub in s.network.hubs.items():
+            lease, sell = hub.lease, hub.sell
+            table.add_row(
+                escape(name),
+                "-" if lease is None else "/".join(_fmt(v) for v in lease.price_cny_per_pflops_hour.values(years)),
+                "-" if lease is None else "/".join(_fmt(v) for v in lease.max_pflops.values(years)),
+                "-" if lease is None else escape(lease.accelerator),
+                "-" if lease is None else ", ".join(lease.workloads),
+                "-" if sell is None else "/".join(_fmt(v) for v in sell.price_cny_per_pflops_hour.values(years)),
+                "-" if sell is None else "/".join(_fmt(v) for v in sell.max_pflops.values(years)),
+            )
+        console.print(table)
+
+
 def print_full_year(plan: xr.Dataset, full: xr.Dataset, relaxed: dict[int, list[str]], console: Console) -> None:
     """The representative-day plan against the same plan operated over every hour of each year."""
     plan, full = cluster_view(plan), cluster_view(full)
@@ -284,9 +323,12 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
     """The plan at a glance: builds per year, MW, costs, policy KPIs, shortfall, solver, timings (of the
     cluster as a whole).
     """
+    table = site_table(site_figures(ds))
     ds = cluster_view(ds)
     _print_headline(ds, console)
     _print_builds(ds, console)
+    if table is not None:
+        _print_site_table(table, int(ds["year"].values[-1]), console)
     _print_figures(ds, console)
     _print_limits(ds, console)
     rows = timing_rows(ds)
@@ -295,6 +337,17 @@ def print_plan(ds: xr.Dataset, console: Console) -> None:
         stages = ", ".join(f"{r['stage']} {r['seconds']:.2f}{marks[r['counted']]}" for r in rows)
         beside = "; the dive ran beside the MIP, not added" if any(not r["counted"] for r in rows) else ""
         console.print(f"timings \\[s]: {stages}; total {wall_clock(ds):.2f} (wall clock{beside})")
+
+
+def _print_site_table(table: dict[str, Any], year: int, console: Console) -> None:
+    """What each site holds in the last year, against its own land and grid (the report's site table)."""
+    out = _titled(console, f"Sites in {year}")
+    out.add_column("site")
+    for heading, unit in table["columns"]:
+        out.add_column(f"{heading} [{unit}]", justify="right")
+    for row in table["rows"]:
+        out.add_row(escape(row["site"]), *row["cells"])
+    console.print(out)
 
 
 def _print_headline(ds: xr.Dataset, console: Console) -> None:
@@ -406,6 +459,20 @@ def _print_figures(ds: xr.Dataset, console: Console) -> None:
     served, trained = served_shares(ds)
     line("inference served", served.values, "{:.1%}")
     line("training delivered", trained.values, "{:.1%}")
+    if "lease_pflops" in ds and ds.sizes.get("hub", 0):  # the network flows
+        for n in ds.hub.values:
+            for name, verb in (("lease_pflops", "leased from"), ("sold_pflops", "sold to")):
+                flow = ds[name].sel(hub=n).values
+                if np.any(flow > 1e-6):
+                    line(f"{verb} {n} [PFLOPS]", flow, "{:,.1f}")
+        line("lease cost [M CNY]", ds["lease_cost_cny"].values / 1e6, "{:,.1f}")
+        line("sale revenue [M CNY]", ds["sale_revenue_cny"].values / 1e6, "{:,.1f}")
+    if "region" in ds.dims and ds.sizes["region"] > 1:  # each region's demand served
+        demand = ds["inference_demand_tokens_per_s"] * ds["region_share"]
+        served = (demand - ds["inference_unserved_by_region"]) * ds["day_weight"]
+        share = served.sum(("day", "hour")) / (demand * ds["day_weight"]).sum(("day", "hour"))
+        for r in ds.region.values:
+            line(f"inference served in {r}", share.sel(region=r).values, "{:.1%}")
     line("annual cost [bn CNY]", ds["cost"].sum("component").values / 1e9, "{:,.3f}")
     if "capital_spent_cny" in ds:  # not in results written before the cash view
         line("capital spent [bn CNY]", ds["capital_spent_cny"].sum("asset").values / 1e9, "{:,.3f}")

@@ -26,10 +26,12 @@ from pyomo.repn.linear import LinearRepnVisitor
 
 from planner import __version__
 from planner.model.data import MCNY, MTOK, ModelData
+from planner.model.network import lease_tokens_per_pflops
 from planner.results.kpis import add_kpis
 from planner.results.provenance import input_files, installed_versions
 from planner.results.variables import FIELDS, Field
 from planner.scenario import input_hash, scenario_files
+from planner.scenario.network import WORKLOADS
 from planner.solver.highs import SolveOutcome
 from planner.solver.prices import LIMIT_STEPS
 from planner.time.tariff import TOU_PERIODS
@@ -149,6 +151,8 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
     arrays.update(_ppa_not_taken(arrays, data, labels))
     arrays.update(_extreme_days(data))
     arrays.update(_demand(arrays, m, vals, data, labels))
+    arrays.update(_network(arrays, m, vals, data, labels))
+    arrays.update(_network_inputs(data, labels))
     arrays.update(_npv(arrays, data, labels))
     arrays.update(_cash(arrays, m, data, labels))
     ds = xr.Dataset(
@@ -175,6 +179,9 @@ def _labels(m: pyo.ConcreteModel) -> dict[str, list[Any]]:
     return {
         "year": list(data.years),
         "site": list(data.sites),
+        "region": list(data.regions),
+        "hub": list(data.hubs),
+        "workload": list(WORKLOADS),
         "accelerator": list(s.accelerators),
         "cooling": list(s.cooling),
         "day": list(data.days),
@@ -190,7 +197,10 @@ def _labels(m: pyo.ConcreteModel) -> dict[str, list[Any]]:
 
 def _coords(labels: dict[str, list[Any]]) -> dict[str, Any]:
     """The Dataset's coordinates (the contract names as a string array, also when there is none)."""
-    return {dim: np.array(values, dtype=str) if dim in ("ppa", "site") else values for dim, values in labels.items()}
+    return {
+        dim: np.array(values, dtype=str) if dim in ("ppa", "site", "hub", "region", "workload") else values
+        for dim, values in labels.items()
+    }
 
 
 def _read(
@@ -308,6 +318,92 @@ def _demand(
     return {
         "inference_demand_tokens_per_s": demand * MTOK,
         "inference_served_tokens_per_s": demand * MTOK - arrays["inference_unserved"],
+    }
+
+
+def _network(
+    arrays: dict[str, Any], m: pyo.ConcreteModel, vals: _Values, data: ModelData, labels: dict[str, list[Any]]
+) -> dict[str, Any]:
+    """Inference by region (routed from each site, leased from each hub, unserved), and compute leased
+    from and sold to each hub. Without regions the one region's service at a site is that site's
+    whole inference; without hubs the hub arrays are empty.
+    """
+    hubs = labels["hub"]
+    dims = ("site", "accelerator", "cooling", "region", "hub", "year")
+    position = {dim: {label: i for i, label in enumerate(labels[dim])} for dim in dims}
+
+    def grid(name: str, dims: tuple[str, ...]) -> np.ndarray:
+        """A variable of the model on ``dims`` + (year, day, hour) or + (year,), zeros where it has no entry."""
+        shape = tuple(len(labels[d]) for d in dims)
+        component = getattr(m, name, None)
+        per_hour = dims[-1] == "hour"
+        if component is None:
+            return np.zeros(shape)
+        index_dims = dims[:-3] if per_hour else dims[:-1]
+
+        def key(k: Any) -> tuple[int, ...]:
+            k = k if isinstance(k, tuple) else (k,)
+            head = tuple(position[dim][label] for dim, label in zip(index_dims, k, strict=False))
+            rest = k[len(index_dims) :]
+            return (*head, position["year"][rest[0]], *rest[1:])
+
+        return vals.grid(component, shape, key)
+
+    tokens = np.array([data.scenario.accelerators[a].tokens_per_s for a in labels["accelerator"]], dtype=float)
+    if data.explicit_regions:
+        routed = grid("inference_routed", ("site", "region", "year", "day", "hour")) * MTOK
+        unserved = grid("inference_unserved_region", ("region", "year", "day", "hour")) * MTOK
+    else:  # one region: every site's inference is for it
+        routed = np.einsum("sacydh,a->sydh", arrays["inference_servers"], tokens)[:, None]
+        unserved = arrays["inference_unserved"][None]
+    per_pflops = np.array([lease_tokens_per_pflops(data, n) if n in data.lease_hubs else 0.0 for n in hubs])
+    leased_inf = grid("lease_inference", ("hub", "region", "year", "day", "hour"))
+    return {
+        "inference_routed_tokens_per_s": routed,
+        "inference_leased_tokens_per_s": leased_inf * per_pflops[:, None, None, None, None] * MTOK,
+        "inference_unserved_by_region": unserved,
+        "lease_pflops": grid("lease_pflops", ("hub", "year")),
+        "lease_training_pflops": grid("lease_training", ("hub", "year", "day", "hour")),
+        "lease_inference_pflops": leased_inf,
+        "sold_pflops": grid("sold_pflops", ("hub", "year")),
+        "servers_sold": grid("servers_sold", ("site", "accelerator", "cooling", "year")),
+    }
+
+
+def _network_inputs(data: ModelData, labels: dict[str, list[Any]]) -> dict[str, Any]:
+    """The regions' shares and latency classes, and each hub's offers (prices, caps, workloads)."""
+    regions, hubs, years = data.region_specs, labels["hub"], labels["year"]
+    shape = (len(hubs), len(years))
+    lease_price, lease_max = np.full(shape, np.nan), np.zeros(shape)
+    sale_price, sale_max = np.full(shape, np.nan), np.zeros(shape)
+    mfu, per_pflops = np.full(len(hubs), np.nan), np.full(len(hubs), np.nan)
+    workload = np.zeros((len(hubs), len(labels["workload"])), dtype=np.int8)
+    for i, n in enumerate(hubs):
+        hub = data.hubs[n]
+        if hub.lease is not None:
+            lease_price[i] = [hub.lease.price_cny_per_pflops_hour.at(y) for y in years]
+            lease_max[i] = [hub.lease.max_pflops.at(y) for y in years]
+            mfu[i] = data.scenario.accelerators[hub.lease.accelerator].mfu
+            per_pflops[i] = lease_tokens_per_pflops(data, n) * MTOK
+            workload[i] = [hub.takes(w) for w in labels["workload"]]
+        if hub.sell is not None:
+            sale_price[i] = [hub.sell.price_cny_per_pflops_hour.at(y) for y in years]
+            sale_max[i] = [hub.sell.max_pflops.at(y) for y in years]
+    return {
+        "region_share": np.array([regions[r].share for r in labels["region"]], dtype=float),
+        "region_site": np.array([[s in regions[r].sites for s in labels["site"]] for r in labels["region"]]).reshape(
+            len(labels["region"]), len(labels["site"])
+        ),
+        "region_hub": np.array([[n in regions[r].sites for n in hubs] for r in labels["region"]]).reshape(
+            len(labels["region"]), len(hubs)
+        ),
+        "hub_lease_price_cny_per_pflops_hour": lease_price,
+        "hub_lease_max_pflops": lease_max,
+        "hub_lease_workload": workload,
+        "hub_lease_mfu": mfu,
+        "hub_lease_tokens_per_s_per_pflops": per_pflops,
+        "hub_sale_price_cny_per_pflops_hour": sale_price,
+        "hub_sale_max_pflops": sale_max,
     }
 
 

@@ -31,7 +31,7 @@ def add_kpis(ds: xr.Dataset, s: Any) -> None:
     are ~0.05 s, and xarray's alignment of ~50 small operations took half of that).
     """
     w = ds["day_weight"].values  # (day,)
-    figures = {**_energy_figures(ds, s, w), **_compute_figures(ds, s, w)}
+    figures = {**_energy_figures(ds, s, w), **_compute_figures(ds, s, w), **_network_figures(ds, w)}
     ds.update(
         {
             name: xr.DataArray(values, dims=("year",), attrs={"units": units, "long_name": long_name})
@@ -99,6 +99,8 @@ def _compute_figures(ds: xr.Dataset, s: Any, w: np.ndarray) -> dict[str, tuple[n
     avail = np.array([a.availability for a in accs], dtype=float)
     tokens = np.array([a.tokens_per_s for a in accs], dtype=float)
     busy_by_type = _energy(training + inference, w).sum(axis=1)  # (accelerator, year) [server-h]
+    # sold servers are busy (the buyer's) every hour of the year
+    busy_by_type = busy_by_type + _total(ds, "servers_sold").sum(axis=1) * float(w.sum()) * 24
     busy = busy_by_type.sum(axis=0)
     usable = np.einsum("acy,a->y", servers, avail) * 365 * 24
     flop_h = pflops @ busy_by_type
@@ -119,6 +121,19 @@ def _compute_figures(ds: xr.Dataset, s: Any, w: np.ndarray) -> dict[str, tuple[n
             "CNY/Mtoken",
             "annual cost, shared by busy server-hours, per million tokens served",
         ),
+    }
+
+
+def _network_figures(ds: xr.Dataset, w: np.ndarray) -> dict[str, tuple[np.ndarray, str, str]]:
+    """What leasing compute from the hubs costs and what selling to them earns, by year [CNY/year]:
+    PFLOPS held for the year x price x the year's hours (sum_d W_d x 24).
+    """
+    hours = float(w.sum()) * 24
+    lease = np.nan_to_num(ds["hub_lease_price_cny_per_pflops_hour"].values) * ds["lease_pflops"].values
+    sale = np.nan_to_num(ds["hub_sale_price_cny_per_pflops_hour"].values) * ds["sold_pflops"].values
+    return {
+        "lease_cost_cny": (lease.sum(axis=0) * hours, "CNY/year", "cost of compute leased from the hubs"),
+        "sale_revenue_cny": (sale.sum(axis=0) * hours, "CNY/year", "revenue of compute sold to the hubs"),
     }
 
 

@@ -15,7 +15,8 @@ import xarray as xr
 
 __all__ = ["SITE_INPUTS", "cluster_view", "has_sites"]
 
-#: The sites' own inputs (limits and climate offsets): not added up, dropped from the cluster view.
+#: The sites' own inputs (limits, climate offsets, the regions they may serve): not added up, dropped
+#: from the cluster view.
 SITE_INPUTS = (
     "site_max_halls",
     "site_max_grid_blocks",
@@ -23,6 +24,7 @@ SITE_INPUTS = (
     "site_pv_yield",
     "site_dry_bulb_offset_k",
     "site_wet_bulb_offset_k",
+    "region_site",
 )
 
 #: Coefficients by site (not amounts): the cluster view takes their mean over the sites.

@@ -127,6 +127,40 @@ FIELDS: tuple[Field, ...] = (
         "m.reserve_unserved",
         scale=MTOK,
     ),
+    # ------------------------------------------------------------------ regions and the network (hubs)
+    Field(
+        "inference_routed_tokens_per_s",
+        ("site", "region", *YDH),
+        "tokens/s",
+        "inference served at each site for each demand region",
+    ),
+    Field(
+        "inference_leased_tokens_per_s",
+        ("hub", "region", *YDH),
+        "tokens/s",
+        "inference served on compute leased from each hub for each demand region",
+    ),
+    Field(
+        "inference_unserved_by_region",
+        ("region", *YDH),
+        "tokens/s",
+        "inference demand of each region not served (adds up to inference_unserved)",
+    ),
+    Field("lease_pflops", ("hub", "year"), "PFLOPS", "compute leased from each hub for the year (dense BF16 peak)"),
+    Field("lease_training_pflops", ("hub", *YDH), "PFLOPS", "leased compute busy training (dense BF16 peak)"),
+    Field(
+        "lease_inference_pflops",
+        ("hub", "region", *YDH),
+        "PFLOPS",
+        "leased compute serving each region's inference (dense BF16 peak)",
+    ),
+    Field("sold_pflops", ("hub", "year"), "PFLOPS", "compute sold to each hub for the year (dense BF16 peak)"),
+    Field(
+        "servers_sold",
+        SACY,
+        "servers",
+        "servers set aside for sale to the hubs for the year (at full load every hour, drawing power here)",
+    ),
     # ------------------------------------------------------------------ server types (inputs)
     Field(
         "accelerator_domestic",
@@ -168,6 +202,38 @@ FIELDS: tuple[Field, ...] = (
     Field("site_pv_yield", S, "1", "multiplier on the profile's PV capacity factor at the site"),
     Field("site_dry_bulb_offset_k", S, "K", "site's dry-bulb temperature above the profile's (ambient_temp_c)"),
     Field("site_wet_bulb_offset_k", S, "K", "site's wet-bulb temperature above the profile's (wetbulb_temp_c)"),
+    # ------------------------------------------------------------------ regions and hubs (inputs)
+    Field("region_share", ("region",), "1", "share of every hour's inference demand from the region"),
+    Field("region_site", ("region", "site"), "1", "1 when the site is in the region's latency class", dtype=np.int8),
+    Field("region_hub", ("region", "hub"), "1", "1 when the hub is in the region's latency class", dtype=np.int8),
+    Field(
+        "hub_lease_price_cny_per_pflops_hour",
+        ("hub", "year"),
+        "CNY/PFLOPS/h",
+        "price of compute leased from the hub (NaN: the hub leases none)",
+    ),
+    Field("hub_lease_max_pflops", ("hub", "year"), "PFLOPS", "most compute the hub leases (0: none)"),
+    Field(
+        "hub_lease_workload",
+        ("hub", "workload"),
+        "1",
+        "1 when compute leased from the hub may take the workload",
+        dtype=np.int8,
+    ),
+    Field("hub_lease_mfu", ("hub",), "1", "model-FLOPs utilisation of the leased server type (NaN: no lease)"),
+    Field(
+        "hub_lease_tokens_per_s_per_pflops",
+        ("hub",),
+        "tokens/s/PFLOPS",
+        "inference throughput per PFLOPS of the leased server type (NaN: no lease)",
+    ),
+    Field(
+        "hub_sale_price_cny_per_pflops_hour",
+        ("hub", "year"),
+        "CNY/PFLOPS/h",
+        "revenue of compute sold to the hub (NaN: the hub buys none)",
+    ),
+    Field("hub_sale_max_pflops", ("hub", "year"), "PFLOPS", "most compute the hub buys (0: none)"),
     Field("grid_price_cny_per_mwh", YDH, "CNY/MWh", "grid energy price (TOU)", "m.grid_price", scale=1000),
     Field(
         "tou_period",

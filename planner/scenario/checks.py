@@ -47,6 +47,8 @@ def cross_check(s: Scenario, profile_columns: list[str] | None = None) -> list[P
     problems += _cooling(s)
     problems += _existing(s)
     problems += _sites(s)
+    problems += _network(s)
+    problems += _regions(s)
     problems += _pue_floor(s)
     problems += _time(s)
     if profile_columns is not None:
@@ -401,6 +403,54 @@ def _sites(s: Scenario) -> list[Problem]:
             elif item.site not in s.sites:
                 hint = did_you_mean(item.site, s.sites)
                 out.append(Problem(where, f"unknown site '{item.site}'; {hint}".rstrip("; ")))
+    return out
+
+
+def _network(s: Scenario) -> list[Problem]:
+    """A hub is not also a site, and leases a known server type."""
+    out: list[Problem] = []
+    for name, hub in s.network.hubs.items():
+        if name in s.site_specs():
+            out.append(Problem(f"network.hubs.{name}", f"'{name}' is also a site: a hub needs a name of its own"))
+        if hub.lease is not None and hub.lease.accelerator not in s.accelerators:
+            hint = did_you_mean(hub.lease.accelerator, s.accelerators)
+            message = f"unknown server type '{hub.lease.accelerator}'; {hint}".rstrip("; ")
+            out.append(Problem(f"network.hubs.{name}.lease.accelerator", message))
+    return out
+
+
+#: How far the regions' shares may add up from 1 [-].
+SHARE_TOLERANCE = 1e-6
+
+
+def _regions(s: Scenario) -> list[Problem]:
+    """The regions' shares add up to 1; each names sites, or hubs whose lease takes inference."""
+    regions = s.demand.inference.regions
+    if not regions:
+        return []
+    out: list[Problem] = []
+    total = sum(r.share for r in regions.values())
+    if abs(total - 1) > SHARE_TOLERANCE:
+        shares = ", ".join(f"{k} {r.share:g}" for k, r in regions.items())
+        out.append(
+            Problem("demand.inference.regions", f"the shares must add up to 1, but they add up to {total:g} ({shares})")
+        )
+    sites, hubs = s.site_specs(), s.network.hubs
+    for k, region in regions.items():
+        for i, name in enumerate(region.sites):
+            where = f"demand.inference.regions.{k}.sites[{i}]"
+            if name in region.sites[:i]:
+                out.append(Problem(where, f"region '{k}' names '{name}' twice"))
+            elif name in hubs:
+                if not hubs[name].takes("inference"):
+                    message = (
+                        f"hub '{name}' leases no inference (network.hubs.{name}.lease.workloads): "
+                        f"it cannot serve region '{k}'"
+                    )
+                    out.append(Problem(where, message))
+            elif name not in sites:
+                hint = did_you_mean(name, [*sites, *hubs], listing="sites and hubs")
+                out.append(Problem(where, f"region '{k}' names '{name}', which is no site or hub; {hint}".rstrip("; ")))
     return out
 
 

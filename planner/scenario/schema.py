@@ -31,6 +31,7 @@ from planner.scenario.fields import (
     Strict,
     Years,
 )
+from planner.scenario.network import Hub, HubLease, HubSale, Network
 from planner.scenario.power import (
     Battery,
     CriticalHotDays,
@@ -62,12 +63,18 @@ __all__ = [
     "GreenCertificates",
     "Grid",
     "Hall",
+    "Hub",
+    "HubLease",
+    "HubSale",
     "Inference",
+    "Network",
     "Policy",
     "Power",
     "Ppa",
     "Pv",
+    "IMPLICIT_REGION",
     "IMPLICIT_SITE",
+    "Region",
     "Scenario",
     "SeasonAdder",
     "ShortfallPenalty",
@@ -145,6 +152,21 @@ class Training(Strict):
     """Multiplier on ``flop`` for sensitivity sweeps [-]."""
 
 
+class Region(Strict):
+    """Where a share of the inference demand comes from, and which sites or hubs are close enough
+    (its latency class) to serve it interactively.
+    """
+
+    description: str = ""
+    """Free text, e.g. the latency class and its source."""
+    share: Fraction
+    """Share of every hour's inference demand that comes from this region [-]; the shares of all
+    regions add up to 1."""
+    sites: list[Name] = Field(min_length=1)
+    """The sites (keys of ``sites``; ``main`` without them) and hubs (keys of ``network.hubs``
+    whose lease takes inference) within the region's latency class: only they may serve it."""
+
+
 class Inference(Strict):
     """Hourly inference throughput that the cluster must serve."""
 
@@ -155,6 +177,10 @@ class Inference(Strict):
     """Installed inference capacity above the peak, for failures and bursts [-]."""
     scale: Q("", ge=0) = 1.0
     """Multiplier on ``peak_tokens_per_s`` for sensitivity sweeps [-]."""
+    regions: dict[Name, Region] = Field(default_factory=dict)
+    """Demand regions by name, each with its share of the demand and its latency class (DESIGN.md
+    §8). Left out: one region, served by every site and every hub whose lease takes inference.
+    Training has no region: it may run at any site or leased hub that takes it."""
 
 
 class ShortfallPenalty(Strict):
@@ -339,6 +365,9 @@ class Facility(Strict):
 
 #: Name of the one implicit site of a scenario without ``sites``.
 IMPLICIT_SITE = "main"
+
+#: Name of the one implicit demand region of a scenario without ``demand.inference.regions``.
+IMPLICIT_REGION = "all"
 
 
 class SiteGrid(Strict):
@@ -550,6 +579,8 @@ class Scenario(Strict):
     """Start areas by name, each with its own land, grid connection, plant, gensets, PV and
     weather (DESIGN.md §8). Left out: the cluster is one site, ``main``, with the limits of
     ``facility``, ``power.grid`` and ``power.pv``."""
+    network: Network = Network()
+    """Other hub nodes of the national network to lease compute from and sell it to (DESIGN.md §8)."""
     policy: Policy = Policy()
     existing: Existing = Existing()
     solver: Solver = Solver()
@@ -578,6 +609,15 @@ class Scenario(Strict):
         """The site an ``existing`` entry stands at: its ``site``, else the first site."""
         site = getattr(entry, "site", None)
         return site if site is not None else next(iter(self.sites), IMPLICIT_SITE)
+
+    def region_specs(self) -> dict[str, Region]:
+        """Every demand region by name: ``demand.inference.regions``, or the one implicit region
+        (``all``) served by every site and every hub whose lease takes inference.
+        """
+        if self.demand.inference.regions:
+            return dict(self.demand.inference.regions)
+        serving = [*self.site_specs(), *(h for h, hub in self.network.hubs.items() if hub.takes("inference"))]
+        return {IMPLICIT_REGION: Region(share=1.0, sites=serving)}
 
     @property
     def base_year(self) -> int:

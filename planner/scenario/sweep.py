@@ -65,6 +65,9 @@ PLAN_DIMS = frozenset(
     {
         "year",
         "site",
+        "region",
+        "hub",
+        "workload",
         "accelerator",
         "cooling",
         "day",

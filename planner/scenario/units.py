@@ -184,6 +184,7 @@ _DIMENSION_NAMES = {
     "K": "temperature",
     "PFLOPS": "compute rate",
     "FLOP": "compute",
+    "CNY/FLOP": "money per compute",
     "token/s": "token rate",
     "CNY*s/token": "money per token rate",
     "token": "tokens",

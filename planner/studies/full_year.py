@@ -42,7 +42,20 @@ from planner.time.prepare import prepare_time
 __all__ = ["ANNUAL_OPERATION", "POLICY_ROWS", "OperationRun", "YearOperation", "operate_full_year"]
 
 #: Variables without an hourly index that are operation, not planning: left free.
-ANNUAL_OPERATION = frozenset({"reserve_unserved", "training_unserved", "grid_peak", "certificates", "emissions"})
+#: Compute leased from and sold to the hubs is held for a year but decided like operation: it is re-decided
+#: at full resolution (the plan's servers, halls and contracts stay fixed).
+ANNUAL_OPERATION = frozenset(
+    {
+        "reserve_unserved",
+        "training_unserved",
+        "grid_peak",
+        "certificates",
+        "emissions",
+        "lease_pflops",
+        "sold_pflops",
+        "servers_sold",
+    }
+)
 
 #: Continuous planning decisions besides the builds (``*_new``).
 PLANNING_CONTINUOUS = frozenset({"ppa_contract"})
