@@ -453,3 +453,22 @@ def test_reports_metrics_and_exports_read_a_multi_site_plan(profile: Path) -> No
         assert np.count_nonzero(c) > 0, name
         assert float(c @ x + c0) == pytest.approx(metric_value(ds, METRICS[name], scenario), rel=1e-9), name
     assert metric_value(ds, METRICS["halls"], scenario) == 2  # the existing hall at a, a new one at b
+
+
+def test_the_shipped_four_site_variant_loads_and_keeps_the_defaults_cluster_caps() -> None:
+    """inputs/tianfu-sites.yaml: the default on Shuangliu, Pidu, Jianyang and Ya'an (estimates of
+    docs/research/sites-network.md §1.6), the existing fleet at Pidu; the default's cluster-wide caps still
+    bind the sum (41 halls of land against 40, 17 blocks against 16)."""
+    from conftest import REPO_ROOT
+
+    from planner.scenario import load_scenario
+
+    cut = ["time.representative_days=2", "time.extreme_days={}"]
+    s = load_scenario(REPO_ROOT / "inputs" / "tianfu-sites.yaml", cut)
+    assert list(s.sites) == ["shuangliu", "pidu", "jianyang", "yaan"]
+    assert sum(v.max_halls for v in s.sites.values()) == 41 and s.facility.max_halls == 40
+    assert sum(v.grid.max_blocks for v in s.sites.values()) == 17 and s.power.grid.max_blocks == 16
+    assert {e.site for group in ("servers", "halls", "grid_blocks") for e in getattr(s.existing, group)} == {"pidu"}
+    compiled = compile_model(build_model(s))
+    one_site = compile_model(build_model(load_scenario(REPO_ROOT / "inputs" / "2030.yaml", cut)))
+    assert len(compiled.columns) > 3 * len(one_site.columns)  # four sites: every build and hourly column per site
