@@ -46,7 +46,7 @@ from planner.cli import cli
 from planner.model import build_model
 from planner.model.stages import decision_components, first_stage_mask, first_stage_values
 from planner.pipeline import plan_scenario
-from planner.report.hedge import render_hedge_report
+from planner.report.hedge import decision_label, render_hedge_report
 from planner.results.io import read_dataset
 from planner.scenario import ScenarioError, load_scenario, scenario_from_dict
 from planner.scenario.futures import load_futures, mean_value_overrides
@@ -482,3 +482,15 @@ def test_ph_rho_is_the_cost_coefficient_times_the_factor_and_the_median_where_th
     rho = _rho_values({"servers": 1.0, "racks": -0.001, "contract": 0.0}, 2.0)
     assert rho == pytest.approx({"servers": 2.0, "racks": 0.002, "contract": 2.0 * 0.5005})
     assert _rho_values({"a": 0.0}, 3.0) == {"a": 3.0}
+
+
+def test_a_decision_is_named_in_words_with_its_site_when_there_are_several() -> None:
+    # builds carry the site as their first index; contracts (a PPA, a hub's lease or sale) have none, even
+    # when a contract shares a name with a site
+    one, two = xr.Dataset(coords={"site": ["main"]}), xr.Dataset(coords={"site": ["a", "b"]})
+    assert decision_label(one, "halls_new[main,2026]") == "data halls, 2026"
+    assert decision_label(two, "halls_new[b,2026]") == "data halls, at b, 2026"
+    assert decision_label(two, "grid_blocks_new[a,2027]") == "grid blocks, at a, 2027"
+    assert decision_label(two, "ppa_contract[a,2026]") == "a PPA contracted, 2026"
+    assert decision_label(two, "lease_pflops[gui_an,2026]") == "compute leased from gui_an, 2026"
+    assert decision_label(two, "sold_pflops[qingyang,2027]") == "compute sold to qingyang, 2027"

@@ -46,7 +46,13 @@ _DECISIONS = {
     "battery_mw_new": "battery power",
     "generators_new": "gensets",
     "ppa_contract": "{k} PPA contracted",
+    "lease_pflops": "compute leased from {k}",
+    "sold_pflops": "compute sold to {k}",
 }
+
+
+#: Decisions signed for a year rather than built at a site (no site index).
+_CONTRACTS = ("ppa_contract", "lease_pflops", "sold_pflops")
 
 
 def is_hedge(ds: xr.Dataset) -> bool:
@@ -64,14 +70,17 @@ def load_hedge(path: Path | str) -> xr.Dataset | None:
 
 
 def decision_label(ds: xr.Dataset, name: str) -> str:
-    """A first-stage decision in words: ``servers_new[h200,air,2026]`` -> ``NVIDIA H200 servers (air cooling),
-    2026``.
+    """A first-stage decision in words: ``servers_new[main,h200,air,2026]`` -> ``NVIDIA H200 servers (air
+    cooling), 2026``; a build's site (its first index) is named when the plan has two or more sites
+    (``..., at pidu, 2026``). Contracts (``ppa_contract[hydro,2026]``, a hub's lease or sale) have no site.
     """
     match = re.fullmatch(r"([A-Za-z_]+)\[(.*)\]", name)
     if not match:
         return name
     component, args = match.group(1), [a.strip() for a in match.group(2).split(",")]
     year, keys = args[-1], args[:-1]
+    sites = [str(v) for v in ds["site"].values] if "site" in ds.coords else []
+    site = keys.pop(0) if component not in _CONTRACTS and keys and keys[0] in sites else None
     template = _DECISIONS.get(component)
     if template is None:
         return f"{component} [{', '.join(args)}]"
@@ -80,9 +89,10 @@ def decision_label(ds: xr.Dataset, name: str) -> str:
         values.update(a=accelerator_label(ds, keys[0]), c=cooling_label(ds, keys[1]))
     elif component in ("racks_new", "cooling_units_new") and keys:
         values["c"] = cooling_label(ds, keys[0])
-    elif component == "ppa_contract" and keys:
+    elif component in _CONTRACTS and keys:
         values["k"] = keys[0]
-    return f"{template.format(**values)}, {year}"
+    where = f", at {site}" if site is not None and len(sites) > 1 else ""
+    return f"{template.format(**values)}{where}, {year}"
 
 
 @dataclass(frozen=True)
