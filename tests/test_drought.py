@@ -119,3 +119,14 @@ def test_rationing_caps_the_cluster_import_not_each_site(profile: Path) -> None:
     grid = ds["grid_import_mw"].sel(year=2026, day=ds["day"].values[rationed])
     assert float(grid.sum("site").max()) == pytest.approx(0.012, rel=1e-6)
     assert float(ds["ppa_mw"].sel(ppa="hydro", year=2026)) == pytest.approx(LOAD_MW - 0.012, rel=1e-6)
+
+
+def test_too_few_representative_days_for_the_rationing_days_is_an_input_error(profile: Path) -> None:
+    # the rationing days are a representative day of their own: one day in all leaves no typical day (it was a
+    # ValueError from the day selection, a traceback, before the check)
+    rationing = {"start": "08-15", "end": "08-25", "import_cap_mw": {2026: 0.012}}
+    with pytest.raises(ScenarioError) as err:
+        tiny(profile, {"time.representative_days": 1, "power.grid.rationing": rationing})
+    (problem,) = [p for p in err.value.problems if p.path == "time.representative_days"]
+    assert "rationing days" in problem.message
+    assert tiny(profile, {"time.representative_days": 2, "power.grid.rationing": rationing}) is not None

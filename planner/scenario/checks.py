@@ -455,14 +455,15 @@ def _regions(s: Scenario) -> list[Problem]:
 
 
 def _time(s: Scenario) -> list[Problem]:
+    """Room for at least one typical day beside the days kept for themselves: each extreme day and, with
+    ``power.grid.rationing``, the rationing days as one day of their own (planner.time.prepare).
+    """
     days = s.time.representative_days
-    if isinstance(days, int) and days <= len(s.time.extreme_days):
-        return [
-            Problem(
-                "time.representative_days",
-                f"{days} days leave no room for typical days beside the {len(s.time.extreme_days)} extreme days",
-            )
-        ]
+    extremes = len(s.time.extreme_days)
+    rationing = s.power.grid.rationing is not None
+    if isinstance(days, int) and days <= extremes + int(rationing):
+        kept = f"the {extremes} extreme days" + (" and the rationing days (power.grid.rationing)" if rationing else "")
+        return [Problem("time.representative_days", f"{days} days leave no room for typical days beside {kept}")]
     return []
 
 
