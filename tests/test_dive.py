@@ -181,6 +181,62 @@ def test_rounding_is_repaired_on_rows_of_the_group_alone() -> None:
     assert relaxation._repaired(cols, np.array([2.0, 3.0]), x).tolist() == [2.0, 3.0]  # feasible: unchanged
 
 
+#: Two sites of five halls over two years (halls live both years), so that halls are built per site and year.
+TWO_SITES = {
+    "years": [2026, 2027],
+    "facility.hall.lifetime_years": 5,
+    "facility.max_halls": 10,
+    "sites": {
+        "a": {"max_halls": 5, "grid": {"max_blocks": 5}, "pv_max_mw": 0},
+        "b": {"max_halls": 5, "grid": {"max_blocks": 5}, "pv_max_mw": 0},
+    },
+}
+
+
+def test_site_indexed_builds_are_rounded_up_over_the_sites_not_at_each(profile: Path) -> None:
+    """LP halls a: 0.4 in 2026, 0.4 in 2027; b: 0.3, 0.5. Rounding each site's cumulative builds up
+    gives a 1 + 0 and b 1 + 0: two halls in 2026 where the LP builds 0.7. Over the sites: 2026's
+    total 0.7 rounds up to 1, given to a (fraction 0.4 > 0.3); 2027's total 1.6 to 2, so one more,
+    given to b (left 0.8 against a's -0.2): a 1 + 0, b 0 + 1, as many halls as the LP's rounded totals.
+    """
+    compiled = compile_model(build_model(tiny(profile, TWO_SITES)))
+    relaxation = Relaxation(compiled, EXACT)
+    assert relaxation.sites == {"a", "b"}
+    cols = np.array([j for j, v in enumerate(compiled.columns) if v.parent_component().local_name == "halls_new"])
+    index = [compiled.columns[j].index() for j in cols]
+    lp = {("a", 2026): 0.4, ("a", 2027): 0.4, ("b", 2026): 0.3, ("b", 2027): 0.5}
+    x = np.zeros(len(compiled.columns))
+    x[cols] = [lp[i] for i in index]
+    per_site = dict(zip(index, relaxation._rounded(cols, x, nearest=False), strict=True))
+    assert per_site == {("a", 2026): 1, ("a", 2027): 0, ("b", 2026): 1, ("b", 2027): 0}
+    over_sites = dict(zip(index, relaxation._rounded_over_sites(cols, x), strict=True))
+    assert over_sites == {("a", 2026): 1, ("a", 2027): 0, ("b", 2026): 0, ("b", 2027): 1}
+    # A site's own yes/no is not shared out, and a model of one site rounds per key as before.
+    binaries = np.flatnonzero([v.is_binary() for v in compiled.columns])
+    assert relaxation._rounded_over_sites(binaries, x) is None
+    one_site = Relaxation(compile_model(build_model(tiny(profile, {}))), EXACT)
+    assert not one_site.sites
+
+
+def test_on_two_sites_the_dive_gives_a_feasible_plan_within_the_bound(profile: Path) -> None:
+    # 2.5 MW of servers over two sites of at most two 1 MW halls each (one year: the tiny plant and
+    # blocks live one year, which the cumulative rounding does not follow): the dive's plan is a
+    # plan, and the MIP optimum lies between it and the relaxation.
+    changes = {
+        "facility.max_halls": 10,
+        "sites": {name: {**spec, "max_halls": 2} for name, spec in TWO_SITES["sites"].items()},
+        "demand.inference.peak_tokens_per_s": 250_000,
+    }
+    scenario = tiny(profile, changes)
+    compiled = compile_model(build_model(scenario))
+    dive = Relaxation(compiled, EXACT).dive(time.perf_counter() + 60)
+    assert dive.x is not None and dive.objective is not None and dive.bound is not None
+    _assert_feasible(compiled, dive.x)
+    exact = solve(build_model(scenario), SolveOptions(time_limit_s=60, mip_gap=1e-9, dive=False))
+    assert exact.objective is not None
+    assert dive.bound <= exact.objective * (1 + 1e-9) <= dive.objective * (1 + 2e-9)
+
+
 def test_a_group_that_breaks_a_coupling_row_is_fixed_key_by_key(profile: Path) -> None:
     """A 50 % domestic-compute floor binds in the LP: 1.1 foreign and 1.375 domestic servers (the
     floor needs 0.8 n >= g). Rounding both up (2, 2) or to nearest (1, 1) breaks the floor; fixing
