@@ -535,26 +535,16 @@ def sweep_command(
     spec = load_sweep(file)
     out = output or DEFAULT_RESULTS_DIR / f"{spec.name}.nc"
     err = Console(stderr=True, highlight=False, soft_wrap=True)
-    try:
-        with _terminate_as_interrupt():
-            ds = sweep_study.run_sweep(
-                spec,
-                workers=workers,
-                scheduler=scheduler,
-                time_limit=time_limit,
-                resume=resume,
-                output=out,
-                console=err,
-            )
-    except sweep_study.SweepError as exc:
-        err.print(f"[bold red]error:[/] {_escape(str(exc))}")
-        sys.exit(EXIT_INFEASIBLE)
-    except _Terminated:
-        err.print("stopped (SIGTERM); the worker processes were stopped too")
-        sys.exit(128 + signal.SIGTERM)
-    except KeyboardInterrupt:  # Ctrl-C: the conventional exit status, not click's "Aborted!" and 1
-        err.print("stopped (Ctrl-C); the worker processes were stopped too")
-        sys.exit(128 + signal.SIGINT)
+    with _run_as_study(err, (sweep_study.SweepError,), "the worker processes were stopped too"):
+        ds = sweep_study.run_sweep(
+            spec,
+            workers=workers,
+            scheduler=scheduler,
+            time_limit=time_limit,
+            resume=resume,
+            output=out,
+            console=err,
+        )
     console = _console()
     sweep_study.print_summary(ds, console)
     console.print(
@@ -632,33 +622,25 @@ def alternatives_command(
         raise click.UsageError("give --workers or --scheduler, not both")
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     out = output or alternatives_study.DEFAULT_RESULTS_DIR / f"{file.stem}.nc"
-    try:
-        with _terminate_as_interrupt():
-            ds = alternatives_study.run_alternatives(
-                file,
-                slack=slack,
-                metrics=list(metrics) or list(alternatives_study.DEFAULT_METRICS),
-                n_random=n_random,
-                overrides=list(overrides),
-                seed=seed,
-                workers=workers,
-                scheduler=scheduler,
-                time_limit=time_limit,
-                mip_gap=mip_gap,
-                resume=resume,
-                results_dir=out.parent,
-                output=out,
-                console=err,
-            )
-    except (alternatives_study.AlternativesError, sweep_study.SweepError) as exc:
-        err.print(f"[bold red]error:[/] {_escape(str(exc))}")
-        sys.exit(EXIT_INFEASIBLE)
-    except _Terminated:
-        err.print("stopped (SIGTERM); the alternatives saved so far are kept")
-        sys.exit(128 + signal.SIGTERM)
-    except KeyboardInterrupt:
-        err.print("stopped (Ctrl-C); the alternatives saved so far are kept")
-        sys.exit(128 + signal.SIGINT)
+    with _run_as_study(
+        err, (alternatives_study.AlternativesError, sweep_study.SweepError), "the alternatives saved so far are kept"
+    ):
+        ds = alternatives_study.run_alternatives(
+            file,
+            slack=slack,
+            metrics=list(metrics) or list(alternatives_study.DEFAULT_METRICS),
+            n_random=n_random,
+            overrides=list(overrides),
+            seed=seed,
+            workers=workers,
+            scheduler=scheduler,
+            time_limit=time_limit,
+            mip_gap=mip_gap,
+            resume=resume,
+            results_dir=out.parent,
+            output=out,
+            console=err,
+        )
     console = _console()
     print_alternatives(ds, console)
     console.print(f"results written to {_escape(str(out))} (each plan in {_escape(str(out.parent / out.stem))}/)")
@@ -712,28 +694,18 @@ def hedge_command(
     if workers is not None and scheduler is not None:
         raise click.UsageError("give --workers or --scheduler, not both")
     err = Console(stderr=True, highlight=False, soft_wrap=True)
-    try:
-        with _terminate_as_interrupt():
-            ds = futures_study.run_hedge(
-                file,
-                workers=workers,
-                scheduler=scheduler,
-                time_limit=time_limit,
-                mip_gap=mip_gap,
-                resume=resume,
-                results_dir=output.parent if output is not None else futures_study.DEFAULT_RESULTS_DIR,
-                output=output,
-                console=err,
-            )
-    except (futures_study.HedgeError, sweep_study.SweepError) as exc:
-        err.print(f"[bold red]error:[/] {_escape(str(exc))}")
-        sys.exit(EXIT_INFEASIBLE)
-    except _Terminated:
-        err.print("stopped (SIGTERM); the solves saved so far are kept")
-        sys.exit(128 + signal.SIGTERM)
-    except KeyboardInterrupt:
-        err.print("stopped (Ctrl-C); the solves saved so far are kept")
-        sys.exit(128 + signal.SIGINT)
+    with _run_as_study(err, (futures_study.HedgeError, sweep_study.SweepError), "the solves saved so far are kept"):
+        ds = futures_study.run_hedge(
+            file,
+            workers=workers,
+            scheduler=scheduler,
+            time_limit=time_limit,
+            mip_gap=mip_gap,
+            resume=resume,
+            results_dir=output.parent if output is not None else futures_study.DEFAULT_RESULTS_DIR,
+            output=output,
+            console=err,
+        )
     out = output or futures_study.DEFAULT_RESULTS_DIR / f"{ds.attrs['futures_name']}.nc"
     console = _console()
     print_hedge(ds, console)
@@ -775,6 +747,26 @@ def _terminate_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _run_as_study(err: Console, errors: tuple[type[Exception], ...], kept: str) -> Iterator[None]:
+    """Run a study (sweep, alternatives, hedge): SIGTERM unwinds like Ctrl-C; a study's own error
+    (``errors``) is said on stderr with exit 1, a stop with what is ``kept`` and exit 128 + the signal
+    (the conventional status, not click's "Aborted!" and 1).
+    """
+    try:
+        with _terminate_as_interrupt():
+            yield
+    except errors as exc:
+        err.print(f"[bold red]error:[/] {_escape(str(exc))}")
+        sys.exit(EXIT_INFEASIBLE)
+    except _Terminated:
+        err.print(f"stopped (SIGTERM); {kept}")
+        sys.exit(128 + signal.SIGTERM)
+    except KeyboardInterrupt:
+        err.print(f"stopped (Ctrl-C); {kept}")
+        sys.exit(128 + signal.SIGINT)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -51,12 +51,12 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, StringConstraints, ValidationError
+from pydantic import Field, PrivateAttr, StringConstraints
 
 from planner.scenario import Scenario, ScenarioError, input_hash, load_scenario
 from planner.scenario.errors import Problem, shown
 from planner.scenario.fields import Int, Q, Strict
-from planner.scenario.loader import read_yaml, validation_problems
+from planner.scenario.loader import read_study_file
 from planner.scenario.sweep import DottedPath, SweepSolver, SweepValue, override_text, value_text
 
 __all__ = [
@@ -201,14 +201,7 @@ def load_futures(path: str | Path, check_futures: bool = True) -> Futures:
     """
     path = Path(path)
     source = str(path)
-    data = read_yaml(path)
-    base = data.get("base")
-    if isinstance(base, str) and base.strip() and not Path(base).is_absolute():
-        data["base"] = str(_resolved(path.parent / base))
-    try:
-        spec = Futures.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(validation_problems(exc, Futures), source) from None
+    spec, base = read_study_file(path, Futures)
     problems = _check_shape(spec, written_base=base)
     if not problems and check_futures:
         problems = _check_scenarios(spec)
@@ -305,13 +298,6 @@ def _check_scenarios(spec: Futures) -> list[Problem]:
             at = problem.path.removeprefix("--set ").strip()
             problems.append(Problem(f"{where}.{at}" if at else f"futures[{i}]", problem.message))
     return list(dict.fromkeys(problems))
-
-
-def _resolved(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except (OSError, ValueError, RuntimeError):
-        return Path(path).absolute()
 
 
 # --------------------------------------------------------------------------- the mean-value future

@@ -17,13 +17,15 @@ import types
 import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from planner.scenario.errors import Problem, ScenarioError, did_you_mean, shown
 from planner.scenario.fields import NAME_PATTERN, unwrap
+
+M = TypeVar("M", bound=BaseModel)
 
 __all__ = ["read_yaml", "resolve_extends", "apply_overrides", "parse_override", "validation_problems"]
 
@@ -305,6 +307,25 @@ def _resolved(path: Path) -> Path:
         return path.resolve()
     except (OSError, ValueError, RuntimeError):
         return Path(os.path.abspath(path))
+
+
+def read_study_file(path: Path, model: type[M]) -> tuple[M, Any]:
+    """A study file (a sweep, futures) read and validated as ``model``, its ``base`` scenario resolved
+    against the file's folder when relative; with the base as written there, for messages.
+
+    Raises
+    ------
+    ScenarioError
+        The file cannot be read or parsed, or its keys do not validate (each problem with its path).
+    """
+    data = read_yaml(path)
+    base = data.get("base")
+    if isinstance(base, str) and base.strip() and not Path(base).is_absolute():
+        data["base"] = str(_resolved(path.parent / base))
+    try:
+        return model.model_validate(data), base
+    except ValidationError as exc:
+        raise ScenarioError(validation_problems(exc, model), str(path)) from None
 
 
 def _anchor_paths(data: dict[str, Any], folder: Path) -> None:

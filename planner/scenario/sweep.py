@@ -32,12 +32,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, StringConstraints, ValidationError
+from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, StringConstraints
 
 from planner.scenario import input_hash, load_scenario
 from planner.scenario.errors import Problem, ScenarioError, shown
 from planner.scenario.fields import Q, Strict
-from planner.scenario.loader import read_yaml, validation_problems
+from planner.scenario.loader import read_study_file
 
 __all__ = [
     "DEFAULT_RESULTS_DIR",
@@ -202,14 +202,7 @@ def load_sweep(path: str | Path) -> Sweep:
     """
     path = Path(path)
     source = str(path)
-    data = read_yaml(path)
-    base = data.get("base")
-    if isinstance(base, str) and base.strip() and not Path(base).is_absolute():
-        data["base"] = str(_resolved(path.parent / base))
-    try:
-        spec = Sweep.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(validation_problems(exc, Sweep), source) from None
+    spec, base = read_study_file(path, Sweep)
     problems = check_sweep(spec, written_base=base)
     if problems:
         raise ScenarioError(problems, source)
@@ -270,13 +263,6 @@ def check_sweep(spec: Sweep, written_base: Any = None) -> list[Problem]:
     if spec.n_cases > MAX_CASES:
         problems.append(Problem("grid", f"the sweep expands to {spec.n_cases:,} cases; at most {MAX_CASES:,}"))
     return problems
-
-
-def _resolved(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except (OSError, ValueError, RuntimeError):
-        return Path(path).absolute()
 
 
 def sweep_input_hash(spec: Sweep, base: Any = None) -> str:
