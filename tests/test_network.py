@@ -170,6 +170,9 @@ def test_leasing_cheaper_than_building_takes_the_training_and_not_the_inference(
     # the lease is paid in cash in its year, beside the capital spent (1-year assets: 64.5 M) and the energy
     assert float(ds.capital_spent_cny.sum()) == pytest.approx(64_500_000, rel=1e-12)
     assert float(ds.cash_flow_cny.item()) == pytest.approx(64_500_000 + 2_409_000 + 21_900_000, rel=1e-9)
+    # the cost of the cluster's own compute leaves the lease out: 66,909,000 over its 50 servers' busy
+    # PFLOP-hours (50 x 8,760 = 438,000, all serving inference), not 88,809,000 over them
+    assert ds.cost_per_pflop_hour.item() == pytest.approx(66_909_000 / 438_000, rel=1e-9)
 
 
 def test_leasing_dearer_than_building_is_not_done(profile: Path) -> None:
@@ -259,6 +262,10 @@ def test_selling_spare_capacity_when_the_price_beats_the_running_cost(
     # sold servers draw power here and stay installed compute of the cluster
     np.testing.assert_allclose(ds.it_power_mw.sum(["site", "cooling"]).values, 0.75 + sold * 0.005)
     assert ds.installed_pflops.item() == 100
+    # the cost of the cluster's own compute is before the sale's revenue: NPV + revenue = 3,613,500 +
+    # 2.75 x sold x 8,760 over (50 serving inference + sold) x 8,760 busy PFLOP-hours (at 10: 5.5 CNY)
+    own = (3_613_500 + 2.75 * sold * HOURS) / ((50 + sold) * HOURS)
+    assert ds.cost_per_pflop_hour.item() == pytest.approx(own, rel=1e-9)
 
 
 def test_sold_servers_are_not_inference_reserve(profile: Path) -> None:

@@ -106,7 +106,7 @@ def _compute_figures(ds: xr.Dataset, s: Any, w: np.ndarray) -> dict[str, tuple[n
     flop_h = pflops @ busy_by_type
     inference_by_type = _energy(inference, w).sum(axis=1)
     tokens_m = tokens @ inference_by_type * 3600 / 1e6
-    total = ds["cost"].values.sum(axis=0)
+    total = _own_compute_cost(ds)
     return {
         "installed_pflops": (installed, "PFLOPS", "installed dense BF16 compute"),
         "domestic_share": (_ratio(by_type[domestic].sum(axis=0), installed), "1", "domestic share of installed PFLOPS"),
@@ -114,14 +114,28 @@ def _compute_figures(ds: xr.Dataset, s: Any, w: np.ndarray) -> dict[str, tuple[n
         "cost_per_pflop_hour": (
             _ratio(total, flop_h),
             "CNY/PFLOP/h",
-            "annual cost per PFLOP-hour of busy installed compute",
+            "annual cost of the cluster's own compute per PFLOP-hour of its busy installed compute"
+            " (hub leases and sales excluded; servers sold to hubs count as busy)",
         ),
         "cost_per_million_tokens": (
             _ratio(total * _ratio(inference_by_type.sum(axis=0), busy), tokens_m),
             "CNY/Mtoken",
-            "annual cost, shared by busy server-hours, per million tokens served",
+            "annual cost of the cluster's own compute, shared by busy server-hours, per million tokens it served",
         ),
     }
+
+
+#: Cost components that are not the cost of the cluster's own compute: compute leased from hubs (its
+#: PFLOP-hours are the hub's, not counted below) and the revenue of servers sold to them (whose cost
+#: of ownership and power stays in the total, and whose hours count as busy).
+NETWORK_COMPONENTS = ("network_lease", "network_sale")
+
+
+def _own_compute_cost(ds: xr.Dataset) -> np.ndarray:
+    """(year,) [CNY/year]: the annual cost less the hub leases' cost and plus the hub sales' revenue."""
+    cost = ds["cost"]
+    own = [c for c in cost["component"].values.tolist() if c not in NETWORK_COMPONENTS]
+    return cost.sel(component=own).values.sum(axis=0)
 
 
 def _network_figures(ds: xr.Dataset, w: np.ndarray) -> dict[str, tuple[np.ndarray, str, str]]:
