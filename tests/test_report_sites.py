@@ -24,8 +24,9 @@ from test_report_browser import Page, browser  # noqa: F401  (the module's chrom
 from tiny import tiny, write_profile
 
 from planner.pipeline import plan_scenario
+from planner.report.figures.sites import site_schematic_figure
 from planner.report.html import render_report, report_charts, write_report
-from planner.report.sites import has_site_view, site_rows, site_table
+from planner.report.sites import has_site_view, hub_rows, site_rows, site_table
 from planner.report.terminal import print_plan
 
 TWO_SITES = {
@@ -106,6 +107,73 @@ def test_site_charts_draw_and_the_year_buttons_switch_the_schematic(sites_page: 
     assert after[-1] == before[-1] and "cluster demand" in after[-1][0]  # the centre keeps its label
     assert after[-2] == before[-2]  # the two years of this plan are the same
     assert sites_page.errors == [] and sites_page.requests == []
+
+
+#: The two full sites and training of 2 PFLOPS for each year (MFU 1), which only hub ``g`` can take: it
+#: leases ``gpu`` compute for training at 50 CNY/PFLOPS·h, so 2 PFLOPS are leased both years; hub ``q``
+#: would buy compute at 1 CNY/PFLOPS·h, below the running cost, so nothing is sold to it.
+WITH_HUBS = {
+    **TWO_SITES,
+    "demand.training.flop": 2 * 1e15 * 3600 * 8760,
+    "network.hubs": {
+        "g": {
+            "lease": {
+                "price_cny_per_pflops_hour": 50,
+                "max_pflops": 10,
+                "accelerator": "gpu",
+                "workloads": ["training"],
+            }
+        },
+        "q": {"sell": {"price_cny_per_pflops_hour": 1, "max_pflops": 10}},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def with_hubs(profile: Path) -> xr.Dataset:
+    return _plan(profile, WITH_HUBS)
+
+
+def test_the_schematic_shows_the_hubs_and_what_flows_to_each(with_hubs: xr.Dataset, two_sites: xr.Dataset) -> None:
+    hubs = hub_rows(with_hubs)
+    assert [h.hub for h in hubs] == ["g", "q"]
+    np.testing.assert_allclose(hubs[0].leased_pflops, 2, rtol=1e-9)
+    assert hubs[0].sold_pflops.tolist() == [0, 0] and hubs[1].leased_pflops.tolist() == [0, 0]
+    assert hubs[1].sold_pflops.tolist() == [0, 0]
+    years = [2026, 2027]
+    fig = site_schematic_figure(site_rows(with_hubs), years, hubs)
+    # traces: 2 site lines, the site discs, the centre, 2 hub lines, the hub squares
+    assert len(fig.data) == 2 + 1 + 1 + 2 + 1
+    marks = fig.data[-1]
+    assert list(marks.text) == ["<b>g</b> (hub)<br>leased 2 PFLOPS", "<b>q</b> (hub)<br>no lease or sale"]
+    # g's line is as wide as the widest: 2 PFLOPS leased against 2 PFLOPS of the cluster's own; q has none
+    assert fig.data[4].line.width == 14 and fig.data[5].line.width == 0
+    # every year button restyles every trace (one entry per trace in each list)
+    for button in fig.layout.updatemenus[0].buttons:
+        assert all(len(v) == len(fig.data) for v in button.args[0].values())
+    # a plan without hubs draws none
+    assert hub_rows(two_sites) == []
+    assert len(site_schematic_figure(site_rows(two_sites), years, hub_rows(two_sites)).data) == 4
+
+
+def test_the_hubs_year_buttons_keep_their_labels_in_a_browser(
+    browser: Any,  # noqa: F811
+    with_hubs: xr.Dataset,
+    tmp_path: Path,
+) -> None:
+    path = write_report(with_hubs, tmp_path / "with_hubs.html")
+    page = Page(browser, path)
+    try:
+        page.wait_for_charts(len(report_charts(with_hubs)))
+        texts = "id => document.getElementById(id).data.map(t => t.text)"
+        before = page.page.evaluate(texts, "chart-site-schematic")
+        page.page.locator("#chart-site-schematic .updatemenu-button").first.click()  # 2026
+        page.page.wait_for_timeout(200)
+        after = page.page.evaluate(texts, "chart-site-schematic")
+        assert after[-1] == before[-1] and "leased 2 PFLOPS" in after[-1][0]
+        assert page.errors == [] and page.requests == []
+    finally:
+        page.close()
 
 
 def test_the_terminal_summary_lists_the_sites_of_a_multi_site_plan(profile: Path, two_sites: xr.Dataset) -> None:

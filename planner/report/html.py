@@ -40,7 +40,7 @@ from planner.report.figures.sites import site_build_figure, site_schematic_figur
 from planner.report.format import fmt_small_share
 from planner.report.page import charts, render, write_html
 from planner.report.scenario_inputs import input_rows, inputs_yaml
-from planner.report.sites import site_figures, site_table
+from planner.report.sites import hub_rows, site_figures, site_table
 from planner.report.tables import (
     build_cells,
     build_rows,
@@ -119,6 +119,7 @@ def report_charts(ds: xr.Dataset) -> dict[str, go.Figure]:
     The figures show the cluster as a whole (:func:`planner.results.sites.cluster_view`).
     """
     sites = site_figures(ds)
+    hubs = hub_rows(ds)
     years = [int(y) for y in ds["year"].values]
     ds = cluster_view(ds)
     figures = {
@@ -128,7 +129,7 @@ def report_charts(ds: xr.Dataset) -> dict[str, go.Figure]:
         "facility": facility_figure(ds),
     }
     if sites:  # a plan on two or more sites: what each holds
-        figures["site_schematic"] = site_schematic_figure(sites, years)
+        figures["site_schematic"] = site_schematic_figure(sites, years, hubs)
         figures["site_build"] = site_build_figure(sites, years)
     figures["cost"] = cost_figure(ds)
     if has_cash(ds):  # not in results written before the cash view

@@ -21,7 +21,16 @@ import xarray as xr
 from planner.report.data import scenario_data
 from planner.report.format import fmt_num
 
-__all__ = ["SITE_COLUMNS", "SiteYear", "has_site_view", "site_figures", "site_rows", "site_table"]
+__all__ = [
+    "SITE_COLUMNS",
+    "HubYear",
+    "SiteYear",
+    "has_site_view",
+    "hub_rows",
+    "site_figures",
+    "site_rows",
+    "site_table",
+]
 
 
 def has_site_view(ds: xr.Dataset) -> bool:
@@ -113,6 +122,29 @@ def site_rows(ds: xr.Dataset) -> list[SiteYear]:
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class HubYear:
+    """What flows between the cluster and one other hub node, for every planning year (arrays over ``year``)."""
+
+    hub: str
+    leased_pflops: np.ndarray  #: compute leased from the hub for the year [PFLOPS]
+    sold_pflops: np.ndarray  #: compute sold to the hub for the year [PFLOPS]
+
+
+def hub_rows(ds: xr.Dataset) -> list[HubYear]:
+    """Every hub's leases and sales by year, in the Dataset's hub order (none without hubs)."""
+    if "hub" not in ds.dims or not ds.sizes["hub"]:
+        return []
+    return [
+        HubYear(
+            hub=str(hub),
+            leased_pflops=_clean(ds["lease_pflops"].sel(hub=hub).values),
+            sold_pflops=_clean(ds["sold_pflops"].sel(hub=hub).values),
+        )
+        for hub in ds["hub"].values
+    ]
 
 
 def site_figures(ds: xr.Dataset) -> list[SiteYear]:

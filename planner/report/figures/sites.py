@@ -4,7 +4,9 @@ site's build-out against its own limits, by year.
 Pure functions of :func:`planner.report.sites.site_rows` (figures by site and year) and the plan's years.
 The schematic is drawn on blank axes (no map tiles: the report stays offline): the sites on a circle
 around the cluster's demand, each a disc whose area is its compute in service and whose line to the
-centre is as wide as its share of the cluster's IT energy.
+centre is as wide as its share of the cluster's IT energy; the other hub nodes of the national network
+in a column to the right, each a square with a dashed line to the centre as wide as the compute leased
+from and sold to it, relative to the cluster's own.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import plotly.graph_objects as go
 
 from planner.report.figures.dispatch import year_buttons
 from planner.report.format import fmt_num
-from planner.report.sites import SiteYear
+from planner.report.sites import HubYear, SiteYear
 from planner.report.style import LIMIT_COLOUR, figure, layout, palette, subplots, year_axis
 
 __all__ = ["site_build_figure", "site_colours", "site_schematic_figure"]
@@ -30,6 +32,11 @@ _MAX_LINE_PX = 14.0
 #: The centre of the schematic: the cluster's demand, which any site may serve.
 _CENTRE_TEXT = "cluster demand<br>(training anywhere,<br>inference)"
 _CENTRE_SIZE = 14
+#: Where the hubs stand: a column right of the sites' circle (x), spread over this height (y).
+_HUB_X = 2.35
+_HUB_SPREAD = 1.5
+#: The hubs' colour (they are not the cluster's).
+_HUB_COLOUR = "#7f7f7f"
 
 
 def site_colours(rows: Sequence[SiteYear]) -> dict[str, str]:
@@ -63,13 +70,37 @@ def _year_state(rows: Sequence[SiteYear], i: int) -> dict[str, Any]:
     }
 
 
-def site_schematic_figure(rows: Sequence[SiteYear], years: Sequence[int]) -> go.Figure:
+def _hub_text(h: HubYear, i: int) -> str:
+    """The label of hub ``h`` in year index ``i``: compute leased from it and sold to it."""
+    flows = []
+    if h.leased_pflops[i] > 0:
+        flows.append(f"leased {fmt_num(h.leased_pflops[i])} PFLOPS")
+    if h.sold_pflops[i] > 0:
+        flows.append(f"sold {fmt_num(h.sold_pflops[i])} PFLOPS")
+    return f"<b>{h.hub}</b> (hub)<br>{' · '.join(flows) if flows else 'no lease or sale'}"
+
+
+def _hub_state(rows: Sequence[SiteYear], hubs: Sequence[HubYear], i: int) -> dict[str, Any]:
+    """Line widths and labels of the hubs in year index ``i``: a line as wide as the compute leased
+    and sold, as a share of the cluster's own compute in service that year (at most the widest).
+    """
+    own = sum(float(r.eflops[i]) for r in rows) * 1000.0 or 1.0  # [PFLOPS]
+    flow = [float(h.leased_pflops[i] + h.sold_pflops[i]) for h in hubs]
+    return {
+        "width": [0.0 if f <= 0 else max(0.5, min(_MAX_LINE_PX, _MAX_LINE_PX * f / own)) for f in flow],
+        "text": [_hub_text(h, i) for h in hubs],
+    }
+
+
+def site_schematic_figure(rows: Sequence[SiteYear], years: Sequence[int], hubs: Sequence[HubYear] = ()) -> go.Figure:
     """The sites around the cluster's demand in a year (buttons switch the year; the last is shown).
 
     Disc area: compute in service [EFLOPS], to one scale over every year; line width: the site's
     share of the cluster's IT energy that year; label: compute, servers, halls and grid blocks
     against the site's limits, the peak flow through its connection against its N-k capacity [MW],
-    and its PUE over the year.
+    and its PUE over the year. ``hubs`` (other hub nodes) stand in a column to the right: a dashed
+    line to the centre as wide as the compute leased from and sold to the hub, as a share of the
+    cluster's own compute in service (none when nothing flows), labelled with both [PFLOPS].
     """
     fig = figure()
     n = len(rows)
@@ -119,31 +150,67 @@ def site_schematic_figure(rows: Sequence[SiteYear], years: Sequence[int]) -> go.
             showlegend=False,
         )
     )
-    # Buttons: restyle the lines' widths and the discs' sizes and labels for each year.
+    m = len(hubs)
+    hub_ys = [_HUB_SPREAD / 2 - _HUB_SPREAD * k / (m - 1) if m > 1 else 0.0 for k in range(m)]
+    hub_state = _hub_state(rows, hubs, last)
+    for k in range(m):
+        fig.add_trace(
+            go.Scatter(
+                x=[0.0, _HUB_X],
+                y=[0.0, hub_ys[k]],
+                mode="lines",
+                line={"color": _HUB_COLOUR, "width": hub_state["width"][k], "dash": "dash"},
+                opacity=0.6,
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+    if m:
+        fig.add_trace(
+            go.Scatter(
+                x=[_HUB_X] * m,
+                y=hub_ys,
+                mode="markers+text",
+                marker={"size": 16, "color": _HUB_COLOUR, "symbol": "square"},
+                text=hub_state["text"],
+                textposition="middle right",
+                textfont={"size": 11},
+                hovertext=hub_state["text"],
+                hoverinfo="text",
+                showlegend=False,
+                cliponaxis=False,
+            )
+        )
+    # Buttons: restyle the lines' widths and the discs' sizes and labels for each year (the hubs'
+    # lines and labels too, after the centre).
     args = []
     for i in range(len(years)):
         s = _year_state(rows, i)
+        h = _hub_state(rows, hubs, i)
         widths: list[Any] = [{"width": w, "color": colours[r.site]} for w, r in zip(s["width"], rows, strict=True)]
+        hub_lines: list[Any] = [{"width": w, "color": _HUB_COLOUR, "dash": "dash"} for w in h["width"]]
+        hub_marks: list[Any] = [None] if m else []
         args.append(
             [
                 {
-                    "line": [*widths, None, None],
-                    "marker.size": [None] * n + [s["size"], _CENTRE_SIZE],
-                    "text": [None] * n + [s["text"], [_CENTRE_TEXT]],
-                    "hovertext": [None] * n + [s["text"], None],
+                    "line": [*widths, None, None, *hub_lines, *hub_marks],
+                    "marker.size": [None] * n + [s["size"], _CENTRE_SIZE] + [None] * m + hub_marks,
+                    "text": [None] * n + [s["text"], [_CENTRE_TEXT]] + [None] * m + ([h["text"]] if m else []),
+                    "hovertext": [None] * n + [s["text"], None] + [None] * m + ([h["text"]] if m else []),
                 },
                 {},
             ]
         )
     fig.update_layout(updatemenus=[year_buttons(list(years), args, active=last)])
     axis = {"visible": False, "range": [-1.9, 1.9], "fixedrange": True}
-    fig.update_xaxes(**axis)
+    fig.update_xaxes(**{**axis, "range": [-1.9, 3.6 if m else 1.9]})
     fig.update_yaxes(**axis, scaleanchor="x", scaleratio=1)
     return layout(
         fig,
         "Sites: what each start area holds",
         height=560,
-        subtitle="disc area: compute in service; line width: share of the cluster's IT energy",
+        subtitle="disc area: compute in service; line width: share of the cluster's IT energy"
+        + ("; dashed: compute leased from or sold to another hub, as a share of the cluster's own" if m else ""),
         margin={"l": 20, "r": 20, "b": 20},
     )
 
