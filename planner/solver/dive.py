@@ -21,6 +21,15 @@ LP is still infeasible, the group is re-tried with nearest rounding, then one ke
 other variables (a binding domestic-share floor) can be followed; the dive gives up when that
 fails too.
 
+**On several sites** a build is indexed by site first (``halls_new[site, year]``). Rounding each site's
+cumulative builds up adds up to one unit per site where the cluster needs at most one in all, so
+each site-indexed group is also rounded over the sites (the sum rounded up, the whole parts kept,
+the units left to the largest fractions) and the cheaper of the two LPs kept
+(``Relaxation._fix_over_sites``); and the groups are fixed lumpiest first (largest NPV of one unit:
+halls, grid blocks, plant units, gensets, then servers and racks), while the servers can still move
+to the sites where the rounding left room. A model of one site takes exactly the path described
+above.
+
 **Under an NPV budget** (a near-optimal alternative, whose objective is a direction and whose cost
 is capped by one added row, :meth:`planner.solver.highs.CompiledModel.with_objective`), the
 relaxation spends the whole budget on its direction, so rounding anything up breaks the budget,
