@@ -27,7 +27,14 @@ from planner.scenario.fields import NAME_PATTERN, unwrap
 
 M = TypeVar("M", bound=BaseModel)
 
-__all__ = ["read_yaml", "resolve_extends", "apply_overrides", "parse_override", "validation_problems"]
+__all__ = [
+    "read_yaml",
+    "read_study_file",
+    "resolve_extends",
+    "apply_overrides",
+    "parse_override",
+    "validation_problems",
+]
 
 MAX_YAML_BYTES = 5_000_000
 MAX_EXTENDS_DEPTH = 16
