@@ -27,11 +27,15 @@ from tiny import tiny_data, write_profile
 
 from planner.cli import cli
 from planner.report.alternatives import alternative_plans, range_rows, write_alternatives_report
+from planner.results.dataset import to_dataset
 from planner.results.io import read_dataset
 from planner.results.kpis import limit_achieved, limit_bounds
 from planner.results.metrics import METRICS, metric_columns, metric_value
 from planner.scenario import ScenarioError, load_scenario
+from planner.solver.dive import basis_arrays
+from planner.solver.highs import SolveOptions
 from planner.studies.alternatives import AlternativesError, run_alternatives
+from planner.studies.alternatives.search import MAX_LPS, Level, Searched, implied_integer, search
 
 LEAST_NPV = 2_000_000 + 4 * 1_000 + 22 * 8_760 * 0.001
 
@@ -115,6 +119,77 @@ def test_the_limits_bracket_the_room(wide: xr.Dataset, narrow: xr.Dataset) -> No
     assert _at(wide, "limit_domestic_share", "domestic_share-max") == pytest.approx(1.0, abs=1e-6)
     assert _at(wide, "limit_domestic_share", "domestic_share-min") == pytest.approx(0.0, abs=1e-6)
     assert np.isnan(_at(wide, "limit_domestic_share", "imported_servers-min"))  # another metric's direction
+
+
+def _searched(scenario_file: Path, metric: str, sign: float, slack: float) -> tuple[Searched, Level, float, float]:
+    """The search alone (no MIP after it) from the least-cost plan: what it found, its level, the budget and
+    the least-cost plan's position."""
+    from planner.pipeline import build
+    from planner.solver.solve import solve
+
+    scenario = load_scenario(scenario_file)
+    built = build(scenario)
+    assert built.compiled is not None
+    options = SolveOptions(time_limit_s=60, mip_gap=0.0)
+    least = solve(built.model, options, compiled=built.compiled, shadow_prices=False)
+    assert least.x is not None and least.relaxation_basis is not None
+    reference = to_dataset(built.model, least)
+    num, den = metric_columns(built.model, built.compiled.columns, reference, METRICS[metric], scenario)
+    level = Level.linear((sign * num[0], sign * num[1])) if den is None else Level.share(num, den, sign)
+    budget = (1 + slack) * float(least.objective)
+    found = search(built.compiled, level, budget, least.x, options, basis_arrays(least.relaxation_basis))
+    if found.x is not None:  # a plan of the model within the budget
+        assert float(built.compiled.cost @ found.x + built.compiled.offset) <= budget * (1 + 1e-9)
+    return found, level, budget, level.position(least.x)
+
+
+def test_the_search_alone_finds_the_two_domestic_servers_and_proves_the_share_cannot_pass_1(
+    scenario_file: Path,
+) -> None:
+    """At 2 %: from the least-cost plan (share 0, position 0) the least-cost plan at the level share >= 1 is
+    two npu servers, NPV + 20,000 CNY, within the budget; every level beyond 1 has no plan at all."""
+    found, _, _, start = _searched(scenario_file, "domestic_share", -1.0, 0.02)
+    assert start == 0.0
+    assert found.position == pytest.approx(-1.0)  # share 1
+    assert found.limit == pytest.approx(-1.0, abs=2e-6) and found.limit <= found.position + 1e-9
+    assert found.dives >= 1 and 0 < found.lps <= MAX_LPS
+
+
+def test_the_search_proves_the_limit_of_a_linear_direction_with_the_level_rows_dual(scenario_file: Path) -> None:
+    """At 0.5 %: every imported server the LP replaces by an npu costs 10,000 CNY (V is linear below 2).
+    At the start's level (2 servers) the row binds with a dual of 0 (degenerate), so the next LP is at the
+    floor, no imported server (servers are never negative): 20,000 CNY dearer, beyond the budget. Newton's
+    step from there along the row's dual (-10,000 CNY per server) meets the budget where the third LP
+    confirms it: B - V(2) = 12,978.76 CNY, so 2 - 1.297876 = 0.702124 servers. Servers come whole, so the
+    limit proven is 1 server, and the plan the search rounds to has 1: proven optimal without HiGHS's MIP."""
+    found, level, budget, start = _searched(scenario_file, "imported_servers", 1.0, 0.005)
+    assert start == 2.0
+    assert found.position == pytest.approx(1.0)
+    assert found.limit == 1.0
+    lps = [(z, v) for what, z, v, _ in found.steps if what == "lp"]
+    # [MCNY] V(2): two gpu, energy 192.72 CNY, one rack and the fractions of a hall, a plant unit and a
+    # block the LP needs (0.02, 0.02, 0.0022 of 1,000 CNY each)
+    assert lps[0] == (2.0, pytest.approx(2.0 + 192.72e-6 + 1042.2e-6, abs=1e-9))
+    assert lps[1] == (0.0, pytest.approx(lps[0][1] + 0.02, abs=1e-9))
+    assert budget == pytest.approx(1.005 * LEAST_NPV / 1e6)
+    assert lps[2] == (pytest.approx(0.702124, abs=1e-6), pytest.approx(budget))
+
+
+def test_stocks_built_from_whole_units_are_whole_and_hourly_operation_is_not(scenario_file: Path) -> None:
+    """A stock (grid blocks in service) is defined by an equality row from whole builds with coefficients
+    +-1 and no fractional fleet: it is whole in every plan; power drawn in an hour is not."""
+    from planner.pipeline import build
+
+    compiled = build(load_scenario(scenario_file)).compiled
+    assert compiled is not None
+    whole = implied_integer(compiled)
+    by_component: dict[str, set[bool]] = {}
+    for j, v in enumerate(compiled.columns):
+        by_component.setdefault(v.parent_component().local_name, set()).add(bool(whole[j]))
+    for stock in ("servers", "racks", "halls", "grid_blocks", "cooling_units"):
+        assert by_component[stock] == {True}, stock
+    assert by_component["grid_import"] == {False}
+    assert whole.sum() > compiled.integer.sum()
 
 
 @pytest.mark.parametrize("which", ["wide", "narrow"])

@@ -13,8 +13,8 @@ ratio of two such forms (a share). The same definition is
 So a metric optimised is exactly the metric reported (a test checks ``c · x`` against
 :func:`metric_value` on every alternative). Weights depend only on the plan's inputs (server
 types, day weights, emission factors, block ratings), which are the same in every alternative of
-a scenario. A share (``domestic_share``, ``liquid_share``) is optimised as a linear-fractional
-objective (Dinkelbach's method, :mod:`planner.studies.alternatives`).
+a scenario. A share (``domestic_share``, ``liquid_share``) is pushed as a level ``num - t den <= 0``
+(:mod:`planner.studies.alternatives.search`).
 
 Names are those of the Dataset's own figures where one exists (``domestic_share``, ``grid_mw``,
 ``ppa_mw``, ``halls``, ``emissions_t``, ...); the metric is that figure taken over the horizon or
@@ -66,7 +66,7 @@ class Metric:
 
     @property
     def is_share(self) -> bool:
-        """A ratio of two linear forms (optimised by Dinkelbach's method)."""
+        """A ratio of two linear forms (pushed as the level row ``num - t den <= 0``)."""
         return bool(self.denominator)
 
 

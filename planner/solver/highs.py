@@ -13,7 +13,7 @@ Every solver module builds its HiGHS instances here (:func:`new_highs`) and repo
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +196,21 @@ class CompiledModel:
             row_lower=row_lower,
             row_upper=row_upper,
             integer=self.integer,
+        )
+
+    def with_row(self, name: str, coefficients: np.ndarray, upper: float) -> CompiledModel:
+        """The same model (same objective) plus one row ``coefficients @ x <= upper``, named ``name``
+        (the level of a near-optimal alternative's direction, :mod:`planner.studies.alternatives.search`).
+
+        The arrays are new; this model's are left as they are.
+        """
+        row = sparse.csr_array(np.asarray(coefficients, dtype=float).reshape(1, -1))
+        return replace(
+            self,
+            rows=[*self.rows, (AddedRow(name), 1)],
+            A=sparse.csc_array(sparse.vstack([self.A, row], format="csc")),
+            row_lower=np.append(self.row_lower, -INF),
+            row_upper=np.append(self.row_upper, float(upper)),
         )
 
     @property

@@ -1,8 +1,9 @@
 """Near-optimal alternatives (DESIGN.md §10): how much room there is within a few percent of the least cost.
 
-``directions`` (what an alternative optimises), ``solve`` (one alternative, the task a worker
-runs), ``run`` (the study: least cost, metric directions on the workers, random directions one
-after another, parts saved and resumed like a sweep's, one combined Dataset).
+``directions`` (what an alternative optimises), ``search`` (a direction pushed as least-cost plans
+at its levels, with the limit it proves), ``solve`` (one alternative, the task a worker runs),
+``run`` (the study: least cost, metric directions on the workers, random directions one after
+another, parts saved and resumed like a sweep's, one combined Dataset).
 """
 
 from planner.studies.alternatives.directions import LEAST_COST, Direction, decision_values, decisions

@@ -331,7 +331,7 @@ def _random(
 _INFO = {
     "status": ("1", "solver status of the alternative: optimal, time_limit, infeasible or error"),
     "mip_gap": ("1", "relative MIP gap of the alternative's own objective (its direction)"),
-    "iterations": ("1", "LPs solved for a share direction (Dinkelbach's method on the relaxation), else 1"),
+    "iterations": ("1", "LPs solved by the search of the direction's levels (least-cost LPs; the MIP's not counted)"),
     "wall_time_s": ("s", "time to build, solve and collect the alternative"),
 }
 
@@ -374,7 +374,7 @@ def _annotate(
     )
     for key, (units, long_name) in _INFO.items():
         if key == "iterations":  # kept in the plan (a saved record has the sweep's fields only)
-            raw = [None if plan is None else plan.attrs.get("alternative_iterations", 1) for _, _, plan in entries]
+            raw = [None if plan is None else plan.attrs.get("alternative_iterations", 0) for _, _, plan in entries]
         else:
             raw = [info.get(key) for _, info, _ in entries]
         values: Any = (

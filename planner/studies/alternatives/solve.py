@@ -2,27 +2,26 @@
 pushed as far as it goes in one direction (:func:`solve_alternative`, the task each worker runs).
 
 **The model is re-used.** The worker's built model (:class:`planner.pipeline.ModelCache`, as sweep
-cases share it) is compiled once; an alternative changes only the objective (the direction) and
-adds one row, the NPV budget (:meth:`planner.solver.highs.CompiledModel.with_objective`):
-``NPV(x) <= (1 + slack) * NPV*``, where ``NPV*`` is the least-cost plan's objective. The least-cost
-plan satisfies the budget, so every alternative has a plan.
+cases share it) is compiled once; an alternative adds one row to it.
 
 **Directions** (:class:`Direction`): minimise or maximise a metric of :mod:`planner.results.metrics`
-(its linear form over the columns, scaled so the least-cost plan's value is about 1; HiGHS stops
-within ``mip_gap`` of that scale, absolute, or ``mip_gap`` relative; a small NPV term breaks ties,
-:data:`TIE_BREAK`), or minimise a weighted sum of
-the build decisions (random directions, :mod:`planner.studies.alternatives.directions`). A share
-(``num / den``) is optimised by Dinkelbach's method on the LP relaxation: from ``t`` = the
-least-cost plan's share, optimise ``num - t * den``, set ``t`` to the new point's share, and repeat
-until it moves less than :data:`SHARE_TOL` (at most :data:`MAX_ITERATIONS` LPs, each from the
-last one's basis, seconds each); then one MIP optimises ``num - t * den`` at that ``t``, from the
-last LP's basis. The LP's share is the direction's proven limit; the MIP's plan is the answer.
+(its linear form over the columns, scaled so the least-cost plan's value is about 1), or minimise a
+weighted sum of the build decisions (random directions,
+:mod:`planner.studies.alternatives.directions`). A share (``num / den``) is a ratio of two forms.
 
-**The MIP** is HiGHS's, after the relaxation and the rounding dive of :mod:`planner.solver.dive`,
-whose budget margins keep rounding from breaking the NPV budget (without them no direction on the
-default left the least-cost plan). Every alternative records its *limit*: how far any plan within
-the slack could go in its direction (the relaxation's or the MIP's bound, worked back to the
-metric), so that a plan stopped at its time limit still says how much room it may have missed.
+**The search** (:mod:`planner.studies.alternatives.search`) finds the plan as the least-cost plan at
+a *level* of the direction (``d(x) <= z``; for a share ``num - t den <= 0``), the level pushed as
+far as the NPV budget allows: LPs with the cost as objective, re-solved in seconds, and the rounding
+dive of :mod:`planner.solver.dive`. It also proves the direction's *limit*: how far any plan within
+the slack could go, so that the room left between plan and limit is known.
+
+**The MIP**, only where the search's plan is not within the scenario's gap of that limit, in the
+time left: HiGHS minimises the direction itself with one more row, the NPV budget
+(:meth:`planner.solver.highs.CompiledModel.with_objective`: ``NPV(x) <= (1 + slack) * NPV*``), from
+the search's plan (HiGHS stops within ``mip_gap`` of the direction's scale, absolute, or ``mip_gap``
+relative; a small NPV term breaks ties, :data:`TIE_BREAK`; a share is Dinkelbach's ``num - t den``
+at the search's limit ``t``). The budget margins of the rounding dive keep rounding from breaking
+the budget there.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,21 +42,16 @@ from planner.results.dataset import to_dataset
 from planner.results.metrics import METRICS, Metric, linear_columns, linear_value, metric_columns, metric_value
 from planner.results.provenance import record_overrides
 from planner.scenario import ScenarioError, load_scenario
-from planner.solver.dive import Basis, Relaxation, basis_arrays, with_basic_rows
+from planner.solver.dive import Basis, with_basic_rows
 from planner.solver.highs import OBJECTIVE_SCALE, CompiledModel, SolveOptions, SolveOutcome, load_values
 from planner.solver.solve import solve
 from planner.solver.status import Status
 from planner.studies.alternatives.directions import Direction, decision_terms
+from planner.studies.alternatives.search import Level, Searched, search
 from planner.studies.sweep.execute import case_solve_options, exception_text, worker_models
 from planner.studies.sweep.store import no_plan_info
 
-__all__ = ["MAX_ITERATIONS", "SHARE_TOL", "solve_alternative"]
-
-SHARE_TOL = 1e-6
-"""Dinkelbach stops when the LP's share moves by less than this [-]."""
-
-MAX_ITERATIONS = 20
-"""At most this many LPs for one share direction (Dinkelbach converges superlinearly: 3-6 on the default)."""
+__all__ = ["solve_alternative"]
 
 TIE_BREAK = 1e-3
 """Weight of the NPV (as a share of the budget) in an alternative's objective: among plans that go
@@ -70,9 +65,11 @@ class _Result:
     outcome: SolveOutcome
     compiled: CompiledModel
     value: float  #: the direction's own value of the plan (the metric, or the weighted decisions)
-    iterations: int  #: LPs solved for a share (Dinkelbach), else 1
+    iterations: int  #: LPs solved by the search
     limit: float = math.nan
     """No plan within the budget goes beyond this value in the direction (a proven bound; NaN: none)."""
+    searched: float = math.nan
+    """The value the search's plan reached, before the MIP (if it ran)."""
 
 
 def _options(options: SolveOptions) -> SolveOptions:
@@ -127,48 +124,76 @@ def _value(form: tuple[np.ndarray, float], x: np.ndarray) -> float:
     return float(form[0] @ x + form[1])
 
 
-def _share_lp(
+def _better(sign: float, a: float, b: float) -> float:
+    """The tighter of two limits of a metric pushed with ``sign`` (1: down, so the larger; NaN: none)."""
+    known = [v for v in (a, b) if math.isfinite(v)]
+    return sign * max(sign * v for v in known) if known else math.nan
+
+
+def _direction(
     compiled: CompiledModel,
-    num: tuple[np.ndarray, float],
-    den: tuple[np.ndarray, float],
+    level: Level,
+    mip_form: Callable[[float], tuple[np.ndarray, float]],
     sign: float,
-    t: float,
-    den_scale: float,
+    scale: float,
+    mip_scale: float,
     budget: float,
     options: SolveOptions,
+    start: np.ndarray | None,
     basis: Basis | None,
-) -> tuple[float, bool, Basis, int] | None:
-    """Dinkelbach's method on the LP relaxation, from the share ``t``: the best share of any LP point
-    within the budget found, whether it converged (then that share is a proven limit for every plan;
-    otherwise only a share some LP point reaches), the last LP's basis and the LPs solved.
-    None when an LP stops short (time limit, numerical trouble): the MIP then starts from ``t``.
+    offset: float = 0.0,
+) -> tuple[SolveOutcome, CompiledModel, float, Searched]:
+    """Search the direction as least-cost plans at its levels (:mod:`.search`), then, unless the plan
+    found is within the gap of the proven limit, HiGHS's MIP of the direction under the NPV budget from
+    that plan, in the time left. ``level``'s positions are ``sign * value / scale``; ``mip_form(limit)``
+    is the form the MIP minimises (times ``sign``, over ``mip_scale``) given the search's limit of the
+    value, plus ``offset`` (:func:`_linear`). Without a ``start`` of this model (no plan within the
+    budget to search from), the MIP alone.
+
+    Returns the outcome, the model solved, the limit of the value (NaN: none proven) and what the search
+    found (its position, LPs and dives).
     """
-
-    def costs(t: float) -> np.ndarray:
-        return _objective(compiled, (num[0] - t * den[0], 0.0), sign, den_scale, budget, 0.0)[0]
-
-    alt = compiled.with_objective(costs(t), 0.0, budget)
-    lp = Relaxation(alt, options, start=with_basic_rows(basis, 1) if basis is not None else None)
-    deadline = time.perf_counter() + options.time_limit_s
-    iterations, converged = 0, False
-    while iterations < MAX_ITERATIONS:
-        iterations += 1
-        status, _ = lp.solve_lp(deadline - time.perf_counter())
-        if status != Status.OPTIMAL:
-            return None
-        x = lp.values()
-        d = _value(den, x)
-        if d <= 0:
-            return None
-        share = _value(num, x) / d
-        moved = sign * (t - share)  # > 0: the share went further in the direction
-        if moved > 0:
-            t = share
-        if moved < SHARE_TOL:
-            converged = True
-            break
-        lp.set_objective(costs(t))
-    return t, converged, basis_arrays(lp.highs.getBasis()), iterations
+    t0 = time.perf_counter()
+    if start is None or len(start) != compiled.shape[1]:
+        found, plan = Searched(None, math.inf), None
+    else:
+        found = search(compiled, level, budget, start, options, basis, deadline=t0 + options.time_limit_s)
+        plan = found.x if found.x is not None else start
+    limit = sign * scale * found.limit if math.isfinite(found.limit) else math.nan
+    gap = max(found.position - found.limit, 0.0)
+    if plan is not None and gap <= options.mip_gap * max(abs(found.position), 1.0):
+        outcome = SolveOutcome(
+            status=Status.OPTIMAL,
+            termination="Optimal (least-cost plans at the direction's levels, within the gap of its proven limit)",
+            objective=found.position,
+            bound=found.limit,
+            gap=gap / max(abs(found.position), 1.0),
+            timings={"search": time.perf_counter() - t0},
+            options=options,
+            n_rows=compiled.shape[0],
+            n_cols=compiled.shape[1],
+            n_integers=int(compiled.integer.sum()),
+            x=plan,
+        )
+        return outcome, compiled, limit, found
+    searched = time.perf_counter() - t0
+    left = max(options.time_limit_s - searched, 1.0)
+    warm = with_basic_rows(basis, 1) if basis is not None else None
+    outcome, alt, mip_limit = _linear(
+        compiled,
+        mip_form(limit),
+        sign,
+        mip_scale,
+        budget,
+        dataclasses.replace(options, time_limit_s=left),
+        plan,
+        warm,
+        offset=offset,
+    )
+    outcome.timings["search"] = searched
+    if level.convex:  # the MIP's bound is on the value itself
+        limit = _better(sign, limit, mip_limit)
+    return outcome, alt, limit, found
 
 
 def _optimise_metric(
@@ -183,31 +208,31 @@ def _optimise_metric(
     basis: Basis | None,
 ) -> _Result:
     sign = 1.0 if sense == "min" else -1.0
-    warm = with_basic_rows(basis, 1) if basis is not None else None
     num, den = metric_columns(compiled.model, compiled.columns, reference, metric, s)
     if den is None:
-        outcome, alt, limit = _linear(
-            compiled, num, sign, _scale(metric_value(reference, metric, s)), budget, options, start, warm
+        scale = _scale(metric_value(reference, metric, s))
+        level = Level.linear((sign * num[0] / scale, sign * num[1] / scale))
+        outcome, alt, limit, found = _direction(
+            compiled, level, lambda _: num, sign, scale, scale, budget, options, start, basis
         )
         value = _value(num, outcome.x) if outcome.x is not None else math.nan
-        return _Result(outcome, alt, value, 1, limit)
-    # A share num/den: Dinkelbach on the LP, then one MIP at the LP's share
-    t = metric_value(reference, metric, s)
+        return _Result(outcome, alt, value, found.lps, limit, sign * scale * found.position)
+    # A share num/den: its levels are the rows sign * (num - t den) <= 0; the MIP, if it runs,
+    # minimises sign * (num - t den) at the search's limit t (Dinkelbach's form at the LP's best share).
     den_scale = _scale(linear_value(reference, metric.denominator, s))
-    t0 = time.perf_counter()
-    lp = _share_lp(compiled, num, den, sign, t, den_scale, budget, options, basis)
-    limit, iterations = math.nan, 0
-    if lp is not None:
-        t, converged, warm, iterations = lp
-        limit = t if converged else math.nan  # not converged: an LP point's share, no proof of a limit
-    # one time limit for the whole direction: the MIP gets what the LPs left
-    options = dataclasses.replace(options, time_limit_s=max(options.time_limit_s - (time.perf_counter() - t0), 1.0))
-    form = (num[0] - t * den[0], num[1] - t * den[1])
-    outcome, alt, _ = _linear(compiled, form, sign, den_scale, budget, options, start, warm, offset=1.0)
+    at = metric_value(reference, metric, s)
+
+    def form(t: float) -> tuple[np.ndarray, float]:
+        t = t if math.isfinite(t) else at
+        return (num[0] - t * den[0], num[1] - t * den[1])
+
+    outcome, alt, limit, found = _direction(
+        compiled, Level.share(num, den, sign), form, sign, 1.0, den_scale, budget, options, start, basis, offset=1.0
+    )
     share = math.nan
     if outcome.x is not None and (d := _value(den, outcome.x)) > 0:
         share = _value(num, outcome.x) / d
-    return _Result(outcome, alt, share, iterations, limit)
+    return _Result(outcome, alt, share, found.lps, limit, sign * found.position)
 
 
 def solve_alternative(
@@ -256,11 +281,21 @@ def solve_alternative(
             form = linear_columns(
                 built.model, built.compiled.columns, reference, decision_terms(reference, direction), scenario
             )
-            warm = with_basic_rows(basis, 1) if basis is not None else None
-            outcome, alt, limit = _linear(
-                built.compiled, form, 1.0, 1.0, budget, solve_options, start, warm, offset=1.0
+            outcome, alt, limit, found = _direction(
+                built.compiled,
+                Level.linear(form),
+                lambda _: form,
+                1.0,
+                1.0,
+                1.0,
+                budget,
+                solve_options,
+                start,
+                basis,
+                offset=1.0,
             )
-            result = _Result(outcome, alt, _value(form, outcome.x) if outcome.x is not None else math.nan, 1, limit)
+            value = _value(form, outcome.x) if outcome.x is not None else math.nan
+            result = _Result(outcome, alt, value, found.lps, limit, found.position)
     except ScenarioError as exc:
         info = no_plan_info(Status.ERROR, str(exc))
     except Exception as exc:  # noqa: BLE001 - a failing alternative is recorded, it does not stop the study
@@ -273,10 +308,11 @@ def solve_alternative(
             iterations=result.iterations,
             direction_value=result.value,
             direction_limit=result.limit,
+            direction_searched=result.searched,
         )
         timings = {"load": loaded, **built.timings, **outcome.timings}
         if outcome.x is not None:
-            load_values(result.compiled, outcome.x)  # the best iterate (Dinkelbach's last may be no better)
+            load_values(result.compiled, outcome.x)
             t1 = time.perf_counter()
             plan = record_overrides(to_dataset(built.model, outcome, timings), overrides)
             timings["results"] = time.perf_counter() - t1
@@ -289,6 +325,7 @@ def solve_alternative(
                 alternative_slack=slack,
                 alternative_iterations=result.iterations,
                 alternative_limit=result.limit,
+                alternative_searched=result.searched,
                 least_cost_npv_cny=least_cost_npv_cny,
             )
             info.update(objective_cny=npv, mip_gap=math.nan if outcome.gap is None else outcome.gap)
