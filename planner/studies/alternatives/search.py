@@ -381,7 +381,7 @@ def search(
         if v0 > budget:  # the start's level has no LP plan within the budget: nothing to search
             return out
         level_for(budget, LEVEL_TOL, 0.0)
-        if lattice is not None:  # the position moves in whole units: so does the limit
+        if lattice is not None and math.isfinite(out.limit):  # the position moves in whole units: so does the limit
             unit, origin = lattice
             out.limit = origin + unit * math.ceil((out.limit - origin) / unit - LATTICE_TOL)
         # The plans: dives at levels where the LP leaves the budget room for rounding, between the
@@ -389,11 +389,13 @@ def search(
         # dive failed or went over the budget.
         npv0 = float(compiled.cost @ start + compiled.offset)
         room = max(budget - v0, 1e-9 * abs(budget))
-        z_bad = out.limit - LEVEL_TOL  # the limit itself may hold a plan (a share's floor)
+        # the furthest level within the budget the LP reached (the limit, unless the LPs ran out first)
+        reach = min(z for z, (v, _) in samples.items() if v <= budget)
+        z_bad = (out.limit if math.isfinite(out.limit) else reach) - LEVEL_TOL  # the limit may hold a plan
         delta = max(npv0 - v0, 0.0)  # the least-cost plan's own rounding cost
         dived: set[float] = set()
         while out.dives < MAX_DIVES and time.perf_counter() < deadline:
-            if out.position - z_bad <= TARGET_TOL * (z0 - out.limit):
+            if out.position - z_bad <= TARGET_TOL * (z0 - z_bad):
                 break
             target = budget - delta
             known_above = any(z >= out.position and v > target for z, (v, _) in samples.items())
@@ -414,4 +416,5 @@ def search(
             delta = max(npv - samples[z][0], 0.0) if x is not None else 2 * delta
     except TimeoutError:
         pass  # what was found stands; the limit is what was proven
+    out.limit = min(out.limit, out.position)  # a plan is there: a limit beyond it is the LPs' tolerance
     return out
