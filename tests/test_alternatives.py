@@ -157,9 +157,10 @@ def test_the_search_alone_finds_the_two_domestic_servers_and_proves_the_share_ca
 
 def test_the_search_proves_the_limit_of_a_linear_direction_with_the_level_rows_dual(scenario_file: Path) -> None:
     """At 0.5 %: every imported server the LP replaces by an npu costs 10,000 CNY (V is linear below 2).
-    At the start's level (2 servers) the row binds with a dual of 0 (degenerate), so the next LP is at the
-    floor, no imported server (servers are never negative): 20,000 CNY dearer, beyond the budget. Newton's
-    step from there along the row's dual (-10,000 CNY per server) meets the budget where the third LP
+    At the start's level (2 servers) the row binds with a dual of 0 (degenerate), so the first step is a
+    tenth of the start's position: 1.8 servers, 2,000 CNY dearer. The tangent there (the row's dual,
+    -10,000 CNY per server) meets the budget at 0.702124, but no step goes more than twice as far as the
+    LPs have gone: 1.4 servers, 6,000 CNY dearer; from there the tangent is in reach, and the fourth LP
     confirms it: B - V(2) = 12,978.76 CNY, so 2 - 1.297876 = 0.702124 servers. Servers come whole, so the
     limit proven is 1 server, and the plan the search rounds to has 1: proven optimal without HiGHS's MIP."""
     found, level, budget, start = _searched(scenario_file, "imported_servers", 1.0, 0.005)
@@ -170,9 +171,10 @@ def test_the_search_proves_the_limit_of_a_linear_direction_with_the_level_rows_d
     # [MCNY] V(2): two gpu, energy 192.72 CNY, one rack and the fractions of a hall, a plant unit and a
     # block the LP needs (0.02, 0.02, 0.0022 of 1,000 CNY each)
     assert lps[0] == (2.0, pytest.approx(2.0 + 192.72e-6 + 1042.2e-6, abs=1e-9))
-    assert lps[1] == (0.0, pytest.approx(lps[0][1] + 0.02, abs=1e-9))
+    assert lps[1] == (pytest.approx(1.8), pytest.approx(lps[0][1] + 0.002, abs=1e-9))
+    assert lps[2] == (pytest.approx(1.4), pytest.approx(lps[0][1] + 0.006, abs=1e-9))
     assert budget == pytest.approx(1.005 * LEAST_NPV / 1e6)
-    assert lps[2] == (pytest.approx(0.702124, abs=1e-6), pytest.approx(budget))
+    assert lps[3] == (pytest.approx(0.702124, abs=1e-6), pytest.approx(budget))
 
 
 def test_stocks_built_from_whole_units_are_whole_and_hourly_operation_is_not(scenario_file: Path) -> None:

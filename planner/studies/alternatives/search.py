@@ -23,7 +23,10 @@ more):
    every plan with ``d(x) < z_k + (B - V(z_k)) / y`` costs more than ``B``. The levels are chosen
    between the nearest level within the budget and the nearest beyond it: Newton steps on that
    tangent from beyond (they never pass the root), secant steps for a share, bisection where a level
-   has no plan; until the two are within :data:`LEVEL_TOL`. No level goes beyond the direction's
+   has no plan; until the two are within :data:`LEVEL_TOL`. Before any level beyond the budget is
+   known, a step goes at most twice as far as the LPs have gone (at least :data:`FIRST_STEP` of the
+   start's position): on the default a level far beyond proved empty only after 190-205 s of
+   simplex. No level goes beyond the direction's
    *floor*, where no plan can pass (a share is at least 0 and at most 1; non-negative weights of
    non-negative columns sum to at least 0), which is tried first where the tangent says nothing; else,
    where the start's level does not bind the LP (its point lies beyond), the first step goes
@@ -171,6 +174,7 @@ class _Probe:
         self.lp = Relaxation(self.model, options, start=with_basic_rows(basis, 1) if basis is not None else None)
         self.integer = np.flatnonzero(self.model.integer)
         self.z = z0
+        self.good: highspy.HighsBasis | None = None  #: the basis of the last optimal LP
 
     def set_level(self, z: float) -> None:
         upper = self.level.upper(z)
@@ -192,7 +196,10 @@ class _Probe:
         self.set_level(z)
         status, value = self.lp.solve_lp(deadline - time.perf_counter())
         if status == Status.OPTIMAL and value is not None:
+            self.good = self.lp.highs.getBasis()
             return value, float(self.lp.row_duals()[self.row]), self.level.position(self.lp.values()), True
+        if self.good is not None:  # the next LP starts from the last optimal basis, not from this one
+            self.lp.highs.setBasis(self.good)
         if status != Status.INFEASIBLE and time.perf_counter() >= deadline:
             raise TimeoutError(status)
         # infeasible; or HiGHS stopped short otherwise (numerical trouble at an extreme level): no plan
@@ -360,7 +367,9 @@ def search(
                     z = floor
                 else:  # the level does not bind the LP: a tenth of the scale beyond the LP's own point
                     z = min(at[ok], ok) - FIRST_STEP * max(1.0, abs(ok))
-                z = max(z, floor)  # no plan lies beyond the floor
+                # no plan lies beyond the floor; and no step goes more than twice as far as the LPs
+                # have gone (a level far beyond the root can take minutes to prove empty)
+                z = max(z, floor, ok - max(FIRST_STEP * max(1.0, abs(z0)), 2 * (z0 - ok)))
             else:
                 v_bad, y_bad = samples[bad]
                 if level.convex and math.isfinite(v_bad) and y_bad < 0:  # Newton from beyond: never passes the root
@@ -395,13 +404,15 @@ def search(
         delta = max(npv0 - v0, 0.0)  # the least-cost plan's own rounding cost
         dived: set[float] = set()
         while out.dives < MAX_DIVES and time.perf_counter() < deadline:
-            if out.position - z_bad <= TARGET_TOL * (z0 - z_bad):
-                break
+            if out.position - out.limit <= LEVEL_TOL or out.position - z_bad <= TARGET_TOL * (z0 - z_bad):
+                break  # the plan is at the limit, or the levels left to try are too close together
             target = budget - delta
             known_above = any(z >= out.position and v > target for z, (v, _) in samples.items())
             z = None if known_above else level_for(target, LEVEL_TOL, TARGET_TOL * room)
             if z is None or z in dived or not z_bad < z < out.position:
                 z = 0.5 * (z_bad + out.position)
+                if z in dived:
+                    break
                 if z not in samples:
                     lp(z)
             dived.add(z)
