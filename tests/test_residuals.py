@@ -15,6 +15,7 @@ Instances:
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,13 @@ SITES = {
 def medium_sites_data() -> dict[str, Any]:
     """The medium instance on three sites (existing units at Shuangliu)."""
     data = medium_data()
-    data["sites"] = SITES
+    data["sites"] = copy.deepcopy(SITES)
+    # Ya'an settles its grid energy at one price all year (0.34 CNY/kWh, the 2019-2023 big-data
+    # agreement, docs/research/sites-network.md §1.4), Jianyang pays its own fixed-charge rate [test value]
+    data["sites"]["yaan"]["grid"]["tariff"] = {"flat_cny_per_kwh": 0.34, "time_of_use": False}
+    basis = data["power"]["grid"]["tariff"].get("fixed_charge_basis", "capacity")
+    rate = "demand_cny_per_kw_month" if basis == "demand" else "capacity_cny_per_kva_month"
+    data["sites"]["jianyang"]["grid"]["tariff"] = {rate: 20.0}
     for items in data["existing"].values():
         for item in items:
             item["site"] = "shuangliu"
@@ -200,6 +207,19 @@ def assert_eq(lhs: xr.DataArray | float, rhs: xr.DataArray | float, what: str, r
 def cluster(da: xr.DataArray) -> xr.DataArray:
     """The cluster's total: summed over the sites."""
     return da.sum("site") if "site" in da.dims else da
+
+
+def own_tariff(sc: dict[str, Any], site: str) -> dict[str, Any]:
+    """A site's own tariff keys (``sites.<s>.grid.tariff``; empty where it has none or there are no sites)."""
+    spec = (sc.get("sites") or {}).get(site) or {}
+    return {k: v for k, v in ((spec.get("grid") or {}).get("tariff") or {}).items() if v is not None}
+
+
+def site_tariff_value(ds: xr.Dataset, sc: dict[str, Any], key: str) -> xr.DataArray:
+    """A tariff rate by site: the site's own where it sets it, else the cluster's."""
+    cluster_rate = sc["power"]["grid"]["tariff"][key]
+    values = [own_tariff(sc, site).get(key, cluster_rate) for site in sites_of(ds)]
+    return xr.DataArray(values, dims=("site",), coords={"site": ds.site.values})
 
 
 def sites_of(ds: xr.Dataset) -> list[str]:
@@ -612,8 +632,8 @@ def check_costs(ds: xr.Dataset, sc: dict[str, Any]) -> None:
     y0 = sc["finance"].get("base_year") or sc["years"][0]
     assert_eq(ds.discount_factor, (1 + r) ** -(ds.year - y0), "discount factors")
     w = ds.day_weight
-    energy = hourly_sum(ds.grid_price_cny_per_mwh * cluster(ds.grid_import_mw), w)
-    assert_eq(ds.cost.sel(component="grid_energy"), energy, "grid energy cost = sum W price g")
+    energy = hourly_sum(cluster(ds.grid_price_cny_per_mwh * ds.grid_import_mw), w)
+    assert_eq(ds.cost.sel(component="grid_energy"), energy, "grid energy cost = sum_s W price_s g_s")
     ppa_cost = sum(
         hourly_sum(cluster(ds.ppa_mw_used).sel(ppa=k), w)
         * xr.DataArray(
@@ -641,12 +661,21 @@ def check_costs(ds: xr.Dataset, sc: dict[str, Any]) -> None:
         wheeled = [k for k in ds.ppa.values if sc["power"]["ppa"][str(k)].get("delivery", "grid") == "grid"]
         flow = (ds.grid_import_mw + ds.ppa_mw_used.sel(ppa=wheeled).sum("ppa")).max("hour")  # (site, year, day)
         # each month's peak at each site: the highest flow of the representative days that stand for days of it
-        monthly = cluster(flow.where(ds.member_days > 0).max("day").fillna(0.0))  # (year, calendar_month)
+        monthly = flow.where(ds.member_days > 0).max("day").fillna(0.0)  # (site, year, calendar_month)
         assert int(ds.member_days.sum()) == 365
+        rate = site_tariff_value(ds, sc, "demand_cny_per_kw_month")
         assert_eq(
             ds.cost.sel(component="grid_fixed_charge"),
-            tariff["demand_cny_per_kw_month"] * 1000 * monthly.sum("calendar_month"),
-            "demand charge on each month's peak flow",
+            cluster(rate * 1000 * monthly.sum("calendar_month")),
+            "demand charge on each month's peak flow at each site's rate",
+        )
+    else:
+        rate = site_tariff_value(ds, sc, "capacity_cny_per_kva_month")
+        blocks_mva = ds.grid_blocks * sc["power"]["grid"]["block_mva"]
+        assert_eq(
+            ds.cost.sel(component="grid_fixed_charge"),
+            cluster(rate * 12 * 1000 * blocks_mva),
+            "capacity charge on each site's blocks at its rate",
         )
     carbon = sc["policy"].get("carbon_price_cny_per_t")
     if carbon is not None:
@@ -738,12 +767,18 @@ def check_tariff(ds: xr.Dataset, sc: dict[str, Any]) -> None:
     for rule in tariff.get("season_adders", []):
         adder_by_month[np.asarray(rule["months"]) - 1] += rule["cny_per_kwh"]
     adder = ds.member_days.values @ adder_by_month / ds.day_weight.values  # (day,) mean over member days
-    nf, scale = tariff["non_floating_cny_per_kwh"], tariff["scale"]
-    for y in ds.year.values:
-        flat = at(tariff["flat_cny_per_kwh"], int(y))
-        price = nf + scale * ((flat - nf) * (share.values @ mult) + adder[:, None])  # CNY/kWh
-        modelled = ds.grid_price_cny_per_mwh.sel(year=y).transpose("day", "hour").values
-        assert_eq(modelled, 1000 * price, f"grid price {y} from the calendar")
+    scale = tariff["scale"]
+    for site in sites_of(ds):
+        own = own_tariff(sc, site)
+        nf = own.get("non_floating_cny_per_kwh", tariff["non_floating_cny_per_kwh"])
+        # a site settled at one price all year: no TOU ratio, no season adder
+        tou = own.get("time_of_use", True)
+        ratio = share.values @ mult if tou else np.ones(share.shape[:2])
+        for y in ds.year.values:
+            flat = at(own.get("flat_cny_per_kwh", tariff["flat_cny_per_kwh"]), int(y))
+            price = nf + scale * ((flat - nf) * ratio + (adder[:, None] if tou else 0.0))  # CNY/kWh
+            modelled = ds.grid_price_cny_per_mwh.sel(site=site, year=y).transpose("day", "hour").values
+            assert_eq(modelled, 1000 * price, f"grid price at {site} in {y} from the calendar")
 
 
 ALL_CHECKS = [

@@ -24,7 +24,7 @@ from tiny import tiny, write_profile
 
 from planner.cli import cli
 from planner.model import build_model
-from planner.pipeline import plan_scenario
+from planner.pipeline import ModelCache, plan_scenario
 from planner.results.sites import cluster_view
 from planner.scenario import ScenarioError, scenario_from_dict
 from planner.solver.highs import SolveOptions, compile_model
@@ -234,6 +234,70 @@ def test_no_new_block_before_the_first_year_a_site_can_energise_one(profile: Pat
     assert ds.grid_blocks_new.sel(site="a").sum().item() == 0
 
 
+@pytest.mark.parametrize(("price", "at_b"), [(0.40, True), (0.42, False)])
+def test_a_cheaper_tariff_at_the_warm_site_draws_the_growth_there(profile: Path, price: float, at_b: bool) -> None:
+    # The control above (a cool with spare grid: 33,036,000), with b's own flat price. Growth at b:
+    # capex 118 M -> 23,600,000; energy 1.1 MW at a x 4,380,000 = 4,818,000 and 1.3 MW at b x 8,760 h
+    # x price. Break-even at price = (33,036,000 - 28,418,000) / (1.3 x 8,760,000) = 0.40553 CNY/kWh:
+    # at 0.40 b costs 28,418,000 + 4,555,200 = 32,973,200; at 0.42 a stays cheaper (33,036,000).
+    changes = {**TWO_SITES, "sites": {**TWO_SITES["sites"], "a": site(10, 5)}}
+    changes["sites"]["b"] = {**changes["sites"]["b"], "grid": {"max_blocks": 10, "tariff": {"flat_cny_per_kwh": price}}}
+    ds = solve(profile, changes)
+    expected = 23_600_000 + 1.1 * YEAR_OF_ENERGY + 1.3 * 8760 * price * 1000 if at_b else 33_036_000
+    assert float(ds.npv_cny) == pytest.approx(expected, rel=1e-6)
+    assert (ds.servers_new.sel(site="b").sum().item() == 100) is at_b
+    np.testing.assert_allclose(ds.grid_price_cny_per_mwh.sel(site="b").values, price * 1000, rtol=1e-12)
+    np.testing.assert_allclose(ds.grid_price_cny_per_mwh.sel(site="a").values, 500, rtol=1e-12)
+
+
+def test_a_sites_own_settlement_and_fixed_charge(profile: Path) -> None:
+    # A TOU tariff (peak 16-20 h at 1.6, valley 0-8 h at 0.4, flat otherwise at 0.5 CNY/kWh, 0.1 of funds)
+    # and a capacity charge of 10 CNY/kVA/month; b settles at 0.3 CNY/kWh every hour and pays 5.
+    # Growth at b, as with a full (the first test): energy at a 1.1 MW x 8,760 h at the day's mean price
+    # (8 h x (0.1 + 0.4 x 0.4) + 4 h x (0.1 + 0.4 x 1.6) + 12 h x 0.5) / 24 = 0.46 CNY/kWh -> 4,432,560;
+    # at b 1.3 MW x 8,760 x 300 = 3,416,400; capacity a 1 block x 1,100 kVA x 10 x 12 = 132,000, b 2
+    # blocks x 1,100 x 5 x 12 = 132,000. NPV 23,600,000 + 4,432,560 + 3,416,400 + 264,000 = 31,712,960.
+    changes = {
+        **TWO_SITES,
+        "power.grid.tariff.seasons": [
+            {"name": "all", "months": list(range(1, 13)), "peak": ["16-20"], "valley": ["0-8"]}
+        ],
+        "power.grid.tariff.non_floating_cny_per_kwh": 0.1,
+        "power.grid.tariff.capacity_cny_per_kva_month": 10,
+    }
+    changes["sites"] = {
+        **TWO_SITES["sites"],
+        "b": {
+            **TWO_SITES["sites"]["b"],
+            "grid": {
+                "max_blocks": 10,
+                "tariff": {"flat_cny_per_kwh": 0.3, "time_of_use": False, "capacity_cny_per_kva_month": 5},
+            },
+        },
+    }
+    ds = solve(profile, changes)
+    assert float(ds.npv_cny) == pytest.approx(31_712_960, rel=1e-6)
+    price = ds.grid_price_cny_per_mwh.isel(year=0, day=0)
+    np.testing.assert_allclose(price.sel(site="b").values, 300, rtol=1e-12)
+    np.testing.assert_allclose(price.sel(site="a").values[[0, 12, 17]], [260, 500, 740], rtol=1e-12)
+    # the cluster's price is the mean weighted by each site's import
+    view = cluster_view(ds).grid_price_cny_per_mwh.isel(year=0, day=0, hour=17).item()
+    imports = ds.grid_import_mw.isel(year=0, day=0, hour=17)
+    assert view == pytest.approx(float((price.sel(hour=17) * imports).sum() / imports.sum()), rel=1e-12)
+
+
+def test_a_site_tariff_sweep_reuses_the_built_model(profile: Path) -> None:
+    changes = {**TWO_SITES, "sites": {**TWO_SITES["sites"], "a": site(10, 5)}}
+    changes["sites"]["b"] = {**changes["sites"]["b"], "grid": {"max_blocks": 10, "tariff": {"flat_cny_per_kwh": 0.42}}}
+    cache = ModelCache()
+    first = plan_scenario(tiny(profile, changes), OPTIONS, cache=cache)
+    assert first.dataset is not None and float(first.dataset.npv_cny) == pytest.approx(33_036_000, rel=1e-6)
+    changes["sites"]["b"]["grid"]["tariff"] = {"flat_cny_per_kwh": 0.40}
+    reused = plan_scenario(tiny(profile, changes), OPTIONS, cache=cache)
+    assert reused.model is first.model and reused.dataset is not None
+    assert float(reused.dataset.npv_cny) == pytest.approx(32_973_200, rel=1e-6)
+
+
 @pytest.mark.parametrize(("where", "kappa"), [("a", 0.1), ("b", 0.3)])
 def test_a_contract_of_one_site_draws_the_servers_there(profile: Path, where: str, kappa: float) -> None:
     # Hydro at 0.1 CNY/kWh (100 CNY/MWh, availability 1) that only one site may take; 100 servers (1 MW IT).
@@ -348,6 +412,18 @@ def test_plan_validate_lists_the_sites(tmp_path: Path) -> None:
     assert "Sites" in result.output and "pidu" in result.output and "2027" in result.output
 
 
+def test_a_site_tariff_names_its_path(profile: Path) -> None:
+    two = {"sites": {"a": site(1, 2), "b": site(1, 2)}}
+    two["sites"]["b"]["grid"] = {"max_blocks": 2, "tariff": {"demand_cny_per_kw_month": 30}}
+    found = problems(profile, two)
+    assert "capacity" in found["sites.b.grid.tariff.demand_cny_per_kw_month"]
+    two["sites"]["b"]["grid"] = {"max_blocks": 2, "tariff": {"non_floating_cny_per_kwh": 0.6}}
+    found = problems(profile, two)
+    assert "below its flat price (0.5" in found["sites.b.grid.tariff.non_floating_cny_per_kwh"]
+    two["sites"]["b"]["grid"] = {"max_blocks": 2, "tariff": {"flat_cny_per_kwh": "30 EUR"}}
+    assert "sites.b.grid.tariff.flat_cny_per_kwh" in problems(profile, two)
+
+
 def test_a_contract_names_known_sites(profile: Path) -> None:
     hydro = {"availability_column": "hydro_availability", "energy_cny_per_kwh": 0.1, "max_mw": 1, "sites": ["yan"]}
     found = problems(profile, {"power.ppa": {"hydro": hydro}, "sites": {"yaan": site(1, 2)}})
@@ -410,8 +486,6 @@ def test_a_site_without_a_grid_connection_is_valid(profile: Path) -> None:
 def test_a_built_multi_site_model_is_reused_for_new_numbers(profile: Path) -> None:
     # A sweep's re-use: the two-site model built once, then updated by index with new prices and
     # demand, gives the plan a fresh build gives.
-    from planner.pipeline import ModelCache
-
     cache = ModelCache()
     first = plan_scenario(tiny(profile, TWO_SITES), OPTIONS, cache=cache)
     assert first.dataset is not None

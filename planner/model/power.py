@@ -35,7 +35,7 @@ def parameters(data: ModelData) -> dict[str, dict]:
     carbon = s.policy.carbon_price_cny_per_t
     return {
         "grid_block_capex": {y: p.grid.capex_cny_per_block.at(y) / MCNY for y in years},
-        "flat_price": {y: p.grid.tariff.flat_cny_per_kwh.at(y) for y in years},
+        "flat_price": {(site, y): data.flat_price(site, y) for site in data.sites for y in years},
         "tariff_scale": {None: p.grid.tariff.scale},
         "ppa_max_mw": {(k, y): p.ppa[k].max_mw.at(y) for k in ppas for y in years},
         "ppa_energy_price": {(k, y): p.ppa[k].energy_cny_per_kwh.at(y) for k in ppas for y in years},
@@ -84,7 +84,7 @@ def _add_facility_load(m: pyo.ConcreteModel, data: ModelData) -> None:
 def _add_grid(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) -> Asset:
     """Grid connection blocks of each site, grid import and its TOU energy price."""
     s = data.scenario
-    grid, tariff = s.power.grid, s.power.grid.tariff
+    grid = s.power.grid
     sites = data.site_specs
 
     def new_blocks(m: pyo.ConcreteModel, site: str, y: int) -> tuple[float, float | None]:
@@ -122,25 +122,32 @@ def _add_grid(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) ->
         )
     m.grid_import = pyo.Var(m.S, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="g[s,y,d,h]: grid import [MW]")
     m.flat_price = pyo.Param(
+        m.S,
         m.Y,
         mutable=True,
         initialize=values["flat_price"],
-        doc="flat-period grid energy price [CNY/kWh]",
+        doc="flat-period grid energy price at the site (its own tariff's, else the cluster's) [CNY/kWh]",
     )
     m.tariff_scale = pyo.Param(
         mutable=True, initialize=values["tariff_scale"][None], doc="sweep multiplier on grid energy prices [-]"
     )
-    mult, adder, nf = data.time.tou_multiplier, data.time.season_adder_cny_per_kwh, tariff.non_floating_cny_per_kwh
+    mult, adder = data.time.tou_multiplier, data.time.season_adder_cny_per_kwh
+    nf = {site: data.non_floating(site) for site in data.sites}
+    tou = {site: data.time_of_use(site) for site in data.sites}
 
-    def grid_price(m: pyo.ConcreteModel, y: int, d: int, h: int) -> pyo.Expression:
-        return tou_grid_price(m.flat_price[y], nf, float(mult[d, h]), float(adder[d, h]), m.tariff_scale)
+    def grid_price(m: pyo.ConcreteModel, site: str, y: int, d: int, h: int) -> pyo.Expression:
+        if not tou[site]:  # an annual-average settlement: the flat price every hour
+            return tou_grid_price(m.flat_price[site, y], nf[site], 1.0, 0.0, m.tariff_scale)
+        return tou_grid_price(m.flat_price[site, y], nf[site], float(mult[d, h]), float(adder[d, h]), m.tariff_scale)
 
     m.grid_price = pyo.Expression(
+        m.S,
         m.Y,
         m.D,
         m.H,
         rule=grid_price,
-        doc="price[y,d,h] = nf + scale * ((flat_y - nf) * tou_multiplier[d,h] + season_adder[d,h])   [CNY/kWh]",
+        doc="price[s,y,d,h] = nf_s + scale * ((flat[s,y] - nf_s) * tou_multiplier[d,h] + season_adder[d,h])"
+        "   [CNY/kWh] (a site without time_of_use: multiplier 1, no adder)",
     )
     return blocks
 
@@ -606,28 +613,21 @@ def _add_energy_costs(m: pyo.ConcreteModel, data: ModelData) -> None:
     grid, tariff = p.grid, p.grid.tariff
     W = data.weight
 
+    rate = {site: data.fixed_charge_rate(site) for site in data.sites}
+
     def energy(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        """sum_(s,d,h) W_d * price[y,d,h] [CNY/kWh] * 1000 * g[s,y,d,h] / 1e6   [MCNY/year]"""
+        """sum_(s,d,h) W_d * price[s,y,d,h] [CNY/kWh] * 1000 * g[s,y,d,h] / 1e6   [MCNY/year]"""
         return KWH_PRICE_TO_MCNY_PER_MWH * sum(
-            W[d] * m.grid_price[y, d, h] * m.grid_import[s, y, d, h] for s in m.S for d in m.D for h in m.H
+            W[d] * m.grid_price[s, y, d, h] * m.grid_import[s, y, d, h] for s in m.S for d in m.D for h in m.H
         )
 
     def fixed_charge(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        """demand: c_kW * 1000 * sum_(s,mo) peak[s,y,mo] / 1e6; capacity: c_kVA * 12000 * block_mva * sum_s G[s,y]
-        / 1e6   [MCNY/year]
+        """demand: sum_s c_kW[s] * 1000 * sum_mo peak[s,y,mo] / 1e6; capacity: sum_s c_kVA[s] * 12000 * block_mva
+        * G[s,y] / 1e6   [MCNY/year] (c[s]: the site's own rate, else the cluster's)
         """
         if tariff.fixed_charge_basis == "demand":
-            return (
-                tariff.demand_cny_per_kw_month * 1000 / MCNY * sum(m.grid_peak[s, y, mo] for s in m.S for mo in m.MONTH)
-            )
-        return (
-            tariff.capacity_cny_per_kva_month
-            * 12
-            * grid.block_mva
-            * 1000
-            / MCNY
-            * sum(m.grid_blocks[s, y] for s in m.S)
-        )
+            return sum(rate[s] * 1000 / MCNY * sum(m.grid_peak[s, y, mo] for mo in m.MONTH) for s in m.S)
+        return sum(rate[s] * 12 * grid.block_mva * 1000 / MCNY * m.grid_blocks[s, y] for s in m.S)
 
     def ppa_energy(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
         """sum_(s,k,d,h) W_d * ppa_price[k,y] [CNY/kWh] * 1000 * q[s,k,y,d,h] / 1e6   [MCNY/year]"""

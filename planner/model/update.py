@@ -43,6 +43,7 @@ MUTABLE_PATHS: tuple[str, ...] = (
     "power.grid.capex_cny_per_block",
     "power.grid.tariff.flat_cny_per_kwh",
     "power.grid.tariff.scale",
+    "sites.*.grid.tariff.flat_cny_per_kwh",
     "power.ppa.*.max_mw",
     "power.ppa.*.energy_cny_per_kwh",
     "power.pv.capex_cny_per_kw",

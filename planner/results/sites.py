@@ -30,6 +30,10 @@ SITE_INPUTS = (
 #: Coefficients by site (not amounts): the cluster view takes their mean over the sites.
 _MEANS = ("cooling_coefficient",)
 
+#: Prices by site: the cluster view takes their mean weighted by the amount bought at each site
+#: (the plain mean where the cluster buys none).
+_WEIGHTED = {"grid_price_cny_per_mwh": "grid_import_mw"}
+
 
 def has_sites(ds: xr.Dataset) -> bool:
     """Whether the Dataset has a ``site`` dim (every plan made since sites were modelled)."""
@@ -41,7 +45,8 @@ def cluster_view(ds: xr.Dataset) -> xr.Dataset:
 
     Builds, stocks and hourly power are amounts: their sum over the sites is the cluster's (NaN
     where every site's is NaN: a sweep case without a plan). The cooling coefficient is the mean
-    over the sites; the sites' own inputs (:data:`SITE_INPUTS`) are dropped. Attributes of the
+    over the sites, the grid price their mean weighted by each site's grid import; the sites' own
+    inputs (:data:`SITE_INPUTS`) are dropped. Attributes of the
     Dataset and of each variable are kept.
     """
     if not has_sites(ds):
@@ -53,6 +58,11 @@ def cluster_view(ds: xr.Dataset) -> xr.Dataset:
             continue
         if name in _MEANS:
             summed[name] = var.mean("site", keep_attrs=True)
+        elif name in _WEIGHTED and _WEIGHTED[name] in ds.data_vars:
+            amount = ds[_WEIGHTED[name]]
+            total = amount.sum("site")
+            weighted = (var * amount).sum("site") / total.where(total > 0)
+            summed[name] = weighted.fillna(var.mean("site")).assign_attrs(var.attrs)
         elif var.dtype.kind == "f":  # NaN stays NaN (a sweep case without a plan)
             summed[name] = var.sum("site", keep_attrs=True, min_count=1)
         else:

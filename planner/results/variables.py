@@ -234,7 +234,14 @@ FIELDS: tuple[Field, ...] = (
         "revenue of compute sold to the hub (NaN: the hub buys none)",
     ),
     Field("hub_sale_max_pflops", ("hub", "year"), "PFLOPS", "most compute the hub buys (0: none)"),
-    Field("grid_price_cny_per_mwh", YDH, "CNY/MWh", "grid energy price (TOU)", "m.grid_price", scale=1000),
+    Field(
+        "grid_price_cny_per_mwh",
+        SYDH,
+        "CNY/MWh",
+        "grid energy price at the site (TOU, or its own settlement)",
+        "m.grid_price",
+        scale=1000,
+    ),
     Field(
         "tou_period",
         DH,

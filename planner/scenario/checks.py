@@ -387,6 +387,7 @@ def _sites(s: Scenario) -> list[Problem]:
                     f"halls, but max_blocks is {site.grid.max_blocks}",
                 )
             )
+        out.extend(_site_tariff(s, name))
     for k, ppa in s.power.ppa.items():
         for i, name in enumerate(ppa.sites or []):
             if name not in s.sites:
@@ -403,6 +404,42 @@ def _sites(s: Scenario) -> list[Problem]:
             elif item.site not in s.sites:
                 hint = did_you_mean(item.site, s.sites)
                 out.append(Problem(where, f"unknown site '{item.site}'; {hint}".rstrip("; ")))
+    return out
+
+
+def _site_tariff(s: Scenario, name: str) -> list[Problem]:
+    """A site's own tariff keeps its funds below its flat price and sets the fixed charge the
+    cluster's tariff is billed on (the other rate would be ignored).
+    """
+    own = s.sites[name].grid.tariff
+    if own is None:
+        return []
+    where = f"sites.{name}.grid.tariff"
+    cluster = s.power.grid.tariff
+    out: list[Problem] = []
+    unused = "capacity_cny_per_kva_month" if cluster.fixed_charge_basis == "demand" else "demand_cny_per_kw_month"
+    if getattr(own, unused) is not None:
+        out.append(
+            Problem(
+                f"{where}.{unused}",
+                f"power.grid.tariff.fixed_charge_basis is '{cluster.fixed_charge_basis}', so this rate would never "
+                "be billed; set the site's rate of that basis instead",
+            )
+        )
+    flat = own.flat_cny_per_kwh if own.flat_cny_per_kwh is not None else cluster.flat_cny_per_kwh
+    if _years(s) or flat.coverage_problem(s.years):
+        return out
+    funds = own.non_floating_cny_per_kwh
+    funds = cluster.non_floating_cny_per_kwh if funds is None else funds
+    lowest = min(flat.values(s.years))
+    if funds >= lowest:
+        key = "non_floating_cny_per_kwh" if own.non_floating_cny_per_kwh is not None else "flat_cny_per_kwh"
+        out.append(
+            Problem(
+                f"{where}.{key}",
+                f"the site's non-floating part ({funds:g} CNY/kWh) must be below its flat price ({lowest:g} CNY/kWh)",
+            )
+        )
     return out
 
 

@@ -81,6 +81,7 @@ __all__ = [
     "Site",
     "SiteClimate",
     "SiteGrid",
+    "SiteTariff",
     "Solver",
     "Tariff",
     "Time",
@@ -370,6 +371,27 @@ IMPLICIT_SITE = "main"
 IMPLICIT_REGION = "all"
 
 
+class SiteTariff(Strict):
+    """Where a site's grid energy is priced apart from the cluster's tariff (``power.grid.tariff``):
+    its own flat price, funds or fixed-charge rate (a voltage level of its own, a local settlement
+    deal). The TOU calendar (seasons, critical rules, multipliers, season adders) and the sweep
+    ``scale`` stay the cluster's: one provincial tariff. An omitted key keeps the cluster's value.
+    """
+
+    flat_cny_per_kwh: Series("CNY/kWh", gt=0, le=10) | None = None
+    """The site's flat-period energy price, all components included [CNY/kWh]."""
+    non_floating_cny_per_kwh: Q("CNY/kWh", ge=0, le=10) | None = None
+    """The part of the site's price that does not float with TOU (government funds) [CNY/kWh]."""
+    time_of_use: bool = True
+    """``false``: the site pays its flat price in every hour (an annual-average settlement, such
+    as Ya'an's big-data price), with no TOU ratio and no season adder; the sweep ``scale`` still
+    applies to its floating part."""
+    capacity_cny_per_kva_month: Q("CNY/kVA/month", ge=0) | None = None
+    """The site's capacity charge [CNY/kVA/month] (with ``fixed_charge_basis: capacity``)."""
+    demand_cny_per_kw_month: Q("CNY/kW/month", ge=0) | None = None
+    """The site's demand charge [CNY/kW/month] (with ``fixed_charge_basis: demand``)."""
+
+
 class SiteGrid(Strict):
     """A site's own grid connection (its substation): blocks of the size, price, lifetime and N-k
     redundancy of ``power.grid``, counted and made redundant per site.
@@ -380,6 +402,9 @@ class SiteGrid(Strict):
     first_new_block_year: Years | None = None
     """First year a new block can be energised at this site (lead time of a new connection)
     [year]; null or omitted: from the first planning year."""
+    tariff: SiteTariff | None = None
+    """Where the site's grid energy is priced apart from ``power.grid.tariff``; omitted: the
+    cluster's tariff."""
 
 
 class SiteClimate(Strict):
