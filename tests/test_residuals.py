@@ -241,13 +241,27 @@ def hourly_sum(da: xr.DataArray, w: xr.DataArray) -> xr.DataArray:
     return (da * w).sum(("day", "hour"))
 
 
-def kappa(ds: xr.Dataset, c: dict[str, Any]) -> xr.DataArray:
+def site_temperature(ds: xr.Dataset, sc: dict[str, Any], basis: str) -> xr.DataArray:
+    """Each site's temperature: the profile's plus the site's offset; a site with its own column
+    reads it from the profile file on the representative days' calendar days."""
+    base, offset = (
+        (ds.ambient_temp_c, ds.site_dry_bulb_offset_k)
+        if basis == "dry_bulb"
+        else (ds.wetbulb_temp_c, ds.site_wet_bulb_offset_k)
+    )
+    temp = (base + offset).transpose("site", "day", "hour").copy()
+    for i, site in enumerate(sites_of(ds)):
+        column = (((sc.get("sites") or {}).get(site) or {}).get("climate") or {}).get(f"{basis}_column")
+        if column is not None:
+            hourly = pd.read_csv(sc["time"]["profiles"], comment="#")[column].to_numpy().reshape(365, 24)
+            temp[i] = hourly[ds.day_of_year.values] + float(offset.isel(site=i))
+    return temp
+
+
+def kappa(ds: xr.Dataset, c: dict[str, Any], sc: dict[str, Any]) -> xr.DataArray:
     """Cooling power per IT power from DESIGN §3 / the cooling docs, written out here, at each site's
-    temperature (the profile's plus the site's offset)."""
-    if c["basis"] == "dry_bulb":
-        temp = ds.ambient_temp_c + ds.site_dry_bulb_offset_k
-    else:
-        temp = ds.wetbulb_temp_c + ds.site_wet_bulb_offset_k
+    temperature (the profile's, or the site's own column, plus the site's offset)."""
+    temp = site_temperature(ds, sc, c["basis"])
     share = ((temp - c["free_cooling_below_c"]) / (c["mechanical_above_c"] - c["free_cooling_below_c"])).clip(0, 1)
     cop = np.maximum(c["cop_min"], c["cop_rated"] - c["cop_slope_per_c"] * (temp - c["cop_rated_at_c"]))
     return c["fans_pumps_kw_per_kw"] + share / cop
@@ -278,13 +292,15 @@ def blended_kappa(ds: xr.Dataset, sc: dict[str, Any], c: str) -> xr.DataArray:
     """A rack's cooling power per IT power: its captured share through its own loop, the rest to room air."""
     spec = sc["cooling"][c]
     capture = spec.get("liquid_capture", 1.0)
-    own = kappa(ds, spec)
+    own = kappa(ds, spec, sc)
     if capture >= 1:
         return own
-    return capture * own + (1 - capture) * kappa(ds, sc["cooling"][spec["residual_heat_to"]])
+    return capture * own + (1 - capture) * kappa(ds, sc["cooling"][spec["residual_heat_to"]], sc)
 
 
 def check_facility_power(ds: xr.Dataset, sc: dict[str, Any]) -> None:
+    for basis, name in (("dry_bulb", "site_dry_bulb_c"), ("wet_bulb", "site_wet_bulb_c")):
+        assert_eq(ds[name], site_temperature(ds, sc, basis), f"{basis} temperature at each site")
     for c in ds.cooling.values:
         assert_eq(ds.cooling_coefficient.sel(cooling=c), blended_kappa(ds, sc, str(c)), f"kappa of {c}")
     aux = sc["facility"]["aux_loss_fraction"]
@@ -374,7 +390,10 @@ def check_supply_limits(ds: xr.Dataset, sc: dict[str, Any]) -> None:
             assert_le(share * available, taken, f"PPA {k} minimum annual take")
             for y in ds.year.values:
                 assert_le(ds.ppa_mw.sel(ppa=k, year=y), at(p["ppa"][str(k)]["max_mw"], int(y)), f"PPA {k} limit")
-    assert_le(ds.pv_used_mw, ds.pv_capacity_factor * ds.site_pv_yield * ds.pv_mw, "PV used <= cf x yield x PV")
+    own_pv = [site for site in sites_of(ds) if ((sc.get("sites") or {}).get(site) or {}).get("pv_profile_column")]
+    shared = [site for site in sites_of(ds) if site not in own_pv]
+    assert_eq(ds.site_pv_capacity_factor.sel(site=shared), ds.pv_capacity_factor, "a site without its own PV column")
+    assert_le(ds.pv_used_mw, ds.site_pv_capacity_factor * ds.site_pv_yield * ds.pv_mw, "PV used <= cf x yield x PV")
     assert_le(ds.pv_mw, ds.site_pv_max_mw, "PV limit of each site")
     assert_le(cluster(ds.pv_mw), p["pv"]["max_mw"], "PV limit (all sites)")
     gens = p["generators"]

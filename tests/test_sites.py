@@ -298,6 +298,71 @@ def test_a_site_tariff_sweep_reuses_the_built_model(profile: Path) -> None:
     assert float(reused.dataset.npv_cny) == pytest.approx(32_973_200, rel=1e-6)
 
 
+@pytest.fixture(scope="module")
+def own_columns(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny profile with a site's own columns: b's dry bulb at 30 °C from 8 h to 16 h and 15 °C
+    otherwise, a constant 25 °C, and a PV column that is dark all year."""
+    b = [30.0 if 8 <= h < 16 else 15.0 for h in range(24)]
+    pv = [0.5 if 8 <= h < 16 else 0.0 for h in range(24)]
+    path = tmp_path_factory.mktemp("own_columns") / "profile.csv"
+    return write_profile(path, pv_cf=pv, b_dry_bulb_c=b, warm_dry_bulb_c=25.0, dark_pv_cf=0.0)
+
+
+def test_a_site_with_its_own_temperature_column(own_columns: Path) -> None:
+    # As the first test (a full, growth at b: 2 blocks, 1 plant unit, capex 23,600,000 a year), with b's
+    # own column: kappa 0.3 in the 8 warm hours, 0.1 in the other 16, so b draws 1 MW x (1 + 4/24) on
+    # average. NPV 23,600,000 + (1.1 + 7/6) x 4,380,000 = 33,528,000.
+    changes = {
+        **TWO_SITES,
+        "sites": {**TWO_SITES["sites"], "b": site(10, 10, climate={"dry_bulb_column": "b_dry_bulb_c"})},
+    }
+    ds = solve(own_columns, changes)
+    assert float(ds.npv_cny) == pytest.approx(23_600_000 + (1.1 + 7 / 6) * YEAR_OF_ENERGY, rel=1e-6)
+    np.testing.assert_allclose(ds.site_dry_bulb_c.sel(site="b").isel(day=0).values[[0, 8, 15, 16]], [15, 30, 30, 15])
+    np.testing.assert_allclose(ds.site_dry_bulb_c.sel(site="a").values, 15.0)
+    kappa = ds.cooling_coefficient.sel(site="b", cooling="air").isel(day=0).values
+    np.testing.assert_allclose(kappa[[0, 8]], [0.1, 0.3], rtol=1e-12)
+    # an offset applies to the site's own column as it does to the profile's: 25 °C + 5 K is the 30 °C
+    # of the first test, at every hour (NPV 23,600,000 + 2.4 x 4,380,000)
+    warm = site(10, 10, climate={"dry_bulb_column": "warm_dry_bulb_c", "dry_bulb_offset_k": 5})
+    ds = solve(own_columns, {**TWO_SITES, "sites": {**TWO_SITES["sites"], "b": warm}})
+    assert float(ds.npv_cny) == pytest.approx(23_600_000 + 2.4 * YEAR_OF_ENERGY, rel=1e-6)
+    np.testing.assert_allclose(ds.site_dry_bulb_c.sel(site="b").values, 30.0)
+
+
+def test_a_site_with_its_own_dark_pv_column_builds_no_pv(own_columns: Path) -> None:
+    # 100 servers (1.1 MW) in one hall at one site; PV at 100 CNY/kW (100,000 CNY per MWp a year) saves
+    # 0.5 MW x 8 h x 365 x 500 CNY/MWh = 730,000 a year where the profile's sun shines, so the site with
+    # the servers takes its 1 MWp. With b's own column dark all year, the plan goes to a with its PV at
+    # the same NPV; with both dark, no PV anywhere and the NPV 730,000 - 100,000 = 630,000 higher.
+    dark = site(5, 5, pv_max_mw=1, pv_profile_column="dark_pv_cf")
+    changes = {
+        "power.pv.capex_cny_per_kw": 100,
+        "power.pv.max_mw": 2,
+        "demand.inference.peak_tokens_per_s": 100_000,
+        "sites": {"a": site(5, 5, pv_max_mw=1), "b": dark},
+    }
+    one = solve(own_columns, changes)
+    assert float(one.pv_mw.sel(site="a").max()) == pytest.approx(1.0)
+    assert float(one.pv_mw.sel(site="b").max()) == pytest.approx(0.0, abs=1e-9)
+    assert one.servers.sel(site="a").sum().item() == 100
+    np.testing.assert_allclose(one.site_pv_capacity_factor.sel(site="b").values, 0.0)
+    np.testing.assert_allclose(one.site_pv_capacity_factor.sel(site="a").values, one.pv_capacity_factor.values)
+    none = solve(own_columns, {**changes, "sites": {"a": dark, "b": dark}})
+    assert float(none.pv_mw.max()) == pytest.approx(0.0, abs=1e-9)
+    assert float(none.npv_cny) - float(one.npv_cny) == pytest.approx(630_000, rel=1e-6)
+
+
+def test_a_sites_own_columns_must_exist_and_be_in_range(own_columns: Path) -> None:
+    two = {"sites": {"a": site(1, 2), "b": site(1, 2, climate={"dry_bulb_column": "b_dry_bulbc"})}}
+    found = problems(own_columns, two)
+    assert "no column 'b_dry_bulbc'" in found["sites.b.climate.dry_bulb_column"]
+    assert "b_dry_bulb_c" in found["sites.b.climate.dry_bulb_column"]  # did you mean
+    two["sites"]["b"] = site(1, 2, pv_profile_column="b_dry_bulb_c")  # temperatures are no capacity factor
+    found = problems(own_columns, two)
+    assert "within 0 .. 1" in found["sites.b.pv_profile_column"]
+
+
 @pytest.mark.parametrize(("where", "kappa"), [("a", 0.1), ("b", 0.3)])
 def test_a_contract_of_one_site_draws_the_servers_there(profile: Path, where: str, kappa: float) -> None:
     # Hydro at 0.1 CNY/kWh (100 CNY/MWh, availability 1) that only one site may take; 100 servers (1 MW IT).
@@ -546,3 +611,7 @@ def test_the_shipped_four_site_variant_loads_and_keeps_the_defaults_cluster_caps
     compiled = compile_model(build_model(s))
     one_site = compile_model(build_model(load_scenario(REPO_ROOT / "inputs" / "2030.yaml", cut)))
     assert len(compiled.columns) > 3 * len(one_site.columns)  # four sites: every build and hourly column per site
+    # Ya'an settles at 0.34 CNY/kWh every hour; the other sites pay the cluster's TOU tariff
+    data = build_model(s).planner_data
+    assert data.flat_price("yaan", 2026) == 0.34 and not data.time_of_use("yaan")
+    assert data.flat_price("pidu", 2026) == s.power.grid.tariff.flat_cny_per_kwh.at(2026) and data.time_of_use("pidu")

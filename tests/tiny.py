@@ -38,10 +38,10 @@ FLAT_PROFILE = {
 
 def write_profile(path: Path, **columns: Any) -> Path:
     """Write an 8760-hour profile CSV: flat values, overridable per column by a scalar or a
-    24-value daily shape (repeated every day) or an 8760-value array."""
+    24-value daily shape (repeated every day) or an 8760-value array; other names add columns."""
     ts = pd.date_range("2026-01-01", periods=8760, freq="h")
     frame = pd.DataFrame({"timestamp": ts.strftime("%Y-%m-%dT%H:%M")})
-    for name, default in FLAT_PROFILE.items():
+    for name, default in {**FLAT_PROFILE, **columns}.items():
         value = columns.get(name, default)
         arr = np.asarray(value, dtype=float)
         if arr.ndim == 0:

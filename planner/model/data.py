@@ -230,15 +230,38 @@ class ModelData:
         """
         out = {}
         for name, site in self.site_specs.items():
-            dry, wet = site.climate.dry_bulb_offset_k, site.climate.wet_bulb_offset_k
+            climate = site.climate
             own = self.time.kappa
-            if dry != 0 or wet != 0:
-                own = {
-                    c: technology_kappa(spec, self.time.dry_bulb_c + dry, self.time.wet_bulb_c + wet)
-                    for c, spec in self.scenario.cooling.items()
-                }
+            columns = climate.dry_bulb_column, climate.wet_bulb_column
+            if climate.dry_bulb_offset_k or climate.wet_bulb_offset_k or any(columns):
+                dry, wet = self.site_dry_bulb_c(name), self.site_wet_bulb_c(name)
+                own = {c: technology_kappa(spec, dry, wet) for c, spec in self.scenario.cooling.items()}
             out[name] = effective_kappa(self.scenario.cooling, own)
         return out
+
+    def site_dry_bulb_c(self, site: str) -> np.ndarray:
+        """(n_days, 24) dry-bulb temperature at ``site``: its own profile column, else the profile's,
+        plus its offset [°C].
+        """
+        climate = self.site_specs[site].climate
+        return self._column(climate.dry_bulb_column, self.time.dry_bulb_c) + climate.dry_bulb_offset_k
+
+    def site_wet_bulb_c(self, site: str) -> np.ndarray:
+        """(n_days, 24) wet-bulb temperature at ``site``: its own profile column, else the profile's,
+        plus its offset [°C].
+        """
+        climate = self.site_specs[site].climate
+        return self._column(climate.wet_bulb_column, self.time.wet_bulb_c) + climate.wet_bulb_offset_k
+
+    def _column(self, column: str | None, base: np.ndarray) -> np.ndarray:
+        """A profile column on the representative days (n_days, 24), or ``base`` when ``column`` is None."""
+        return base if column is None else np.asarray(self.time.days.data[column], dtype=float)
+
+    def pv_cf(self, site: str) -> np.ndarray:
+        """(n_days, 24) PV capacity factor at ``site`` before its ``pv_yield``: its own profile column,
+        else ``power.pv.profile_column``'s [-].
+        """
+        return self._column(self.site_specs[site].pv_profile_column, self.time.pv_cf)
 
     # ------------------------------------------------------------------ vintages
     def alive(self, built: int, life: int, year: int) -> bool:

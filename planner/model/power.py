@@ -335,16 +335,17 @@ def _add_pv(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) -> N
             doc="sum_s PV[s,y] <= power.pv.max_mw   [MWp]",
         )
     m.pv_used = pyo.Var(m.S, m.Y, m.D, m.H, within=pyo.NonNegativeReals, doc="PV output used [MW]")
-    cf = data.time.pv_cf
+    cf = {site: data.pv_cf(site) for site in data.sites}
     m.pv_output = pyo.Constraint(
         m.S,
         m.Y,
         m.D,
         m.H,
         rule=lambda m, site, y, d, h: (
-            m.pv_used[site, y, d, h] <= float(cf[d, h]) * sites[site].pv_yield * m.pv_mw[site, y]
+            m.pv_used[site, y, d, h] <= float(cf[site][d, h]) * sites[site].pv_yield * m.pv_mw[site, y]
         ),
-        doc="pv_used[s,y,d,h] <= cf[d,h] * pv_yield_s * PV[s,y]   [MW]",
+        doc="pv_used[s,y,d,h] <= cf_s[d,h] * pv_yield_s * PV[s,y]   [MW] (cf_s: the site's own profile column,"
+        " else power.pv.profile_column)",
     )
 
 

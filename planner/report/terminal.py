@@ -224,10 +224,13 @@ def _print_sites(s: Scenario, console: Console) -> None:
         "first new block",
         "PV max [MW]",
         "PV yield",
-        "ΔT dry/wet [K]",
+        "weather (dry/wet bulb)",
+        "grid tariff",
     ):
-        table.add_column(col, justify="left" if col == "name" else "right")
+        table.add_column(col, justify="left" if col in ("name", "weather (dry/wet bulb)", "grid tariff") else "right")
     for name, site in s.sites.items():
+        c = site.climate
+        own = site.grid.tariff
         table.add_row(
             escape(name),
             _fmt(site.max_halls),
@@ -235,10 +238,32 @@ def _print_sites(s: Scenario, console: Console) -> None:
             _fmt(site.grid.max_blocks),
             "-" if site.grid.first_new_block_year is None else str(site.grid.first_new_block_year),
             _fmt(site.pv_max_mw),
-            f"{site.pv_yield:g}",
-            f"{site.climate.dry_bulb_offset_k:+g}/{site.climate.wet_bulb_offset_k:+g}",
+            f"{site.pv_yield:g}" + (f" × {escape(site.pv_profile_column)}" if site.pv_profile_column else ""),
+            escape(
+                f"{c.dry_bulb_column or 'profile'} {c.dry_bulb_offset_k:+g} K / "
+                f"{c.wet_bulb_column or 'profile'} {c.wet_bulb_offset_k:+g} K"
+            ),
+            "power.grid.tariff" if own is None else _site_tariff_text(own),
         )
     console.print(table)
+
+
+def _site_tariff_text(own: Any) -> str:
+    """A site's own tariff in a few words (what it sets apart from the cluster's)."""
+    parts = []
+    if own.flat_cny_per_kwh is not None:
+        values = [v for _, v in own.flat_cny_per_kwh.points]
+        shown = f"{values[0]:g}" if len(values) == 1 else f"{values[0]:g} → {values[-1]:g}"
+        parts.append(f"flat {shown} CNY/kWh")
+    if own.non_floating_cny_per_kwh is not None:
+        parts.append(f"funds {own.non_floating_cny_per_kwh:g} CNY/kWh")
+    if not own.time_of_use:
+        parts.append("one price every hour")
+    if own.capacity_cny_per_kva_month is not None:
+        parts.append(f"capacity {own.capacity_cny_per_kva_month:g} CNY/kVA/month")
+    if own.demand_cny_per_kw_month is not None:
+        parts.append(f"demand {own.demand_cny_per_kw_month:g} CNY/kW/month")
+    return ", ".join(parts) or "power.grid.tariff"
 
 
 def _print_network(s: Scenario, console: Console) -> None:

@@ -266,9 +266,12 @@ def _cooling(arrays: dict[str, Any], data: ModelData, labels: dict[str, list[Any
 
 
 def _sites(data: ModelData, labels: dict[str, list[Any]]) -> dict[str, Any]:
-    """Each site's own limits and climate offsets."""
+    """Each site's own limits, climate offsets, and hourly weather and PV capacity factor."""
     specs = [data.site_specs[s] for s in labels["site"]]
     return {
+        "site_dry_bulb_c": np.stack([data.site_dry_bulb_c(s) for s in labels["site"]]),
+        "site_wet_bulb_c": np.stack([data.site_wet_bulb_c(s) for s in labels["site"]]),
+        "site_pv_capacity_factor": np.stack([data.pv_cf(s) for s in labels["site"]]),
         "site_max_halls": np.array([v.max_halls for v in specs], dtype=float),
         "site_max_grid_blocks": np.array([v.grid.max_blocks for v in specs], dtype=float),
         "site_pv_max_mw": np.array([v.pv_max_mw for v in specs], dtype=float),

@@ -199,7 +199,25 @@ FIELDS: tuple[Field, ...] = (
     Field("site_max_halls", S, "halls", "most halls the site can hold"),
     Field("site_max_grid_blocks", S, "blocks", "most grid blocks the site's connection can hold"),
     Field("site_pv_max_mw", S, "MW", "most PV the site can hold (peak)"),
-    Field("site_pv_yield", S, "1", "multiplier on the profile's PV capacity factor at the site"),
+    Field("site_pv_yield", S, "1", "multiplier on the site's PV capacity factor"),
+    Field(
+        "site_pv_capacity_factor",
+        ("site", *DH),
+        "1",
+        "PV output per MWp at the site before its yield (its own profile column, else the profile's)",
+    ),
+    Field(
+        "site_dry_bulb_c",
+        ("site", *DH),
+        "degC",
+        "dry-bulb temperature at the site (its own profile column, else the profile's, plus its offset)",
+    ),
+    Field(
+        "site_wet_bulb_c",
+        ("site", *DH),
+        "degC",
+        "wet-bulb temperature at the site (its own profile column, else the profile's, plus its offset)",
+    ),
     Field("site_dry_bulb_offset_k", S, "K", "site's dry-bulb temperature above the profile's (ambient_temp_c)"),
     Field("site_wet_bulb_offset_k", S, "K", "site's wet-bulb temperature above the profile's (wetbulb_temp_c)"),
     # ------------------------------------------------------------------ regions and hubs (inputs)

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from planner.scenario.checks import cross_check, iter_series
+from planner.scenario.checks import cross_check, iter_series, site_column_values
 from planner.scenario.errors import Problem, ScenarioError, shown
 from planner.scenario.fields import YearSeries
 from planner.scenario.loader import apply_overrides, resolve_extends, validation_problems
@@ -84,11 +84,15 @@ def scenario_from_dict(data: Mapping[str, Any], source: str | None = None, check
     problems: list[Problem] = []
     if check_profiles:
         try:
-            columns = [str(c) for c in load_profiles_cached(scenario.time.profiles).columns]
+            frame = load_profiles_cached(scenario.time.profiles)
         except ProfileError as exc:
             path = scenario.time.profiles
             problems += [Problem("time.profiles", _profile_message(path, p)) for p in exc.problems]
+        else:
+            columns = [str(c) for c in frame.columns]
     problems += cross_check(scenario, columns)
+    if columns is not None:
+        problems += site_column_values(scenario, frame)
     if problems:
         raise ScenarioError(problems, source)
     return scenario

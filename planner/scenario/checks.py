@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from pydantic import BaseModel
 
 from planner.scenario.errors import Problem, did_you_mean, shown
 from planner.scenario.fields import YearSeries
 from planner.scenario.schema import Scenario
 
-__all__ = ["cross_check", "iter_series", "cooling_floor", "pue_floor"]
+__all__ = ["cross_check", "iter_series", "cooling_floor", "pue_floor", "site_column_values", "site_columns"]
 
 #: Columns the profile loader derives from the timestamps; a scenario cannot name them as data.
 CALENDAR_COLUMNS = ("month", "day", "hour")
@@ -504,6 +506,47 @@ def _time(s: Scenario) -> list[Problem]:
     return []
 
 
+#: What a site's own profile column holds: its physical range and unit, by the key that names it.
+SITE_COLUMN_RANGES: dict[str, tuple[float, float, str]] = {
+    "climate.dry_bulb_column": (-40.0, 55.0, "°C"),
+    "climate.wet_bulb_column": (-45.0, 40.0, "°C"),
+    "pv_profile_column": (0.0, 1.0, "-"),
+}
+
+
+def site_columns(s: Scenario) -> list[tuple[str, str]]:
+    """(YAML path, column) of every profile column a site names as its own."""
+    out = []
+    for name, site in s.sites.items():
+        for key in SITE_COLUMN_RANGES:
+            holder = site.climate if key.startswith("climate.") else site
+            column = getattr(holder, key.rsplit(".", 1)[-1])
+            if column is not None:
+                out.append((f"sites.{name}.{key}", column))
+    return out
+
+
+def site_column_values(s: Scenario, profile: pd.DataFrame) -> list[Problem]:
+    """A site's own profile columns hold numbers in their physical range every hour."""
+    out: list[Problem] = []
+    for path, column in site_columns(s):
+        if column not in profile.columns or column in CALENDAR_COLUMNS:
+            continue  # named in _columns
+        low, high, unit = SITE_COLUMN_RANGES[path.split(".", 2)[2]]
+        values = pd.to_numeric(profile[column], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(values) | (values < low) | (values > high)
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            out.append(
+                Problem(
+                    path,
+                    f"column {shown(column)} has {int(bad.sum())} hour(s) that are not numbers within "
+                    f"{low:g} .. {high:g} {unit} (first at hour {first} of the year: {shown(values[first])})",
+                )
+            )
+    return out
+
+
 def _columns(s: Scenario, columns: list[str]) -> list[Problem]:
     """Column references that name no data column of the profile file.
 
@@ -517,6 +560,7 @@ def _columns(s: Scenario, columns: list[str]) -> list[Problem]:
     ]
     refs.append(("power.pv.profile_column", s.power.pv.profile_column))
     refs.append(("power.grid_emission_column", s.power.grid_emission_column))
+    refs += site_columns(s)
     refs += [(f"time.extreme_days.{c}", c) for c in s.time.extreme_days]
     refs += [(f"time.column_weights.{c}", c) for c in s.time.column_weights]
     for path, column in refs:

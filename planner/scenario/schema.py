@@ -408,12 +408,20 @@ class SiteGrid(Strict):
 
 
 class SiteClimate(Strict):
-    """A site's weather as offsets to the base profile (``time.profiles``)."""
+    """A site's weather: its own columns of the profile file (``time.profiles``) or the base
+    profile's temperatures, each with an offset.
+    """
 
+    dry_bulb_column: str | None = None
+    """Column of the profile file with the site's own hourly dry-bulb temperature [°C]; omitted:
+    the base profile's ``dry_bulb_c``."""
+    wet_bulb_column: str | None = None
+    """Column of the profile file with the site's own hourly wet-bulb temperature [°C]; omitted:
+    the base profile's ``wet_bulb_c``."""
     dry_bulb_offset_k: Q("K", ge=-20, le=20) = 0.0
-    """Added to every hour's ambient dry-bulb temperature of the profile at this site [K]."""
+    """Added to every hour's dry-bulb temperature (the site's column, else the profile's) [K]."""
     wet_bulb_offset_k: Q("K", ge=-20, le=20) = 0.0
-    """Added to every hour's ambient wet-bulb temperature of the profile at this site [K]."""
+    """Added to every hour's wet-bulb temperature (the site's column, else the profile's) [K]."""
 
 
 class Site(Strict):
@@ -433,9 +441,12 @@ class Site(Strict):
     pv_max_mw: Q("MW", ge=0)
     """Most PV the site can hold [MWp]."""
     pv_yield: Q("", ge=0, le=2) = 1.0
-    """Multiplier on the profile's PV capacity factor at this site [-] (e.g. a cloudier valley)."""
+    """Multiplier on the PV capacity factor at this site [-] (e.g. a cloudier valley)."""
+    pv_profile_column: str | None = None
+    """Column of the profile file with the site's own PV capacity factor [-] (its annual mean is
+    kept on the representative days, as ``power.pv.profile_column``'s); omitted: that column."""
     climate: SiteClimate = SiteClimate()
-    """The site's weather as offsets to the base profile."""
+    """The site's weather: its own profile columns or the base profile's, with offsets."""
 
 
 # --------------------------------------------------------------------------- policy

@@ -128,7 +128,8 @@ def prepare_time(scenario: Scenario) -> TimeData:
         seed=t.seed,
         own_days=rationed_days(scenario),
     )
-    days, correction = _restore_means(days, frame)
+    own_pv = [site.pv_profile_column for site in scenario.sites.values() if site.pv_profile_column is not None]
+    days, correction = _restore_means(days, frame, own_pv)
     emission_column = scenario.power.grid_emission_column
     days = _replace_column(
         days,
@@ -235,8 +236,11 @@ def _replace_column(days: RepresentativeDays, column: str, values: np.ndarray) -
     return dataclasses.replace(days, data=data)
 
 
-def _restore_means(days: RepresentativeDays, frame: pd.DataFrame) -> tuple[RepresentativeDays, dict[str, float]]:
-    """Scale availability and capacity-factor columns so their weighted mean is the year's.
+def _restore_means(
+    days: RepresentativeDays, frame: pd.DataFrame, also: list[str] | None = None
+) -> tuple[RepresentativeDays, dict[str, float]]:
+    """Scale availability and capacity-factor columns (and the columns ``also`` names: a site's own
+    PV column) so their weighted mean is the year's.
 
     Medoid days are real days, so temperatures and loads stay mutually consistent, but the
     energy a PPA or PV delivers over the year would be off by the sampling error. Values are
@@ -247,7 +251,7 @@ def _restore_means(days: RepresentativeDays, frame: pd.DataFrame) -> tuple[Repre
     data = dict(days.data)
     correction: dict[str, float] = {}
     for column, values in days.data.items():
-        if not column.endswith(_MEAN_PRESERVED_SUFFIXES):
+        if not column.endswith(_MEAN_PRESERVED_SUFFIXES) and column not in (also or ()):
             continue
         represented = float(np.sum(days.weight[:, None] * values) / (DAYS_PER_YEAR * HOURS_PER_DAY))
         actual = float(frame[column].mean())
