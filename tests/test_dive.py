@@ -237,6 +237,40 @@ def test_on_two_sites_the_dive_gives_a_feasible_plan_within_the_bound(profile: P
     assert dive.bound <= exact.objective * (1 + 1e-9) <= dive.objective * (1 + 2e-9)
 
 
+def test_a_group_with_no_room_for_one_more_unit_is_rounded_down(profile: Path) -> None:
+    """Where the lumpy builds fixed first leave no room for one more server (on the four sites with a
+    hub buying servers at full load, every hall and block is full in the LP), rounding the servers up or
+    to the nearest has no plan; the group is then rounded down, every cumulative build to its whole part,
+    before the key-by-key fallback. Here rounding any other way is refused (as an LP without a plan)."""
+    changes = {
+        "facility.max_halls": 10,
+        "sites": {name: {**spec, "max_halls": 2} for name, spec in TWO_SITES["sites"].items()},
+        "demand.inference.peak_tokens_per_s": 250_700,  # LP: 50.7 servers at a, 200 at b
+    }
+    compiled = compile_model(build_model(tiny(profile, changes)))
+    relaxation = Relaxation(compiled, EXACT)
+    group = np.flatnonzero([v.parent_component().local_name == "servers_new" for v in compiled.columns])
+    fix, seen = relaxation._fix, {"refused": 0}
+
+    def only_down(cols: np.ndarray, values: np.ndarray, deadline: float) -> float | None:
+        if compiled.columns[cols[0]].parent_component().local_name != "servers_new":
+            return fix(cols, values, deadline)
+        if "down" not in seen:  # the LP values before the group's first rounding
+            seen["down"] = relaxation._rounded(cols, relaxation.values(), nearest=False, up=False)
+        if len(cols) < len(group) or not np.array_equal(values, seen["down"]):
+            seen["refused"] += 1
+            return None
+        return fix(cols, values, deadline)
+
+    relaxation._fix = only_down  # type: ignore[method-assign]
+    dive = relaxation.dive(time.perf_counter() + 60)
+    assert seen["refused"] == 3  # rounded up per site, up over the sites, to the nearest
+    assert dive.x is not None
+    np.testing.assert_array_equal(dive.x[group], seen["down"])
+    np.testing.assert_array_equal(seen["down"], [50, 200])
+    _assert_feasible(compiled, dive.x)
+
+
 def test_a_group_that_breaks_a_coupling_row_is_fixed_key_by_key(profile: Path) -> None:
     """A 50 % domestic-compute floor binds in the LP: 1.1 foreign and 1.375 domestic servers (the
     floor needs 0.8 n >= g). Rounding both up (2, 2) or to nearest (1, 1) breaks the floor; fixing

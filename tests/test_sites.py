@@ -615,3 +615,21 @@ def test_the_shipped_four_site_variant_loads_and_keeps_the_defaults_cluster_caps
     data = build_model(s).planner_data
     assert data.flat_price("yaan", 2026) == 0.34 and not data.time_of_use("yaan")
     assert data.flat_price("pidu", 2026) == s.power.grid.tariff.flat_cny_per_kwh.at(2026) and data.time_of_use("pidu")
+
+
+def test_the_shipped_network_variant_serves_every_region_from_the_sites() -> None:
+    """inputs/tianfu-network.yaml: the four sites with three latency classes and three hubs (estimates of
+    docs/research/sites-network.md §2-3): every site may serve every region; Chongqing leases for training
+    and inference, Gui'an for training only, Qingyang buys."""
+    from conftest import REPO_ROOT
+
+    from planner.scenario import load_scenario
+
+    s = load_scenario(REPO_ROOT / "inputs" / "tianfu-network.yaml")
+    regions = s.demand.inference.regions
+    assert sum(r.share for r in regions.values()) == pytest.approx(1.0)
+    assert all(set(s.sites) <= set(r.sites) for r in regions.values())
+    hubs = s.network.hubs
+    assert set(hubs["chongqing"].lease.workloads) == {"training", "inference"}
+    assert list(hubs["gui_an"].lease.workloads) == ["training"] and hubs["qingyang"].lease is None
+    assert hubs["qingyang"].sell.max_pflops.at(2026) == 880

@@ -16,7 +16,9 @@ when positive. The
 LP re-solved after each group lets the continuous decisions and the integers not yet fixed
 adapt. Before the LP, rows that involve only the group's columns (a purchase cap shared by a
 server type's cooling technologies) are checked and the rounding repaired unit by unit. If the
-LP is still infeasible, the group is re-tried with nearest rounding, then one key at a time
+LP is still infeasible, the group is re-tried with nearest rounding, then rounded down (every
+cumulative build to its whole part: where the lumpy builds fixed before leave no room for one more
+unit, as when a hub buys servers at full load and the LP fills every hall), then one key at a time
 (rounded up, else down) with an LP re-solve after each, so that a row coupling the keys through
 other variables (a binding domestic-share floor) can be followed; the dive gives up when that
 fails too.
@@ -547,6 +549,11 @@ class Relaxation:
                     break
                 if nearest or over_sites is None:  # rounding up per site was tried just above
                     objective = self._fix(cols, self._repaired(cols, self._rounded(cols, x, nearest), x), deadline)
+            if objective is None and time.perf_counter() < deadline:
+                # Every cumulative build rounded down: where the lumpy builds fixed before leave no room
+                # for one more unit (servers sold at full load fill every hall and block they can).
+                down = self._repaired(cols, self._rounded(cols, x, nearest=False, up=False), x)
+                objective = self._fix(cols, down, deadline)
             if objective is None and time.perf_counter() < deadline:
                 objective = self._fix_key_by_key(cols, deadline)
             if objective is None or time.perf_counter() > deadline:
