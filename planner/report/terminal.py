@@ -29,6 +29,7 @@ from planner.results.kpis import served_shares, unserved_shares
 from planner.results.provenance import InputCheck
 from planner.results.sites import cluster_view
 from planner.scenario import Scenario, scenario_files
+from planner.scenario.schema import SiteTariff
 from planner.solver.status import Status
 from planner.time.cooling import effective_kappa
 from planner.time.prepare import TimeData
@@ -248,7 +249,7 @@ def _print_sites(s: Scenario, console: Console) -> None:
     console.print(table)
 
 
-def _site_tariff_text(own: Any) -> str:
+def _site_tariff_text(own: SiteTariff) -> str:
     """A site's own tariff in a few words (what it sets apart from the cluster's)."""
     parts = []
     if own.flat_cny_per_kwh is not None:
