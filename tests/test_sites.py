@@ -322,6 +322,10 @@ def test_a_site_with_its_own_temperature_column(own_columns: Path) -> None:
     np.testing.assert_allclose(ds.site_dry_bulb_c.sel(site="a").values, 15.0)
     kappa = ds.cooling_coefficient.sel(site="b", cooling="air").isel(day=0).values
     np.testing.assert_allclose(kappa[[0, 8]], [0.1, 0.3], rtol=1e-12)
+    # the residual checks read b's column from the file on the representative day's calendar day
+    from test_residuals import check_facility_power, scenario_of
+
+    check_facility_power(ds, scenario_of(ds))
     # an offset applies to the site's own column as it does to the profile's: 25 °C + 5 K is the 30 °C
     # of the first test, at every hour (NPV 23,600,000 + 2.4 x 4,380,000)
     warm = site(10, 10, climate={"dry_bulb_column": "warm_dry_bulb_c", "dry_bulb_offset_k": 5})
