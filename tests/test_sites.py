@@ -365,6 +365,13 @@ def test_a_sites_own_columns_must_exist_and_be_in_range(own_columns: Path) -> No
     two["sites"]["b"] = site(1, 2, pv_profile_column="b_dry_bulb_c")  # temperatures are no capacity factor
     found = problems(own_columns, two)
     assert "within 0 .. 1" in found["sites.b.pv_profile_column"]
+    # 25 °C of wet bulb against the profile's 15 °C dry bulb: not a weather
+    two["sites"]["b"] = site(1, 2, climate={"wet_bulb_column": "warm_dry_bulb_c"})
+    found = problems(own_columns, two)
+    assert "wet bulb is above its dry bulb in 8760 hour(s)" in found["sites.b.climate.wet_bulb_column"]
+    # the same column as the site's dry bulb too is consistent
+    two["sites"]["b"] = site(1, 2, climate={"wet_bulb_column": "warm_dry_bulb_c", "dry_bulb_column": "warm_dry_bulb_c"})
+    tiny(own_columns, two)
 
 
 @pytest.mark.parametrize(("where", "kappa"), [("a", 0.1), ("b", 0.3)])

@@ -526,7 +526,39 @@ def site_columns(s: Scenario) -> list[tuple[str, str]]:
     return out
 
 
+#: How far a wet-bulb temperature may lie above the dry bulb of the same hour (rounding in the data) [K].
+WET_BULB_TOLERANCE_K = 0.05
+
+
 def site_column_values(s: Scenario, profile: pd.DataFrame) -> list[Problem]:
+    """A site's own profile columns hold numbers in their physical range every hour, and a site's
+    wet bulb (its column or the profile's, plus its offset) stays at or below its dry bulb.
+    """
+    out = _site_column_ranges(s, profile)
+    if out:
+        return out
+    for name, site in s.sites.items():
+        c = site.climate
+        own = [col for col in (c.dry_bulb_column, c.wet_bulb_column) if col is not None]
+        if not own or any(col not in profile.columns or col in CALENDAR_COLUMNS for col in own):
+            continue  # the profile's own columns are checked when it is read; a missing one by _columns
+        dry = profile[c.dry_bulb_column or "dry_bulb_c"].to_numpy(dtype=float) + c.dry_bulb_offset_k
+        wet = profile[c.wet_bulb_column or "wet_bulb_c"].to_numpy(dtype=float) + c.wet_bulb_offset_k
+        above = wet > dry + WET_BULB_TOLERANCE_K
+        if above.any():
+            key = "wet_bulb_column" if c.wet_bulb_column is not None else "dry_bulb_column"
+            first = int(np.flatnonzero(above)[0])
+            out.append(
+                Problem(
+                    f"sites.{name}.climate.{key}",
+                    f"the site's wet bulb is above its dry bulb in {int(above.sum())} hour(s) (first at hour "
+                    f"{first} of the year: {wet[first]:.2f} °C wet, {dry[first]:.2f} °C dry, offsets included)",
+                )
+            )
+    return out
+
+
+def _site_column_ranges(s: Scenario, profile: pd.DataFrame) -> list[Problem]:
     """A site's own profile columns hold numbers in their physical range every hour."""
     out: list[Problem] = []
     for path, column in site_columns(s):
