@@ -16,11 +16,9 @@ from pydantic import BaseModel
 from planner.scenario.errors import Problem, did_you_mean, shown
 from planner.scenario.fields import YearSeries
 from planner.scenario.schema import Scenario
+from planner.time.profiles import CALENDAR_COLUMNS, COLUMN_RANGES, WET_BULB_TOLERANCE_C
 
 __all__ = ["cross_check", "iter_series", "cooling_floor", "pue_floor", "site_column_values", "site_columns"]
-
-#: Columns the profile loader derives from the timestamps; a scenario cannot name them as data.
-CALENDAR_COLUMNS = ("month", "day", "hour")
 
 
 def iter_series(node: Any, path: str = "") -> Iterator[tuple[str, YearSeries]]:
@@ -507,10 +505,11 @@ def _time(s: Scenario) -> list[Problem]:
 
 
 #: What a site's own profile column holds: its physical range and unit, by the key that names it.
+#: The ranges are the profile loader's for the column the site's column stands in for.
 SITE_COLUMN_RANGES: dict[str, tuple[float, float, str]] = {
-    "climate.dry_bulb_column": (-40.0, 55.0, "°C"),
-    "climate.wet_bulb_column": (-45.0, 40.0, "°C"),
-    "pv_profile_column": (0.0, 1.0, "-"),
+    "climate.dry_bulb_column": (*COLUMN_RANGES["dry_bulb_c"], "°C"),
+    "climate.wet_bulb_column": (*COLUMN_RANGES["wet_bulb_c"], "°C"),
+    "pv_profile_column": (*COLUMN_RANGES["pv_cf"], "-"),
 }
 
 
@@ -524,10 +523,6 @@ def site_columns(s: Scenario) -> list[tuple[str, str]]:
             if column is not None:
                 out.append((f"sites.{name}.{key}", column))
     return out
-
-
-#: How far a wet-bulb temperature may lie above the dry bulb of the same hour (rounding in the data) [K].
-WET_BULB_TOLERANCE_K = 0.05
 
 
 def site_column_values(s: Scenario, profile: pd.DataFrame) -> list[Problem]:
@@ -544,7 +539,7 @@ def site_column_values(s: Scenario, profile: pd.DataFrame) -> list[Problem]:
             continue  # the profile's own columns are checked when it is read; a missing one by _columns
         dry = profile[c.dry_bulb_column or "dry_bulb_c"].to_numpy(dtype=float) + c.dry_bulb_offset_k
         wet = profile[c.wet_bulb_column or "wet_bulb_c"].to_numpy(dtype=float) + c.wet_bulb_offset_k
-        above = wet > dry + WET_BULB_TOLERANCE_K
+        above = wet > dry + WET_BULB_TOLERANCE_C
         if above.any():
             key = "wet_bulb_column" if c.wet_bulb_column is not None else "dry_bulb_column"
             first = int(np.flatnonzero(above)[0])

@@ -56,7 +56,7 @@ CALENDAR_COLUMNS: tuple[str, ...] = ("month", "day", "hour")
 _TIMESTAMP = "timestamp"
 _AVAILABILITY_SUFFIX = "_availability"
 #: Tolerance [°C] on wet bulb <= dry bulb (rounding in the source data).
-_WET_BULB_TOLERANCE_C = 0.05
+WET_BULB_TOLERANCE_C = 0.05
 _MISSING_TOKENS = frozenset({"", "nan", "na", "n/a", "null", "none"})
 #: Non-leap reference year used when a file carries no timestamp column.
 _REFERENCE_YEAR = 2025
@@ -331,11 +331,11 @@ def load_profiles(
     if "dry_bulb_c" in values and "wet_bulb_c" in values:
         dry, wet = values["dry_bulb_c"], values["wet_bulb_c"]
         with np.errstate(invalid="ignore"):
-            above = np.isfinite(dry) & np.isfinite(wet) & (wet > dry + _WET_BULB_TOLERANCE_C)
+            above = np.isfinite(dry) & np.isfinite(wet) & (wet > dry + WET_BULB_TOLERANCE_C)
         if above.any():
             i = _first(above)
             problems.append(
-                f"column 'wet_bulb_c': above dry_bulb_c + {_WET_BULB_TOLERANCE_C} °C in {int(above.sum())} "
+                f"column 'wet_bulb_c': above dry_bulb_c + {WET_BULB_TOLERANCE_C} °C in {int(above.sum())} "
                 f"row(s), first at data row {i + 1}: wet bulb {_fmt(wet[i])} > dry bulb {_fmt(dry[i])}"
             )
     if "inference_shape" in values and n_rows > 0:
