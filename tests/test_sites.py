@@ -500,6 +500,22 @@ def test_a_site_tariff_names_its_path(profile: Path) -> None:
     assert "sites.b.grid.tariff.flat_cny_per_kwh" in problems(profile, two)
 
 
+def test_the_cluster_funds_are_checked_against_the_flat_price_of_each_site_that_pays_them(profile: Path) -> None:
+    """Funds of 0.55 CNY/kWh over the tiny flat price of 0.5: an error once at the cluster's key while
+    a site pays the cluster's flat price, and none when every site has a flat price of its own above it.
+    """
+    dear = {"max_blocks": 2, "tariff": {"flat_cny_per_kwh": 0.8}}
+    one_own = {"power.grid.tariff.non_floating_cny_per_kwh": 0.55, "sites": {"a": site(1, 2), "b": site(1, 2)}}
+    one_own["sites"]["b"]["grid"] = dear
+    found = problems(profile, one_own)
+    key = "power.grid.tariff.non_floating_cny_per_kwh"
+    assert list(found) == [key]
+    assert "0.55 CNY/kWh) must be below the flat price (0.5 CNY/kWh)" in found[key]
+    one_own["sites"]["a"]["grid"] = dear
+    s = tiny(profile, one_own)
+    assert {n: s.site_tariff(n).non_floating_cny_per_kwh for n in s.sites} == {"a": 0.55, "b": 0.55}
+
+
 def test_a_contract_names_known_sites(profile: Path) -> None:
     hydro = {"availability_column": "hydro_availability", "energy_cny_per_kwh": 0.1, "max_mw": 1, "sites": ["yan"]}
     found = problems(profile, {"power.ppa": {"hydro": hydro}, "sites": {"yaan": site(1, 2)}})
@@ -624,8 +640,9 @@ def test_the_shipped_four_site_variant_loads_and_keeps_the_defaults_cluster_caps
     assert len(compiled.columns) > 3 * len(one_site.columns)  # four sites: every build and hourly column per site
     # Ya'an settles at 0.34 CNY/kWh every hour; the other sites pay the cluster's TOU tariff
     data = build_model(s).planner_data
-    assert data.flat_price("yaan", 2026) == 0.34 and not data.time_of_use("yaan")
-    assert data.flat_price("pidu", 2026) == s.power.grid.tariff.flat_cny_per_kwh.at(2026) and data.time_of_use("pidu")
+    prices = data.site_prices
+    assert data.flat_price("yaan", 2026) == 0.34 and not prices["yaan"].time_of_use
+    assert data.flat_price("pidu", 2026) == s.power.grid.tariff.flat_cny_per_kwh.at(2026) and prices["pidu"].time_of_use
 
 
 def test_the_shipped_network_variant_serves_every_region_from_the_sites() -> None:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from planner.scenario import Scenario
-from planner.scenario.schema import Hub, Region, Site
+from planner.scenario.schema import Hub, Region, Site, SitePrices
 from planner.time.cooling import effective_kappa, technology_kappa
 from planner.time.prepare import TimeData, prepare_time
 
@@ -310,35 +310,16 @@ class ModelData:
         return {(d, h): float(array[d, h]) for d in self.days for h in HOURS}
 
     # ------------------------------------------------------------------ each site's tariff
+    @cached_property
+    def site_prices(self) -> dict[str, SitePrices]:
+        """What each site pays for grid power, its own tariff over the cluster's (``Scenario.site_tariff``)."""
+        return {site: self.scenario.site_tariff(site) for site in self.sites}
+
     def flat_price(self, site: str, year: int) -> float:
-        """Flat-period grid energy price at ``site`` in ``year``: its own (``sites.<s>.grid.tariff``),
-        else the cluster's [CNY/kWh].
-        """
-        own = self.site_specs[site].grid.tariff
-        flat = own.flat_cny_per_kwh if own is not None and own.flat_cny_per_kwh is not None else None
-        return (flat or self.scenario.power.grid.tariff.flat_cny_per_kwh).at(year)
-
-    def non_floating(self, site: str) -> float:
-        """Part of the grid price at ``site`` that does not float with TOU (its own, else the cluster's) [CNY/kWh]."""
-        own = self.site_specs[site].grid.tariff
-        if own is not None and own.non_floating_cny_per_kwh is not None:
-            return own.non_floating_cny_per_kwh
-        return self.scenario.power.grid.tariff.non_floating_cny_per_kwh
-
-    def time_of_use(self, site: str) -> bool:
-        """Whether ``site`` pays TOU prices (else its flat price every hour)."""
-        own = self.site_specs[site].grid.tariff
-        return own is None or own.time_of_use
-
-    def fixed_charge_rate(self, site: str) -> float:
-        """The fixed-charge rate of the tariff's basis at ``site`` (its own, else the cluster's):
-        [CNY/kVA/month] for ``capacity``, [CNY/kW/month] for ``demand``.
-        """
-        tariff = self.scenario.power.grid.tariff
-        key = "demand_cny_per_kw_month" if tariff.fixed_charge_basis == "demand" else "capacity_cny_per_kva_month"
-        own = self.site_specs[site].grid.tariff
-        value = getattr(own, key) if own is not None else None
-        return float(value if value is not None else getattr(tariff, key))
+        """Flat-period grid energy price at ``site`` in ``year`` [CNY/kWh]."""
+        price = self.site_prices[site].flat_cny_per_kwh.at(year)
+        assert price is not None  # a Series (not a PolicySeries) is never open-start
+        return price
 
     @cached_property
     def grid_block_mw(self) -> float:

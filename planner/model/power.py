@@ -132,8 +132,8 @@ def _add_grid(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) ->
         mutable=True, initialize=values["tariff_scale"][None], doc="sweep multiplier on grid energy prices [-]"
     )
     mult, adder = data.time.tou_multiplier, data.time.season_adder_cny_per_kwh
-    nf = {site: data.non_floating(site) for site in data.sites}
-    tou = {site: data.time_of_use(site) for site in data.sites}
+    nf = {site: data.site_prices[site].non_floating_cny_per_kwh for site in data.sites}
+    tou = {site: data.site_prices[site].time_of_use for site in data.sites}
 
     def grid_price(m: pyo.ConcreteModel, site: str, y: int, d: int, h: int) -> pyo.Expression:
         if not tou[site]:  # an annual-average settlement: the flat price every hour
@@ -614,7 +614,7 @@ def _add_energy_costs(m: pyo.ConcreteModel, data: ModelData) -> None:
     grid, tariff = p.grid, p.grid.tariff
     W = data.weight
 
-    rate = {site: data.fixed_charge_rate(site) for site in data.sites}
+    rate = {site: data.site_prices[site].fixed_charge_rate for site in data.sites}
 
     def energy(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
         """sum_(s,d,h) W_d * price[s,y,d,h] [CNY/kWh] * 1000 * g[s,y,d,h] / 1e6   [MCNY/year]"""

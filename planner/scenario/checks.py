@@ -187,16 +187,36 @@ def _tariff(s: Scenario) -> list[Problem]:
                             )
                         )
                         break
-    if not _years(s) and not tariff.flat_cny_per_kwh.coverage_problem(s.years):
-        lowest = min(tariff.flat_cny_per_kwh.values(s.years))
-        if tariff.non_floating_cny_per_kwh >= lowest:
-            out.append(
-                Problem(
-                    "power.grid.tariff.non_floating_cny_per_kwh",
-                    f"{tariff.non_floating_cny_per_kwh:g} CNY/kWh must be below the flat price ({lowest:g} CNY/kWh)",
-                )
-            )
-    return out
+    return out + _funds(s)
+
+
+def _funds(s: Scenario) -> list[Problem]:
+    """At every site the non-floating part of the price (the funds) stays below the flat price,
+    each the site's own (``Scenario.site_tariff``) or the cluster's; a problem names the key that
+    sets it, once however many sites share the cluster's.
+    """
+    if _years(s):
+        return []
+    out: dict[str, Problem] = {}
+    for name, site in s.site_specs().items():
+        prices = s.site_tariff(name)
+        if prices.flat_cny_per_kwh.coverage_problem(s.years):
+            continue  # named by the series' own check
+        lowest = min(prices.flat_cny_per_kwh.values(s.years))
+        funds = prices.non_floating_cny_per_kwh
+        if funds < lowest:
+            continue
+        own = site.grid.tariff
+        if own is not None and own.non_floating_cny_per_kwh is not None:
+            where = f"sites.{name}.grid.tariff.non_floating_cny_per_kwh"
+        elif own is not None and own.flat_cny_per_kwh is not None:
+            where = f"sites.{name}.grid.tariff.flat_cny_per_kwh"
+        else:
+            where = "power.grid.tariff.non_floating_cny_per_kwh"
+        whose = "its" if where.startswith("sites.") else "the"
+        message = f"the non-floating part ({funds:g} CNY/kWh) must be below {whose} flat price ({lowest:g} CNY/kWh)"
+        out.setdefault(where, Problem(where, message))
+    return list(out.values())
 
 
 def _power(s: Scenario) -> list[Problem]:
@@ -408,39 +428,23 @@ def _sites(s: Scenario) -> list[Problem]:
 
 
 def _site_tariff(s: Scenario, name: str) -> list[Problem]:
-    """A site's own tariff keeps its funds below its flat price and sets the fixed charge the
-    cluster's tariff is billed on (the other rate would be ignored).
+    """A site's own fixed-charge rate is of the basis the cluster's tariff is billed on (the other
+    rate would be ignored). Its funds against its flat price: ``_funds``.
     """
     own = s.sites[name].grid.tariff
     if own is None:
         return []
-    where = f"sites.{name}.grid.tariff"
     cluster = s.power.grid.tariff
-    out: list[Problem] = []
     unused = "capacity_cny_per_kva_month" if cluster.fixed_charge_basis == "demand" else "demand_cny_per_kw_month"
-    if getattr(own, unused) is not None:
-        out.append(
-            Problem(
-                f"{where}.{unused}",
-                f"power.grid.tariff.fixed_charge_basis is '{cluster.fixed_charge_basis}', so this rate would never "
-                "be billed; set the site's rate of that basis instead",
-            )
+    if getattr(own, unused) is None:
+        return []
+    return [
+        Problem(
+            f"sites.{name}.grid.tariff.{unused}",
+            f"power.grid.tariff.fixed_charge_basis is '{cluster.fixed_charge_basis}', so this rate would never "
+            "be billed; set the site's rate of that basis instead",
         )
-    flat = own.flat_cny_per_kwh if own.flat_cny_per_kwh is not None else cluster.flat_cny_per_kwh
-    if _years(s) or flat.coverage_problem(s.years):
-        return out
-    funds = own.non_floating_cny_per_kwh
-    funds = cluster.non_floating_cny_per_kwh if funds is None else funds
-    lowest = min(flat.values(s.years))
-    if funds >= lowest:
-        key = "non_floating_cny_per_kwh" if own.non_floating_cny_per_kwh is not None else "flat_cny_per_kwh"
-        out.append(
-            Problem(
-                f"{where}.{key}",
-                f"the site's non-floating part ({funds:g} CNY/kWh) must be below its flat price ({lowest:g} CNY/kWh)",
-            )
-        )
-    return out
+    ]
 
 
 def _network(s: Scenario) -> list[Problem]:

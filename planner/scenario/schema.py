@@ -9,6 +9,7 @@ Cross-field rules (names that must exist, years inside the horizon, ...) live in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -30,6 +31,7 @@ from planner.scenario.fields import (
     Series,
     Strict,
     Years,
+    YearSeries,
 )
 from planner.scenario.network import Hub, HubLease, HubSale, Network
 from planner.scenario.power import (
@@ -392,6 +394,24 @@ class SiteTariff(Strict):
     """The site's demand charge [CNY/kW/month] (with ``fixed_charge_basis: demand``)."""
 
 
+@dataclass(frozen=True)
+class SitePrices:
+    """What a site pays for grid power, its own tariff's keys over the cluster's
+    (``Scenario.site_tariff``). The TOU calendar, the fixed-charge basis and the sweep ``scale``
+    are the cluster's alone (``power.grid.tariff``).
+    """
+
+    flat_cny_per_kwh: YearSeries
+    """Flat-period energy price, all components included [CNY/kWh]."""
+    non_floating_cny_per_kwh: float
+    """Part of the price that does not float with TOU (government funds) [CNY/kWh]."""
+    time_of_use: bool
+    """Whether the site pays TOU prices (else its flat price every hour)."""
+    fixed_charge_rate: float
+    """Rate of the cluster's fixed-charge basis: [CNY/kVA/month] for ``capacity``, [CNY/kW/month]
+    for ``demand``."""
+
+
 class SiteGrid(Strict):
     """A site's own grid connection (its substation): blocks of the size, price, lifetime and N-k
     redundancy of ``power.grid``, counted and made redundant per site.
@@ -640,6 +660,25 @@ class Scenario(Strict):
             pv_max_mw=self.power.pv.max_mw,
         )
         return {IMPLICIT_SITE: implicit}
+
+    def site_tariff(self, name: str) -> SitePrices:
+        """The tariff site ``name`` pays, every key resolved: the site's own value
+        (``sites.<name>.grid.tariff``) where it sets one, else the cluster's (``power.grid.tariff``).
+        """
+        cluster = self.power.grid.tariff
+        own = self.site_specs()[name].grid.tariff or SiteTariff()
+
+        def pick(key: str) -> Any:
+            value = getattr(own, key)
+            return getattr(cluster, key) if value is None else value
+
+        basis = "demand_cny_per_kw_month" if cluster.fixed_charge_basis == "demand" else "capacity_cny_per_kva_month"
+        return SitePrices(
+            flat_cny_per_kwh=pick("flat_cny_per_kwh"),
+            non_floating_cny_per_kwh=float(pick("non_floating_cny_per_kwh")),
+            time_of_use=own.time_of_use,
+            fixed_charge_rate=float(pick(basis)),
+        )
 
     def site_of(self, entry: Any) -> str:
         """The site an ``existing`` entry stands at: its ``site``, else the first site."""
