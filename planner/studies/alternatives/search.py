@@ -222,7 +222,8 @@ class _Probe:
         the level, which would spend the budget.
         """
         if self.level.convex:
-            return self._dive_at(z + DIVE_ALLOWANCE * max(1.0, abs(z)), deadline)
+            self.set_level(z + DIVE_ALLOWANCE * max(1.0, abs(z)))
+            return self._run_dive(deadline)
         self.set_level(z)
         status, _ = self.lp.solve_lp(deadline - time.perf_counter())  # the LP at z (its dual)
         if status != Status.OPTIMAL:
@@ -237,29 +238,31 @@ class _Probe:
         upper = self.level.upper(z)
         lower = upper - DIVE_ALLOWANCE * max(1.0, abs(z)) * per_z
         upper += max(widen, DIVE_ALLOWANCE * max(1.0, abs(z))) * per_z
-        basis = self.lp.highs.getBasis()
-        self.lp.highs.changeRowBounds(self.row, lower, upper)
-        self.model.row_lower[self.row], self.model.row_upper[self.row] = lower, upper
-        self.lp.set_objective(self.model.cost + price * coefficients)
-        try:
-            result = self.lp.dive(deadline)
-        finally:
+
+        def band() -> None:
+            self.lp.highs.changeRowBounds(self.row, lower, upper)
+            self.model.row_lower[self.row], self.model.row_upper[self.row] = lower, upper
+            self.lp.set_objective(self.model.cost + price * coefficients)
+
+        def unband() -> None:
             self.lp.set_objective(self.model.cost)
-            self.lp.reset_bounds(self.integer)
             self.model.row_lower[self.row] = -highspy.kHighsInf
             self.set_level(z)
-            self.lp.highs.setBasis(basis)
-        if result.x is None:
-            return None, math.inf
-        return result.x, float(self.model.cost @ result.x + self.model.offset)
 
-    def _dive_at(self, z: float, deadline: float) -> tuple[np.ndarray | None, float]:
-        """The rounding dive's plan at level ``z`` as it stands and its NPV [MCNY]; the LP is left as it was."""
-        self.set_level(z)
+        return self._run_dive(deadline, band, unband)
+
+    def _run_dive(
+        self, deadline: float, prepare: Callable[[], None] = lambda: None, undo: Callable[[], None] = lambda: None
+    ) -> tuple[np.ndarray | None, float]:
+        """The rounding dive from the LP as ``prepare`` leaves it, its plan and NPV [MCNY]; ``undo``,
+        the integer bounds and the basis then leave the LP as it was.
+        """
         basis = self.lp.highs.getBasis()
+        prepare()
         try:
             result = self.lp.dive(deadline)
         finally:
+            undo()
             self.lp.reset_bounds(self.integer)
             self.lp.highs.setBasis(basis)
         if result.x is None:
