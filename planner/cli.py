@@ -63,6 +63,11 @@ def _console() -> Console:
     return console
 
 
+def _err() -> Console:
+    """The console of errors and progress (stderr), so stdout carries only what a command prints."""
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
 def _handle_errors(func: F) -> F:
     """Turn the planner's own errors into messages and exit codes."""
 
@@ -71,7 +76,7 @@ def _handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ScenarioError as exc:
-            err = Console(stderr=True, highlight=False, soft_wrap=True)
+            err = _err()
             err.print(
                 f"[bold red]error:[/] {exc.source + ': ' if exc.source else ''}"
                 f"{len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''} in the input"
@@ -80,7 +85,7 @@ def _handle_errors(func: F) -> F:
                 err.print(f"  [bold]{_escape(p.path) or '(file)'}[/]: {_escape(p.message)}")
             sys.exit(EXIT_BAD_INPUT)
         except OSError as exc:  # an output path that cannot be written (a folder, no permission, disk full)
-            err = Console(stderr=True, highlight=False, soft_wrap=True)
+            err = _err()
             where = exc.filename2 or exc.filename
             message = f"{where}: {exc.strerror or exc}" if where else str(exc)
             err.print(f"[bold red]error:[/] {_escape(message)}")
@@ -104,6 +109,26 @@ class _FiniteRange(click.FloatRange):
 
 
 #: Solver time limits [s]: finite, > 0 and at most a week, as ``solver.time_limit_s`` in a scenario.
+def _backend_options(runs: str) -> Callable[[F], F]:
+    """``--workers N`` (local processes) or ``--scheduler ADDRESS`` (an existing Dask cluster) to run ``runs`` on."""
+
+    def wrap(f: F) -> F:
+        f = click.option(
+            "--scheduler", metavar="ADDRESS", default=None, help=f"Run {runs} on an existing Dask cluster instead."
+        )(f)
+        return click.option(
+            "--workers", type=click.IntRange(min=1), default=None, help="Local worker processes [default: all cores]."
+        )(f)
+
+    return wrap
+
+
+def _one_backend(workers: int | None, scheduler: str | None) -> None:
+    """Refuse ``--workers`` and ``--scheduler`` together (a usage error, exit code 2)."""
+    if workers is not None and scheduler is not None:
+        raise click.UsageError("give --workers or --scheduler, not both")
+
+
 TIME_LIMIT = _FiniteRange(min=0, min_open=True, max=7 * 86400)
 
 
@@ -205,7 +230,7 @@ def _validate_sweep(file: Path) -> None:
 
 def _validate_results(file: Path) -> None:
     """``plan validate RESULTS``: do the results still match their inputs? (exit 0 yes, 2 no)."""
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err = _err()
     try:
         check = check_inputs(file)
     except ResultsFileError as exc:
@@ -310,7 +335,7 @@ def solve(
     if export_model is not None:
         console.print(f"model written to {_escape(str(export_model))}")
     if run.dataset is None:
-        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        err = _err()
         err.print(f"[bold red]no plan:[/] {_escape(run.outcome.termination)}")
         for line in run.outcome.diagnosis:
             err.print(_escape(line))
@@ -346,13 +371,13 @@ def _full_year_check(run: Any, options: Any, out: Path, overrides: Sequence[str]
     try:
         operation = operate_full_year(run, options)
     except (InfeasibleConstraintException, RuntimeError) as exc:  # the plan is saved; say why the check failed
-        Console(stderr=True, highlight=False, soft_wrap=True).print(
+        _err().print(
             f"[bold red]full-year check failed:[/] {_escape(str(exc))} (the plan is saved in {_escape(str(out))})"
         )
         sys.exit(EXIT_INFEASIBLE)
     failed = [y for y in operation.years if y.status != pipeline.Status.OPTIMAL]
     if operation.dataset is None or failed:
-        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        err = _err()
         for y in failed:
             err.print(f"[bold red]full-year check:[/] {y.year}: {_escape(y.status)} (after {y.seconds:.0f} s)")
         sys.exit(EXIT_INFEASIBLE)
@@ -394,7 +419,7 @@ def report_command(results: Path, output: Path | None, case_reports: bool) -> No
     try:
         ds, is_sweep = load_report_input(results)
     except ReportInputError as exc:
-        Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {_escape(str(exc))}")
+        _err().print(f"[bold red]error:[/] {_escape(str(exc))}")
         sys.exit(EXIT_BAD_INPUT)
     if is_sweep:
         _write_sweep_report(ds, output, case_reports, source=results, console=_console())
@@ -432,7 +457,7 @@ def compare_command(a: Path, b: Path, output: Path | None) -> None:
     try:
         plans = [load_results(a), load_results(b)]
     except ReportInputError as exc:
-        Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {_escape(str(exc))}")
+        _err().print(f"[bold red]error:[/] {_escape(str(exc))}")
         sys.exit(EXIT_BAD_INPUT)
     (a_ds, b_ds), sources, console = plans, (str(a), str(b)), _console()
     print_compare(a_ds, b_ds, compare_labels(a_ds, b_ds, sources), input_differences(a_ds, b_ds), console)
@@ -468,17 +493,14 @@ def export_command(results: Path, fmt: str, output: Path | None) -> None:
         check_exportable(ds, results, is_sweep)
         out = write_export(ds, output or default_output(results, fmt), fmt, source=str(results))
     except (ReportInputError, ExportError) as exc:
-        Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {_escape(str(exc))}")
+        _err().print(f"[bold red]error:[/] {_escape(str(exc))}")
         sys.exit(EXIT_BAD_INPUT)
     _console().print(f"{fmt} export written to {_escape(str(out))}")
 
 
 @cli.command("sweep")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option(
-    "--workers", type=click.IntRange(min=1), default=None, help="Local worker processes [default: all cores]."
-)
-@click.option("--scheduler", metavar="ADDRESS", default=None, help="Run the cases on an existing Dask cluster instead.")
+@_backend_options("the cases")
 @click.option(
     "--time-limit",
     type=TIME_LIMIT,
@@ -530,11 +552,10 @@ def sweep_command(
     case_reports: bool,
 ) -> None:
     """Solve every case of the sweep FILE, save each one as it finishes, and stack them into one file."""
-    if workers is not None and scheduler is not None:
-        raise click.UsageError("give --workers or --scheduler, not both")
+    _one_backend(workers, scheduler)
     spec = load_sweep(file)
     out = output or DEFAULT_RESULTS_DIR / f"{spec.name}.nc"
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err = _err()
     with _run_as_study(err, (sweep_study.SweepError,), "the worker processes were stopped too"):
         ds = sweep_study.run_sweep(
             spec,
@@ -584,10 +605,7 @@ def sweep_command(
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random directions.")
 @set_option
-@click.option(
-    "--workers", type=click.IntRange(min=1), default=None, help="Local worker processes [default: all cores]."
-)
-@click.option("--scheduler", metavar="ADDRESS", default=None, help="Run the alternatives on an existing Dask cluster.")
+@_backend_options("the alternatives")
 @click.option("--time-limit", type=TIME_LIMIT, default=None, help="Solver time limit per solve [s].")
 @click.option("--mip-gap", type=_FiniteRange(min=0, max=1), default=None, help="Relative MIP gap per solve [-].")
 @click.option(
@@ -618,9 +636,8 @@ def alternatives_command(
     report: bool,
 ) -> None:
     """The plans within SLACK of the least cost of scenario FILE that go furthest in each direction (DESIGN §10)."""
-    if workers is not None and scheduler is not None:
-        raise click.UsageError("give --workers or --scheduler, not both")
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    _one_backend(workers, scheduler)
+    err = _err()
     out = output or alternatives_study.DEFAULT_RESULTS_DIR / f"{file.stem}.nc"
     with _run_as_study(
         err, (alternatives_study.AlternativesError, sweep_study.SweepError), "the alternatives saved so far are kept"
@@ -659,12 +676,7 @@ def _write_alternatives_report(ds: Any, output: Path | None, source: Path, conso
 
 @cli.command("hedge")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option(
-    "--workers", type=click.IntRange(min=1), default=None, help="Local worker processes [default: all cores]."
-)
-@click.option(
-    "--scheduler", metavar="ADDRESS", default=None, help="Run the single-future solves on an existing Dask cluster."
-)
+@_backend_options("the single-future solves")
 @click.option("--time-limit", type=TIME_LIMIT, default=None, help="Solver time limit per solve [s].")
 @click.option("--mip-gap", type=_FiniteRange(min=0, max=1), default=None, help="Relative MIP gap per solve [-].")
 @click.option("--resume/--no-resume", default=True, show_default=True, help="Keep solves saved for the same inputs.")
@@ -691,9 +703,8 @@ def hedge_command(
 
     DESIGN.md §9. Exit codes as ``plan solve``: 1 when the futures have no common plan, 2 for a bad file.
     """
-    if workers is not None and scheduler is not None:
-        raise click.UsageError("give --workers or --scheduler, not both")
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    _one_backend(workers, scheduler)
+    err = _err()
     with _run_as_study(err, (futures_study.HedgeError, sweep_study.SweepError), "the solves saved so far are kept"):
         ds = futures_study.run_hedge(
             file,

@@ -433,10 +433,12 @@ def test_cases_start_from_the_relaxation_of_the_first_case_of_their_structure(
     xr.testing.assert_identical(comparable(again), comparable(reference))
 
 
-def test_workers_and_scheduler_are_exclusive(inputs: Path) -> None:
-    result = CliRunner().invoke(cli, ["sweep", str(inputs / "grid.yaml"), "--workers", "2", "--scheduler", "x:1"])
+@pytest.mark.parametrize("command", ["sweep", "alternatives", "hedge"])
+def test_workers_and_scheduler_are_exclusive(inputs: Path, command: str) -> None:
+    result = CliRunner().invoke(cli, [command, str(inputs / "grid.yaml"), "--workers", "2", "--scheduler", "x:1"])
     assert result.exit_code == 2
     assert "not both" in result.output + result.stderr
+    assert "Traceback" not in result.output + result.stderr
 
 
 # --------------------------------------------------------------------------- shipped examples
