@@ -19,8 +19,9 @@ from tiny import tiny, tiny_data, write_profile
 
 from planner.model import build_model
 from planner.pipeline import plan_scenario
+from planner.solver import dive as dive_module
 from planner.solver.dive import ConcurrentDive, Relaxation
-from planner.solver.highs import SolveOptions, compile_model
+from planner.solver.highs import SolveOptions, compile_model, interior_point
 from planner.solver.solve import solve
 
 EXACT = SolveOptions(time_limit_s=60, mip_gap=1e-9)
@@ -144,6 +145,31 @@ def test_dive_first_skips_the_mip_only_when_the_relaxation_proves_the_gap(profil
     assert not tight.dive_beside_mip and not loose.dive_beside_mip  # the dive went first: its time is wall clock
     assert tight.objective == pytest.approx(exact.objective, rel=1e-9)
     assert tight.objective == pytest.approx(37.97706, rel=1e-6)
+
+
+def test_a_large_models_cold_relaxation_by_interior_point_gives_the_simplexs_bound_and_optimum(
+    profile: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above INTERIOR_POINT_COLUMNS (here: every model) the relaxation starts by HiPO with crossover,
+    which ``highspy[extras]`` provides; its bound is the simplex's, its basis serves the dive's
+    re-solves, and the dive goes first (no MIP beside it). Optimum by hand in test_model_tiny.
+    """
+    assert interior_point() == "hipo"  # the dependency is installed and HiGHS accepts it
+    scenario = tiny(profile, CASES["pue_cap"])
+    compiled = compile_model(build_model(scenario))
+    simplex = Relaxation(compiled, EXACT)
+    assert not simplex.cold_interior
+    bound = simplex.dive(time.perf_counter() + 60).bound
+    monkeypatch.setattr(dive_module, "INTERIOR_POINT_COLUMNS", 0)
+    relaxation = Relaxation(compiled, EXACT)
+    assert relaxation.cold_interior and relaxation.highs.getOptionValue("solver")[1] == "hipo"
+    dive = relaxation.dive(time.perf_counter() + 60)
+    assert bound is not None and dive.bound == pytest.approx(bound, rel=1e-7)
+    assert dive.x is not None
+    _assert_feasible(compiled, dive.x)
+    outcome = solve(build_model(scenario), EXACT)
+    assert not outcome.dive_beside_mip
+    assert outcome.objective == pytest.approx(37.97706, rel=1e-6)
 
 
 def test_warm_basis_gives_the_same_relaxation_and_a_foreign_one_is_ignored(profile: Path) -> None:

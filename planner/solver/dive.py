@@ -61,7 +61,7 @@ from typing import Any
 import highspy
 import numpy as np
 
-from planner.solver.highs import OBJECTIVE_SCALE, CompiledModel, SolveOptions, Status, new_highs
+from planner.solver.highs import OBJECTIVE_SCALE, CompiledModel, SolveOptions, Status, interior_point, new_highs
 
 __all__ = [
     "Basis",
@@ -99,7 +99,7 @@ OVER_SITES_PIVOTS = 1.5
 OVER_SITES_MIN_PIVOTS = 1000
 
 #: Above this many columns a cold LP relaxation starts with interior point (see ``Relaxation``).
-IPX_COLUMNS = 150_000
+INTERIOR_POINT_COLUMNS = 150_000
 
 #: The dive's plan meets the MIP at HiGHS's second user-solution call with a finite dual bound,
 #: which comes after the root LP (the first is the trivial bound before it). Meeting at a fixed
@@ -192,16 +192,17 @@ class Relaxation:
         self.highs = new_highs(options)
         compiled.highs_arrays(relax=True).pass_to(self.highs)
         # From scratch on the default (56 k columns) the simplex takes 36 s against 24-32 s for
-        # interior point, but IPX's crossover ends "imprecise" there (a dual infeasibility of
-        # 1.7e-7 against a tolerance of 1e-7, with or without user scaling) and HiGHS warns and
-        # cleans up; the simplex reports no numerical trouble. On models of full-year resolution
-        # the simplex falls far behind (degenerate hourly columns), so above IPX_COLUMNS interior
-        # point with crossover starts. From a ``start`` basis (the relaxation of a scenario of the
-        # same structure, e.g. a sweep's first case) the simplex takes 4-9 s on the default.
-        # Later re-solves start from the basis at hand.
+        # IPX and 26 s for HiPO, but IPX's crossover ends "imprecise" there (a dual infeasibility
+        # of 1.7e-7 against a tolerance of 1e-7, with or without user scaling) and HiGHS warns and
+        # cleans up; the simplex reports no numerical trouble. On larger models (several sites,
+        # full-year resolution) the simplex falls far behind (degenerate hourly columns), so above
+        # INTERIOR_POINT_COLUMNS interior point with crossover starts (HiPO where available: ``interior_point``).
+        # From a ``start`` basis (the relaxation of a scenario of the same structure, e.g. a sweep's
+        # first case) the simplex takes 4-9 s on the default. Later re-solves start from the basis
+        # at hand.
         self.warm = start is not None and set_basis(self.highs, start)
-        self.cold_ipx = not self.warm and len(compiled.columns) > IPX_COLUMNS
-        self.highs.setOptionValue("solver", "ipx" if self.cold_ipx else "simplex")
+        self.cold_interior = not self.warm and len(compiled.columns) > INTERIOR_POINT_COLUMNS
+        self.highs.setOptionValue("solver", interior_point() if self.cold_interior else "simplex")
         self.lower = np.array(compiled.col_lower, dtype=float)
         self.upper = np.array(compiled.col_upper, dtype=float)
         self.budget_row = compiled.budget_row

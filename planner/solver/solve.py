@@ -132,7 +132,7 @@ def solve(
         # full resolution the relaxation runs interior point and is minutes ahead (one planning year
         # at 8,760 hours: the dive's plan, 0.02 % from the bound, was ready at 997 s while the MIP's
         # root simplex ran to 1,290 s), so the dive goes first and the MIP runs only if it must.
-        background = options.concurrent_dive and not relaxation.cold_ipx
+        background = options.concurrent_dive and not relaxation.cold_interior
         concurrent = ConcurrentDive(relaxation, deadline, background=background)
         if not background:
             dive = _keep_the_start(concurrent.finish(), compiled, start)
