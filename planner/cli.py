@@ -108,7 +108,6 @@ class _FiniteRange(click.FloatRange):
         return rv
 
 
-#: Solver time limits [s]: finite, > 0 and at most a week, as ``solver.time_limit_s`` in a scenario.
 def _backend_options(runs: str) -> Callable[[F], F]:
     """``--workers N`` (local processes) or ``--scheduler ADDRESS`` (an existing Dask cluster) to run ``runs`` on."""
 
@@ -129,6 +128,7 @@ def _one_backend(workers: int | None, scheduler: str | None) -> None:
         raise click.UsageError("give --workers or --scheduler, not both")
 
 
+#: Solver time limits [s]: finite, > 0 and at most a week, as ``solver.time_limit_s`` in a scenario.
 TIME_LIMIT = _FiniteRange(min=0, min_open=True, max=7 * 86400)
 
 

@@ -395,8 +395,9 @@ def interior_point() -> str:
     four sites at 12 days (217 k columns) 234 s against 615 s; one planning year at 8,760 hours
     173 s (one thread) against 882 s; the default at 12 days (57 k columns, which keeps the
     simplex) 26 s against 36 s. Its runs repeat bit for bit. Not a gain everywhere: the futures
-    example's extensive form (142 k columns) took 460 s against the simplex's 278 s. The full-year operation LPs keep
-    IPX: with the decisions fixed, no capacity column is left (``planner.studies.full_year``).
+    example's extensive form (142 k columns) took 460 s against the simplex's 278 s, and the
+    full-year operation LPs keep IPX (with the decisions fixed no capacity column is left;
+    ``planner.studies.full_year``).
     """
     probe = highspy.Highs()
     probe.setOptionValue("output_flag", False)
