@@ -20,6 +20,7 @@ from tiny import tiny, tiny_data, write_profile
 from planner.model import build_model
 from planner.pipeline import plan_scenario
 from planner.solver import dive as dive_module
+from planner.solver import solve as solve_module
 from planner.solver.dive import ConcurrentDive, Relaxation
 from planner.solver.highs import SolveOptions, compile_model, interior_point
 from planner.solver.solve import solve
@@ -152,7 +153,8 @@ def test_a_large_models_cold_relaxation_by_interior_point_gives_the_simplexs_bou
 ) -> None:
     """Above INTERIOR_POINT_COLUMNS (here: every model) the relaxation starts by HiPO with crossover,
     which ``highspy[extras]`` provides; its bound is the simplex's, its basis serves the dive's
-    re-solves, and the dive goes first (no MIP beside it). Optimum by hand in test_model_tiny.
+    re-solves, the dive goes first (no MIP beside it) and a MIP after it solves its root LP by HiPO
+    too. Optimum by hand in test_model_tiny.
     """
     assert interior_point() == "hipo"  # the dependency is installed and HiGHS accepts it
     scenario = tiny(profile, CASES["pue_cap"])
@@ -167,8 +169,17 @@ def test_a_large_models_cold_relaxation_by_interior_point_gives_the_simplexs_bou
     assert bound is not None and dive.bound == pytest.approx(bound, rel=1e-7)
     assert dive.x is not None
     _assert_feasible(compiled, dive.x)
-    outcome = solve(build_model(scenario), EXACT)
-    assert not outcome.dive_beside_mip
+    asked: list[str | None] = []
+    run_highs = solve_module.run_highs
+
+    def recorded(*args: Any, root_lp: str | None = None, **kwargs: Any) -> Any:
+        asked.append(root_lp)
+        return run_highs(*args, root_lp=root_lp, **kwargs)
+
+    monkeypatch.setattr(solve_module, "run_highs", recorded)
+    outcome = solve(build_model(scenario), EXACT)  # the dive's plan is not within 1e-9: on to the MIP
+    assert asked == ["hipo"]  # its root LP by interior point too
+    assert not outcome.dive_beside_mip and "solve" in outcome.timings
     assert outcome.objective == pytest.approx(37.97706, rel=1e-6)
 
 

@@ -386,8 +386,9 @@ class SolveOutcome:
 
 @functools.cache
 def interior_point() -> str:
-    """HiGHS's interior-point solver for a large cold LP relaxation (``Relaxation``): ``hipo``
-    where ``highspy-extras`` provides it, else ``ipx``.
+    """HiGHS's interior-point solver for a large cold LP relaxation (``Relaxation``) and the root LP
+    of a MIP after it (``planner.solver.solve``): ``hipo`` where ``highspy-extras`` provides it,
+    else ``ipx``.
 
     HiPO factorises the Newton systems (OpenBLAS); IPX solves them by preconditioned conjugate
     gradients, which slow down on this model's capacity columns (a server fleet's count enters

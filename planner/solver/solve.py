@@ -25,6 +25,7 @@ from planner.solver.highs import (
     SolveOutcome,
     Status,
     compile_model,
+    interior_point,
     load_values,
     new_highs,
     status_of,
@@ -40,17 +41,21 @@ def run_highs(
     time_limit_s: float | None = None,
     dive: Any = None,
     start: np.ndarray | None = None,
+    root_lp: str | None = None,
 ) -> tuple[highspy.Highs, dict[str, float]]:
     """Pass the compiled model to a new HiGHS instance and run it; return it and timings.
 
     ``time_limit_s`` overrides the options' limit; ``dive`` is a running
     :class:`planner.solver.dive.ConcurrentDive` that meets the MIP after its root LP; ``start``
-    (column values of a feasible plan) is HiGHS's first incumbent.
+    (column values of a feasible plan) is HiGHS's first incumbent; ``root_lp`` the solver of the
+    MIP's root LP (HiGHS's ``mip_lp_solver``; default: its own choice, the dual simplex).
     """
     t0 = time.perf_counter()
     h = new_highs(options)
     if time_limit_s is not None:
         h.setOptionValue("time_limit", max(float(time_limit_s), 1e-3))
+    if root_lp is not None and "mip_lp_solver" not in {name for name, _ in options.extra}:
+        h.setOptionValue("mip_lp_solver", root_lp)  # the root LP only; cut rounds and nodes stay on the simplex
     compiled.highs_arrays().pass_to(h)
     if start is not None:
         h.setSolution(len(start), np.arange(len(start), dtype=np.int32), np.ascontiguousarray(start, dtype=float))
@@ -148,7 +153,11 @@ def solve(
         )
         outcome.x, outcome.objective, outcome.bound, outcome.gap = dive.x, dive.objective, dive.bound, dive.gap
     else:
-        h, t = run_highs(compiled, options, time_limit_s=deadline - time.perf_counter(), dive=concurrent, start=start)
+        # A model whose relaxation started cold by interior point gets the same for the MIP's root LP:
+        # the dual simplex there is what made such models slow (one planning year at 8,760 h: 1,290 s).
+        root_lp = interior_point() if relaxation is not None and relaxation.cold_interior else None
+        left = deadline - time.perf_counter()
+        h, t = run_highs(compiled, options, time_limit_s=left, dive=concurrent, start=start, root_lp=root_lp)
         timings.update(t)
     if concurrent is not None:
         t1 = time.perf_counter()
