@@ -54,13 +54,13 @@ def run_highs(
     h = new_highs(options)
     if time_limit_s is not None:
         h.setOptionValue("time_limit", max(float(time_limit_s), 1e-3))
-    if root_lp is not None and "mip_lp_solver" not in {name for name, _ in options.extra}:
+    user = {name for name, _ in options.extra}  # options the user set: never overridden here
+    if root_lp is not None and "mip_lp_solver" not in user:
         h.setOptionValue("mip_lp_solver", root_lp)  # the root LP only; cut rounds and nodes stay on the simplex
     compiled.highs_arrays().pass_to(h)
     if start is not None:
         h.setSolution(len(start), np.arange(len(start), dtype=np.int32), np.ascontiguousarray(start, dtype=float))
     if dive is not None:
-        user = {name for name, _ in options.extra}
         for name, value in SUB_MIP_OFF:
             if name not in user:
                 h.setOptionValue(name, value)
