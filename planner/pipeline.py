@@ -13,12 +13,12 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from planner.model import ModelData, build_model
-from planner.model.size import MAX_COLUMNS, MAX_ROWS, check_size
+from planner.model.size import MAX_COLUMNS, MAX_ROWS, check_size, estimate_size, representative_day_count
 from planner.model.update import structure_key, update_model
 from planner.results.dataset import to_dataset
 from planner.results.io import atomic_path
 from planner.scenario import Scenario, scenario_files
-from planner.solver.dive import Relaxation, get_basis
+from planner.solver.dive import INTERIOR_POINT_COLUMNS, Relaxation, get_basis
 from planner.solver.highs import CompiledModel, SolveOptions, SolveOutcome, Status, compile_model, write_mps
 from planner.solver.recompile import Recompiler
 from planner.solver.solve import solve
@@ -33,6 +33,7 @@ __all__ = [
     "Status",
     "build",
     "check_scenario",
+    "coarse_scenario",
     "plan_scenario",
     "relaxation_basis",
     "solve_options",
@@ -161,6 +162,29 @@ def build(scenario: Scenario, cache: ModelCache | None = None, compile: bool = T
     return Built(model, compiled, timings)
 
 
+#: Representative days of the coarse model that gives a large model of several sites its first plan
+#: (more when the scenario keeps more extreme days: those and two clustered days) [days].
+COARSE_DAYS = 4
+
+
+def coarse_scenario(scenario: Scenario, options: SolveOptions) -> Scenario | None:
+    """The scenario at :data:`COARSE_DAYS` representative days, where its own model needs one for a plan.
+
+    That is a model of several sites whose relaxation starts cold by interior point (more than
+    ``INTERIOR_POINT_COLUMNS`` columns, estimated): there the rounding dive's warm re-solves move
+    servers between sites through every hour and do not finish (the default on four sites at 12
+    days found no plan in 40 minutes), so the first plan comes from the coarse model
+    (:mod:`planner.solver.coarse`). One site rounds quickly at any size (a planning year at 8,760
+    hours: 30 s), and a scenario already that coarse has nothing to gain: None for those.
+    """
+    days = max(COARSE_DAYS, len(scenario.time.extreme_days) + 2)
+    if not options.dive or len(scenario.site_specs()) < 2 or representative_day_count(scenario) <= days:
+        return None
+    if estimate_size(scenario).columns <= INTERIOR_POINT_COLUMNS:
+        return None
+    return scenario.model_copy(update={"time": scenario.time.model_copy(update={"representative_days": days})})
+
+
 def plan_scenario(
     scenario: Scenario,
     options: SolveOptions | None = None,
@@ -183,12 +207,19 @@ def plan_scenario(
     if export_model is not None and built.compiled is not None:
         with atomic_path(Path(export_model), keep_suffix=True) as tmp:
             write_mps(built.compiled, tmp)
+    coarse = coarse_scenario(scenario, options)
+    coarse_model = None
+    if coarse is not None:
+        t0 = time.perf_counter()
+        coarse_model = build(coarse).compiled
+        timings["coarse_build"] = time.perf_counter() - t0
     outcome = solve(
         built.model,
         options,
         compiled=built.compiled,
         shadow_prices=shadow_prices,
         warm_basis=warm_basis,
+        coarse=coarse_model,
     )
     dataset = None
     if outcome.has_plan:

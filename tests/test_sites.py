@@ -12,6 +12,7 @@ Recap of the tiny numbers used below (discount rate 0; 1-year lives unless a tes
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +20,16 @@ import numpy as np
 import pytest
 import xarray as xr
 from click.testing import CliRunner
-from conftest import load_default_yaml_data, write_scenario
+from conftest import REPO_ROOT, load_default_yaml_data, write_scenario
 from tiny import tiny, write_profile
 
+from planner import pipeline
 from planner.cli import cli
 from planner.model import build_model
 from planner.pipeline import ModelCache, plan_scenario
 from planner.results.sites import cluster_view
-from planner.scenario import ScenarioError, scenario_from_dict
+from planner.scenario import ScenarioError, load_scenario, scenario_from_dict
+from planner.solver.dive import Relaxation
 from planner.solver.highs import SolveOptions, compile_model
 
 OPTIONS = SolveOptions(time_limit_s=60, mip_gap=1e-9)
@@ -625,10 +628,6 @@ def test_the_shipped_four_site_variant_loads_and_keeps_the_defaults_cluster_caps
     """inputs/tianfu-sites.yaml: the default on Shuangliu, Pidu, Jianyang and Ya'an (estimates of
     docs/research/sites-network.md §1.6), the existing fleet at Pidu; the default's cluster-wide caps still
     bind the sum (41 halls of land against 40, 17 blocks against 16)."""
-    from conftest import REPO_ROOT
-
-    from planner.scenario import load_scenario
-
     cut = ["time.representative_days=2", "time.extreme_days={}"]
     s = load_scenario(REPO_ROOT / "inputs" / "tianfu-sites.yaml", cut)
     assert list(s.sites) == ["shuangliu", "pidu", "jianyang", "yaan"]
@@ -649,10 +648,6 @@ def test_the_shipped_network_variant_serves_every_region_from_the_sites() -> Non
     """inputs/tianfu-network.yaml: the four sites with three latency classes and three hubs (estimates of
     docs/research/sites-network.md §2-3): every site may serve every region; Chongqing leases for training
     and inference, Gui'an for training only, Qingyang buys."""
-    from conftest import REPO_ROOT
-
-    from planner.scenario import load_scenario
-
     s = load_scenario(REPO_ROOT / "inputs" / "tianfu-network.yaml")
     regions = s.demand.inference.regions
     assert sum(r.share for r in regions.values()) == pytest.approx(1.0)
@@ -661,3 +656,61 @@ def test_the_shipped_network_variant_serves_every_region_from_the_sites() -> Non
     assert set(hubs["chongqing"].lease.workloads) == {"training", "inference"}
     assert list(hubs["gui_an"].lease.workloads) == ["training"] and hubs["qingyang"].lease is None
     assert hubs["qingyang"].sell.max_pflops.at(2026) == 880
+
+
+# ---------------------------------------------------------------------------------------------- coarse first plan
+
+
+@pytest.mark.parametrize("concurrent", [True, False])
+def test_a_large_model_of_several_sites_takes_its_first_plan_from_the_coarse_model(
+    profile: Path, monkeypatch: pytest.MonkeyPatch, concurrent: bool
+) -> None:
+    # The hand-worked case of test_growth_goes_to_the_site_with_spare_grid at 6 representative days of
+    # a flat profile (every day alike), solved as the planner solves a large model of several sites:
+    # the first plan from the same scenario at 2 days, its integers fixed here, no rounding here.
+    monkeypatch.setattr(pipeline, "INTERIOR_POINT_COLUMNS", 0)
+    monkeypatch.setattr(pipeline, "COARSE_DAYS", 2)
+    scenario = tiny(profile, {**TWO_SITES, "time.representative_days": 6})
+    options = replace(OPTIONS, concurrent_dive=concurrent)
+    coarse = pipeline.coarse_scenario(scenario, options)
+    assert coarse is not None and coarse.time.representative_days == 2
+    rounding: list[int] = []
+    groups = Relaxation.groups
+
+    def traced(self: Relaxation) -> list[tuple[str, np.ndarray]]:
+        rounding.append(len(self.compiled.columns))
+        return groups(self)
+
+    monkeypatch.setattr(Relaxation, "groups", traced)
+    run = plan_scenario(scenario, options)
+    assert run.outcome.status == "optimal" and run.dataset is not None
+    fine, rough = build_model_size(scenario), build_model_size(coarse)
+    assert rounding == [rough] and fine > rough  # the dive rounded the coarse model only
+    assert run.outcome.plan_source == "coarse model's rounding"
+    assert {"coarse_dive", "coarse_fixed_lp"} <= run.outcome.timings.keys()
+    assert float(run.dataset.npv_cny) == pytest.approx(23_600_000 + 2.4 * YEAR_OF_ENERGY, rel=1e-6)
+    assert run.outcome.coarse_objective == pytest.approx(run.outcome.objective, rel=1e-9)
+    assert run.dataset.halls_new.sel(site="b").sum().item() == 1
+    assert run.dataset.attrs["first_plan_source"] == "coarse model's rounding"
+    assert run.dataset.attrs["coarse_objective_cny"] == pytest.approx(float(run.dataset.npv_cny), rel=1e-9)
+
+
+def build_model_size(scenario: Any) -> int:
+    """Columns of a scenario's compiled model."""
+    built = pipeline.build(scenario)
+    assert built.compiled is not None
+    return len(built.compiled.columns)
+
+
+def test_only_a_large_model_of_several_sites_gets_a_coarse_model(profile: Path) -> None:
+    two = tiny(profile, {**TWO_SITES, "time.representative_days": 6})
+    one = tiny(profile, {"time.representative_days": 6})
+    assert pipeline.coarse_scenario(two, OPTIONS) is None  # far below the interior-point threshold
+    sites = load_scenario(REPO_ROOT / "inputs" / "tianfu-sites.yaml")
+    coarse = pipeline.coarse_scenario(sites, OPTIONS)
+    assert coarse is not None and coarse.time.representative_days == pipeline.COARSE_DAYS
+    assert coarse.sites == sites.sites and coarse.time.profiles == sites.time.profiles
+    assert pipeline.coarse_scenario(sites, replace(OPTIONS, dive=False)) is None
+    one_large = load_scenario(REPO_ROOT / "inputs" / "2030.yaml", ["time.representative_days=48"])
+    assert pipeline.coarse_scenario(one_large, OPTIONS) is None  # 225 k columns, but one site
+    assert pipeline.coarse_scenario(one, OPTIONS) is None

@@ -491,6 +491,8 @@ def _add_attrs(ds: xr.Dataset, m: pyo.ConcreteModel, outcome: SolveOutcome, timi
             "bound_cny": np.nan if outcome.bound is None else outcome.bound * MCNY,
             "relaxation_bound_cny": np.nan if outcome.relaxation_bound is None else outcome.relaxation_bound * MCNY,
             "dive_objective_cny": np.nan if outcome.dive_objective is None else outcome.dive_objective * MCNY,
+            "first_plan_source": outcome.plan_source,  # "rounding dive" or "coarse model's rounding"
+            "coarse_objective_cny": np.nan if outcome.coarse_objective is None else outcome.coarse_objective * MCNY,
             "dive_plan_given_to_highs": int(outcome.dive_given),
             "dive_beside_mip": int(outcome.dive_beside_mip),
             "relaxation_warm_start": int(outcome.relaxation_warm),

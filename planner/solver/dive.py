@@ -514,13 +514,16 @@ class Relaxation:
         status, _ = self.solve_lp(deadline - time.perf_counter())
         return margins if status == Status.OPTIMAL else None
 
-    def dive(self, deadline: float) -> DiveResult:
+    def dive(self, deadline: float, round_plan: bool = True) -> DiveResult:
         """Solve the relaxation, then fix the integers group by group (see the module docstring).
 
         Parameters
         ----------
         deadline : float
             ``time.perf_counter()`` value by which to stop; the dive gives up when it passes.
+        round_plan : bool
+            False: the relaxation only (its bound and basis), where the plan comes from elsewhere
+            (:mod:`planner.solver.coarse`).
         """
         result = DiveResult()
         t0 = time.perf_counter()
@@ -531,6 +534,8 @@ class Relaxation:
             return result
         result.bound = bound
         result.basis = self.highs.getBasis()  # a copy, cheap; its arrays only when needed
+        if not round_plan:
+            return result
         t1 = time.perf_counter()
         groups = self.groups()
         margins = self._first_margins(groups, deadline)
@@ -581,9 +586,12 @@ class ConcurrentDive:
     and otherwise the same meeting hands the finished plan to HiGHS.
     """
 
-    def __init__(self, relaxation: Relaxation, deadline: float, background: bool = True) -> None:
+    def __init__(
+        self, relaxation: Relaxation, deadline: float, background: bool = True, round_plan: bool = True
+    ) -> None:
         self.relaxation = relaxation
         self.deadline = deadline
+        self.round_plan = round_plan
         self.result: DiveResult | None = None
         self.error: BaseException | None = None
         self.given = False
@@ -601,7 +609,7 @@ class ConcurrentDive:
 
     def _run(self) -> None:
         try:
-            self.result = self.relaxation.dive(self.deadline)
+            self.result = self.relaxation.dive(self.deadline, round_plan=self.round_plan)
         except Exception as exc:  # the MIP goes on without a start; finish() reports it
             self.error = exc
 

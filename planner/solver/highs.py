@@ -368,6 +368,9 @@ class SolveOutcome:
     """(limit, year) -> (marginal cost [MCNY per unit of the limit], how it was obtained)"""
     relaxation_bound: float | None = None  #: objective of the LP relaxation (a lower bound) [MCNY]
     dive_objective: float | None = None  #: objective of the rounding dive's plan [MCNY]
+    coarse_objective: float | None = None
+    """objective of the plan from the coarse model (``planner.solver.coarse``), when one ran [MCNY]"""
+    plan_source: str = "rounding dive"  #: the first plan's source: "rounding dive" or "coarse model's rounding"
     dive_given: bool = False  #: the dive's plan reached HiGHS as an incumbent (after its root LP)
     dive_beside_mip: bool = False  #: the dive ran at the same time as HiGHS's MIP (else before it, or alone)
     relaxation_basis: Any = None

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 
-from planner.solver.dive import Relaxation
-from planner.solver.highs import OBJECTIVE_SCALE, CompiledModel, SolveOptions, Status, new_highs
+from planner.solver.dive import INTERIOR_POINT_COLUMNS, Relaxation
+from planner.solver.highs import OBJECTIVE_SCALE, CompiledModel, SolveOptions, Status, interior_point, new_highs
 
 __all__ = ["LIMIT_STEPS", "price_limits", "pricing_duals"]
 
@@ -158,6 +158,8 @@ def pricing_duals(
         SolveOptions(time_limit_s=options.time_limit_s, threads=options.threads, random_seed=options.random_seed)
     )
     arrays.pass_to(h)
+    if len(compiled.columns) > INTERIOR_POINT_COLUMNS:  # cold and large: as the relaxation (dive.py), with crossover
+        h.setOptionValue("solver", interior_point())
     h.run()
     if h.modelStatusToString(h.getModelStatus()) != "Optimal":
         return None

@@ -1,21 +1,25 @@
 """One solve, orchestrated: the relaxation and rounding dive, HiGHS's MIP, then prices or a diagnosis.
 
 The stages (:func:`solve`): the LP relaxation and a rounding dive (:mod:`planner.solver.dive`)
-run beside HiGHS's MIP, whose incumbent the dive's plan seeds; a plan is loaded into the Pyomo
-variables and its policy limits priced (:mod:`planner.solver.prices`); no plan gets a diagnosis
-in the user's terms (:mod:`planner.solver.diagnose`).
+run beside HiGHS's MIP, whose incumbent the dive's plan seeds; a large model of several sites
+takes its first plan from a coarser model of the same scenario instead of the dive
+(:mod:`planner.solver.coarse`); a plan is loaded into the Pyomo variables and its policy limits
+priced (:mod:`planner.solver.prices`); no plan gets a diagnosis in the user's terms
+(:mod:`planner.solver.diagnose`).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import highspy
 import numpy as np
 import pyomo.environ as pyo
 
+from planner.solver.coarse import CoarsePlan, plan_from_coarse
 from planner.solver.diagnose import diagnose_infeasibility
 from planner.solver.dive import SUB_MIP_OFF, ConcurrentDive, Relaxation
 from planner.solver.highs import (
@@ -78,6 +82,7 @@ def solve(
     shadow_prices: bool = True,
     warm_basis: Any = None,
     start: np.ndarray | None = None,
+    coarse: CompiledModel | None = None,
 ) -> SolveOutcome:
     """Solve the planning model with HiGHS and load the plan into the Pyomo variables.
 
@@ -99,6 +104,12 @@ def solve(
         Column values of a plan known to be feasible (a near-optimal alternative starts from the
         least-cost plan): HiGHS's first incumbent, and the plan returned wherever nothing better is
         found (so the objective is never worse than the start's).
+    coarse : CompiledModel, optional
+        The same scenario at fewer representative days: its rounded plan, with the integers fixed
+        in this model and the rest re-optimised (:mod:`planner.solver.coarse`), is the first plan
+        instead of the rounding dive on this model, whose warm re-solves a large model of several
+        sites cannot afford; the relaxation of this model still gives the bound. It runs beside
+        that relaxation on a second thread (``options.concurrent_dive``), else before it.
 
     Returns
     -------
@@ -131,16 +142,19 @@ def solve(
     relaxation, dive, concurrent = None, None, None
     background = False
     if options.dive and compiled.integer.any():
+        first = _FirstPlan(compiled, coarse, options, deadline)
         relaxation = Relaxation(compiled, options, start=warm_basis)
         outcome.relaxation_warm = relaxation.warm
         # Side by side only where HiGHS's root LP (dual simplex) keeps pace with the relaxation's. At
         # full resolution the relaxation runs interior point and is minutes ahead (one planning year
         # at 8,760 hours: the dive's plan, 0.02 % from the bound, was ready at 997 s while the MIP's
         # root simplex ran to 1,290 s), so the dive goes first and the MIP runs only if it must.
-        background = options.concurrent_dive and not relaxation.cold_interior
-        concurrent = ConcurrentDive(relaxation, deadline, background=background)
+        background = options.concurrent_dive and not relaxation.cold_interior and coarse is None
+        concurrent = ConcurrentDive(relaxation, deadline, background=background, round_plan=coarse is None)
         if not background:
-            dive = _keep_the_start(concurrent.finish(), compiled, start)
+            dive = concurrent.finish()
+            start = first.better_start(start, timings, outcome)
+            dive = _keep_the_start(dive, compiled, start)
     h = None
     if dive is not None and dive.relaxation_status == Status.INFEASIBLE:
         # The dive ran first: with no plan even with the integers relaxed, the MIP has none either.
@@ -149,7 +163,7 @@ def solve(
         # The dive ran first and the relaxation proves its plan within the gap: no MIP needed.
         outcome.status, outcome.termination = (
             Status.OPTIMAL,
-            "Optimal (rounding dive within the gap of the LP relaxation)",
+            f"Optimal ({outcome.plan_source} within the gap of the LP relaxation)",
         )
         outcome.x, outcome.objective, outcome.bound, outcome.gap = dive.x, dive.objective, dive.bound, dive.gap
     else:
@@ -177,7 +191,9 @@ def solve(
         timings["load_values"] = time.perf_counter() - t1
         if shadow_prices:
             t2 = time.perf_counter()
-            warm = relaxation if dive is not None and dive.bound is not None else None  # a working LP instance
+            # A working LP instance, where the dive rounded on it (after a coarse model's plan its basis is
+            # the relaxation's, as far from the pricing LP as the whole dive: a cold LP is faster there).
+            warm = relaxation if dive is not None and dive.bound is not None and coarse is None else None
             outcome.shadow_prices = price_limits(compiled, outcome.x, options, relaxation=warm)
             timings["shadow_prices"] = time.perf_counter() - t2
     elif outcome.status == Status.INFEASIBLE:
@@ -189,6 +205,45 @@ def solve(
             f"HiGHS stopped at the time limit of {options.time_limit_s:g} s before finding any feasible plan"
         ]
     return outcome
+
+
+class _FirstPlan:
+    """The plan from the coarse model (:mod:`planner.solver.coarse`), on a second thread where allowed."""
+
+    def __init__(self, compiled: CompiledModel, coarse: CompiledModel | None, options: SolveOptions, deadline: float):
+        self.compiled = compiled
+        self._pool: ThreadPoolExecutor | None = None
+        self._job: Future[CoarsePlan] | None = None
+        self._done: CoarsePlan | None = None
+        if coarse is None:
+            return
+        if options.concurrent_dive:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="planner-coarse")
+            self._job = self._pool.submit(plan_from_coarse, compiled, coarse, options, deadline)
+        else:
+            self._done = plan_from_coarse(compiled, coarse, options, deadline)
+
+    def better_start(self, start: np.ndarray | None, timings: dict[str, float], outcome: SolveOutcome) -> Any:
+        """``start``, or the coarse model's plan where there is one and it is better; its timings recorded."""
+        if self._job is not None and self._pool is not None:
+            t0 = time.perf_counter()
+            try:
+                self._done = self._job.result()
+            except Exception:  # it only ever helps: the MIP goes on without its plan (as after a failed dive)
+                self._done = None
+            self._pool.shutdown()
+            timings["coarse_wait"] = time.perf_counter() - t0
+        plan = self._done
+        if plan is None:
+            return start
+        timings.update(plan.timings)
+        outcome.coarse_objective = plan.objective
+        if plan.x is None or plan.objective is None:
+            return start
+        if start is not None and float(self.compiled.cost @ start + self.compiled.offset) <= plan.objective:
+            return start
+        outcome.plan_source = "coarse model's rounding"
+        return plan.x
 
 
 def _keep_the_start(dive: Any, compiled: CompiledModel, start: np.ndarray | None) -> Any:
@@ -237,9 +292,9 @@ def _read_mip(h: highspy.Highs, compiled: CompiledModel, outcome: SolveOutcome, 
             outcome.x, outcome.objective = dive.x, dive.objective
             if outcome.bound is not None:
                 outcome.gap = max(0.0, (outcome.objective - outcome.bound) / max(abs(outcome.objective), 1e-9))
-            outcome.termination += " (plan from the rounding dive, better than HiGHS's incumbent)"
+            outcome.termination += f" (plan from the {outcome.plan_source}, better than HiGHS's incumbent)"
         elif given and outcome.objective == dive.objective:
-            outcome.termination += " (plan from the rounding dive)"
+            outcome.termination += f" (plan from the {outcome.plan_source})"
     elif dive is not None and dive.x is not None and outcome.status not in (Status.INFEASIBLE, Status.UNBOUNDED):
         # HiGHS stopped (time limit) before the meeting point: the dive's plan is still a plan.
         outcome.status = Status.TIME_LIMIT
