@@ -95,5 +95,5 @@ def plan_from_coarse(
         x = np.asarray(h.getSolution().col_value, dtype=float)
         x[cols] = values  # exactly whole
         result.x = x
-        result.objective = float(compiled.cost @ x + compiled.offset)
+        result.objective = compiled.objective(x)
     return result

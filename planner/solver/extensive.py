@@ -128,7 +128,7 @@ class ExtensiveForm:
     def future_npv(self, x: np.ndarray, f: int) -> float:
         """Future f's own objective at ``x`` [MCNY]."""
         block = self.blocks[f]
-        return float(block.cost @ self.future_x(x, f) + block.offset)
+        return block.objective(self.future_x(x, f))
 
     def first_stage(self, x: np.ndarray) -> dict[str, float]:
         """The shared decisions' values: name -> value."""

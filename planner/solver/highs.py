@@ -174,6 +174,10 @@ class CompiledModel:
             "rhs": span(np.concatenate([self.row_lower, self.row_upper])),
         }
 
+    def objective(self, x: np.ndarray) -> float:
+        """The model's objective ``cost @ x + offset`` at column values ``x`` [MCNY]."""
+        return float(self.cost @ np.asarray(x, dtype=float) + self.offset)
+
     def with_objective(self, cost: np.ndarray, offset: float, budget: float | None = None) -> CompiledModel:
         """The same model minimising ``cost @ x + offset`` instead; with ``budget``, plus one row:
         its own objective (the NPV) at most ``budget`` [MCNY] (near-optimal alternatives).

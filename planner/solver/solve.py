@@ -240,7 +240,7 @@ class _FirstPlan:
         outcome.coarse_objective = plan.objective
         if plan.x is None or plan.objective is None:
             return start
-        if start is not None and float(self.compiled.cost @ start + self.compiled.offset) <= plan.objective:
+        if start is not None and self.compiled.objective(start) <= plan.objective:
             return start
         outcome.plan_source = "coarse model's rounding"
         return plan.x
@@ -250,7 +250,7 @@ def _keep_the_start(dive: Any, compiled: CompiledModel, start: np.ndarray | None
     """The dive's result, its plan replaced by ``start`` where the start is the better plan (lower objective)."""
     if start is None or dive.relaxation_status == Status.INFEASIBLE:
         return dive
-    objective = float(compiled.cost @ start + compiled.offset)
+    objective = compiled.objective(start)
     if dive.x is None or dive.objective is None or objective < dive.objective:
         dive.x, dive.objective = np.asarray(start, dtype=float), objective
     return dive

@@ -185,7 +185,7 @@ def operate_full_year(
         x[cols] = values
     timings["operate"] = sum(r.seconds for r in results)
     load_values(compiled, x)
-    objective = float(compiled.cost @ x + compiled.offset)
+    objective = compiled.objective(x)
     outcome = SolveOutcome(
         status=Status.OPTIMAL,
         termination="Optimal (operation at full resolution, decisions fixed)",

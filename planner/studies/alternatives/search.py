@@ -267,7 +267,7 @@ class _Probe:
             self.lp.highs.setBasis(basis)
         if result.x is None:
             return None, math.inf
-        return result.x, float(self.model.cost @ result.x + self.model.offset)
+        return result.x, self.model.objective(result.x)
 
 
 def implied_integer(compiled: CompiledModel, passes: int = 3) -> np.ndarray:
@@ -399,7 +399,7 @@ def search(
         # The plans: dives at levels where the LP leaves the budget room for rounding, between the
         # best plan's position (no level there or beyond can do better) and the highest level whose
         # dive failed or went over the budget.
-        npv0 = float(compiled.cost @ start + compiled.offset)
+        npv0 = compiled.objective(start)
         room = max(budget - v0, 1e-9 * abs(budget))
         # the furthest level within the budget the LP reached (the limit, unless the LPs ran out first)
         reach = min(z for z, (v, _) in samples.items() if v <= budget)
