@@ -79,6 +79,25 @@ def test_dive_gives_feasible_plan_and_valid_bound(profile: Path, case: str) -> N
     assert exact.objective <= dive.objective * (1 + 1e-9)
 
 
+def test_each_lp_of_the_dive_gets_the_time_it_is_given_whatever_earlier_runs_took(profile: Path) -> None:
+    # HiGHS holds its time limit against the instance's total run time over all its runs (HiGHS#1477):
+    # before, a dive's LP given "0.2 s left" after 0.3 s of earlier runs stopped at once ("Time limit
+    # reached"); on four sites with --time-limit 300 every LP of the coarse dive after its relaxation did.
+    compiled = compile_model(build_model(tiny(profile, CASES["lumpy"])))
+    relaxation = Relaxation(compiled, EXACT)
+    for _ in range(5_000):  # solves from scratch (about 1 ms each), until 0.3 s of run time in all
+        if relaxation.highs.getRunTime() > 0.3:
+            break
+        relaxation.highs.clearSolver()
+        assert relaxation.solve_lp(60)[0] == "optimal"
+    assert relaxation.highs.getRunTime() > 0.3
+    relaxation.highs.clearSolver()
+    t0 = time.perf_counter()
+    status, objective = relaxation.solve_lp(0.2)
+    assert time.perf_counter() - t0 < 0.2
+    assert status == "optimal" and objective is not None
+
+
 def test_same_optimum_with_and_without_the_dive(profile: Path) -> None:
     scenario = tiny(profile, _pue_case())
     with_dive = plan_scenario(scenario, EXACT)

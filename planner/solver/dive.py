@@ -212,8 +212,13 @@ class Relaxation:
 
     # ------------------------------------------------------------------ LP plumbing
     def _run(self, time_limit: float) -> str:
-        """Run HiGHS; a :class:`Status` when optimal or infeasible, else HiGHS's own status text."""
-        self.highs.setOptionValue("time_limit", max(float(time_limit), 1e-3))
+        """Run HiGHS for at most ``time_limit`` seconds; a :class:`Status` when optimal or infeasible, else
+        HiGHS's own status text.
+        """
+        # HiGHS holds its time limit against the instance's total run time over all its runs, not this
+        # run's (ERGO-Code/HiGHS#1477, to change in HiGHS 2.0): the dive's tenth LP given "the 140 s
+        # left" would stop at once after 160 s of earlier runs. So the limit is offset by that total.
+        self.highs.setOptionValue("time_limit", self.highs.getRunTime() + max(float(time_limit), 1e-3))
         self.highs.run()
         self.highs.setOptionValue("solver", "simplex")  # re-solves: from the basis at hand
         status = self.highs.getModelStatus()
