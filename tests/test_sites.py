@@ -12,6 +12,8 @@ Recap of the tiny numbers used below (discount rate 0; 1-year lives unless a tes
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,9 @@ from planner.model import build_model
 from planner.pipeline import ModelCache, plan_scenario
 from planner.results.sites import cluster_view
 from planner.scenario import ScenarioError, load_scenario, scenario_from_dict
-from planner.solver.dive import Relaxation
+from planner.solver import solve as solve_module
+from planner.solver.coarse import CoarsePlan
+from planner.solver.dive import DiveResult, Relaxation
 from planner.solver.highs import SolveOptions, compile_model
 
 OPTIONS = SolveOptions(time_limit_s=60, mip_gap=1e-9)
@@ -674,18 +678,12 @@ def test_a_large_model_of_several_sites_takes_its_first_plan_from_the_coarse_mod
     options = replace(OPTIONS, concurrent_dive=concurrent)
     coarse = pipeline.coarse_scenario(scenario, options)
     assert coarse is not None and coarse.time.representative_days == 2
-    rounding: list[int] = []
-    groups = Relaxation.groups
-
-    def traced(self: Relaxation) -> list[tuple[str, np.ndarray]]:
-        rounding.append(len(self.compiled.columns))
-        return groups(self)
-
-    monkeypatch.setattr(Relaxation, "groups", traced)
+    rounding = _trace_rounding(monkeypatch)
     run = plan_scenario(scenario, options)
     assert run.outcome.status == "optimal" and run.dataset is not None
     fine, rough = build_model_size(scenario), build_model_size(coarse)
-    assert rounding == [rough] and fine > rough  # the dive rounded the coarse model only
+    assert set(rounding) == {rough} and fine > rough  # the dive rounded the coarse model only
+    assert run.outcome.coarse_left == [] and "coarse_large_dive" not in run.outcome.timings
     assert run.outcome.plan_source == "coarse model's rounding"
     assert {"coarse_dive", "coarse_fixed_lp"} <= run.outcome.timings.keys()
     assert float(run.dataset.npv_cny) == pytest.approx(23_600_000 + 2.4 * YEAR_OF_ENERGY, rel=1e-6)
@@ -693,6 +691,91 @@ def test_a_large_model_of_several_sites_takes_its_first_plan_from_the_coarse_mod
     assert run.dataset.halls_new.sel(site="b").sum().item() == 1
     assert run.dataset.attrs["first_plan_source"] == "coarse model's rounding"
     assert run.dataset.attrs["coarse_objective_cny"] == pytest.approx(float(run.dataset.npv_cny), rel=1e-9)
+
+
+def test_a_coarse_dive_out_of_time_leaves_its_groups_to_the_large_models_dive(
+    profile: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The case above, with the coarse dive told to stop at once (COARSE_SHARE 0): it fixes nothing and
+    # leaves every group to the large model's own dive, which gives the plan (before, a coarse dive out
+    # of time left the solve without any plan: four sites, --time-limit 300).
+    monkeypatch.setattr(pipeline, "INTERIOR_POINT_COLUMNS", 0)
+    monkeypatch.setattr(pipeline, "COARSE_DAYS", 2)
+    monkeypatch.setattr(solve_module, "COARSE_SHARE", 0.0)
+    scenario = tiny(profile, {**TWO_SITES, "time.representative_days": 6})
+    rough = pipeline.build(pipeline.coarse_scenario(scenario, OPTIONS)).compiled
+    assert rough is not None
+    names = [name for name, _ in Relaxation(rough, OPTIONS).groups()]
+    rounding = _trace_rounding(monkeypatch)
+    run = plan_scenario(scenario, replace(OPTIONS, concurrent_dive=False))
+    assert run.outcome.status == "optimal" and run.dataset is not None
+    assert run.outcome.coarse_left == names and len(names) >= 4
+    assert run.dataset.attrs["coarse_groups_left"] == json.dumps(names)
+    assert set(rounding) == {build_model_size(scenario)}  # the large model's dive fixed every group
+    assert run.outcome.plan_source == "coarse model's rounding"
+    assert {"coarse_dive", "coarse_fixed_lp", "coarse_large_dive"} <= run.outcome.timings.keys()
+    npv = 23_600_000 + 2.4 * YEAR_OF_ENERGY  # the hand-worked optimum
+    assert float(run.dataset.npv_cny) == pytest.approx(npv, rel=1e-6)
+    assert run.outcome.coarse_objective is not None and run.outcome.coarse_objective * 1e6 >= npv * (1 - 1e-9)
+
+
+def test_a_hurried_dive_stops_at_its_hurry_with_the_groups_it_left(profile: Path) -> None:
+    compiled = pipeline.build(tiny(profile, {**TWO_SITES, "time.representative_days": 2})).compiled
+    assert compiled is not None
+    relaxation = Relaxation(compiled, OPTIONS)
+    result = relaxation.dive(deadline=time.perf_counter() + 60, hurry=0.0)  # long past
+    assert result.bound is not None and result.objective is None and result.steps == []
+    assert result.left == [name for name, _ in relaxation.groups()]
+    assert result.x is not None and np.array_equal(result.x, relaxation.values())  # the relaxation's values
+    # The groups left, fixed by a dive of those alone after the others were fixed by hand.
+    first, *rest = relaxation.groups()
+    again = Relaxation(compiled, OPTIONS)
+    whole = np.ceil(result.x[first[1]] - 1e-6)
+    again.set_bounds(first[1], whole, whole)
+    finished = again.dive(deadline=time.perf_counter() + 60, only=frozenset(name for name, _ in rest))
+    assert [name for name, _, _ in finished.steps] == [name for name, _ in rest]
+    assert finished.x is not None and np.array_equal(finished.x[first[1]], whole)
+    ints = finished.x[compiled.integer]
+    assert np.allclose(ints, np.round(ints), atol=1e-9)
+
+
+def test_a_solve_without_a_plan_says_how_far_the_coarse_model_got() -> None:
+    first = solve_module._FirstPlan.__new__(solve_module._FirstPlan)
+    first.days = 4
+    first._done = CoarsePlan(coarse=DiveResult(bound=None, timings={"relaxation": 151.4}))
+    (line,) = first.shortfall({"dive_relaxation": 230.0})
+    assert "same scenario at 4 representative days" in line and "relaxation stopped after 151 s" in line
+    assert "beside it took 230 s" in line and "--time-limit" in line
+    stopped = DiveResult(bound=1.0, steps=[("halls_new", 2.0, 3.0)])
+    first._done = CoarsePlan(coarse=stopped, timings={"coarse_dive": 97.0})
+    assert "rounding fixed 1 groups of whole units in 97 s" in first.shortfall({})[0]
+    first._done = CoarsePlan(
+        coarse=DiveResult(bound=1.0, x=np.zeros(1)),
+        large=DiveResult(bound=None),
+        timings={"coarse_dive": 150.0, "coarse_fixed_lp": 40.0},
+    )
+    assert "gave no plan in 40 s" in first.shortfall({})[0]
+    first._done = CoarsePlan(
+        coarse=DiveResult(bound=1.0, x=np.zeros(1), left=["generators_new", "servers_new"]),
+        large=DiveResult(bound=1.0),
+        timings={"coarse_dive": 150.0, "coarse_fixed_lp": 40.0, "coarse_large_dive": 61.0},
+    )
+    assert "groups left (generators_new, servers_new) stopped after 61 s" in first.shortfall({})[0]
+    first._done = None
+    assert first.shortfall({}) == []
+
+
+def _trace_rounding(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The columns of the model of each rounding the dives try from now on (``Relaxation._fix``)."""
+    rounding: list[int] = []
+    fix = Relaxation._fix
+
+    def traced(self: Relaxation, cols: np.ndarray, values: np.ndarray, deadline: float) -> float | None:
+        rounding.append(len(self.compiled.columns))
+        return fix(self, cols, values, deadline)
+
+    monkeypatch.setattr(Relaxation, "_fix", traced)
+    return rounding
 
 
 def build_model_size(scenario: Any) -> int:

@@ -493,6 +493,7 @@ def _add_attrs(ds: xr.Dataset, m: pyo.ConcreteModel, outcome: SolveOutcome, timi
             "dive_objective_cny": np.nan if outcome.dive_objective is None else outcome.dive_objective * MCNY,
             "first_plan_source": outcome.plan_source,  # "rounding dive" or "coarse model's rounding"
             "coarse_objective_cny": np.nan if outcome.coarse_objective is None else outcome.coarse_objective * MCNY,
+            "coarse_groups_left": json.dumps(outcome.coarse_left),  # fixed by the large model's dive (short limit)
             "dive_plan_given_to_highs": int(outcome.dive_given),
             "dive_beside_mip": int(outcome.dive_beside_mip),
             "relaxation_warm_start": int(outcome.relaxation_warm),

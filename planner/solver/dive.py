@@ -44,6 +44,11 @@ is fixed, to the full budget at the last. The first relaxation runs at the full 
 proven bound); if the budget less every margin leaves no plan, the margins are halved until one
 does (after :data:`MARGIN_HALVINGS` halvings, none).
 
+**In a hurry** (``hurry``, for the coarse model of :mod:`planner.solver.coarse`), the dive stops fixing
+groups at that time and returns the last optimal LP, its fixed groups whole, with the names of the groups
+it left (``DiveResult.left``); the caller fixes those in a model of its own (``only``: a dive of some
+groups alone, the others fixed beforehand by the caller).
+
 The same HiGHS instance, with its basis, later prices the policy limits
 (:func:`planner.solver.prices.pricing_duals`): that LP differs from the last dive step only in bounds,
 so it re-solves in seconds instead of from scratch.
@@ -168,6 +173,9 @@ class DiveResult:
     x: np.ndarray | None = None  #: column values of the rounded plan
     steps: list[tuple[str, float, float]] = field(default_factory=list)
     """(group, LP objective after fixing it [MCNY], seconds it took) for each group fixed."""
+    left: list[str] = field(default_factory=list)
+    """Groups not fixed when the dive had to hurry (``Relaxation.dive``); ``x`` is then the last optimal
+    LP, whole in the groups fixed (``steps``) only, and ``objective`` is None."""
     basis: Any = None
     """Optimal basis of the relaxation, HiGHS's own object (a warm start for similar scenarios;
     :func:`basis_arrays` turns it into arrays to save or send)."""
@@ -519,7 +527,13 @@ class Relaxation:
         status, _ = self.solve_lp(deadline - time.perf_counter())
         return margins if status == Status.OPTIMAL else None
 
-    def dive(self, deadline: float, round_plan: bool = True) -> DiveResult:
+    def dive(
+        self,
+        deadline: float,
+        round_plan: bool = True,
+        hurry: float | None = None,
+        only: frozenset[str] | None = None,
+    ) -> DiveResult:
         """Solve the relaxation, then fix the integers group by group (see the module docstring).
 
         Parameters
@@ -529,6 +543,13 @@ class Relaxation:
         round_plan : bool
             False: the relaxation only (its bound and basis), where the plan comes from elsewhere
             (:mod:`planner.solver.coarse`).
+        hurry : float, optional
+            ``time.perf_counter()`` value at which to stop fixing groups (a group's LPs stop there too)
+            and return the last optimal LP with the groups left (``DiveResult.left``), for a caller
+            that fixes those elsewhere.
+        only : frozenset of str, optional
+            Fix these groups (component names) alone: the caller has fixed the other integer columns
+            (``set_bounds``) before the relaxation.
         """
         result = DiveResult()
         t0 = time.perf_counter()
@@ -542,37 +563,51 @@ class Relaxation:
         if not round_plan:
             return result
         t1 = time.perf_counter()
-        groups = self.groups()
+        groups = [(name, cols) for name, cols in self.groups() if only is None or name in only]
         margins = self._first_margins(groups, deadline)
         if margins is None:
             result.timings["dive"] = time.perf_counter() - t1
             return result
+        # With ``hurry``, a group's LPs stop there too, and the groups not fixed by then are left.
+        stop = deadline if hurry is None else min(hurry, deadline)
         for i, (name, cols) in enumerate(groups):
             t2 = time.perf_counter()
+            x = self.values()  # the last optimal LP: the relaxation, or the groups fixed so far
+            if hurry is not None and t2 > hurry:
+                return self._left(result, groups[i:], x, t1)
             self.set_budget(sum(margins[i + 1 :]))  # this group's margin back: what its rounding may cost
-            x = self.values()
             objective = None
             over_sites = self._rounded_over_sites(cols, x)
             if over_sites is not None:  # several sites: both roundings up, the cheaper kept
-                objective = self._fix_over_sites(cols, x, over_sites, deadline)
+                objective = self._fix_over_sites(cols, x, over_sites, stop)
             for nearest in (False, True):
                 if objective is not None:
                     break
                 if nearest or over_sites is None:  # rounding up per site was tried just above
-                    objective = self._fix(cols, self._repaired(cols, self._rounded(cols, x, nearest), x), deadline)
-            if objective is None and time.perf_counter() < deadline:
+                    objective = self._fix(cols, self._repaired(cols, self._rounded(cols, x, nearest), x), stop)
+            if objective is None and time.perf_counter() < stop:
                 # Every cumulative build rounded down: where the lumpy builds fixed before leave no room
                 # for one more unit (servers sold at full load fill every hall and block they can).
                 down = self._repaired(cols, self._rounded(cols, x, nearest=False, up=False), x)
-                objective = self._fix(cols, down, deadline)
-            if objective is None and time.perf_counter() < deadline:
-                objective = self._fix_key_by_key(cols, deadline)
-            if objective is None or time.perf_counter() > deadline:
+                objective = self._fix(cols, down, stop)
+            if objective is None and time.perf_counter() < stop:
+                objective = self._fix_key_by_key(cols, stop)
+            now = time.perf_counter()
+            if objective is None and hurry is not None and hurry < now < deadline:  # stopped by the hurry
+                return self._left(result, groups[i:], x, t1)
+            if objective is None or now > deadline:
                 result.timings["dive"] = time.perf_counter() - t1
                 return result
             result.steps.append((name, objective, time.perf_counter() - t2))
         result.objective = self._objective()
         result.x = self.values()
+        result.timings["dive"] = time.perf_counter() - t1
+        return result
+
+    def _left(self, result: DiveResult, groups: list[tuple[str, np.ndarray]], x: np.ndarray, t1: float) -> DiveResult:
+        """``result`` of a dive that stopped at its hurry: ``x`` (the last optimal LP) and the groups left."""
+        result.x = x
+        result.left = [name for name, _ in groups]
         result.timings["dive"] = time.perf_counter() - t1
         return result
 

@@ -375,6 +375,9 @@ class SolveOutcome:
     coarse_objective: float | None = None
     """objective of the plan from the coarse model (``planner.solver.coarse``), when one ran [MCNY]"""
     plan_source: str = "rounding dive"  #: the first plan's source: "rounding dive" or "coarse model's rounding"
+    coarse_left: list[str] = field(default_factory=list)
+    """groups of whole units the coarse model's dive left to the large model's, when it had to stop at
+    ``planner.solver.coarse.COARSE_SHARE`` of the time limit"""
     dive_given: bool = False  #: the dive's plan reached HiGHS as an incumbent (after its root LP)
     dive_beside_mip: bool = False  #: the dive ran at the same time as HiGHS's MIP (else before it, or alone)
     relaxation_basis: Any = None

@@ -19,7 +19,7 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 
-from planner.solver.coarse import CoarsePlan, plan_from_coarse
+from planner.solver.coarse import COARSE_SHARE, CoarsePlan, plan_from_coarse
 from planner.solver.diagnose import diagnose_infeasibility
 from planner.solver.dive import SUB_MIP_OFF, ConcurrentDive, Relaxation
 from planner.solver.highs import (
@@ -139,10 +139,10 @@ def solve(
         coefficient_ranges=compiled.coefficient_ranges(),
     )
 
-    relaxation, dive, concurrent = None, None, None
+    relaxation, dive, concurrent, first = None, None, None, None
     background = False
     if options.dive and compiled.integer.any():
-        first = _FirstPlan(compiled, coarse, options, deadline)
+        first = _FirstPlan(compiled, coarse, options, deadline, hurry=t0 + COARSE_SHARE * options.time_limit_s)
         relaxation = Relaxation(compiled, options, start=warm_basis)
         outcome.relaxation_warm = relaxation.warm
         # Side by side only where HiGHS's root LP (dual simplex) keeps pace with the relaxation's. At
@@ -204,14 +204,24 @@ def solve(
         outcome.diagnosis = [
             f"HiGHS stopped at the time limit of {options.time_limit_s:g} s before finding any feasible plan"
         ]
+        if first is not None:
+            outcome.diagnosis += first.shortfall(timings)
     return outcome
 
 
 class _FirstPlan:
     """The plan from the coarse model (:mod:`planner.solver.coarse`), on a second thread where allowed."""
 
-    def __init__(self, compiled: CompiledModel, coarse: CompiledModel | None, options: SolveOptions, deadline: float):
+    def __init__(
+        self,
+        compiled: CompiledModel,
+        coarse: CompiledModel | None,
+        options: SolveOptions,
+        deadline: float,
+        hurry: float | None = None,
+    ):
         self.compiled = compiled
+        self.days = None if coarse is None else len(getattr(coarse.model, "D", ()))
         self._pool: ThreadPoolExecutor | None = None
         self._job: Future[CoarsePlan] | None = None
         self._done: CoarsePlan | None = None
@@ -219,9 +229,9 @@ class _FirstPlan:
             return
         if options.concurrent_dive:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="planner-coarse")
-            self._job = self._pool.submit(plan_from_coarse, compiled, coarse, options, deadline)
+            self._job = self._pool.submit(plan_from_coarse, compiled, coarse, options, deadline, hurry)
         else:
-            self._done = plan_from_coarse(compiled, coarse, options, deadline)
+            self._done = plan_from_coarse(compiled, coarse, options, deadline, hurry)
 
     def better_start(self, start: np.ndarray | None, timings: dict[str, float], outcome: SolveOutcome) -> Any:
         """``start``, or the coarse model's plan where there is one and it is better; its timings recorded."""
@@ -238,12 +248,37 @@ class _FirstPlan:
             return start
         timings.update(plan.timings)
         outcome.coarse_objective = plan.objective
+        if plan.coarse is not None:
+            outcome.coarse_left = list(plan.coarse.left)
         if plan.x is None or plan.objective is None:
             return start
         if start is not None and self.compiled.objective(start) <= plan.objective:
             return start
         outcome.plan_source = "coarse model's rounding"
         return plan.x
+
+    def shortfall(self, timings: dict[str, float]) -> list[str]:
+        """Why the coarse model gave no plan in time, in the user's terms (nothing when it did not run)."""
+        plan = self._done
+        if plan is None or plan.coarse is None:
+            return []
+        rough, large, spent = plan.coarse, plan.large, plan.timings
+        stage = f"The first plan comes from the same scenario at {self.days} representative days"
+        if rough.bound is None:
+            what = f"its LP relaxation stopped after {rough.timings.get('relaxation', 0.0):.0f} s"
+        else:
+            what = f"its rounding fixed {len(rough.steps)} groups of whole units in {spent['coarse_dive']:.0f} s"
+            if rough.x is not None and (large is None or large.bound is None):
+                what += f", but the full model's LP with them fixed gave no plan in {spent['coarse_fixed_lp']:.0f} s"
+            elif rough.x is not None:
+                what += (
+                    f", and the full model's own rounding of the groups left ({', '.join(rough.left)}) stopped"
+                    f" after {spent.get('coarse_large_dive', 0.0):.0f} s"
+                )
+        fine = timings.get("dive_relaxation")
+        beside = "" if fine is None else f"; the full model's LP relaxation beside it took {fine:.0f} s"
+        longer = "A longer time limit (--time-limit, or solver.time_limit_s) gives it the time."
+        return [f"{stage}: {what}{beside}. {longer}"]
 
 
 def _keep_the_start(dive: Any, compiled: CompiledModel, start: np.ndarray | None) -> Any:
