@@ -684,6 +684,7 @@ def test_a_large_model_of_several_sites_takes_its_first_plan_from_the_coarse_mod
     fine, rough = build_model_size(scenario), build_model_size(coarse)
     assert set(rounding) == {rough} and fine > rough  # the dive rounded the coarse model only
     assert run.outcome.coarse_left == [] and "coarse_large_dive" not in run.outcome.timings
+    assert run.outcome.termination.endswith("(plan from the coarse model's rounding)")  # HiGHS found none better
     assert run.outcome.plan_source == "coarse model's rounding"
     assert {"coarse_dive", "coarse_fixed_lp"} <= run.outcome.timings.keys()
     assert float(run.dataset.npv_cny) == pytest.approx(23_600_000 + 2.4 * YEAR_OF_ENERGY, rel=1e-6)

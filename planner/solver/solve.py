@@ -38,6 +38,9 @@ from planner.solver.prices import price_limits
 
 __all__ = ["run_highs", "solve"]
 
+#: ``SolveOutcome.plan_source`` of a first plan from the coarse model (:mod:`planner.solver.coarse`).
+COARSE_SOURCE = "coarse model's rounding"
+
 
 def run_highs(
     compiled: CompiledModel,
@@ -183,7 +186,9 @@ def solve(
         outcome.dive_beside_mip = background and h is not None
         outcome.relaxation_basis = dive.basis
     if h is not None:
-        _read_mip(h, compiled, outcome, dive, concurrent is not None and concurrent.given)
+        # The first plan reached HiGHS: the dive's at the meeting, or the coarse model's as its start.
+        given = concurrent is not None and (concurrent.given or outcome.plan_source == COARSE_SOURCE)
+        _read_mip(h, compiled, outcome, dive, given)
 
     if outcome.x is not None:
         t1 = time.perf_counter()
@@ -254,7 +259,7 @@ class _FirstPlan:
             return start
         if start is not None and self.compiled.objective(start) <= plan.objective:
             return start
-        outcome.plan_source = "coarse model's rounding"
+        outcome.plan_source = COARSE_SOURCE
         return plan.x
 
     def shortfall(self, timings: dict[str, float]) -> list[str]:
@@ -328,7 +333,7 @@ def _read_mip(h: highspy.Highs, compiled: CompiledModel, outcome: SolveOutcome, 
             if outcome.bound is not None:
                 outcome.gap = max(0.0, (outcome.objective - outcome.bound) / max(abs(outcome.objective), 1e-9))
             outcome.termination += f" (plan from the {outcome.plan_source}, better than HiGHS's incumbent)"
-        elif given and outcome.objective == dive.objective:
+        elif given and dive.objective is not None and math.isclose(outcome.objective, dive.objective, rel_tol=1e-9):
             outcome.termination += f" (plan from the {outcome.plan_source})"
     elif dive is not None and dive.x is not None and outcome.status not in (Status.INFEASIBLE, Status.UNBOUNDED):
         # HiGHS stopped (time limit) before the meeting point: the dive's plan is still a plan.
