@@ -756,6 +756,8 @@ def test_a_solve_without_a_plan_says_how_far_the_coarse_model_got() -> None:
         timings={"coarse_dive": 150.0, "coarse_fixed_lp": 40.0},
     )
     assert "gave no plan in 40 s" in first.shortfall({})[0]
+    first._done = CoarsePlan(coarse=DiveResult(bound=1.0, x=np.zeros(1)), timings={"coarse_dive": 150.0})
+    assert "gave no plan in 0 s" in first.shortfall({})[0]  # no large LP ran (other integer columns)
     first._done = CoarsePlan(
         coarse=DiveResult(bound=1.0, x=np.zeros(1), left=["generators_new", "servers_new"]),
         large=DiveResult(bound=1.0),

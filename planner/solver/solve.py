@@ -267,7 +267,8 @@ class _FirstPlan:
         plan = self._done
         if plan is None or plan.coarse is None:
             return []
-        rough, large, spent = plan.coarse, plan.large, plan.timings
+        rough, large = plan.coarse, plan.large
+        spent = {key: plan.timings.get(key, 0.0) for key in ("coarse_dive", "coarse_fixed_lp", "coarse_large_dive")}
         stage = f"The first plan comes from the same scenario at {self.days} representative days"
         if rough.bound is None:
             what = f"its LP relaxation stopped after {rough.timings.get('relaxation', 0.0):.0f} s"
@@ -278,7 +279,7 @@ class _FirstPlan:
             elif rough.x is not None:
                 what += (
                     f", and the full model's own rounding of the groups left ({', '.join(rough.left)}) stopped"
-                    f" after {spent.get('coarse_large_dive', 0.0):.0f} s"
+                    f" after {spent['coarse_large_dive']:.0f} s"
                 )
         fine = timings.get("dive_relaxation")
         beside = "" if fine is None else f"; the full model's LP relaxation beside it took {fine:.0f} s"
