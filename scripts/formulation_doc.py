@@ -217,6 +217,7 @@ def render() -> str:
     probe.planner_data = data
     probe.cost_terms = {}
     probe.capital_builds = {}
+    probe.capacity_builds = set()
     probe.contracts = {}
     for name in ("Y", "D", "H", "A", "C", "P", "S"):
         probe.add_component(name, pyo.Set(initialize=list(getattr(m, name)), ordered=True, doc=getattr(m, name).doc))

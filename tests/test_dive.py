@@ -479,3 +479,106 @@ def test_under_an_npv_budget_the_dive_keeps_a_margin_for_rounding() -> None:
     assert dive.x is not None
     assert dict(zip(names, dive.x.round(9), strict=True)) == {"a": 7.0, "h": 1.0}
     assert float(compiled.cost @ dive.x + compiled.offset) <= 17.0
+
+
+def _trace_fix(relaxation: Relaxation) -> list[frozenset[str]]:
+    """The groups (component names) of each LP the dive fixes columns with, in order, as it goes."""
+    fix, calls = relaxation._fix, []
+    columns = relaxation.compiled.columns
+
+    def traced(cols: np.ndarray, values: np.ndarray, deadline: float) -> float | None:
+        calls.append(frozenset(columns[int(j)].parent_component().local_name for j in cols))
+        return fix(cols, values, deadline)
+
+    relaxation._fix = traced  # type: ignore[method-assign]
+    return calls
+
+
+CAPACITY = frozenset({"halls_new", "cooling_units_new", "grid_blocks_new", "generators_new"})
+
+
+def test_on_one_site_the_builds_that_only_add_capacity_are_rounded_together(profile: Path) -> None:
+    """Halls, plant units, grid blocks and gensets: one LP for the four, after the servers and racks
+    that load them, each rounded up as it would be alone; the plan is a plan within the bound, and
+    the MIP optimum lies between them. On two sites the dive fixes every group on its own."""
+    scenario = tiny(profile, CASES["lumpy"])
+    model = build_model(scenario)
+    assert model.capacity_builds == CAPACITY
+    compiled = compile_model(model)
+    relaxation = Relaxation(compiled, EXACT)
+    calls = _trace_fix(relaxation)
+    dive = relaxation.dive(time.perf_counter() + 60)
+    # The in-use binaries, servers and racks one LP each, then the four in one.
+    assert calls[:-1] == [{"cooling_in_use"}, {"site_in_use"}, {"servers_new"}, {"racks_new"}]
+    assert calls[-1] == CAPACITY
+    names = [name for name, _, _ in dive.steps]
+    assert names[-4:] == ["halls_new", "cooling_units_new", "grid_blocks_new", "generators_new"]
+    assert len(names) == len(set(names)) == 8
+    assert dive.x is not None and dive.objective is not None and dive.bound is not None
+    assert {objective for name, objective, _ in dive.steps if name in CAPACITY} == {dive.objective}
+    _assert_feasible(compiled, dive.x)
+    exact = solve(build_model(scenario), SolveOptions(time_limit_s=60, mip_gap=1e-9, dive=False))
+    assert exact.objective is not None
+    assert dive.bound <= exact.objective * (1 + 1e-9) <= dive.objective * (1 + 1e-9)
+    two_sites = Relaxation(compile_model(build_model(tiny(profile, TWO_SITES))), EXACT)
+    assert two_sites.together(two_sites.groups()) == {}
+
+
+def test_when_the_capacity_builds_have_no_plan_together_they_are_fixed_one_at_a_time(
+    profile: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The joint LP refused (as when rounding every one of them up passes a cap on their stock): the
+    # bounds and basis are as before it, and the dive goes on group by group to the same plan.
+    scenario = tiny(profile, CASES["lumpy"])
+    compiled = compile_model(build_model(scenario))
+    together = Relaxation(compiled, EXACT).dive(time.perf_counter() + 60)
+    refused = []
+
+    def no_plan(self: Relaxation, groups: list[tuple[str, np.ndarray]], x: np.ndarray, deadline: float) -> None:
+        refused.append([name for name, _ in groups])
+        return None
+
+    monkeypatch.setattr(Relaxation, "_fix_together", no_plan)
+    relaxation = Relaxation(compiled, EXACT)
+    calls = _trace_fix(relaxation)
+    alone = relaxation.dive(time.perf_counter() + 60)
+    assert refused == [["halls_new", "cooling_units_new", "grid_blocks_new", "generators_new"]]
+    assert calls[-4:] == [{"halls_new"}, {"cooling_units_new"}, {"grid_blocks_new"}, {"generators_new"}]
+    assert alone.x is not None and alone.objective is not None and together.objective is not None
+    _assert_feasible(compiled, alone.x)
+    # Here every rounding up is the same from either LP: the same plan.
+    assert alone.objective == pytest.approx(together.objective, rel=1e-9)
+
+
+def _rows_made_harder_by_one_more_unit(compiled: Any, stock: str, fixed_before: frozenset[str]) -> list[str]:
+    """Rows that one more unit of ``stock`` (in service) makes harder to hold, besides its definition and
+    caps on it: rows whose other columns are the stock's own or binaries the dive fixes before."""
+    names = [v.parent_component().local_name for v in compiled.columns]
+    A = compiled.A.tocsr()
+    harder = []
+    for j in (k for k, name in enumerate(names) if name == stock):
+        column = compiled.A[:, [j]].tocoo()
+        for r, a in zip(column.row, column.data, strict=True):
+            row = compiled.rows[r][0].parent_component().local_name
+            others = {names[k] for k in A.indices[A.indptr[r] : A.indptr[r + 1]]} - {stock}
+            if row == f"{stock}_def" or others <= fixed_before:
+                continue
+            relaxed = (a < 0 and compiled.row_lower[r] == -np.inf) or (a > 0 and compiled.row_upper[r] == np.inf)
+            if not relaxed:
+                harder.append(row)
+    return sorted(set(harder))
+
+
+@pytest.mark.parametrize("changes", [CASES["pue_cap"], TWO_SITES], ids=["one site, PUE cap", "two sites"])
+def test_the_builds_declared_capacity_only_make_no_row_harder_but_caps_on_them(profile: Path, changes: dict) -> None:
+    # What the dive relies on to round them together, read from the matrix: each row their stock in
+    # service enters holds at least as easily with one unit more, but for caps on that stock (whose
+    # other columns are in-use binaries, fixed first). Servers and racks take power and floor: not so.
+    model = build_model(tiny(profile, changes))
+    compiled = compile_model(model)
+    binaries = frozenset({"cooling_in_use", "site_in_use"})
+    for build in model.capacity_builds:
+        assert _rows_made_harder_by_one_more_unit(compiled, build.removesuffix("_new"), binaries) == [], build
+    servers = _rows_made_harder_by_one_more_unit(compiled, "servers", binaries)
+    assert servers == ["hall_nameplate", "it_power_def", "rack_power", "rack_space"]
+    assert _rows_made_harder_by_one_more_unit(compiled, "racks", binaries) == ["hall_space"]

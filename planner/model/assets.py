@@ -140,6 +140,7 @@ def add_asset(
     bounds: Any = None,
     capex_param: str | None = None,
     capex_doc: str | None = None,
+    adds_capacity: bool = False,
 ) -> Asset:
     """Add an asset at every site: its builds, capex, stock with its defining row, and capital-charge
     cost term. Builds and stocks are indexed ``[site, *key, year]`` (the year last, the site first);
@@ -183,6 +184,12 @@ def add_asset(
         takes it: a pair, or ``bounds(m, site, *key, year) -> pair``.
     capex_param, capex_doc : str, optional
         Name and doc of the mutable capex parameter to declare.
+    adds_capacity : bool
+        A unit only adds capacity: apart from caps on the stock itself (land, blocks a site may
+        hold, gensets the permit allows), every row the stock enters holds at least as easily with
+        one unit more (halls, cooling plant units, grid blocks, gensets; not servers or racks,
+        which take floor space and power). Registered in ``m.capacity_builds`` (the builds'
+        component names): the rounding dive fixes such builds together (:mod:`planner.solver.dive`).
     """
     price_index = (m.Y,) if over is None else (over, m.Y)
     index = (m.S, *price_index)
@@ -211,6 +218,8 @@ def add_asset(
     capital.__doc__ = cost_doc
     m.cost_terms[cost] = capital
     m.capital_builds[cost] = (Builds(new, capex, fleets),)
+    if adds_capacity:
+        m.capacity_builds.add(new.local_name)
     return Asset(new, stock, fleets)
 
 

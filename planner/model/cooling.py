@@ -85,6 +85,7 @@ def _add_plant_units(m: pyo.ConcreteModel, data: ModelData) -> Asset:
         meaning="plant units in service",
         unit="units",
         cost="cooling_plant_capital",
+        adds_capacity=True,
         cost_doc="sum_(s,c) sum_(v alive in y) (CRF + fom) * unit_capex[c,v] * cu[s,c,v]   [MCNY/year]",
     )
 

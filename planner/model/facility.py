@@ -107,6 +107,7 @@ def _add_halls(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) -
         meaning="halls in service",
         unit="halls",
         cost="halls_capital",
+        adds_capacity=True,
         cost_doc="sum_(s, v alive in y) (CRF + fom) * hall_capex[v] * hall[s,v]   [MCNY/year]",
     )
     m.hall_limit = pyo.Constraint(

@@ -107,6 +107,7 @@ def _add_grid(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) ->
         unit="blocks",
         cost="grid_capital",
         cost_doc=CAPITAL_DOC,
+        adds_capacity=True,
     )
     m.grid_block_limit = pyo.Constraint(
         m.S,
@@ -490,6 +491,7 @@ def _add_gensets(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict])
         unit="units",
         cost="generators_capital",
         cost_doc=CAPITAL_DOC,
+        adds_capacity=True,
     )
     m.generator_limit = pyo.Constraint(
         m.Y,
