@@ -428,9 +428,9 @@ class Relaxation:
         units, grid blocks, gensets, once the servers and racks that load them are fixed) are rounded
         up together from the same LP: rounding one of them up barely moves the others' LP values (more
         halls carry no more heat, more plant units draw no more power), so an LP after each re-solved
-        much the same hours again (on the default 6.1 s for the four one by one, 4.4 s at once; plans within
-        0.001 % either way, ``benchmarks/warm_dive.py``). On several sites the dive compares two
-        roundings per group and fixes the lumpiest first (module docstring): no runs.
+        much the same hours again (on the default about 6 s for the four one by one, 4.5 s at once; the
+        plans measured within 0.02 % either way, README "Sweeps"). On several sites the dive compares
+        two roundings per group and fixes the lumpiest first (module docstring): no runs.
         """
         capacity: set[str] = getattr(self.compiled.model, "capacity_builds", set())
         if self.sites or not capacity:
