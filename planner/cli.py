@@ -128,6 +128,18 @@ def _one_backend(workers: int | None, scheduler: str | None) -> None:
         raise click.UsageError("give --workers or --scheduler, not both")
 
 
+def _study_output(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """A study's combined results file: it must have a suffix, since its solves are kept in the folder
+    of the same name without it (``results/futures/<name>.nc`` and ``<name>/``). Without one, the two
+    would be one path and the command would fail only when it writes, after every solve.
+    """
+    if value is not None and not value.suffix:
+        raise click.BadParameter(
+            f"{value} has no suffix: give a file such as {value}.nc (its solves are kept in the folder {value}/)"
+        )
+    return value
+
+
 #: Solver time limits [s]: finite, > 0 and at most a week, as ``solver.time_limit_s`` in a scenario.
 TIME_LIMIT = _FiniteRange(min=0, min_open=True, max=7 * 86400)
 
@@ -616,6 +628,7 @@ def sweep_command(
     "--output",
     type=click.Path(path_type=Path),
     default=None,
+    callback=_study_output,
     help="Combined results (netCDF). Default: results/alternatives/<FILE stem>.nc (plans in its folder <stem>/)",
 )
 @click.option("--report/--no-report", default=True, show_default=True, help="Also draw the alternatives page.")
@@ -685,6 +698,7 @@ def _write_alternatives_report(ds: Any, output: Path | None, source: Path, conso
     "--output",
     type=click.Path(path_type=Path),
     default=None,
+    callback=_study_output,
     help="Combined results (netCDF). Default: results/futures/<name>.nc (each solve in its folder <name>/)",
 )
 @click.option("--report/--no-report", default=True, show_default=True, help="Also draw the hedge page.")

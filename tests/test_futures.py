@@ -494,3 +494,15 @@ def test_a_decision_is_named_in_words_with_its_site_when_there_are_several() -> 
     assert decision_label(two, "ppa_contract[a,2026]") == "a PPA contracted, 2026"
     assert decision_label(two, "lease_pflops[gui_an,2026]") == "compute leased from gui_an, 2026"
     assert decision_label(two, "sold_pflops[qingyang,2027]") == "compute sold to qingyang, 2027"
+
+
+@pytest.mark.parametrize("command", [["hedge", "inputs/futures/tianfu.yaml"], ["alternatives", "inputs/2030.yaml"]])
+def test_a_study_output_without_a_suffix_is_refused_before_any_solve(tmp_path: Path, command: list[str]) -> None:
+    # Its solves are kept in the folder of the same name without the suffix: "-o x" would make the folder
+    # and the combined file one path, and the study failed only when it wrote, after every solve (9 min).
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "hedge"
+    result = CliRunner().invoke(cli, [command[0], str(root / command[1]), "-o", str(out)])
+    assert result.exit_code == 2
+    assert f"{out} has no suffix: give a file such as {out}.nc" in " ".join(result.output.split())
+    assert list(tmp_path.iterdir()) == []  # nothing written
