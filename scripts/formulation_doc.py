@@ -185,7 +185,7 @@ def _index(component: pyo.Component) -> str:
 def render() -> str:
     """The Markdown text of docs/formulation.md."""
     from planner.model import SUBSYSTEMS, ModelData
-    from planner.model.build import build_model
+    from planner.model.build import build_model, new_model
     from planner.scenario import load_scenario
     from planner.scenario.schema import Hub, HubLease, HubSale, Network, Region, Site, SiteGrid
     from planner.time.prepare import prepare_time
@@ -213,15 +213,9 @@ def render() -> str:
     m = build_model(data)
     owner: dict[str, str] = {}
     # Rebuild step by step to know which subsystem added which component.
-    probe = pyo.ConcreteModel()
-    probe.planner_data = data
-    probe.cost_terms = {}
-    probe.capital_builds = {}
-    probe.capacity_builds = set()
-    probe.contracts = {}
-    for name in ("Y", "D", "H", "A", "C", "P", "S"):
-        probe.add_component(name, pyo.Set(initialize=list(getattr(m, name)), ordered=True, doc=getattr(m, name).doc))
-        owner[name] = "sets"
+    probe = new_model(data)
+    for c in probe.component_objects(descend_into=False):
+        owner[c.local_name] = "sets"
     owner_of_term: dict[str, str] = {}
     for add in SUBSYSTEMS:
         before = {c.local_name for c in probe.component_objects(descend_into=False)}

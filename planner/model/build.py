@@ -15,7 +15,7 @@ from planner.model.power import add_power
 from planner.scenario import Scenario
 from planner.time.prepare import TimeData
 
-__all__ = ["build_model"]
+__all__ = ["build_model", "new_model"]
 
 #: The order in which subsystems are added; each may use what the earlier ones defined. The network
 #: (compute leased from and sold to other hubs) comes first: the compute and facility rows count it.
@@ -43,6 +43,16 @@ def build_model(scenario: Scenario | ModelData, time: TimeData | None = None) ->
         the builds: the decisions, :mod:`planner.model.stages`).
     """
     data = scenario if isinstance(scenario, ModelData) else ModelData.from_scenario(scenario, time)
+    m = new_model(data)
+    for add in SUBSYSTEMS:
+        add(m, data)
+    return m
+
+
+def new_model(data: ModelData) -> pyo.ConcreteModel:
+    """The model before its subsystems: its data, the registries they fill and the sets they index by
+    (what :func:`build_model` adds to; ``scripts/formulation_doc.py`` adds the subsystems one by one).
+    """
     m = pyo.ConcreteModel(name=data.scenario.name)
     m.planner_data = data
     m.cost_terms = {}
@@ -56,6 +66,4 @@ def build_model(scenario: Scenario | ModelData, time: TimeData | None = None) ->
     m.C = pyo.Set(initialize=data.cooling, ordered=True, doc="cooling technologies")
     m.P = pyo.Set(initialize=data.ppas, ordered=True, doc="PPA contracts")
     m.S = pyo.Set(initialize=data.sites, ordered=True, doc="sites (start areas; one, `main`, without `sites`)")
-    for add in SUBSYSTEMS:
-        add(m, data)
     return m
