@@ -111,6 +111,17 @@ Mtok/s (1e6 tokens/s), installed compute in PFLOPS. `planner/results/dataset.py`
   racks at a site needs no spare units there. Likewise grid N-k and genset N+k apply to a site in use: a
   binary `o[s,y]` is 1 when any data hall of the site is in service (`H ≤ max_halls_s · o`), fixed to 1
   while existing halls serve there.
+- **The in-use links are tightened** (`m.tightenings`), because the LP relaxation pays a site's spare
+  units only in the share `o = H / M` of its big-M (the bound the rounding dive and HiGHS start from):
+  `H ≤ Hmax[s,y] · o`, where `Hmax[s,y]` is the most halls the site can have in service in year `y` (its
+  existing halls plus its yearly build limit times the planning years so far, within its land) and is
+  below its land in the early years; `u` linked to the servers' power too (`Σ_a kW_a N ≤ oversubscription
+  · hall kW · Hmax[s,y] · u`, a bound at any price, where `Rmax` holds for the whole horizon); and a site
+  in use stays in use while none of its halls retires (`o[s,y] ≤ o[s,y+1]`: with halls in `y` it has them
+  in `y+1`). None of them removes a plan: every plan meets them once a binary over nothing (no halls, no
+  servers) is set to 0, which costs nothing (tests/test_sites.py: the same MIP optimum without them, a
+  lower LP bound). They follow from the build limits, so the infeasibility diagnosis leaves them out:
+  lifting a build limit there must lift everything that follows from it.
 - **Liquid cooling captures part of the heat.** A technology with `liquid_capture` < 1 (cold plates,
   ≈ 0.75) rejects that share of its racks' heat through its own loop and plant and leaves the rest to
   room air, cooled by `residual_heat_to` (air): its coefficient is `capture · κ_c + (1 − capture) · κ_air`,

@@ -27,7 +27,7 @@ from tiny import tiny, write_profile
 
 from planner import pipeline
 from planner.cli import cli
-from planner.model import build_model
+from planner.model import ModelData, build_model
 from planner.pipeline import ModelCache, plan_scenario
 from planner.results.sites import cluster_view
 from planner.scenario import ScenarioError, load_scenario, scenario_from_dict
@@ -35,6 +35,8 @@ from planner.solver import solve as solve_module
 from planner.solver.coarse import CoarsePlan
 from planner.solver.dive import DiveResult, Relaxation
 from planner.solver.highs import SolveOptions, compile_model
+from planner.solver.solve import solve as solve_model
+from planner.time.prepare import prepare_time
 
 OPTIONS = SolveOptions(time_limit_s=60, mip_gap=1e-9)
 YEAR_OF_ENERGY = 8760 * 500  #: CNY for 1 MW over a year at 0.5 CNY/kWh
@@ -800,3 +802,72 @@ def test_only_a_large_model_of_several_sites_gets_a_coarse_model(profile: Path) 
     one_large = load_scenario(REPO_ROOT / "inputs" / "2030.yaml", ["time.representative_days=48"])
     assert pipeline.coarse_scenario(one_large, OPTIONS) is None  # 225 k columns, but one site
     assert pipeline.coarse_scenario(one, OPTIONS) is None
+
+
+# ---------------------------------------------------------------------------------------------- in-use links
+
+
+#: Two sites that must both be used from 2026 (1.5 MW of IT in 1 MW halls, one new hall a year at each),
+#: with N-1 grid and N+1 plant per site: the in-use binaries carry spare units.
+IN_USE = {
+    "years": [2026, 2027, 2028],
+    "demand.inference.peak_tokens_per_s": {2026: 150_000, 2027: 250_000, 2028: 400_000},
+    "facility.hall.lifetime_years": 5,
+    "facility.max_halls": 6,
+    "cooling.air.plant.redundancy": 1,
+    "power.grid.redundancy": 1,
+    "power.grid.block_mva": 1.5,
+    "sites": {
+        "a": site(3, 5, max_new_halls_per_year=1),
+        "b": site(3, 5, max_new_halls_per_year=1),
+    },
+}
+
+
+def test_reachable_halls_by_hand(profile: Path) -> None:
+    # a: one existing hall built 2024 (life 4: serves to 2027), one new hall a year, land for 3;
+    # b: two new halls a year, land for 5, but the cluster builds at most 3 a year and holds 6.
+    scenario = tiny(
+        profile,
+        {
+            **IN_USE,
+            "facility.hall.lifetime_years": 4,
+            "facility.max_new_halls_per_year": 3,
+            "existing.halls": [{"count": 1, "year_built": 2024, "site": "a"}],
+            "sites": {"a": site(3, 5, max_new_halls_per_year=1), "b": site(5, 5, max_new_halls_per_year=2)},
+        },
+    )
+    data = ModelData(scenario, prepare_time(scenario))
+    # a: 1 + 1 = 2 in 2026; 1 + 2 = 3 in 2027; the existing hall retired, 3 builds = 3 in 2028
+    assert [data.reachable_halls("a", y) for y in data.years] == [2, 3, 3]
+    # b: 2, 4, then 6 capped by its land (5)
+    assert [data.reachable_halls("b", y) for y in data.years] == [2, 4, 5]
+
+
+def _loosened(m: Any, which: set[str]) -> Any:
+    """The model without the named tightenings of the in-use links (``m.tightenings``)."""
+    if "servers" in which:
+        m.cooling_server_link.deactivate()
+    if "kept" in which:
+        m.site_in_use_kept.deactivate()
+    if "reach" in which:
+        m.site_use_reach.deactivate()
+    return m
+
+
+@pytest.mark.parametrize("which", [{"servers"}, {"kept"}, {"reach"}, {"servers", "kept", "reach"}])
+def test_in_use_tightenings_lift_the_lp_bound_and_keep_the_optimum(profile: Path, which: set[str]) -> None:
+    # The server-power link, "a site in use stays in use" and the big-M of the halls a site can have
+    # that year are valid: without any of them the MIP optimum is the same; each of them lifts the
+    # LP relaxation, the bound the rounding dive and HiGHS start from.
+    def bounds(m: Any) -> tuple[float, float]:
+        _, lp = Relaxation(compile_model(m), OPTIONS).solve_lp(time.perf_counter() + 60)
+        outcome = solve_model(m, OPTIONS, shadow_prices=False)
+        assert lp is not None and outcome.objective is not None
+        return lp, outcome.objective
+
+    lp, best = bounds(build_model(tiny(profile, IN_USE)))
+    loose_lp, loose_best = bounds(_loosened(build_model(tiny(profile, IN_USE)), which))
+    assert best == pytest.approx(loose_best, rel=1e-9)
+    assert loose_lp < lp - 0.3  # [MCNY]
+    assert lp <= best + 1e-6

@@ -39,7 +39,8 @@ def build_model(scenario: Scenario | ModelData, time: TimeData | None = None) ->
         The model, in scaled units (``planner.model.data``); ``m.planner_data`` holds the
         :class:`ModelData` it was built from, ``m.cost_terms`` the rule of each annual cost
         term, ``m.capital_builds`` the units each capital cost term charges, ``m.capacity_builds`` the
-        builds whose units only add capacity, and ``m.contracts`` the contracts signed per year (with
+        builds whose units only add capacity, ``m.tightenings`` the constraints that only tighten the LP
+        relaxation, and ``m.contracts`` the contracts signed per year (with
         the builds: the decisions, :mod:`planner.model.stages`).
     """
     data = scenario if isinstance(scenario, ModelData) else ModelData.from_scenario(scenario, time)
@@ -58,6 +59,7 @@ def new_model(data: ModelData) -> pyo.ConcreteModel:
     m.cost_terms = {}
     m.capital_builds = {}  # capital cost term -> what it charges (planner.model.assets.Builds)
     m.capacity_builds = set()  # builds whose units only add capacity (assets.add_asset): rounded together
+    m.tightenings = set()  # constraints valid for every plan that only tighten the LP relaxation (diagnose)
     m.contracts = {}  # signed per year (PPA MW, hub leases and sales): with the builds, the decisions (model.stages)
     m.Y = pyo.Set(initialize=data.years, ordered=True, doc="planning years")
     m.D = pyo.Set(initialize=data.days, ordered=True, doc="representative days")

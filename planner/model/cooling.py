@@ -4,8 +4,8 @@
 (the profile with the site's climate offsets) by :func:`planner.time.cooling.cooling_coefficient`
 (free cooling below a threshold, partial economiser, mechanical COP above). Each site has its own
 plant with its own N+k spare units: a unit at one site cannot back up another's. Plant units are
-linked to racks through a binary "technology in use at the site" so that a technology without
-racks there needs no spare units.
+linked to racks and servers through a binary "technology in use at the site" so that a technology
+without racks there needs no spare units.
 """
 
 from __future__ import annotations
@@ -133,6 +133,24 @@ def _add_in_use(m: pyo.ConcreteModel, data: ModelData) -> None:
         rule=lambda m, site, c, y: m.racks[site, c, y] <= bound[site, c] * m.cooling_in_use[site, c, y],
         doc="R[s,c,y] <= Rmax_(s,c) * u[s,c,y]   [racks]",
     )
+    # The same link through the servers' power: they draw no more than the nameplate of the halls the
+    # site can have in service that year (a bound at any price), far below Rmax's in the early years.
+    acc, hall = s.accelerators, s.facility.hall
+    nameplate_kw = {
+        (site, y): s.facility.oversubscription * hall.it_mw * 1000 * data.reachable_halls(site, y)
+        for site in m.S
+        for y in m.Y
+    }
+    pairs = {c: [a for a, cc in data.pairs if cc == c] for c in m.C}
+    m.cooling_server_link = pyo.Constraint(
+        [(site, c, y) for site in m.S for c in m.C for y in m.Y if pairs[c] and not m.cooling_in_use[site, c, y].fixed],
+        rule=lambda m, site, c, y: (
+            sum(acc[a].full_kw * m.servers[site, a, c, y] for a in pairs[c])
+            <= nameplate_kw[site, y] * m.cooling_in_use[site, c, y]
+        ),
+        doc="sum_a full_kw_a * N[s,a,c,y] <= oversubscription * hall_kw * Hmax[s,y] * u[s,c,y]   [kW]",
+    )
+    m.tightenings.add("cooling_server_link")
 
 
 def _add_plant_capacity(m: pyo.ConcreteModel, data: ModelData) -> None:

@@ -304,6 +304,24 @@ class ModelData:
         built = sum(new[(*key, v)] for v in self.vintages(years, life, year))
         return self.existing_count(existing, year, life, amount, **match) + built
 
+    def reachable_halls(self, site: str, year: int) -> float:
+        """The most halls ``site`` can have in service in ``year`` [halls].
+
+        Its existing halls still in service, plus the most it may build in each planning year up to
+        ``year`` whose halls still serve (its own ``max_new_halls_per_year`` and the cluster's), within
+        its land and the cluster's (``max_halls``). The big-M of every "in use" link at the site: the
+        tighter it is, the more of a site's fixed spare units its LP relaxation pays in the early years.
+        """
+        s = self.scenario
+        spec = self.site_specs[site]
+        life = s.facility.hall.lifetime_years
+        land = min(spec.max_halls, s.facility.max_halls)
+        caps = [v for v in (spec.max_new_halls_per_year, s.facility.max_new_halls_per_year) if v is not None]
+        if not caps:
+            return land
+        built = min(caps) * len(self.vintages(self.years, life, year))
+        return min(land, self.existing_count(s.existing.halls, year, life, site=site) + built)
+
     # ------------------------------------------------------------------ hourly data
     def hourly(self, array: np.ndarray) -> dict[tuple[int, int], float]:
         """A (n_days, 24) array as a {(day, hour): value} dict."""

@@ -252,10 +252,48 @@ def _add_connection(m: pyo.ConcreteModel, data: ModelData) -> None:
         rule=lambda m, site, y: m.halls[site, y] <= sites[site].max_halls * m.site_in_use[site, y],
         doc="H[s,y] <= max_halls_s * o[s,y]   [halls]",
     )
+    # The same link with the most halls the site can have in service that year, where that is less
+    # than its land (the early years): the LP relaxation then pays more of a site's spare units. A
+    # tightening, not a limit of its own: it follows from the build limits and the land.
+    reach = {(site, y): data.reachable_halls(site, y) for site in m.S for y in m.Y}
+    m.site_use_reach = pyo.Constraint(
+        [
+            (site, y)
+            for site in m.S
+            for y in m.Y
+            if reach[site, y] < sites[site].max_halls and not m.site_in_use[site, y].fixed
+        ],
+        rule=lambda m, site, y: m.halls[site, y] <= reach[site, y] * m.site_in_use[site, y],
+        doc="H[s,y] <= Hmax[s,y] * o[s,y] where Hmax[s,y] < max_halls_s   [halls]  (Hmax: the most halls the "
+        "site can have in service in y: existing + yearly build limit x planning years so far, within its land)",
+    )
+    life = s.facility.hall.lifetime_years
     for site in m.S:
         for y in m.Y:
-            if data.existing_count(s.existing.halls, y, s.facility.hall.lifetime_years, site=site) > 0:
+            if data.existing_count(s.existing.halls, y, life, site=site) > 0:
                 m.site_in_use[site, y].fix(1)
+
+    def halls_kept(site: str, y: int, later: int) -> bool:
+        """No hall of ``site`` in service in ``y`` retires by ``later``."""
+        existing = [e for e in s.existing.halls if s.site_of(e) == site and data.alive(e.year_built, life, y)]
+        return all(data.alive(e.year_built, life, later) for e in existing) and all(
+            data.alive(v, life, later) for v in data.vintages(data.years, life, y)
+        )
+
+    # A site in use stays in use while none of its halls retires: with halls in y it has them in the
+    # next year too (and a binary at 1 over no halls only costs spare units). Valid for every optimum,
+    # and in the LP relaxation it carries an early year's share of the spare units into the later years.
+    m.site_in_use_kept = pyo.Constraint(
+        [
+            (site, y, later)
+            for site in m.S
+            for y, later in zip(m.Y, list(m.Y)[1:], strict=False)
+            if not m.site_in_use[site, later].fixed and halls_kept(site, y, later)
+        ],
+        rule=lambda m, site, y, later: m.site_in_use[site, y] <= m.site_in_use[site, later],
+        doc="o[s,y] <= o[s,y+1] where no hall of site s in service in y retires by y+1   [-]",
+    )
+    m.tightenings |= {"site_use_reach", "site_in_use_kept"}
     m.grid_capacity = pyo.Constraint(
         m.S,
         m.Y,

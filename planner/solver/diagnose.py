@@ -5,7 +5,8 @@ comes from hard limits: policy (PUE cap, green share, certificate cap, domestic 
 target, carbon cap), purchase caps, build limits, contract limits, or an existing fleet that
 cannot meet a limit. Everything here works on the LP relaxation.
 
-Method (only real causes are named):
+Method (only real causes are named; the model's tightenings, rows that follow from its limits such
+as the halls a site can reach in a year, are left out of every probe, so lifting a limit lifts them):
 
 1. The LP relaxation (zero objective) is infeasible; HiGHS's dual ray is a Farkas proof of it, and
    the rows where the ray is nonzero (and the column bounds where ``A^T y`` is) are infeasible on
@@ -75,7 +76,16 @@ class _Probe:
 
     def __init__(self, compiled: CompiledModel, options: SolveOptions, deadline: float) -> None:
         arrays = compiled.highs_arrays(relax=True)
-        arrays = dataclasses.replace(arrays, cost=np.zeros_like(arrays.cost), offset=0.0)
+        # The model's tightenings (``m.tightenings``) follow from the limits: left in, they would keep a
+        # limit in force after the probe lifts it (the halls a site can reach in a year, from its build
+        # limit). Without them the LP relaxation is looser, never infeasible where the model is not.
+        tightenings: set[str] = getattr(compiled.model, "tightenings", set())
+        free = [i for i, (row, _) in enumerate(compiled.rows) if row.parent_component().local_name in tightenings]
+        row_lower, row_upper = arrays.row_lower.copy(), arrays.row_upper.copy()
+        row_lower[free], row_upper[free] = -INF, INF
+        arrays = dataclasses.replace(
+            arrays, cost=np.zeros_like(arrays.cost), offset=0.0, row_lower=row_lower, row_upper=row_upper
+        )
         self.h = new_highs(SolveOptions(time_limit_s=max(1.0, deadline - time.perf_counter()), threads=options.threads))
         arrays.pass_to(self.h)
         self.row_lower, self.row_upper = arrays.row_lower.copy(), arrays.row_upper.copy()
@@ -351,10 +361,11 @@ def diagnose_infeasibility(compiled: CompiledModel, options: SolveOptions) -> li
                 if probe.feasible({**base_rows, **relaxed}, base_cols) is not False:
                     needed = rest  # not needed (or no time left to tell: say nothing)
 
-    # years: those of the proof, and those that conflict on their own
+    # years: those of the proof, and those that conflict on their own. A year the proof uses for one
+    # limit but not for another is tested too: which rows a proof uses depends on the ray HiGHS finds.
     known = {y for g in kept for y in proof_years.get(id(g), set()) if y is not None}
     alone: set[int] = set()
-    for y in sorted({y for g in kept for y in g.years} - known):
+    for y in sorted({y for g in kept for y in g.years if y is not None and y not in proof_years.get(id(g), set())}):
         keep = {id(g): {y, None} for g in kept}
         if probe.feasible(*_lifted([*lifted, *kept], compiled, keep_years=keep)) is False:
             alone.add(y)
