@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
+import weakref
 
 import pytest
 import xarray as xr
 from tiny import tiny, write_profile
 
+from planner import pipeline
 from planner.model import build_model
 from planner.model.data import MCNY
 from planner.model.update import structure_key, update_model
+from planner.pipeline import ModelCache
 from planner.results.dataset import to_dataset
 from planner.solver.highs import SolveOptions
 from planner.solver.solve import solve
@@ -71,3 +75,19 @@ def test_parameter_update_matches_fresh_build_on_a_grid(profile):
             xr.testing.assert_identical(ds[name], ds_fresh[name])
         checked += 1
     assert checked == 24
+
+
+def test_the_cache_takes_its_models_out_of_the_garbage_collector_and_frees_those_it_drops(profile):
+    # A kept model is frozen (gc.freeze: full collections no longer walk it); one dropped from the
+    # cache for a newer structure is collected, not kept frozen for ever.
+    cache = ModelCache(size=1)
+    try:
+        first = pipeline.build(tiny(profile, {}), cache)
+        assert gc.get_freeze_count() > 0
+        dropped = weakref.ref(first.model)
+        del first
+        pipeline.build(tiny(profile, {"years": [2026, 2027]}), cache)  # another structure: the first goes
+        gc.collect()
+        assert dropped() is None
+    finally:
+        gc.unfreeze()

@@ -87,6 +87,24 @@ def _slack_derivative(con: pyo.ConstraintData, param: pyo.ParamData, sense: int)
     return (moved - base) / eps
 
 
+def _index(compiled: CompiledModel) -> tuple[dict[int, list[int]], np.ndarray]:
+    """The rows of each constraint (by ``id``) and the columns that stay continuous in the pricing LP.
+
+    Both depend on the model's rows and columns only, so they are kept on the model for its later
+    cases (a sweep's case re-uses them: ~50 ms a case otherwise).
+    """
+    m = compiled.model
+    kept = getattr(m, "_planner_pricing_index", None)
+    if kept is not None and kept[0] is compiled.rows and kept[1] is compiled.columns:
+        return kept[2], kept[3]
+    rows_of: dict[int, list[int]] = {}
+    for r, (con, _) in enumerate(compiled.rows):
+        rows_of.setdefault(id(con), []).append(r)
+    relaxed = np.array([v.parent_component().local_name in RELAXED_INTEGERS for v in compiled.columns], dtype=bool)
+    m._planner_pricing_index = (compiled.rows, compiled.columns, rows_of, relaxed)
+    return rows_of, relaxed
+
+
 def price_limits(
     compiled: CompiledModel, x: np.ndarray, options: SolveOptions, relaxation: Relaxation | None = None
 ) -> dict[tuple[str, int], tuple[float, str]]:
@@ -109,9 +127,7 @@ def price_limits(
         ``(limit, year) -> (cost of one tightening step [MCNY], how it was obtained)``.
     """
     m = compiled.model
-    rows_of: dict[int, list[int]] = {}
-    for r, (con, _) in enumerate(compiled.rows):
-        rows_of.setdefault(id(con), []).append(r)
+    rows_of, _ = _index(compiled)
     duals = pricing_duals(compiled, x, options, relaxation)
     out: dict[tuple[str, int], tuple[float, str]] = {}
     for limit, spec in LIMIT_STEPS.items():
@@ -139,7 +155,7 @@ def pricing_duals(
     compiled: CompiledModel, x: np.ndarray, options: SolveOptions, relaxation: Relaxation | None = None
 ) -> np.ndarray | None:
     """Row duals of the pricing LP (lumpy integers fixed at the plan, servers and racks free)."""
-    relaxed = np.array([v.parent_component().local_name in RELAXED_INTEGERS for v in compiled.columns], dtype=bool)
+    _, relaxed = _index(compiled)
     fix = compiled.integer & ~relaxed
     if relaxation is not None:
         free = np.flatnonzero(compiled.integer & relaxed)
