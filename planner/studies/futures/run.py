@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -247,6 +248,7 @@ def _hedged(
             console.print("the hedged plan is saved for the same inputs")
             return {**saved, HEDGED: (dict(saved[cases[0].id][0]) | {"objective_cny": record["objective_cny"]}, None)}  # type: ignore[index]
     futures = ([scenarios[n] for n in names], [overrides[n] for n in names], spec.probabilities, spec.commit_until)
+    t0 = time.perf_counter()
     if spec.method == "ph":
         console.print(
             f"progressive hedging over {len(names)} futures (mpi-sppy, first stage up to {spec.commit_until}) ..."
@@ -265,6 +267,7 @@ def _hedged(
     else:
         console.print(f"solving the extensive form of {len(names)} futures (first stage up to {spec.commit_until}) ...")
         hedge = solve_hedge(*futures, options, risk)
+    wall = time.perf_counter() - t0  # the stages' sum counts the dive beside the MIP twice
     outcome = hedge.outcome
     if outcome.x is None:
         why = "\n".join(outcome.diagnosis) or outcome.termination
@@ -304,7 +307,7 @@ def _hedged(
     out[HEDGED] = (info, None)
     console.print(
         f"  hedged plan: {outcome.status}, expected NPV {info['objective_cny'] / 1e6:,.1f} M CNY"
-        f" (gap {info['mip_gap']:.2%}) [{sum(hedge.timings.values()):.1f} s]"
+        f" (gap {info['mip_gap']:.2%}) [{wall:.1f} s]"
     )
     if spec.method == "ph":
         console.print(f"  {escape(outcome.termination)}")
