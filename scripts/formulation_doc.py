@@ -115,8 +115,8 @@ Mtok/s (1e6 tokens/s), installed compute in PFLOPS. `planner/results/dataset.py`
   units only in the share `o = H / M` of its big-M (the bound the rounding dive and HiGHS start from):
   `H ≤ Hmax[s,y] · o`, where `Hmax[s,y]` is the most halls the site can have in service in year `y` (its
   existing halls plus its yearly build limit times the planning years so far, within its land) and is
-  below its land in the early years; `u` linked to the servers' power too (`Σ_a kW_a N ≤ oversubscription
-  · hall kW · Hmax[s,y] · u`, a bound at any price, where `Rmax` holds for the whole horizon); and a site
+  below its land in the early years; `u` linked to the servers' power too (`Σ_a MW_a N ≤ oversubscription
+  · hall MW · Hmax[s,y] · u`, a bound at any price, where `Rmax` holds for the whole horizon); and a site
   in use stays in use while none of its halls retires (`o[s,y] ≤ o[s,y+1]`: with halls in `y` it has them
   in `y+1`). None of them removes a plan: every plan meets them once a binary over nothing (no halls, no
   servers) is set to 0, which costs nothing (tests/test_sites.py: the same MIP optimum without them, a

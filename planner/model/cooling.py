@@ -136,19 +136,17 @@ def _add_in_use(m: pyo.ConcreteModel, data: ModelData) -> None:
     # The same link through the servers' power: they draw no more than the nameplate of the halls the
     # site can have in service that year (a bound at any price), far below Rmax's in the early years.
     acc, hall = s.accelerators, s.facility.hall
-    nameplate_kw = {
-        (site, y): s.facility.oversubscription * hall.it_mw * 1000 * data.reachable_halls(site, y)
-        for site in m.S
-        for y in m.Y
+    nameplate_mw = {
+        (site, y): s.facility.oversubscription * hall.it_mw * data.reachable_halls(site, y) for site in m.S for y in m.Y
     }
     pairs = {c: [a for a, cc in data.pairs if cc == c] for c in m.C}
     m.cooling_server_link = pyo.Constraint(
         [(site, c, y) for site in m.S for c in m.C for y in m.Y if pairs[c] and not m.cooling_in_use[site, c, y].fixed],
         rule=lambda m, site, c, y: (
-            sum(acc[a].full_kw * m.servers[site, a, c, y] for a in pairs[c])
-            <= nameplate_kw[site, y] * m.cooling_in_use[site, c, y]
+            sum(acc[a].full_kw / 1000 * m.servers[site, a, c, y] for a in pairs[c])
+            <= nameplate_mw[site, y] * m.cooling_in_use[site, c, y]
         ),
-        doc="sum_a full_kw_a * N[s,a,c,y] <= oversubscription * hall_kw * Hmax[s,y] * u[s,c,y]   [kW]",
+        doc="sum_a full_kw_a / 1000 * N[s,a,c,y] <= oversubscription * hall_mw * Hmax[s,y] * u[s,c,y]   [MW]",
     )
     m.tightenings.add("cooling_server_link")
 
