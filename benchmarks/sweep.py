@@ -6,8 +6,8 @@ On the first ``--cases`` cases of a sweep file, in this one process and one core
 * ``update``: one built model re-used, each case's numbers pushed into it and its compiled
   matrices patched where they reach (``ModelCache``, ``planner.solver.recompile``), the LP relaxation
   solved from scratch;
-* ``update+warm``: as ``update``, with the relaxation started from the first case's basis (what
-  ``plan sweep`` does).
+* ``update+warm``: as ``update``, with the relaxation started from its anchor's basis, each anchor
+  from the first case's (what ``plan sweep`` does: ``planner.studies.sweep.run.warm_starts``).
 
 For each: wall time per case, the time spent in HiGHS (relaxation and dive LPs, MIP, pricing LP:
 every ``Highs.run`` of the case, clocked around the call) and the rest ("outside": load, reduction,
@@ -38,11 +38,13 @@ import highspy
 import xarray as xr
 from overhead import finish_alone, save_exact, start_alone  # this folder is on sys.path when run as a script
 
+from planner.model.update import structure_key
 from planner.pipeline import ModelCache, plan_scenario
 from planner.scenario import load_scenario
 from planner.scenario.sweep import load_sweep
 from planner.solver.highs import SolveOptions, compile_model
 from planner.studies.sweep import TIMING_VARS, case_options, expand, run_sweep
+from planner.studies.sweep.run import warm_starts
 
 _IN_HIGHS = [0.0]  #: seconds inside Highs.run since the process started
 _run = highspy.Highs.run
@@ -63,26 +65,32 @@ highspy.Highs.run = _clocked_run
 def solve_cases(cases, base: Path, options: SolveOptions, mode: str, export: Path | None = None) -> list[dict]:
     """Solve ``cases`` one after the other in ``mode``; one row of figures per case."""
     cache = ModelCache() if mode != "rebuild" else None
-    basis = None
+    # Warm starts as ``plan sweep`` takes them (planner.studies.sweep.run.warm_starts): each case from its
+    # anchor's relaxation basis, each anchor from its structure's first case's. In one process, in the
+    # sweep's order, an anchor's relaxation (solved by ``plan sweep`` before the cases) is its own case's.
+    structures = {c.id: structure_key(load_scenario(base, list(c.overrides))) for c in cases}
+    _, ref_of, anchor_of = warm_starts(cases, structures)
+    bases: dict[str, object] = {}
     rows = []
-    for i, case in enumerate(cases):
+    for case in cases:
         t0 = time.perf_counter()
         in_highs = _IN_HIGHS[0]
         scenario = load_scenario(base, list(case.overrides))
         load = time.perf_counter() - t0
+        start = anchor_of[case.id] if anchor_of[case.id].id != case.id else ref_of[case.id]
         run = plan_scenario(
             scenario,
             options,
             shadow_prices=True,
             timings={"load": load},
             cache=cache,
-            warm_basis=basis if mode == "update+warm" else None,
+            warm_basis=bases.get(start.id) if mode == "update+warm" else None,
         )
         wall = time.perf_counter() - t0
         if export is not None:  # the exact arrays handed to HiGHS, for HiGHS alone
             save_exact(compile_model(run.model), export / f"{case.id}.npz")
-        if mode == "update+warm" and i == 0:
-            basis = run.outcome.relaxation_basis
+        if mode == "update+warm" and case.id in {a.id for a in anchor_of.values()}:
+            bases[case.id] = run.outcome.relaxation_basis
         solver = _IN_HIGHS[0] - in_highs
         rows.append(
             {
@@ -104,6 +112,7 @@ def solve_cases(cases, base: Path, options: SolveOptions, mode: str, export: Pat
             f"  MIP {'yes' if 'solve' in run.timings else 'no'}",
             flush=True,
         )
+        print("    stages: " + ", ".join(f"{k} {v:.2f}" for k, v in run.timings.items() if v >= 0.01), flush=True)
     return rows
 
 

@@ -20,7 +20,7 @@ from planner.model.update import structure_key, update_model
 from planner.results.dataset import to_dataset
 from planner.results.io import atomic_path
 from planner.scenario import Scenario, scenario_files
-from planner.solver.dive import INTERIOR_POINT_COLUMNS, Relaxation, get_basis
+from planner.solver.dive import INTERIOR_POINT_COLUMNS, Basis, Relaxation, get_basis
 from planner.solver.highs import CompiledModel, SolveOptions, SolveOutcome, Status, compile_model, write_mps
 from planner.solver.recompile import Recompiler
 from planner.solver.solve import solve
@@ -246,15 +246,19 @@ def plan_scenario(
     return PlanRun(scenario, built.model, outcome, dataset, {**timings, **outcome.timings})
 
 
-def relaxation_basis(scenario: Scenario, options: SolveOptions, cache: ModelCache | None = None) -> object:
+def relaxation_basis(
+    scenario: Scenario, options: SolveOptions, cache: ModelCache | None = None, start: Basis | None = None
+) -> object:
     """The optimal basis of the scenario's LP relaxation (``planner.solver.dive.Basis``; None if it has none).
 
     What the cases of a sweep start from (see :func:`planner.studies.sweep.run_sweep`): solved once per
-    model structure, by the simplex from scratch, and handed to every case of that structure.
+    model structure by the simplex from scratch, or from ``start`` (the basis of another scenario of the
+    same structure: a sweep's anchors start from their structure's first case), and handed to the cases
+    that start there.
     """
     compiled = build(scenario, cache).compiled
     assert compiled is not None  # build compiles when asked (the default)
-    relaxation = Relaxation(compiled, options)
+    relaxation = Relaxation(compiled, options, start=start)
     status, _ = relaxation.solve_lp(options.time_limit_s)
     return get_basis(relaxation.highs) if status == Status.OPTIMAL else None
 

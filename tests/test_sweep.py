@@ -31,6 +31,7 @@ from planner.results.io import read_dataset
 from planner.scenario import ScenarioError, load_scenario
 from planner.scenario.sweep import load_sweep
 from planner.studies.sweep import TIMING_VARS, TRACE_ENV, case_id, expand, run_sweep, summary_table, validate_cases
+from planner.studies.sweep.run import warm_fingerprints, warm_starts
 
 TINY_NPV = {1000: 13_148_180.0, 2000: 14_196_360.0, 3000: 15_344_540.0}  # tiny optimum by peak tokens/s
 GRID = {"demand.inference.peak_tokens_per_s": [1000, 2000, 3000], "policy.pue_max": [1.2, 1.3]}
@@ -402,28 +403,35 @@ def test_changed_inputs_or_no_resume_solve_again(inputs: Path, tmp_path: Path, m
     trace = tmp_path / "trace.txt"
     monkeypatch.setenv(TRACE_ENV, str(trace))
     runs = [[], [], ["--time-limit", "30"], ["--time-limit", "30", "--no-resume"]]
-    counts = []
+    counts, bases = [], []
     for args in runs:
         result = CliRunner().invoke(cli, ["sweep", str(sweep), "--workers", "1", *args])
         assert result.exit_code == 0, result.output + result.stderr
         counts.append(len(traced(trace)))
+        bases.append("1 LP relaxation basis(es) solved first" in " ".join(result.stderr.split()))
     # solved; reused; stale (other solver options); solved again on request
     assert counts == [1, 1, 2, 3]
+    # the warm-start basis saved by the first run was solved for other inputs than the third's: solved
+    # again, not read (a stale start would make the case depend on the earlier run); the fourth reads it
+    assert bases == [True, False, True, False]
 
 
-def test_cases_start_from_the_relaxation_of_the_first_case_of_their_structure(
+def test_cases_start_from_the_relaxation_of_their_anchor(
     inputs: Path, reference: xr.Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ds = run_sweep(inputs / "grid.yaml", workers=1, results_dir=tmp_path, progress=False)
     xr.testing.assert_identical(comparable(ds), comparable(reference))  # one worker in-process == two workers
     parts = tmp_path / "tiny_grid"
     records = {p.stem: json.loads(p.read_text()) for p in parts.glob("*.json")}
-    first = expand(load_sweep(inputs / "grid.yaml"))[0].id
-    assert [p.name for p in parts.glob("*.basis.npz")] == [f"{first}.basis.npz"]  # one structure, one basis
-    assert len(records) == 6 and all(r["relaxation_warm"] for r in records.values())  # the first case too
-    # Without the basis, a resume solves the first case's relaxation again, then only the missing case.
+    cases = expand(load_sweep(inputs / "grid.yaml"))  # demand (3 values) x PUE cap (2), the cap fastest
+    by_index = {c.index: c.id for c in cases}
+    anchors = [by_index[(i, 0)] for i in range(3)]  # the first of each run of PUE caps; the first case among them
+    assert sorted(p.name for p in parts.glob("*.basis.npz")) == sorted(f"{a}.basis.npz" for a in anchors)
+    assert len(records) == 6 and all(r["relaxation_warm"] for r in records.values())  # the anchors too
+    # Without the first case's basis, a resume solves its relaxation again, then only the missing case.
+    first = anchors[0]
     (parts / f"{first}.basis.npz").unlink()
-    other = next(cid for cid in records if cid != first)
+    other = by_index[(0, 1)]  # anchored at the first case
     (parts / f"{other}.json").unlink()
     trace = tmp_path / "trace.txt"
     monkeypatch.setenv(TRACE_ENV, str(trace))
@@ -431,6 +439,37 @@ def test_cases_start_from_the_relaxation_of_the_first_case_of_their_structure(
     assert traced(trace) == [other]  # the relaxation alone is not a solve
     assert (parts / f"{first}.basis.npz").exists()
     xr.testing.assert_identical(comparable(again), comparable(reference))
+    # Without an anchor's basis and the first's: both solved again (the anchor from the first), then the case.
+    trace.unlink()
+    (parts / f"{first}.basis.npz").unlink()
+    (parts / f"{anchors[2]}.basis.npz").unlink()
+    (parts / f"{by_index[(2, 1)]}.json").unlink()
+    again = run_sweep(inputs / "grid.yaml", workers=1, results_dir=tmp_path, progress=False)
+    assert traced(trace) == [by_index[(2, 1)]]
+    assert (parts / f"{first}.basis.npz").exists() and (parts / f"{anchors[2]}.basis.npz").exists()
+    xr.testing.assert_identical(comparable(again), comparable(reference))
+
+
+def test_the_anchor_of_a_case_is_the_first_of_its_run_of_the_fastest_path(inputs: Path) -> None:
+    cases = expand(load_sweep(inputs / "grid.yaml"))
+    by_index = {c.index: c for c in cases}
+    one = dict.fromkeys((c.id for c in cases), "s")
+    first, ref_of, anchor_of = warm_starts(cases, one)
+    assert [c.id for c in first.values()] == [by_index[(0, 0)].id]
+    assert all(ref_of[c.id] is by_index[(0, 0)] for c in cases)
+    assert {c.index: anchor_of[c.id].index for c in cases} == {(i, j): (i, 0) for i in range(3) for j in range(2)}
+    # an anchor of another structure is no start: the case starts from its own structure's first case
+    two = {**one, by_index[(1, 1)].id: "t", by_index[(2, 1)].id: "t"}
+    first, ref_of, anchor_of = warm_starts(cases, two)
+    assert anchor_of[by_index[(2, 1)].id] is by_index[(1, 1)] is first["t"]
+    # the fingerprints: a case's moves with its anchor's basis, which moves with its first case's
+    fps = {c.id: f"fp-{c.index}" for c in cases}
+    own, bases = warm_fingerprints(cases, fps, *warm_starts(cases, one)[1:])
+    assert set(bases) == {by_index[(i, 0)].id for i in range(3)}
+    moved, moved_bases = warm_fingerprints(cases, {**fps, by_index[(0, 0)].id: "other"}, *warm_starts(cases, one)[1:])
+    assert all(moved[c.id] != own[c.id] for c in cases)  # every case starts, through its anchor, from the first
+    moved, _ = warm_fingerprints(cases, {**fps, by_index[(1, 0)].id: "other"}, *warm_starts(cases, one)[1:])
+    assert {c.index for c in cases if moved[c.id] != own[c.id]} == {(1, 0), (1, 1)}
 
 
 @pytest.mark.parametrize("command", ["sweep", "alternatives", "hedge"])

@@ -231,7 +231,7 @@ def _least_cost(
     ):
         ((_, plan),) = read_saved(folder, [_case(direction, overrides)]).values()
         if plan is not None:
-            return plan, np.load(_start_path(folder)), read_basis(folder, LEAST_COST)
+            return plan, np.load(_start_path(folder)), read_basis(folder, LEAST_COST, fp)
     console.print("solving the least-cost plan ...")
     run = plan_scenario(scenario, options, cache=ModelCache())
     if run.dataset is None or run.outcome.x is None:
@@ -251,7 +251,7 @@ def _least_cost(
     write_bytes(_start_path(folder), buffer.getvalue())  # before the record: saved means all are there
     basis = basis_arrays(run.outcome.relaxation_basis) if run.outcome.relaxation_basis is not None else None
     if basis is not None:
-        write_basis(folder, LEAST_COST, basis)
+        write_basis(folder, LEAST_COST, basis, fp)
     write_part(folder, _case(direction, overrides), fp, info, plan)
     return plan, run.outcome.x, basis
 

@@ -11,8 +11,9 @@ and are solved once.
 
 **Fingerprints.** What a case's result depends on (:func:`fingerprint`): the resolved scenario with
 its profile file, the solver options every case gets (:func:`case_options`) and the planner
-version; with warm starts also the fingerprint of the case its LP relaxation starts from
-(:func:`warm_fingerprint`). A saved case is reused only for the same fingerprint.
+version; with warm starts also the fingerprint of the basis its LP relaxation starts from
+(:func:`warm_fingerprint`, :func:`planner.studies.sweep.run.warm_fingerprints`). A saved case is
+reused only for the same fingerprint.
 
 **Validation.** :func:`validate_cases` loads the base and every case through the scenario loader
 before anything is solved, and reports every problem at once with its place in the sweep file
@@ -179,7 +180,7 @@ def fingerprint(scenario: Any, options: Mapping[str, Any]) -> str:
 
 
 def warm_fingerprint(own: str, first: str) -> str:
-    """Fingerprint of a case warm-started from the first case of its structure: its result depends on both."""
+    """Fingerprint of a case (or basis) warm-started from a basis of fingerprint ``first``: it depends on both."""
     return hashlib.sha256(f"{own} warm from {first}".encode()).hexdigest()
 
 

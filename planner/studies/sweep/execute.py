@@ -11,10 +11,13 @@ matrices are the same as a fresh build's, bit for bit, so the results are too.
 rounding dive first, then HiGHS's MIP only if the dive's plan is not already within the gap of
 the relaxation (:mod:`planner.solver.dive`; at the example sweeps' 1 % it rarely is needed).
 Before the cases, the LP relaxation of the first case of each model structure is solved from
-scratch (``solve_case(..., basis_only=True)``) and its optimal basis saved beside the parts;
-every case of that structure starts its relaxation from it (4-9 s instead of about 36 s on the
-default). The basis depends only on the sweep's inputs (it is part of each case's fingerprint),
-so warm starts never make a result depend on the worker count or the order cases finish in.
+scratch (``solve_case(..., basis_only=True)``), then, in a grid of two or more paths, that of each
+*anchor* (the first case of each run of the fastest-varying path) from it, and their optimal bases
+saved beside the parts; every case starts its relaxation from its anchor's basis
+(:func:`planner.studies.sweep.run.warm_starts`; on the default 1.5-3 s instead of about 36 s from
+scratch and 13-18 s from the first case). The bases depend only on the sweep's inputs (they are part
+of each case's fingerprint), so warm starts never make a result depend on the worker count or the
+order cases finish in.
 
 **Executors** (:func:`executor`). Local worker processes (``workers``, default the machine's
 cores; a ``forkserver`` pool that imports the planner once; with ``workers=1`` the cases run in
@@ -156,11 +159,11 @@ def solve_case(
         ``time_limit_s`` and ``mip_gap`` (None: the scenario's), ``threads``, ``concurrent_dive``,
         ``shadow_prices``.
     warm_basis : planner.solver.dive.Basis, optional
-        Start the LP relaxation from this basis (the first case of the same structure's).
+        Start the LP relaxation from this basis (the case's anchor's, :func:`planner.studies.sweep.run.warm_starts`).
     basis_only : bool
-        Only solve the case's LP relaxation and return its optimal basis in
-        ``info["relaxation_basis"]`` (None if it has none), with no plan: the warm start of the
-        cases of its structure.
+        Only solve the case's LP relaxation (from ``warm_basis`` when given) and return its optimal
+        basis in ``info["relaxation_basis"]`` (None if it has none), with no plan: the warm start of
+        the cases anchored at it.
 
     Returns
     -------
@@ -184,7 +187,7 @@ def solve_case(
         loaded = time.perf_counter() - t0
         solve_options = case_solve_options(scenario, options)
         if basis_only:
-            basis = relaxation_basis(scenario, solve_options, cache=worker_models())
+            basis = relaxation_basis(scenario, solve_options, cache=worker_models(), start=warm_basis)
             status = Status.OPTIMAL if basis is not None else Status.ERROR
             info = {**no_plan_info(status, "" if basis is not None else "the LP relaxation has no optimal basis")}
             info.update(relaxation_basis=basis, wall_time_s=time.perf_counter() - t0)

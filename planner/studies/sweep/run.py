@@ -5,9 +5,9 @@ under the sweep's lock (:func:`planner.studies.sweep.store.lock`):
 
 1. expand the sweep into cases and validate them all (:mod:`planner.studies.sweep.cases`);
 2. keep the cases already saved for the same inputs (:mod:`planner.studies.sweep.store`);
-3. solve, first the LP relaxation basis of each model structure that has none saved, then the
-   cases (:mod:`planner.studies.sweep.execute`), saving each the moment it finishes, with a
-   progress bar (:class:`_Progress`);
+3. solve, first the LP relaxation basis of each model structure that has none saved, then that of
+   each anchor (:func:`warm_starts`), then the cases (:mod:`planner.studies.sweep.execute`),
+   saving each the moment it finishes, with a progress bar (:class:`_Progress`);
 4. stack every saved case into the combined Dataset and write it
    (:mod:`planner.studies.sweep.stack`).
 """
@@ -53,7 +53,7 @@ from planner.studies.sweep.store import (
 )
 from planner.studies.sweep.summary import gist
 
-__all__ = ["run_sweep"]
+__all__ = ["run_sweep", "warm_fingerprints", "warm_starts"]
 
 
 # --------------------------------------------------------------------------- progress
@@ -136,14 +136,51 @@ class _Run:
         return executor(jobs, self.base, self.options, args, self.workers, self.scheduler)
 
 
-def _first_of_structure(
+def warm_starts(
     unique: Sequence[Case], structures: Mapping[str, str]
-) -> tuple[dict[str, Case], dict[str, Case]]:
-    """The first case of each model structure (in the sweep's order), and case id -> its structure's first case."""
+) -> tuple[dict[str, Case], dict[str, Case], dict[str, Case]]:
+    """Where each case's LP relaxation starts: ``(first, ref_of, anchor_of)``.
+
+    ``first``: the first case of each model structure (in the sweep's order), solved from scratch;
+    ``ref_of``: case id -> its structure's first case; ``anchor_of``: case id -> the case whose optimal
+    basis it starts from. In a grid of two or more paths that is its *anchor*: the case of the same
+    structure with the same values but the first of the last path, the one that varies fastest (the
+    anchor starts from its structure's first case, itself from its own basis); otherwise (one path, a
+    tornado case, an anchor of another structure) its structure's first case. Why: a case moved along
+    one path from its start re-solves in a few thousand pivots, along two in many more (on the default,
+    a 2030 PUE cap and the tariff moved together from the first case: 13-18 s; the tariff alone from the
+    anchor of the same cap: 1.5-3 s; each anchor from the first case 7-9 s).
+    """
     first: dict[str, Case] = {}
     for case in unique:
         first.setdefault(structures[case.id], case)
-    return first, {case.id: first[structures[case.id]] for case in unique}
+    ref_of = {case.id: first[structures[case.id]] for case in unique}
+    grid = {(case.index, structures[case.id]): case for case in unique if case.kind == "grid"}
+    anchor_of = {}
+    for case in unique:
+        anchor = ref_of[case.id]
+        if case.kind == "grid" and len(case.index) >= 2:
+            anchor = grid.get(((*case.index[:-1], 0), structures[case.id]), anchor)
+        anchor_of[case.id] = anchor
+    return first, ref_of, anchor_of
+
+
+def warm_fingerprints(
+    unique: Sequence[Case], fingerprints: Mapping[str, str], ref_of: Mapping[str, Case], anchor_of: Mapping[str, Case]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The fingerprints of warm-started cases, and of the bases they start from (:func:`warm_starts`).
+
+    A structure's first basis depends on its case's inputs; an anchor's basis on its own and on the
+    first basis it starts from; a case's result on its own inputs and on its anchor's basis.
+    """
+    basis: dict[str, str] = {}
+    for case in unique:
+        ref, anchor = ref_of[case.id], anchor_of[case.id]
+        basis.setdefault(ref.id, fingerprints[ref.id])
+        if anchor.id != ref.id:
+            basis.setdefault(anchor.id, warm_fingerprint(fingerprints[anchor.id], basis[ref.id]))
+    cases = {case.id: warm_fingerprint(fingerprints[case.id], basis[anchor_of[case.id].id]) for case in unique}
+    return cases, basis
 
 
 def _announce(run: _Run, spec: Sweep, n_cases: int, reused: int, jobs: Sequence[Case], n_bases: int) -> None:
@@ -156,14 +193,23 @@ def _announce(run: _Run, spec: Sweep, n_cases: int, reused: int, jobs: Sequence[
     )
 
 
-def _solve_bases(run: _Run, missing: Sequence[Case], bases: dict[str, Basis | None]) -> None:
-    """Solve the LP relaxation of each first case in ``missing``; save and keep the bases found."""
-    stream = run.outcomes(missing, {c.id: {"basis_only": True} for c in missing})
+def _solve_bases(
+    run: _Run,
+    missing: Sequence[Case],
+    bases: dict[str, Basis | None],
+    fingerprints: Mapping[str, str],
+    starts: Mapping[str, Basis | None] | None = None,
+) -> None:
+    """Solve the LP relaxation of each case in ``missing`` (from its basis in ``starts``, else from scratch);
+    save (with its fingerprint) and keep the bases found.
+    """
+    starts = starts or {}
+    stream = run.outcomes(missing, {c.id: {"basis_only": True, "warm_basis": starts.get(c.id)} for c in missing})
     try:
         for case, info, _ in stream:
             basis = bases[case.id] = info.get("relaxation_basis")
             if basis is not None:
-                write_basis(run.folder, case.id, basis)
+                write_basis(run.folder, case.id, basis, fingerprints[case.id])
     finally:
         stream.close()
 
@@ -250,32 +296,41 @@ def run_sweep(
     fingerprints = validate_cases(spec, cases, options, structures)
     unique = list({c.id: c for c in cases}.values())
     # Warm starts: the LP relaxation of the first case of each model structure (in the sweep's
-    # order) is solved from scratch, its basis saved, and every case of that structure (the
-    # first one too) starts from it. A case's result thus depends on the sweep's inputs only,
-    # never on which worker ran what, and the bases take one LP each, not a whole solve.
+    # order) is solved from scratch, then that of each anchor from it (``warm_starts``), their bases
+    # saved, and every case starts from its anchor's. A case's result thus depends on the sweep's
+    # inputs only, never on which worker ran what, and the bases take one LP each, not a whole solve.
     warm = bool(options.get("warm_start"))
-    first, ref_of = _first_of_structure(unique, structures)
+    first, ref_of, anchor_of = warm_starts(unique, structures)
+    basis_fingerprints: dict[str, str] = {}
     if warm:
-        for case in unique:
-            fingerprints[case.id] = warm_fingerprint(fingerprints[case.id], fingerprints[ref_of[case.id].id])
+        fingerprints, basis_fingerprints = warm_fingerprints(unique, fingerprints, ref_of, anchor_of)
     run = _Run(parts_dir(spec, results_dir), str(spec.base), options, workers, scheduler, console, progress)
     out = Path(output) if output is not None else Path(results_dir) / f"{spec.name}.nc"
     with lock(run.folder):
         remove_temps(run.folder)
         jobs = [c for c in unique if not (resume and is_done(read_record(run.folder, c.id), fingerprints[c.id]))]
-        bases: dict[str, Basis | None] = {}  # first case id -> the basis its structure starts from
+        bases: dict[str, Basis | None] = {}  # case id of a first case or anchor -> its basis
+        anchors: dict[str, Case] = {}  # the anchors the jobs start from whose basis is not saved
         if warm:
-            for ref in {ref_of[c.id].id: ref_of[c.id] for c in jobs}.values():
-                bases[ref.id] = read_basis(run.folder, ref.id)
+            for anchor in {anchor_of[c.id].id: anchor_of[c.id] for c in jobs}.values():
+                bases[anchor.id] = read_basis(run.folder, anchor.id, basis_fingerprints[anchor.id])
+                ref = ref_of[anchor.id]
+                if bases[anchor.id] is None and ref.id != anchor.id:
+                    anchors[anchor.id] = anchor
+                    if ref.id not in bases:
+                        bases[ref.id] = read_basis(run.folder, ref.id, basis_fingerprints[ref.id])
         missing = [case for case in first.values() if case.id in bases and bases[case.id] is None]
         if progress:
-            _announce(run, spec, len(cases), len(unique) - len(jobs), jobs, len(missing))
+            _announce(run, spec, len(cases), len(unique) - len(jobs), jobs, len(missing) + len(anchors))
         if missing:
-            _solve_bases(run, missing, bases)
+            _solve_bases(run, missing, bases, basis_fingerprints)
+        if anchors:
+            starts = {a: bases.get(ref_of[a].id) for a in anchors}
+            _solve_bases(run, list(anchors.values()), bases, basis_fingerprints, starts)
         fresh: Parts = {}
         if jobs:
             fresh = _solve_jobs(
-                run, jobs, {c.id: {"warm_basis": bases.get(ref_of[c.id].id)} for c in jobs}, fingerprints
+                run, jobs, {c.id: {"warm_basis": bases.get(anchor_of[c.id].id)} for c in jobs}, fingerprints
             )
         ds = stack(spec, cases, read_parts(run.folder, cases, fresh))
         ds.attrs.update(provenance(spec, options))

@@ -17,9 +17,10 @@ gives the same combined result as an uninterrupted one. A lock file (``.lock``, 
 ``flock`` and so released by the OS when its process dies, :func:`lock`) keeps two runs of the
 same sweep from writing at once; the combined file is written while it is held.
 
-**Warm-start bases.** The LP relaxation basis of the first case of each model structure is saved
-as ``<id>.basis.npz`` beside the parts (:func:`write_basis`), the warm start of every case of
-that structure.
+**Warm-start bases.** The LP relaxation basis of the first case of each model structure, and of each
+anchor (:func:`planner.studies.sweep.run.warm_starts`), is saved as ``<id>.basis.npz`` beside the
+parts (:func:`write_basis`), the warm start of the cases anchored there, with the fingerprint of the
+inputs it was solved for: a basis saved for other inputs is solved again.
 
 **Infos.** A case's outcome travels as an *info* dict (``status``, ``termination``,
 ``objective_cny``, ``bound_cny``, ``mip_gap``, ``message``, ``timings``, ``wall_time_s``):
@@ -106,17 +107,24 @@ def _basis_path(folder: Path, cid: str) -> Path:
 # --------------------------------------------------------------------------- warm-start bases
 
 
-def write_basis(folder: Path, cid: str, basis: Basis) -> None:
-    """Save the LP relaxation basis of a structure's first case (the warm start of the others)."""
+def write_basis(folder: Path, cid: str, basis: Basis, fp: str) -> None:
+    """Save the LP relaxation basis of a structure's first case or an anchor (the warm start of the cases
+    anchored there), with the fingerprint ``fp`` of the inputs it was solved for.
+    """
     buffer = io.BytesIO()
-    np.savez(buffer, cols=basis[0], rows=basis[1])
+    np.savez(buffer, cols=basis[0], rows=basis[1], fingerprint=np.array(fp))
     write_bytes(_basis_path(folder, cid), buffer.getvalue())
 
 
-def read_basis(folder: Path, cid: str) -> Basis | None:
-    """The saved basis of a structure's first case, or None if it is missing or unreadable."""
+def read_basis(folder: Path, cid: str, fp: str) -> Basis | None:
+    """The saved basis of a structure's first case or an anchor, or None if it is missing, unreadable, or was solved
+    for other inputs than ``fp`` says (a changed base file or solver option: the case id stays, its
+    relaxation does not, and a stale start would make the cases depend on an earlier run).
+    """
     try:
         with np.load(_basis_path(folder, cid)) as data:
+            if str(data["fingerprint"]) != fp:
+                return None
             return np.asarray(data["cols"], dtype=np.int8), np.asarray(data["rows"], dtype=np.int8)
     except (OSError, KeyError, ValueError):
         return None
