@@ -94,7 +94,7 @@ class _Slopes:
     """``d(body - bound)/dp`` of the rows a limit ``p`` is in, as linear forms in the columns, kept per model.
 
     :func:`_slack_derivative` evaluates a row twice (at ``p`` and ``p + eps``); a yearly row such as the
-    PUE cap sums every representative hour, and the 57 rows of the default's limits took ~23 ms of a
+    PUE cap sums every representative hour, and the default's 19 priced rows took ~23 ms of a
     sweep case that way. Here the same finite difference is taken once on the row's linear forms (Pyomo's
     ``LinearRepnVisitor``, as the compiler reduces rows): its slope per column and constant, so that
     the derivative at a plan is one dot product. A form is taken again only when a parameter or fixed
