@@ -70,6 +70,7 @@ def solve_cases(cases, base: Path, options: SolveOptions, mode: str, export: Pat
     # sweep's order, an anchor's relaxation (solved by ``plan sweep`` before the cases) is its own case's.
     structures = {c.id: structure_key(load_scenario(base, list(c.overrides))) for c in cases}
     _, ref_of, anchor_of = warm_starts(cases, structures)
+    anchors = {a.id for a in anchor_of.values()}
     bases: dict[str, object] = {}
     rows = []
     for case in cases:
@@ -89,7 +90,7 @@ def solve_cases(cases, base: Path, options: SolveOptions, mode: str, export: Pat
         wall = time.perf_counter() - t0
         if export is not None:  # the exact arrays handed to HiGHS, for HiGHS alone
             save_exact(compile_model(run.model), export / f"{case.id}.npz")
-        if mode == "update+warm" and case.id in {a.id for a in anchor_of.values()}:
+        if mode == "update+warm" and case.id in anchors:
             bases[case.id] = run.outcome.relaxation_basis
         solver = _IN_HIGHS[0] - in_highs
         rows.append(

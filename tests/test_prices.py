@@ -30,7 +30,7 @@ def test_the_slope_is_worked_by_hand_and_follows_every_parameter_the_row_holds()
     compiled = compile_model(m)
     assert [v.name for v in compiled.columns] == ["x", "z"]
     sense = compiled.rows[0].bound_type
-    slopes = prices._Slopes(compiled)
+    slopes = prices._Index(compiled)
     plan = np.array([2.0, 1.0])
     assert slopes.derivative(m.row, m.p, sense, plan) == pytest.approx(-(3.0 * 2.0 + 1.0 + 4.0), rel=1e-8)
     # the limit itself moved (a sweep case): the row is affine in p, the slope stays
@@ -53,6 +53,6 @@ def test_the_slope_is_worked_by_hand_and_follows_every_parameter_the_row_holds()
 def test_the_slopes_are_kept_on_the_model_for_its_later_cases() -> None:
     m = _row_with_a_limit()
     compiled = compile_model(m)
-    assert prices._slopes(compiled) is prices._slopes(compiled)
+    assert prices._index(compiled) is prices._index(compiled)
     recompiled = compile_model(m)  # new rows and columns: new forms
-    assert prices._slopes(recompiled) is not prices._slopes(compiled)
+    assert prices._index(recompiled) is not prices._index(compiled)

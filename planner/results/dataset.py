@@ -21,7 +21,6 @@ import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 import yaml
-from pyomo.core.expr.visitor import identify_mutable_parameters, identify_variables
 from pyomo.repn.linear import LinearRepnVisitor
 
 from planner import __version__
@@ -34,6 +33,7 @@ from planner.scenario import input_hash, scenario_files
 from planner.scenario.network import WORKLOADS
 from planner.solver.highs import SolveOutcome
 from planner.solver.prices import LIMIT_STEPS
+from planner.solver.recompile import constants_state, held_constants
 from planner.time.tariff import TOU_PERIODS
 
 __all__ = ["to_dataset"]
@@ -71,7 +71,7 @@ class _Values:
             form = self._forms.get(id(expr))
             state: tuple[Any, ...] | None = None
             if form is not None:
-                state = _state(form[3])
+                state = constants_state(form[3])
                 if state != form[4] and not form[0]:
                     # no variables (a price): Pyomo's evaluation is cheaper than a new linear form
                     form = self._forms[id(expr)] = (form[0], form[1], float(pyo.value(expr)), form[3], state)
@@ -83,12 +83,11 @@ class _Values:
                     continue
                 variables = [self._visitor.var_map[vid] for vid in repn.linear]
                 if form is None:  # what the form takes as constants: mutable parameters, fixed variables
-                    watched = list(identify_mutable_parameters(expr))
-                    watched += [v for v in identify_variables(expr, include_fixed=True) if v.fixed]
+                    watched = held_constants(expr)
                 else:  # the same components (a variable fixed since is read as a variable: still right)
                     watched = form[3]
                 coefs = np.fromiter(repn.linear.values(), float, count=len(variables))
-                state = _state(watched) if state is None else state
+                state = constants_state(watched) if state is None else state
                 form = self._forms[id(expr)] = (variables, coefs, float(repn.constant), watched, state)
             variables, coefs, constant = form[0], form[1], form[2]
             x = np.fromiter((v.value or 0.0 for v in variables), float, count=len(variables))
@@ -107,11 +106,6 @@ class _Values:
         out = np.zeros(shape)
         out.flat[positions] = np.fromiter((v.value or 0.0 for v in datas), float, count=len(datas))
         return out
-
-
-def _state(watched: list[Any]) -> tuple[Any, ...]:
-    """Values (and fixed flags) of the parameters and fixed variables a linear form depends on."""
-    return tuple((getattr(c, "fixed", True), c.value) for c in watched)
 
 
 def _values_of(m: pyo.ConcreteModel) -> _Values:

@@ -33,11 +33,11 @@ from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.core.expr.visitor import identify_mutable_parameters, identify_variables
 from pyomo.repn.linear import LinearRepnVisitor
 
 from planner.solver.dive import INTERIOR_POINT_COLUMNS, Relaxation
 from planner.solver.highs import OBJECTIVE_SCALE, CompiledModel, SolveOptions, Status, interior_point, new_highs
+from planner.solver.recompile import constants_state, held_constants
 
 __all__ = ["LIMIT_STEPS", "price_limits", "pricing_duals"]
 
@@ -90,25 +90,34 @@ def _slack_derivative(con: pyo.ConstraintData, param: pyo.ParamData, sense: int)
     return (moved - base) / eps
 
 
-class _Slopes:
-    """``d(body - bound)/dp`` of the rows a limit ``p`` is in, as linear forms in the columns, kept per model.
+class _Index:
+    """What the pricing stage reads of a model's rows and columns, kept on the model for its later cases.
 
-    :func:`_slack_derivative` evaluates a row twice (at ``p`` and ``p + eps``); a yearly row such as the
-    PUE cap sums every representative hour, and the default's 19 priced rows took ~23 ms of a
-    sweep case that way. Here the same finite difference is taken once on the row's linear forms (Pyomo's
-    ``LinearRepnVisitor``, as the compiler reduces rows): its slope per column and constant, so that
-    the derivative at a plan is one dot product. A form is taken again only when a parameter or fixed
-    variable it holds as a constant (``p`` among them) has a new value, as a sweep case that moves the
-    limit does; a row that is not linear, or holds a variable the compiled model has no column for,
-    falls back to :func:`_slack_derivative`. The plan's values are read as :func:`planner.solver.highs.load_values`
-    writes them (integers rounded).
+    Its rows per constraint (by ``id``) and the columns that stay continuous in the pricing LP depend on
+    the model's rows and columns only (a sweep's case re-uses them: ~50 ms a case otherwise). The
+    slopes ``d(body - bound)/dp`` of the rows a limit ``p`` is in (:meth:`derivative`) are kept as
+    linear forms in the columns: :func:`_slack_derivative` evaluates a row twice (at ``p`` and
+    ``p + eps``), and a yearly row such as the PUE cap sums every representative hour (the default's 19
+    priced rows took ~23 ms of a sweep case that way). Here the same finite difference is taken once on
+    the row's linear forms (Pyomo's ``LinearRepnVisitor``, as the compiler reduces rows): its slope per
+    column and constant, so that the derivative at a plan is one dot product. A form is taken again only
+    when a parameter or fixed variable it holds as a constant (``p`` among them) has a new value, as a
+    sweep case that moves the limit does; a row that is not linear, or holds a variable the compiled
+    model has no column for, falls back to :func:`_slack_derivative`. The plan's values are read as
+    :func:`planner.solver.highs.load_values` writes them (integers rounded).
     """
 
     def __init__(self, compiled: CompiledModel) -> None:
         self.rows, self.columns = compiled.rows, compiled.columns
+        self.rows_of: dict[int, list[int]] = {}
+        for r, (con, _) in enumerate(compiled.rows):
+            self.rows_of.setdefault(id(con), []).append(r)
+        self.relaxed = np.array(
+            [v.parent_component().local_name in RELAXED_INTEGERS for v in compiled.columns], dtype=bool
+        )
         self._column = {id(v): j for j, v in enumerate(compiled.columns)}
         self._visitor = LinearRepnVisitor({})
-        #: (id(row), id(p), upper side) -> (columns, slopes, constant, watched components, their state)
+        #: (id(row), id(p), upper side) -> (columns, slopes, constant, held constants, their state)
         self._forms: dict[tuple[int, int, bool], tuple[np.ndarray, np.ndarray, float, list[Any], tuple[Any, ...]]] = {}
 
     def derivative(self, con: pyo.ConstraintData, param: pyo.ParamData, sense: int, x: np.ndarray) -> float:
@@ -116,7 +125,7 @@ class _Slopes:
         upper = sense >= 0 and con.has_ub()
         key = (id(con), id(param), upper)
         form = self._forms.get(key)
-        if form is None or _state(form[3]) != form[4]:
+        if form is None or constants_state(form[3]) != form[4]:
             form = self._form(con, param, upper)
             if form is None:
                 return _slack_derivative(con, param, sense)
@@ -130,9 +139,8 @@ class _Slopes:
         p0 = float(pyo.value(param))
         eps = max(1e-6, abs(p0) * 1e-6)  # as _slack_derivative
         bound = con.upper if upper else con.lower
-        watched = list(identify_mutable_parameters(con.body)) + list(identify_mutable_parameters(bound))
-        watched += [v for v in identify_variables(con.body, include_fixed=True) if v.fixed]
-        state = _state(watched)
+        held = held_constants(con.body, bound)
+        state = constants_state(held)
         forms = []
         try:
             for p in (p0, p0 + eps):
@@ -153,39 +161,16 @@ class _Slopes:
             return None
         cols = np.fromiter(slope, dtype=np.int64, count=len(slope))
         slopes = np.fromiter(slope.values(), dtype=float, count=len(slope))
-        return cols, slopes, (c1 - c0) / eps, watched, state
+        return cols, slopes, (c1 - c0) / eps, held, state
 
 
-def _state(watched: list[Any]) -> tuple[Any, ...]:
-    """Values (and fixed flags) of the parameters and fixed variables a linear form holds as constants."""
-    return tuple((getattr(c, "fixed", True), c.value) for c in watched)
-
-
-def _slopes(compiled: CompiledModel) -> _Slopes:
-    """The model's :class:`_Slopes` (made on first use, kept for the model's later cases)."""
-    m = compiled.model
-    kept = getattr(m, "_planner_pricing_slopes", None)
-    if kept is None or kept.rows is not compiled.rows or kept.columns is not compiled.columns:
-        kept = m._planner_pricing_slopes = _Slopes(compiled)
-    return kept
-
-
-def _index(compiled: CompiledModel) -> tuple[dict[int, list[int]], np.ndarray]:
-    """The rows of each constraint (by ``id``) and the columns that stay continuous in the pricing LP.
-
-    Both depend on the model's rows and columns only, so they are kept on the model for its later
-    cases (a sweep's case re-uses them: ~50 ms a case otherwise).
-    """
+def _index(compiled: CompiledModel) -> _Index:
+    """The model's :class:`_Index` (made on first use, kept for the model's later cases)."""
     m = compiled.model
     kept = getattr(m, "_planner_pricing_index", None)
-    if kept is not None and kept[0] is compiled.rows and kept[1] is compiled.columns:
-        return kept[2], kept[3]
-    rows_of: dict[int, list[int]] = {}
-    for r, (con, _) in enumerate(compiled.rows):
-        rows_of.setdefault(id(con), []).append(r)
-    relaxed = np.array([v.parent_component().local_name in RELAXED_INTEGERS for v in compiled.columns], dtype=bool)
-    m._planner_pricing_index = (compiled.rows, compiled.columns, rows_of, relaxed)
-    return rows_of, relaxed
+    if kept is None or kept.rows is not compiled.rows or kept.columns is not compiled.columns:
+        kept = m._planner_pricing_index = _Index(compiled)
+    return kept
 
 
 def price_limits(
@@ -210,8 +195,7 @@ def price_limits(
         ``(limit, year) -> (cost of one tightening step [MCNY], how it was obtained)``.
     """
     m = compiled.model
-    rows_of, _ = _index(compiled)
-    slopes = _slopes(compiled)
+    index = _index(compiled)
     plan = np.where(compiled.integer, np.round(x), x)  # as load_values wrote it into the variables
     duals = pricing_duals(compiled, x, options, relaxation)
     out: dict[tuple[str, int], tuple[float, str]] = {}
@@ -229,8 +213,8 @@ def price_limits(
                 if comp is None or y not in comp:
                     continue
                 con = comp[y]
-                for r in rows_of.get(id(con), []):
-                    derivative += -duals[r] * slopes.derivative(con, param[y], compiled.rows[r][1], plan)
+                for r in index.rows_of.get(id(con), []):
+                    derivative += -duals[r] * index.derivative(con, param[y], compiled.rows[r][1], plan)
             value = derivative * spec.step
             out[(limit, y)] = (0.0 if abs(value) < 1e-9 else value, f"{METHOD}; {spec.label}")
     return out
@@ -240,7 +224,7 @@ def pricing_duals(
     compiled: CompiledModel, x: np.ndarray, options: SolveOptions, relaxation: Relaxation | None = None
 ) -> np.ndarray | None:
     """Row duals of the pricing LP (lumpy integers fixed at the plan, servers and racks free)."""
-    _, relaxed = _index(compiled)
+    relaxed = _index(compiled).relaxed
     fix = compiled.integer & ~relaxed
     if relaxation is not None:
         free = np.flatnonzero(compiled.integer & relaxed)

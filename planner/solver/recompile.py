@@ -29,12 +29,13 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.numeric_types import native_types
 from pyomo.core.expr.numeric_expr import SumExpression
+from pyomo.core.expr.visitor import identify_mutable_parameters, identify_variables
 from pyomo.repn.linear import LinearRepnVisitor
 from scipy import sparse
 
 from planner.solver.highs import INF, CompiledModel, column_bounds
 
-__all__ = ["Recompiler"]
+__all__ = ["Recompiler", "constants_state", "held_constants"]
 
 
 class _ShapeChanged(Exception):
@@ -64,6 +65,24 @@ def _parameters(expr: Any, named: dict[int, dict[int, Any]]) -> dict[int, Any]:
         elif not node.is_variable_type() and node.is_fixed() and not node.is_constant():
             found[id(node)] = node
     return found
+
+
+def held_constants(*exprs: Any) -> list[Any]:
+    """The mutable parameters and fixed variables in ``exprs``: what a linear form of them holds as constants.
+
+    A linear form kept across cases (the results' values, the pricing stage's slopes) is taken again when
+    :func:`constants_state` of these has changed.
+    """
+    held: list[Any] = []
+    for expr in exprs:
+        held += identify_mutable_parameters(expr)
+        held += [v for v in identify_variables(expr, include_fixed=True) if v.fixed]
+    return held
+
+
+def constants_state(held: list[Any]) -> tuple[Any, ...]:
+    """Values (and fixed flags) of :func:`held_constants`."""
+    return tuple((getattr(c, "fixed", True), c.value) for c in held)
 
 
 def _number(bound: Any) -> Any:
