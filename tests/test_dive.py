@@ -252,6 +252,7 @@ def test_rounding_is_repaired_on_rows_of_the_group_alone() -> None:
     relaxation = Relaxation.__new__(Relaxation)
     relaxation.compiled = compiled
     relaxation.lower, relaxation.upper = np.zeros(3), np.full(3, 100.0)
+    relaxation._row_entries = None  # counted on first use
     cols, x = np.array([0, 1]), np.array([2.5, 2.4, 7.0])
     repaired = relaxation._repaired(cols, np.array([3.0, 3.0]), x)
     assert repaired.tolist() == [3.0, 2.0]  # x1 was rounded up furthest (0.6): it gives the unit back

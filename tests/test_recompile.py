@@ -7,13 +7,14 @@ from pathlib import Path
 import numpy as np
 import pyomo.environ as pyo
 import pytest
+from pyomo.repn.linear import LinearRepnVisitor
 
 from planner.model import ModelData, build_model
 from planner.model.update import structure_key, update_model
 from planner.pipeline import ModelCache
 from planner.scenario import load_scenario
 from planner.solver.highs import CompiledModel, compile_model
-from planner.solver.recompile import Recompiler
+from planner.solver.recompile import LinearForms, Recompiler
 from planner.time.prepare import prepare_time
 
 DEFAULT = Path(__file__).resolve().parents[1] / "inputs" / "2030.yaml"
@@ -147,3 +148,68 @@ def test_a_parameter_in_a_variable_bound_is_patched():
     patched = recompiler.refresh([m.u])
     assert_same(patched, compile_model(m), "u")
     assert patched.col_upper.tolist() == [7.0, 10.0] and patched.col_lower.tolist() == [0.0, 7.0]
+
+
+def _aggregate_model() -> pyo.ConcreteModel:
+    """cost = p * E + q * x with the aggregate E = 2 g1 + 3 g2 (m.aggregates), and a row holding E."""
+    m = pyo.ConcreteModel()
+    m.p = pyo.Param(mutable=True, initialize=5.0)
+    m.q = pyo.Param(mutable=True, initialize=1.0)
+    m.g = pyo.Var([1, 2], bounds=(0, 4))
+    m.x = pyo.Var(bounds=(0, 9))
+    m.E = pyo.Expression(expr=2 * m.g[1] + 3 * m.g[2])
+    m.aggregates = [m.E]
+    m.row = pyo.Constraint(expr=m.E + m.x >= m.q * 6)
+    m.obj = pyo.Objective(expr=m.p * m.E + m.q * m.x)
+    return m
+
+
+def test_linear_forms_keep_an_aggregate_and_nothing_else():
+    """An aggregate's form survives ``clear`` (a moved price re-prices it, not re-walks it); another
+    named expression's does not (its parameters may have moved); the forms equal a fresh walk's."""
+    m = _aggregate_model()
+    m.F = pyo.Expression(expr=m.q * m.g[1])  # a named expression with a parameter
+    forms = LinearForms(m)
+    repn = forms.walk(m.p * m.E + m.F)
+    assert id(m.E) in forms.visitor.subexpression_cache and id(m.F) in forms.visitor.subexpression_cache
+    forms.clear()
+    assert list(forms.visitor.subexpression_cache) == [id(m.E)]
+    m.p.set_value(7.0)
+    m.q.set_value(2.0)
+    repn = forms.walk(m.p * m.E + m.F)
+    forms.clear()
+    fresh = LinearRepnVisitor({}).walk_expression(m.p * m.E + m.F)
+    by_name = {forms.var_map[i].name: c for i, c in repn.linear.items()}
+    assert by_name == {"g[1]": 7.0 * 2 + 2.0, "g[2]": 21.0}
+    assert by_name == {v.name: c for v, c in zip((m.g[1], m.g[2]), fresh.linear.values(), strict=True)}
+
+
+def test_linear_forms_refuse_an_aggregate_with_a_parameter():
+    m = _aggregate_model()
+    m.E2 = pyo.Expression(expr=m.p * m.g[1])
+    m.aggregates.append(m.E2)
+    with pytest.raises(ValueError, match="E2"):
+        LinearForms(m)
+
+
+def test_a_moved_price_of_an_aggregate_patches_the_objective():
+    m = _aggregate_model()
+    recompiler = Recompiler(compile_model(m))
+    for p, q in ((6.0, 1.0), (2.5, 3.0)):
+        m.p.set_value(p)
+        m.q.set_value(q)
+        patched = recompiler.refresh([m.p, m.q])
+        assert_same(patched, compile_model(m), (p, q))
+        assert patched.cost.tolist() == [2 * p, 3 * p, q]
+
+
+def test_an_aggregate_with_a_fixed_variable_is_walked_again():
+    """A fixed variable is a constant of the form, and its value may move: such an aggregate is not kept."""
+    m = _aggregate_model()
+    m.g[2].fix(1.0)
+    forms = LinearForms(m)
+    assert forms.walk(m.p * m.E).constant == 15.0
+    forms.clear()
+    assert id(m.E) not in forms.visitor.subexpression_cache
+    m.g[2].fix(2.0)
+    assert forms.walk(m.p * m.E).constant == 30.0

@@ -19,7 +19,14 @@ from planner.time.cooling import cooling_coefficient
 from planner.time.days import RepresentativeDays, reduce_days
 from planner.time.prepare import prepare_time
 from planner.time.profiles import COLUMN_RANGES, PROFILE_COLUMNS, ProfileError, load_profiles
-from planner.time.tariff import TOU_PERIODS, calendar_tou_periods, grid_price, hot_spell_days, tou_periods
+from planner.time.tariff import (
+    TOU_PERIODS,
+    calendar_tou_periods,
+    energy_cost,
+    grid_price,
+    hot_spell_days,
+    tou_periods,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
@@ -338,6 +345,18 @@ def test_tou_prices_july_and_january() -> None:
     assert july.mean() == pytest.approx((3 * 0.786016 + 7 * 0.66288 + 8 * 0.432 + 6 * 0.20112) / 24)
     with pytest.raises(ValueError, match="critical"):
         tou_prices(np.array([C]), flat, nf, {"peak": 1.6})
+
+
+def test_energy_cost_by_aggregates_is_the_sum_of_hourly_prices() -> None:
+    """Three hours worked by hand: 0.2 CNY/kWh of non-floating, flat 0.5, multipliers 1.6/1/0.4, adders
+    0.01/0/-0.02, scale 1.25, energy 10/20/30 MWh:
+    prices 0.2 + 1.25 * (0.3 * m + a) = 0.8125, 0.575, 0.325; cost 8.125 + 11.5 + 9.75 = 29.375."""
+    mult, adder, e = np.array([1.6, 1.0, 0.4]), np.array([0.01, 0.0, -0.02]), np.array([10.0, 20.0, 30.0])
+    hourly = grid_price(0.5, 0.2, mult, adder, 1.25)
+    np.testing.assert_allclose(hourly, [0.8125, 0.575, 0.325], rtol=1e-12)
+    by_aggregates = energy_cost(0.5, 0.2, e.sum(), (mult * e).sum(), (adder * e).sum(), 1.25)
+    assert by_aggregates == pytest.approx(29.375, rel=1e-12)
+    assert by_aggregates == pytest.approx(float((hourly * e).sum()), rel=1e-12)
 
 
 # ----------------------------------------------------------------------------------------------

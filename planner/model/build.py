@@ -60,6 +60,7 @@ def new_model(data: ModelData) -> pyo.ConcreteModel:
     m.capital_builds = {}  # capital cost term -> what it charges (planner.model.assets.Builds)
     m.capacity_builds = set()  # builds whose units only add capacity (assets.add_asset): rounded together
     m.tightenings = set()  # constraints valid for every plan that only tighten the LP relaxation (diagnose)
+    m.aggregates = []  # indexed Expressions of variables alone (no parameter): their linear forms are kept
     m.contracts = {}  # signed per year (PPA MW, hub leases and sales): with the builds, the decisions (model.stages)
     m.Y = pyo.Set(initialize=data.years, ordered=True, doc="planning years")
     m.D = pyo.Set(initialize=data.days, ordered=True, doc="representative days")

@@ -56,11 +56,25 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData) -> None:
     def annual(expr_hourly: Callable[[int, int, int], Any], y: int) -> pyo.Expression:
         return sum(W[d] * expr_hourly(y, d, h) for d in m.D for h in m.H)
 
+    # A year's facility and IT energy: aggregates (no parameter), so that a row a limit multiplies one by is
+    # re-read from its kept form when the limit moves (planner.solver.recompile.LinearForms), not re-walked.
+    m.facility_energy = pyo.Expression(
+        m.Y,
+        rule=lambda m, y: annual(lambda y, d, h: sum(m.facility_power[s, y, d, h] for s in m.S), y),
+        doc="sum_(s,d,h) W_d * P_fac[s,y,d,h]   [MWh/year]",
+    )
+    m.it_energy = pyo.Expression(
+        m.Y,
+        rule=lambda m, y: annual(lambda y, d, h: sum(m.it_power[s, c, y, d, h] for s in m.S for c in m.C), y),
+        doc="sum_(s,c,d,h) W_d * P_it[s,c,y,d,h]   [MWh/year]",
+    )
+    m.aggregates += [m.facility_energy, m.it_energy]
+
     def facility_mwh(y: int) -> pyo.Expression:
-        return annual(lambda y, d, h: sum(m.facility_power[s, y, d, h] for s in m.S), y)
+        return m.facility_energy[y]
 
     def it_mwh(y: int) -> pyo.Expression:
-        return annual(lambda y, d, h: sum(m.it_power[s, c, y, d, h] for s in m.S for c in m.C), y)
+        return m.it_energy[y]
 
     # PUE -------------------------------------------------------------------------------
     limit_param("pue_max", "annual PUE cap [-]")
@@ -77,13 +91,20 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData) -> None:
     grey_ppas = [k for k in m.P if not s.power.ppa[k].green]
     limit_param("green_share_min", "least green share of facility energy [-]")
 
-    def not_green_mwh(y: int) -> pyo.Expression:
-        return annual(
+    m.not_green_energy = pyo.Expression(
+        m.Y,
+        rule=lambda m, y: annual(
             lambda y, d, h: sum(
                 m.grid_import[s, y, d, h] + sum(m.ppa_energy[s, k, y, d, h] for k in grey_ppas) for s in m.S
             ),
             y,
-        )
+        ),
+        doc="sum_(s,d,h) W_d * (g[s,y,d,h] + sum_(k not green) q[s,k,y,d,h])   [MWh/year]",
+    )
+    m.aggregates.append(m.not_green_energy)
+
+    def not_green_mwh(y: int) -> pyo.Expression:
+        return m.not_green_energy[y]
 
     m.green_share = pyo.Constraint(
         m.green_share_min_years,

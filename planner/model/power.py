@@ -18,7 +18,7 @@ import pyomo.environ as pyo
 
 from planner.model.assets import Asset, Builds, Fleet, add_asset, add_stock
 from planner.model.data import MCNY, MWH_PER_GWH, ModelData
-from planner.time.tariff import grid_price as tou_grid_price
+from planner.time.tariff import energy_cost
 
 __all__ = ["add_power", "parameters"]
 
@@ -131,24 +131,6 @@ def _add_grid(m: pyo.ConcreteModel, data: ModelData, values: dict[str, dict]) ->
     )
     m.tariff_scale = pyo.Param(
         mutable=True, initialize=values["tariff_scale"][None], doc="sweep multiplier on grid energy prices [-]"
-    )
-    mult, adder = data.time.tou_multiplier, data.time.season_adder_cny_per_kwh
-    nf = {site: data.site_prices[site].non_floating_cny_per_kwh for site in data.sites}
-    tou = {site: data.site_prices[site].time_of_use for site in data.sites}
-
-    def grid_price(m: pyo.ConcreteModel, site: str, y: int, d: int, h: int) -> pyo.Expression:
-        if not tou[site]:  # an annual-average settlement: the flat price every hour
-            return tou_grid_price(m.flat_price[site, y], nf[site], 1.0, 0.0, m.tariff_scale)
-        return tou_grid_price(m.flat_price[site, y], nf[site], float(mult[d, h]), float(adder[d, h]), m.tariff_scale)
-
-    m.grid_price = pyo.Expression(
-        m.S,
-        m.Y,
-        m.D,
-        m.H,
-        rule=grid_price,
-        doc="price[s,y,d,h] = nf_s + scale * ((flat[s,y] - nf_s) * tou_multiplier[d,h] + season_adder[d,h])"
-        "   [CNY/kWh] (a site without time_of_use: multiplier 1, no adder)",
     )
     return blocks
 
@@ -648,6 +630,46 @@ def _add_existing_om(m: pyo.ConcreteModel, data: ModelData, grid_blocks: Asset, 
     m.cost_terms["fixed_om_existing_power"] = existing_om
 
 
+def _add_grid_energy(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """A year's grid energy at each site, plain and weighted by the tariff's hourly factors: the aggregates
+    the energy cost multiplies by its prices (DESIGN.md §6).
+
+    They hold no parameter, so a linear form of one is taken once and kept (``m.aggregates``,
+    :class:`planner.solver.recompile.LinearForms`): a sweep case that moves the tariff re-prices five yearly
+    terms of three aggregates each instead of re-walking every hour of every year.
+    """
+    W = data.weight
+    mult, adder = data.time.tou_multiplier, data.time.season_adder_cny_per_kwh
+    tou = {site: data.site_prices[site].time_of_use for site in data.sites}
+    m.grid_energy = pyo.Expression(
+        m.S,
+        m.Y,
+        rule=lambda m, s, y: sum(W[d] * m.grid_import[s, y, d, h] for d in m.D for h in m.H),
+        doc="E[s,y] = sum_(d,h) W_d * g[s,y,d,h]   [MWh/year]",
+    )
+    m.grid_tou_energy = pyo.Expression(
+        m.S,
+        m.Y,
+        rule=lambda m, s, y: (
+            sum(W[d] * float(mult[d, h]) * m.grid_import[s, y, d, h] for d in m.D for h in m.H)
+            if tou[s]
+            else m.grid_energy[s, y]
+        ),
+        doc="E_tou[s,y] = sum_(d,h) W_d * tou_multiplier[d,h] * g[s,y,d,h] (a site without time_of_use:"
+        " E[s,y])   [MWh/year]",
+    )
+    m.grid_adder_energy = pyo.Expression(
+        m.S,
+        m.Y,
+        rule=lambda m, s, y: (
+            sum(W[d] * float(adder[d, h]) * m.grid_import[s, y, d, h] for d in m.D for h in m.H) if tou[s] else 0.0
+        ),
+        doc="A[s,y] = sum_(d,h) W_d * season_adder[d,h] * g[s,y,d,h] (a site without time_of_use: 0)"
+        "   [CNY/kWh * MWh/year]",
+    )
+    m.aggregates += [m.grid_energy, m.grid_tou_energy, m.grid_adder_energy]
+
+
 def _add_energy_costs(m: pyo.ConcreteModel, data: ModelData) -> None:
     """Register grid energy and fixed charge, PPA, certificate and carbon costs [MCNY/year]."""
     p = data.scenario.power
@@ -655,11 +677,24 @@ def _add_energy_costs(m: pyo.ConcreteModel, data: ModelData) -> None:
     W = data.weight
 
     rate = {site: data.site_prices[site].fixed_charge_rate for site in data.sites}
+    _add_grid_energy(m, data)
+    nf = {site: data.site_prices[site].non_floating_cny_per_kwh for site in data.sites}
 
     def energy(m: pyo.ConcreteModel, y: int) -> pyo.Expression:
-        """sum_(s,d,h) W_d * price[s,y,d,h] [CNY/kWh] * 1000 * g[s,y,d,h] / 1e6   [MCNY/year]"""
+        """sum_s (nf_s * E[s,y] + scale * ((flat[s,y] - nf_s) * E_tou[s,y] + A[s,y])) * 1000 / 1e6 = sum_(s,d,h)
+        W_d * price[s,y,d,h] * 1000 * g / 1e6, price = nf_s + scale * ((flat - nf_s) * tou_multiplier + season_adder)
+        [CNY/kWh]   [MCNY/year]
+        """
         return KWH_PRICE_TO_MCNY_PER_MWH * sum(
-            W[d] * m.grid_price[s, y, d, h] * m.grid_import[s, y, d, h] for s in m.S for d in m.D for h in m.H
+            energy_cost(
+                m.flat_price[s, y],
+                nf[s],
+                m.grid_energy[s, y],
+                m.grid_tou_energy[s, y],
+                m.grid_adder_energy[s, y],
+                m.tariff_scale,
+            )
+            for s in m.S
         )
 
     def fixed_charge(m: pyo.ConcreteModel, y: int) -> pyo.Expression:

@@ -21,7 +21,6 @@ import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 import yaml
-from pyomo.repn.linear import LinearRepnVisitor
 
 from planner import __version__
 from planner.model.data import MCNY, MTOK, ModelData
@@ -33,8 +32,9 @@ from planner.scenario import input_hash, scenario_files
 from planner.scenario.network import WORKLOADS
 from planner.solver.highs import SolveOutcome
 from planner.solver.prices import LIMIT_STEPS
-from planner.solver.recompile import constants_state, held_constants
+from planner.solver.recompile import LinearForms, constants_state, held_constants
 from planner.time.tariff import TOU_PERIODS
+from planner.time.tariff import grid_price as tou_grid_price
 
 __all__ = ["to_dataset"]
 
@@ -55,8 +55,8 @@ class _Values:
     many cases pays the reductions once.
     """
 
-    def __init__(self) -> None:
-        self._visitor = LinearRepnVisitor({})
+    def __init__(self, m: pyo.ConcreteModel) -> None:
+        self._linear = LinearForms(m)
         self._forms: dict[int, tuple[list[Any], np.ndarray, float, list[Any], tuple[Any, ...]]] = {}
         self._grids: dict[tuple[str, tuple[int, ...]], tuple[list[Any], np.ndarray]] = {}
 
@@ -76,12 +76,12 @@ class _Values:
                     # no variables (a price): Pyomo's evaluation is cheaper than a new linear form
                     form = self._forms[id(expr)] = (form[0], form[1], float(pyo.value(expr)), form[3], state)
             if form is None or state != form[4]:
-                repn = self._visitor.walk_expression(expr)
-                self._visitor.subexpression_cache.clear()
+                repn = self._linear.walk(expr)
+                self._linear.clear()
                 if repn.nonlinear is not None:  # not linear: Pyomo evaluates it
                     out[i] = pyo.value(expr)
                     continue
-                variables = [self._visitor.var_map[vid] for vid in repn.linear]
+                variables = [self._linear.var_map[vid] for vid in repn.linear]
                 if form is None:  # what the form takes as constants: mutable parameters, fixed variables
                     watched = held_constants(expr)
                 else:  # the same components (a variable fixed since is read as a variable: still right)
@@ -112,7 +112,7 @@ def _values_of(m: pyo.ConcreteModel) -> _Values:
     """The model's :class:`_Values` (made on first use, kept for the model's later cases)."""
     values = getattr(m, "_planner_values", None)
     if values is None:
-        values = _Values()
+        values = _Values(m)
         m._planner_values = values
     return values
 
@@ -142,6 +142,7 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
     arrays.update(_installed(arrays, data, labels))
     arrays.update(_cooling(arrays, data, labels))
     arrays.update(_sites(data, labels))
+    arrays.update(_grid_price(m, vals, data, labels))
     arrays.update(_ppa_not_taken(arrays, data, labels))
     arrays.update(_extreme_days(data))
     arrays.update(_demand(arrays, m, vals, data, labels))
@@ -151,10 +152,8 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
     arrays.update(_cash(arrays, m, data, labels))
     ds = xr.Dataset(
         {
-            f.name: xr.DataArray(
-                np.asarray(arrays[f.name], dtype=f.dtype),
-                dims=f.dims,
-                attrs={"units": f.units, "long_name": f.long_name},
+            f.name: xr.Variable(
+                f.dims, np.asarray(arrays[f.name], dtype=f.dtype), attrs={"units": f.units, "long_name": f.long_name}
             )
             for f in FIELDS
         },
@@ -273,6 +272,23 @@ def _sites(data: ModelData, labels: dict[str, list[Any]]) -> dict[str, Any]:
         "site_dry_bulb_offset_k": np.array([v.climate.dry_bulb_offset_k for v in specs], dtype=float),
         "site_wet_bulb_offset_k": np.array([v.climate.wet_bulb_offset_k for v in specs], dtype=float),
     }
+
+
+def _grid_price(m: pyo.ConcreteModel, vals: _Values, data: ModelData, labels: dict[str, list[Any]]) -> dict[str, Any]:
+    """Each site's grid energy price by hour [CNY/MWh], by :func:`planner.time.tariff.grid_price` (the formula
+    the model's energy cost sums, :func:`planner.time.tariff.energy_cost`) on the tariff's arrays.
+    """
+    sites, years = labels["site"], labels["year"]
+    flat = vals.values([m.flat_price[s, y] for s in sites for y in years]).reshape(len(sites), len(years))
+    scale = float(pyo.value(m.tariff_scale))
+    time = data.time
+    out = np.empty((len(sites), len(years), time.n_days, 24))
+    for i, site in enumerate(sites):
+        prices = data.site_prices[site]
+        mult, adder = (time.tou_multiplier, time.season_adder_cny_per_kwh) if prices.time_of_use else (1.0, 0.0)
+        nf = prices.non_floating_cny_per_kwh
+        out[i] = tou_grid_price(flat[i][:, None, None], nf, np.asarray(mult)[None], np.asarray(adder)[None], scale)
+    return {"grid_price_cny_per_mwh": out * 1000}
 
 
 def _ppa_not_taken(arrays: dict[str, Any], data: ModelData, labels: dict[str, list[Any]]) -> dict[str, Any]:
@@ -449,18 +465,18 @@ def _add_shadow_prices(ds: xr.Dataset, outcome: SolveOutcome, years: list[int]) 
     ds.coords["limit"] = limits
     ds.update(
         {
-            "shadow_price": xr.DataArray(
+            "shadow_price": xr.Variable(
+                ("limit", "year"),
                 values,
-                dims=("limit", "year"),
                 attrs={
                     "units": "CNY",
                     "long_name": "cost of tightening each limit by one step, in CNY of net present value "
                     "(discounted to the first year; the step is named in shadow_price_method)",
                 },
             ),
-            "shadow_price_method": xr.DataArray(
+            "shadow_price_method": xr.Variable(
+                ("limit", "year"),
                 methods.astype(str),
-                dims=("limit", "year"),
                 attrs={"units": "1", "long_name": "how each shadow price was obtained"},
             ),
         }

@@ -257,8 +257,6 @@ FIELDS: tuple[Field, ...] = (
         SYDH,
         "CNY/MWh",
         "grid energy price at the site (TOU, or its own settlement)",
-        "m.grid_price",
-        scale=1000,
     ),
     Field(
         "tou_period",

@@ -227,6 +227,7 @@ class Relaxation:
             self.highs.setOptionValue("simplex_strategy", 0)
         self.lower = np.array(compiled.col_lower, dtype=float)
         self.upper = np.array(compiled.col_upper, dtype=float)
+        self._row_entries: np.ndarray | None = None  #: entries of each row of A (``_repaired``, on first use)
         self.budget_row = compiled.budget_row
         sites = getattr(compiled.model, "S", None)
         #: the model's sites when it has several (the dive then rounds site-indexed builds over them)
@@ -257,8 +258,8 @@ class Relaxation:
         return float(self.highs.getInfo().objective_function_value) / OBJECTIVE_SCALE  # [MCNY]
 
     def values(self) -> np.ndarray:
-        """Column values of the last solve."""
-        return np.asarray(self.highs.getSolution().col_value, dtype=float)
+        """Column values of the last solve (``fromiter``: a third faster than ``asarray`` of highspy's list)."""
+        return np.fromiter(self.highs.getSolution().col_value, float, count=len(self.lower))
 
     def set_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         """Change column bounds (the basis is kept for the next solve)."""
@@ -520,13 +521,11 @@ class Relaxation:
         bound, up for one below its lower bound), never beyond a column's bounds.
         """
         A = self.compiled.A
+        if self._row_entries is None:  # entries per row over all columns (A is column-major: one count)
+            self._row_entries = np.bincount(A.indices, minlength=A.shape[0])
         sub = A[:, cols].tocsr()
-        touched = np.flatnonzero(np.diff(sub.indptr))
-        if not len(touched):
-            return values
-        row_all = A[touched, :].tocsr()
-        own = np.diff(row_all.indptr) == np.diff(sub[touched, :].tocsr().indptr)  # no entries outside cols
-        rows = touched[own]
+        entries = np.diff(sub.indptr)
+        rows = np.flatnonzero((entries > 0) & (entries == self._row_entries))  # no entries outside cols
         if not len(rows):
             return values
         block = sub[rows, :].tocsr()

@@ -447,9 +447,10 @@ def status_of(model_status: highspy.HighsModelStatus) -> Status:
 
 
 def load_values(compiled: CompiledModel, x: np.ndarray) -> None:
-    """Write column values into the Pyomo variables (integers rounded)."""
-    for v, value, is_int in zip(compiled.columns, x, compiled.integer, strict=True):
-        v.set_value(float(round(value)) if is_int else float(value), skip_validation=True)
+    """Write column values into the Pyomo variables (integers rounded, half to even as ``round``; no -0.0)."""
+    values = np.where(compiled.integer, np.round(x) + 0.0, x).tolist()
+    for v, value in zip(compiled.columns, values, strict=True):
+        v.set_value(value, skip_validation=True)
 
 
 def write_mps(compiled: CompiledModel, path: Path) -> None:

@@ -33,11 +33,10 @@ from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.repn.linear import LinearRepnVisitor
 
 from planner.solver.dive import INTERIOR_POINT_COLUMNS, Relaxation
 from planner.solver.highs import OBJECTIVE_SCALE, CompiledModel, SolveOptions, Status, interior_point, new_highs
-from planner.solver.recompile import constants_state, held_constants
+from planner.solver.recompile import LinearForms, constants_state, held_constants
 
 __all__ = ["LIMIT_STEPS", "price_limits", "pricing_duals"]
 
@@ -116,7 +115,7 @@ class _Index:
             [v.parent_component().local_name in RELAXED_INTEGERS for v in compiled.columns], dtype=bool
         )
         self._column = {id(v): j for j, v in enumerate(compiled.columns)}
-        self._visitor = LinearRepnVisitor({})
+        self._linear = LinearForms(compiled.model)
         #: (id(row), id(p), upper side) -> (columns, slopes, constant, held constants, their state)
         self._forms: dict[tuple[int, int, bool], tuple[np.ndarray, np.ndarray, float, list[Any], tuple[Any, ...]]] = {}
 
@@ -145,8 +144,8 @@ class _Index:
         try:
             for p in (p0, p0 + eps):
                 param.set_value(p)
-                repn = self._visitor.walk_expression(con.body)
-                self._visitor.subexpression_cache.clear()  # a named expression's form moves with p
+                repn = self._linear.walk(con.body)
+                self._linear.clear()  # a named expression's form moves with p
                 if repn.nonlinear is not None:
                     return None
                 forms.append((dict(repn.linear), float(repn.constant) - float(pyo.value(bound))))

@@ -35,7 +35,7 @@ from scipy import sparse
 
 from planner.solver.highs import INF, CompiledModel, column_bounds
 
-__all__ = ["Recompiler", "constants_state", "held_constants"]
+__all__ = ["LinearForms", "Recompiler", "constants_state", "held_constants"]
 
 
 class _ShapeChanged(Exception):
@@ -85,6 +85,54 @@ def constants_state(held: list[Any]) -> tuple[Any, ...]:
     return tuple((getattr(c, "fixed", True), c.value) for c in held)
 
 
+class LinearForms:
+    """Pyomo's ``LinearRepnVisitor`` (as the compiler reduces rows), keeping the forms of the model's aggregates.
+
+    An aggregate (``m.aggregates``: a year's grid energy at a site, its facility and IT energy;
+    :mod:`planner.model.power`, :mod:`planner.model.policy`) is a named expression of variables alone, so its
+    linear form does not change with the parameters: it is taken on the first walk that meets it and kept,
+    and a row or cost term that multiplies it by a price or a limit is re-read from it when that moves.
+    Every other named expression's form is kept only until :meth:`clear` (one batch of walks at the same
+    parameter values), as before. An aggregate holding a parameter is refused (a modelling error); one
+    holding a fixed variable (a contract fixed to 0 at a site it cannot reach) is walked every time, as the
+    value a fixed variable stands for may move.
+
+    Parameters
+    ----------
+    m : ConcreteModel
+        The model the walked expressions belong to.
+    """
+
+    def __init__(self, m: Any) -> None:
+        self.visitor = LinearRepnVisitor({})
+        aggregates = [e for component in getattr(m, "aggregates", ()) for e in component.values()]
+        named: dict[int, dict[int, Any]] = {}
+        held = [e.name for e in aggregates if _parameters(e.expr, named)]
+        if held:
+            raise ValueError(f"an aggregate holds a parameter: {held[:3]}")
+        self._ids = [
+            id(e) for e in aggregates if not any(v.fixed for v in identify_variables(e.expr, include_fixed=True))
+        ]
+        self._kept: dict[int, Any] = {}
+
+    @property
+    def var_map(self) -> dict[int, Any]:
+        """id -> variable of every variable met so far."""
+        return self.visitor.var_map
+
+    def walk(self, expr: Any) -> Any:
+        """The linear form (``LinearRepn``) of ``expr`` at the parameters' present values."""
+        return self.visitor.walk_expression(expr)
+
+    def clear(self) -> None:
+        """Forget the forms of named expressions, except the aggregates' (call after parameters moved)."""
+        cache = self.visitor.subexpression_cache
+        if len(self._kept) < len(self._ids):
+            self._kept.update((i, cache[i]) for i in self._ids if i in cache and i not in self._kept)
+        cache.clear()
+        cache.update(self._kept)
+
+
 def _number(bound: Any) -> Any:
     """A constraint bound as the full compiler evaluates it (None stays None)."""
     return bound if bound.__class__ in native_types else pyo.value(bound)
@@ -112,7 +160,7 @@ class Recompiler:
         self._slots: dict[int, list[tuple[int, int]]] = {}  # id(constraint) -> [(row, sense)]
         for i, (con, sense) in enumerate(compiled.rows):
             self._slots.setdefault(id(con), []).append((i, sense))
-        self._visitor = LinearRepnVisitor({})
+        self._forms = LinearForms(m)
         self._csr = sparse.csr_array(compiled.A)
         self._csr.sort_indices()
 
@@ -130,9 +178,9 @@ class Recompiler:
                 self._constraints.setdefault(p, []).append(con)
             _, body, _ = con.to_bounded_expression()
             if not _parameters(body, named):
-                repn = self._visitor.walk_expression(body)
+                repn = self._forms.walk(body)
                 self._body_offset[id(con)] = repn.constant
-        self._visitor.subexpression_cache.clear()
+        self._forms.clear()
         for j, v in enumerate(compiled.columns):
             for bound in (v.lower, v.upper):
                 if bound is not None and bound.__class__ not in native_types:
@@ -157,12 +205,12 @@ class Recompiler:
                 self._terms_exact = np.array_equal(cost, compiled.cost) and offset == compiled.offset
             except _ShapeChanged:
                 self._terms_exact = False
-            self._visitor.subexpression_cache.clear()
+            self._forms.clear()
 
     # ------------------------------------------------------------------ helpers
     def _linear_form(self, expr: Any) -> tuple[np.ndarray, np.ndarray, float]:
         """(columns, coefficients, constant) of a linear expression at the parameters' values."""
-        repn = self._visitor.walk_expression(expr)
+        repn = self._forms.walk(expr)
         if repn.nonlinear is not None:
             raise _ShapeChanged
         try:
@@ -203,7 +251,7 @@ class Recompiler:
         except _ShapeChanged:
             return None
         finally:
-            self._visitor.subexpression_cache.clear()
+            self._forms.clear()
         # the state moves on only with a patch that succeeded
         self.compiled, self._csr, self._term_forms = new, csr, term_forms
         return new

@@ -296,3 +296,27 @@ def grid_price(flat: Any, non_floating: float, multiplier: Any, adder: Any = 0.0
         Sweep multiplier on the floating part and the adder (``tariff.scale``) [-].
     """
     return non_floating + scale * ((flat - non_floating) * multiplier + adder)
+
+
+def energy_cost(
+    flat: Any, non_floating: float, energy: Any, tou_energy: Any, adder_energy: Any, scale: Any = 1.0
+) -> Any:
+    """:func:`grid_price` times the energy of each hour, summed over hours [CNY/kWh * MWh]: by aggregates.
+
+    ``sum_h price_h * e_h = non_floating * E + scale * ((flat - non_floating) * E_tou + A)`` with
+    ``E = sum_h e_h``, ``E_tou = sum_h multiplier_h * e_h`` and ``A = sum_h adder_h * e_h``: the prices
+    multiply three sums that do not depend on them (the model's yearly energy cost is written with it, so
+    that a new tariff re-prices three numbers a site and year instead of every hour).
+
+    Parameters
+    ----------
+    flat, non_floating, scale
+        As in :func:`grid_price`.
+    energy : float, array or expression
+        ``E``: the energy [MWh].
+    tou_energy : float, array or expression
+        ``E_tou``: the energy weighted by each hour's TOU multiplier [MWh].
+    adder_energy : float, array or expression
+        ``A``: the energy weighted by each hour's season adder [CNY/kWh * MWh].
+    """
+    return non_floating * energy + scale * ((flat - non_floating) * tou_energy + adder_energy)
