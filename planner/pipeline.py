@@ -87,12 +87,13 @@ class ModelCache:
         """The cached model for ``scenario``'s structure updated to its numbers, and its
         compiled matrices (None if there is none).
         """
-        entry = self._entries.get(structure_key(scenario))
+        key = structure_key(scenario)
+        entry = self._entries.get(key)
         if entry is None:
             return None
         if entry.recompiler is None:  # indexed on the first re-use (a one-case sweep never pays),
             entry.recompiler = Recompiler(entry.compiled)  # at the numbers it was compiled with
-        changed = update_model(entry.model, scenario)
+        changed = update_model(entry.model, scenario, key)
         compiled = entry.recompiler.refresh(changed)
         if compiled is None:  # the change alters the compiled shape: compile in full, index afresh
             compiled = compile_model(entry.model)

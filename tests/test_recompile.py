@@ -213,3 +213,20 @@ def test_an_aggregate_with_a_fixed_variable_is_walked_again():
     assert id(m.E) not in forms.visitor.subexpression_cache
     m.g[2].fix(2.0)
     assert forms.walk(m.p * m.E).constant == 30.0
+
+
+def test_a_limit_on_a_years_energy_keeps_the_pattern_and_sets_values_in_place(monkeypatch, default_small):
+    """A PUE cap multiplies a year's IT energy: its rows keep their entries, so the patch sets the new
+    coefficients in both orders of the matrix without re-assembling it, and still equals a full compile."""
+    import planner.solver.recompile as recompile
+
+    model, _ = default_small
+    update_model(model, load_scenario(DEFAULT, SMALL))
+    recompiler = Recompiler(compile_model(model))
+    monkeypatch.setattr(recompile, "_replace_rows", lambda *a: pytest.fail("re-assembled the matrix"))
+    for cap in ("1.12", "1.18"):
+        scenario = load_scenario(DEFAULT, [*SMALL, f"policy.pue_max.2030={cap}"])
+        patched = recompiler.refresh(update_model(model, scenario))
+        assert_same(patched, compile_model(model), cap)
+    monkeypatch.undo()
+    update_model(model, load_scenario(DEFAULT, SMALL))

@@ -163,6 +163,8 @@ class Recompiler:
         self._forms = LinearForms(m)
         self._csr = sparse.csr_array(compiled.A)
         self._csr.sort_indices()
+        #: (the row-major index array they hold for, each entry's position in the column-major matrix)
+        self._positions: tuple[np.ndarray, np.ndarray] | None = None
 
         # who each mutable parameter reaches: id(ParamData) -> constraints / objective terms / columns
         self._constraints: dict[int, list[Any]] = {}
@@ -230,6 +232,36 @@ class Recompiler:
         return cost, float(offset)
 
     # ------------------------------------------------------------------ the patch
+    def _same_pattern(
+        self, csr: sparse.csr_array, A: sparse.csc_array, rows: dict[int, tuple[np.ndarray, np.ndarray]]
+    ) -> tuple[sparse.csr_array, sparse.csc_array] | None:
+        """Both orders of the matrix with ``rows``' new coefficients, when each row keeps its columns (a
+        limit that multiplies a year's energy: new values, same entries); else None.
+
+        Setting the values in place of a copy skips re-assembling the column-major matrix (the general
+        path, :func:`_replace_rows`); the positions of the entries in it are found once per pattern.
+        """
+        updates = []
+        for r, (cols, vals) in rows.items():
+            keep = vals != 0
+            cols, vals = cols[keep], vals[keep]
+            order = np.argsort(cols, kind="stable")
+            lo, hi = csr.indptr[r], csr.indptr[r + 1]
+            if hi - lo != len(cols) or not np.array_equal(csr.indices[lo:hi], cols[order]):
+                return None
+            updates.append((lo, hi, vals[order]))
+        if self._positions is None or self._positions[0] is not csr.indices:
+            self._positions = (csr.indices, _column_positions(csr))
+        positions = self._positions[1]
+        row_data, column_data = csr.data.copy(), A.data.copy()
+        for lo, hi, vals in updates:
+            row_data[lo:hi] = vals
+            column_data[positions[lo:hi]] = vals
+        return (
+            sparse.csr_array((row_data, csr.indices, csr.indptr), shape=csr.shape),
+            sparse.csc_array((column_data, A.indices, A.indptr), shape=A.shape),
+        )
+
     def refresh(self, changed: Iterable[Any]) -> CompiledModel | None:
         """The compiled model after the parameters ``changed`` (ParamData) took new values.
 
@@ -286,9 +318,13 @@ class Recompiler:
 
         A, csr = old.A, self._csr
         if new_rows:
-            csr = _replace_rows(csr, new_rows)
-            A = sparse.csc_array(csr.tocsc())
-            A.sort_indices()
+            same = self._same_pattern(csr, A, new_rows)
+            if same is not None:  # new coefficients where the rows had entries: set them in both orders
+                csr, A = same
+            else:
+                csr = _replace_rows(csr, new_rows)
+                A = sparse.csc_array(csr.tocsc())
+                A.sort_indices()
 
         cost, offset, term_forms = old.cost, old.offset, self._term_forms
         if terms:
@@ -320,6 +356,15 @@ class Recompiler:
             row_upper=row_upper,
         )
         return new, csr, term_forms
+
+
+def _column_positions(csr: sparse.csr_array) -> np.ndarray:
+    """For each entry of ``csr`` (row-major, sorted), its position in the column-major (sorted) matrix."""
+    order = sparse.csr_array((np.arange(csr.nnz, dtype=np.int64), csr.indices, csr.indptr), shape=csr.shape).tocsc()
+    order.sort_indices()
+    positions = np.empty(csr.nnz, dtype=np.int64)
+    positions[order.data] = np.arange(csr.nnz, dtype=np.int64)
+    return positions
 
 
 def _replace_rows(csr: sparse.csr_array, rows: dict[int, tuple[np.ndarray, np.ndarray]]) -> sparse.csr_array:
