@@ -446,9 +446,14 @@ def status_of(model_status: highspy.HighsModelStatus) -> Status:
     return _STATUS.get(model_status, Status.ERROR)
 
 
+def rounded_plan(compiled: CompiledModel, x: np.ndarray) -> np.ndarray:
+    """Column values with the integers rounded (half to even, as ``round``; no -0.0): the plan as loaded."""
+    return np.where(compiled.integer, np.round(x) + 0.0, x)
+
+
 def load_values(compiled: CompiledModel, x: np.ndarray) -> None:
-    """Write column values into the Pyomo variables (integers rounded, half to even as ``round``; no -0.0)."""
-    values = np.where(compiled.integer, np.round(x) + 0.0, x).tolist()
+    """Write column values into the Pyomo variables (:func:`rounded_plan`)."""
+    values = rounded_plan(compiled, x).tolist()
     for v, value in zip(compiled.columns, values, strict=True):
         v.set_value(value, skip_validation=True)
 

@@ -35,7 +35,15 @@ import numpy as np
 import pyomo.environ as pyo
 
 from planner.solver.dive import INTERIOR_POINT_COLUMNS, Relaxation
-from planner.solver.highs import OBJECTIVE_SCALE, CompiledModel, SolveOptions, Status, interior_point, new_highs
+from planner.solver.highs import (
+    OBJECTIVE_SCALE,
+    CompiledModel,
+    SolveOptions,
+    Status,
+    interior_point,
+    new_highs,
+    rounded_plan,
+)
 from planner.solver.recompile import LinearForms, constants_state, held_constants
 
 __all__ = ["LIMIT_STEPS", "price_limits", "pricing_duals"]
@@ -195,7 +203,7 @@ def price_limits(
     """
     m = compiled.model
     index = _index(compiled)
-    plan = np.where(compiled.integer, np.round(x), x)  # as load_values wrote it into the variables
+    plan = rounded_plan(compiled, x)  # as load_values wrote it into the variables
     duals = pricing_duals(compiled, x, options, relaxation)
     out: dict[tuple[str, int], tuple[float, str]] = {}
     for limit, spec in LIMIT_STEPS.items():

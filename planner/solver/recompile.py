@@ -85,6 +85,23 @@ def constants_state(held: list[Any]) -> tuple[Any, ...]:
     return tuple((getattr(c, "fixed", True), c.value) for c in held)
 
 
+def _kept_aggregates(m: Any) -> list[int]:
+    """The ids of the model's aggregates whose forms :class:`LinearForms` keeps (checked once per model: the
+    recompiler, the results and the pricing stage each have their own visitor, ~37 ms a check on the default).
+    """
+    kept = getattr(m, "_planner_kept_aggregates", None)
+    if kept is None:
+        aggregates = [e for component in getattr(m, "aggregates", ()) for e in component.values()]
+        named: dict[int, dict[int, Any]] = {}
+        held = [e.name for e in aggregates if _parameters(e.expr, named)]
+        if held:
+            raise ValueError(f"an aggregate holds a parameter: {held[:3]}")
+        kept = [id(e) for e in aggregates if not any(v.fixed for v in identify_variables(e.expr, include_fixed=True))]
+        if m is not None:
+            m._planner_kept_aggregates = kept
+    return kept
+
+
 class LinearForms:
     """Pyomo's ``LinearRepnVisitor`` (as the compiler reduces rows), keeping the forms of the model's aggregates.
 
@@ -105,14 +122,7 @@ class LinearForms:
 
     def __init__(self, m: Any) -> None:
         self.visitor = LinearRepnVisitor({})
-        aggregates = [e for component in getattr(m, "aggregates", ()) for e in component.values()]
-        named: dict[int, dict[int, Any]] = {}
-        held = [e.name for e in aggregates if _parameters(e.expr, named)]
-        if held:
-            raise ValueError(f"an aggregate holds a parameter: {held[:3]}")
-        self._ids = [
-            id(e) for e in aggregates if not any(v.fixed for v in identify_variables(e.expr, include_fixed=True))
-        ]
+        self._ids = _kept_aggregates(m)
         self._kept: dict[int, Any] = {}
 
     @property
