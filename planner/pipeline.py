@@ -20,7 +20,7 @@ from planner.model.update import structure_key, update_model
 from planner.results.dataset import to_dataset
 from planner.results.io import atomic_path
 from planner.scenario import Scenario, scenario_files
-from planner.solver.dive import INTERIOR_POINT_COLUMNS, Basis, Relaxation, get_basis
+from planner.solver.dive import INTERIOR_POINT_COLUMNS, Basis, PlanStart, Relaxation, get_basis
 from planner.solver.highs import CompiledModel, SolveOptions, SolveOutcome, Status, compile_model, write_mps
 from planner.solver.recompile import Recompiler
 from planner.solver.solve import solve
@@ -210,13 +210,15 @@ def plan_scenario(
     timings: dict[str, float] | None = None,
     cache: ModelCache | None = None,
     warm_basis: object = None,
+    plan_start: PlanStart | None = None,
 ) -> PlanRun:
     """Reduce, build, solve and collect the results of a validated scenario.
 
     The stages before the solver are :func:`build` (with ``cache``: re-used where the structure
     allows). ``warm_basis`` starts the LP relaxation from the basis of a scenario with the same
-    structure (:func:`planner.solver.solve.solve`). ``export_model`` writes the exact model handed
-    to HiGHS to that MPS file first (atomically).
+    structure, and ``plan_start`` tries that scenario's plan before the rounding dive
+    (:func:`planner.solver.solve.solve`). ``export_model`` writes the exact model handed to HiGHS to
+    that MPS file first (atomically).
     """
     options = options or SolveOptions.from_scenario(scenario)
     built = build(scenario, cache, compile=export_model is not None)
@@ -237,6 +239,7 @@ def plan_scenario(
         shadow_prices=shadow_prices,
         warm_basis=warm_basis,
         coarse=coarse_model,
+        plan_start=plan_start,
     )
     dataset = None
     if outcome.has_plan:

@@ -374,7 +374,9 @@ class SolveOutcome:
     dive_objective: float | None = None  #: objective of the rounding dive's plan [MCNY]
     coarse_objective: float | None = None
     """objective of the plan from the coarse model (``planner.solver.coarse``), when one ran [MCNY]"""
-    plan_source: str = "rounding dive"  #: the first plan's source: "rounding dive" or "coarse model's rounding"
+    #: the first plan's source: "rounding dive", "coarse model's rounding" or "plan of a similar scenario"
+    #: (``solve(plan_start=...)``)
+    plan_source: str = "rounding dive"
     coarse_left: list[str] = field(default_factory=list)
     """groups of whole units the coarse model's dive left to the large model's, when it had to stop at
     ``planner.solver.coarse.COARSE_SHARE`` of the time limit"""
@@ -384,6 +386,9 @@ class SolveOutcome:
     """optimal basis of the LP relaxation, HiGHS's own object: a warm start (``warm_basis``);
     ``planner.solver.dive.basis_arrays`` turns it into arrays"""
     relaxation_warm: bool = False  #: the relaxation started from a given basis
+    plan_basis: Any = None
+    """optimal basis of the first plan's LP with its integers fixed (the dive's last LP, or a plan
+    start's), HiGHS's own object: where ``planner.solver.dive.PlanStart`` of this plan starts"""
     solver_stats: dict[str, int] = field(default_factory=dict)
     """HiGHS's MIP counters when it ran: ``mip_node_count``, ``simplex_iteration_count`` (its LP
     iterations, the dive's not included) — the same model and options give the same counts."""

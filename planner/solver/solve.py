@@ -21,7 +21,7 @@ import pyomo.environ as pyo
 
 from planner.solver.coarse import COARSE_SHARE, CoarsePlan, plan_from_coarse
 from planner.solver.diagnose import diagnose_infeasibility
-from planner.solver.dive import SUB_MIP_OFF, ConcurrentDive, Relaxation
+from planner.solver.dive import START_STEP, SUB_MIP_OFF, ConcurrentDive, PlanStart, Relaxation
 from planner.solver.highs import (
     OBJECTIVE_SCALE,
     CompiledModel,
@@ -86,6 +86,7 @@ def solve(
     warm_basis: Any = None,
     start: np.ndarray | None = None,
     coarse: CompiledModel | None = None,
+    plan_start: PlanStart | None = None,
 ) -> SolveOutcome:
     """Solve the planning model with HiGHS and load the plan into the Pyomo variables.
 
@@ -113,6 +114,11 @@ def solve(
         instead of the rounding dive on this model, whose warm re-solves a large model of several
         sites cannot afford; the relaxation of this model still gives the bound. It runs beside
         that relaxation on a second thread (``options.concurrent_dive``), else before it.
+    plan_start : planner.solver.dive.PlanStart, optional
+        The plan of a scenario of the same structure (its column values and its last LP's basis,
+        ``SolveOutcome.plan_basis``): its integers fixed here and the LP re-solved once after the
+        relaxation; taken instead of the rounding dive when within ``options.mip_gap`` of the
+        relaxation (``plan_source`` says so), else the dive runs as without it. Not with ``coarse``.
 
     Returns
     -------
@@ -153,11 +159,20 @@ def solve(
         # at 8,760 hours: the dive's plan, 0.02 % from the bound, was ready at 997 s while the MIP's
         # root simplex ran to 1,290 s), so the dive goes first and the MIP runs only if it must.
         background = options.concurrent_dive and not relaxation.cold_interior and coarse is None
-        concurrent = ConcurrentDive(relaxation, deadline, background=background, round_plan=coarse is None)
+        concurrent = ConcurrentDive(
+            relaxation,
+            deadline,
+            background=background,
+            round_plan=coarse is None,
+            start=plan_start if coarse is None else None,
+            accept_gap=options.mip_gap,
+        )
         if not background:
             dive = concurrent.finish()
             start = first.better_start(start, timings, outcome)
             dive = _keep_the_start(dive, compiled, start)
+            if dive.started:
+                outcome.plan_source = START_STEP
     h = None
     if dive is not None and dive.relaxation_status == Status.INFEASIBLE:
         # The dive ran first: with no plan even with the integers relaxed, the MIP has none either.
@@ -185,6 +200,9 @@ def solve(
         outcome.dive_given = concurrent.given
         outcome.dive_beside_mip = background and h is not None
         outcome.relaxation_basis = dive.basis
+        outcome.plan_basis = dive.plan_basis
+        if dive.started:
+            outcome.plan_source = START_STEP
     if h is not None:
         # The first plan reached HiGHS: the dive's at the meeting, or the coarse model's as its start.
         given = concurrent is not None and (concurrent.given or outcome.plan_source == COARSE_SOURCE)
@@ -294,6 +312,7 @@ def _keep_the_start(dive: Any, compiled: CompiledModel, start: np.ndarray | None
     objective = compiled.objective(start)
     if dive.x is None or dive.objective is None or objective < dive.objective:
         dive.x, dive.objective = np.asarray(start, dtype=float), objective
+        dive.plan_basis, dive.started = None, False  # not the dive's last LP, nor a PlanStart's plan
     return dive
 
 
