@@ -7,7 +7,10 @@ On the first ``--cases`` cases of a sweep file, in this one process and one core
   matrices patched where they reach (``ModelCache``, ``planner.solver.recompile``), the LP relaxation
   solved from scratch;
 * ``update+warm``: as ``update``, with the relaxation started from its anchor's basis, each anchor
-  from the first case's (what ``plan sweep`` does: ``planner.studies.sweep.run.warm_starts``).
+  from the first case's (what ``plan sweep`` does: ``planner.studies.sweep.run.warm_starts``);
+* ``update+plan``: as ``update+warm``, and a case moved from its grid anchor along the last path also
+  tries the anchor's plan before the rounding dive (``planner.solver.dive.PlanStart``: the anchor's
+  integers fixed, one LP from the anchor's last basis; taken when within the gap).
 
 For each: wall time per case, the time spent in HiGHS (relaxation and dive LPs, MIP, pricing LP:
 every ``Highs.run`` of the case, clocked around the call) and the rest ("outside": load, reduction,
@@ -42,9 +45,10 @@ from planner.model.update import structure_key
 from planner.pipeline import ModelCache, plan_scenario
 from planner.scenario import load_scenario
 from planner.scenario.sweep import load_sweep
+from planner.solver.dive import PlanStart
 from planner.solver.highs import SolveOptions, compile_model
 from planner.studies.sweep import TIMING_VARS, case_options, expand, run_sweep
-from planner.studies.sweep.run import warm_starts
+from planner.studies.sweep.run import plan_starts, warm_starts
 
 _IN_HIGHS = [0.0]  #: seconds inside Highs.run since the process started
 _run = highspy.Highs.run
@@ -72,6 +76,8 @@ def solve_cases(cases, base: Path, options: SolveOptions, mode: str, export: Pat
     _, ref_of, anchor_of = warm_starts(cases, structures)
     anchors = {a.id for a in anchor_of.values()}
     bases: dict[str, object] = {}
+    plan_of = plan_starts(cases, anchor_of) if mode == "update+plan" else {}  # as ``plan sweep`` tries them
+    plans: dict[str, PlanStart] = {}  # anchor id -> its plan
     rows = []
     for case in cases:
         t0 = time.perf_counter()
@@ -85,13 +91,16 @@ def solve_cases(cases, base: Path, options: SolveOptions, mode: str, export: Pat
             shadow_prices=True,
             timings={"load": load},
             cache=cache,
-            warm_basis=bases.get(start.id) if mode == "update+warm" else None,
+            warm_basis=bases.get(start.id) if mode in ("update+warm", "update+plan") else None,
+            plan_start=plans.get(plan_of[case.id].id) if case.id in plan_of else None,
         )
         wall = time.perf_counter() - t0
         if export is not None:  # the exact arrays handed to HiGHS, for HiGHS alone
             save_exact(compile_model(run.model), export / f"{case.id}.npz")
-        if mode == "update+warm" and case.id in anchors:
+        if mode in ("update+warm", "update+plan") and case.id in anchors:
             bases[case.id] = run.outcome.relaxation_basis
+        if case.id in {a.id for a in plan_of.values()} and run.outcome.x is not None:
+            plans[case.id] = PlanStart(run.outcome.x, run.outcome.plan_basis)
         solver = _IN_HIGHS[0] - in_highs
         rows.append(
             {
@@ -102,6 +111,7 @@ def solve_cases(cases, base: Path, options: SolveOptions, mode: str, export: Pat
                 "objective": run.outcome.objective,
                 "gap": run.outcome.gap,
                 "warm": run.outcome.relaxation_warm,
+                "plan_source": run.outcome.plan_source,
                 "mip_ran": "solve" in run.timings,
                 "stages": {k: round(v, 2) for k, v in run.timings.items()},
             }
@@ -110,7 +120,7 @@ def solve_cases(cases, base: Path, options: SolveOptions, mode: str, export: Pat
             f"  {mode:12s} {case.label[:60]:60s} wall {wall:6.1f} s  HiGHS {solver:6.1f} s"
             f"  outside {wall - solver:5.2f} s"
             f"  obj {run.outcome.objective:,.2f}  gap {run.outcome.gap:.3%}  warm {run.outcome.relaxation_warm}"
-            f"  MIP {'yes' if 'solve' in run.timings else 'no'}",
+            f"  MIP {'yes' if 'solve' in run.timings else 'no'}  plan: {run.outcome.plan_source}",
             flush=True,
         )
         print("    stages: " + ", ".join(f"{k} {v:.2f}" for k, v in run.timings.items() if v >= 0.01), flush=True)
@@ -159,6 +169,14 @@ def main(argv: list[str] | None = None) -> None:
                 print(
                     f"  {a['case'][:60]:60s} rebuild {a['objective']:,.2f} vs update+warm {b['objective']:,.2f}"
                     f" ({rel:.3%})"
+                )
+        if "update+warm" in results and "update+plan" in results:
+            print("a similar scenario's plan first (update+plan) against the dive (update+warm), case by case:")
+            for a, b in zip(results["update+warm"], results["update+plan"], strict=True):
+                print(
+                    f"  {a['case'][:60]:60s} wall {a['wall']:6.1f} -> {b['wall']:6.1f} s"
+                    f"  obj {a['objective']:,.2f} -> {b['objective']:,.2f}  gap {a['gap']:.3%} -> {b['gap']:.3%}"
+                    f"  ({b['plan_source']})"
                 )
         if args.alone and export is not None:
             alone = []

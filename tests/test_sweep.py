@@ -31,7 +31,7 @@ from planner.results.io import read_dataset
 from planner.scenario import ScenarioError, load_scenario
 from planner.scenario.sweep import load_sweep
 from planner.studies.sweep import TIMING_VARS, TRACE_ENV, case_id, expand, run_sweep, summary_table, validate_cases
-from planner.studies.sweep.run import warm_fingerprints, warm_starts
+from planner.studies.sweep.run import plan_starts, warm_fingerprints, warm_starts
 
 TINY_NPV = {1000: 13_148_180.0, 2000: 14_196_360.0, 3000: 15_344_540.0}  # tiny optimum by peak tokens/s
 GRID = {"demand.inference.peak_tokens_per_s": [1000, 2000, 3000], "policy.pue_max": [1.2, 1.3]}
@@ -450,6 +450,41 @@ def test_cases_start_from_the_relaxation_of_their_anchor(
     xr.testing.assert_identical(comparable(again), comparable(reference))
 
 
+def test_a_case_moved_from_its_anchor_along_the_last_path_tries_the_anchors_plan_first(
+    inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The tiny relaxation lies far below its optimum (1.2 M against 13.1 M CNY at 1,000 tokens/s): at a gap
+    # of 95 % the anchor's plan is within it. The PUE cap moves nothing in the tiny model (PUE 1.1), so a
+    # case moved along it keeps its anchor's whole units, and its NPV is its demand's hand optimum.
+    sweep = write_yaml(
+        inputs / "grid_loose.yaml",
+        {"name": "tiny_loose", "base": "tiny.yaml", "grid": GRID, "shadow_prices": False, "solver": {"mip_gap": 0.95}},
+    )
+    ds = run_sweep(sweep, workers=2, results_dir=tmp_path, progress=False)
+    parts = tmp_path / "tiny_loose"
+    cases = expand(load_sweep(sweep))
+    by_index = {c.index: c.id for c in cases}
+    source = {c.index: read_dataset(parts / f"{c.id}.nc").attrs["first_plan_source"] for c in cases}
+    assert source == {
+        (i, j): "plan of a similar scenario" if j else "rounding dive" for i in range(3) for j in range(2)
+    }
+    assert sorted(p.name for p in parts.glob("*.plan.npz")) == sorted(f"{by_index[(i, 0)]}.plan.npz" for i in range(3))
+    for tokens, npv in TINY_NPV.items():
+        np.testing.assert_allclose(ds["npv_cny"].sel({"demand.inference.peak_tokens_per_s": tokens}), npv, rtol=1e-6)
+    # The same on one worker, in this process (the plans depend on the inputs only) ...
+    again = run_sweep(sweep, workers=1, results_dir=tmp_path / "one", progress=False)
+    xr.testing.assert_identical(comparable(again), comparable(ds))
+    # ... and on resume: without an anchor's plan, the anchor is solved again first, then its case.
+    (parts / f"{by_index[(1, 0)]}.plan.npz").unlink()
+    (parts / f"{by_index[(1, 1)]}.json").unlink()
+    trace = tmp_path / "trace.txt"
+    monkeypatch.setenv(TRACE_ENV, str(trace))
+    resumed = run_sweep(sweep, workers=1, results_dir=tmp_path, progress=False)
+    assert traced(trace) == [by_index[(1, 0)], by_index[(1, 1)]]
+    assert (parts / f"{by_index[(1, 0)]}.plan.npz").exists()
+    xr.testing.assert_identical(comparable(resumed), comparable(ds))
+
+
 def test_the_anchor_of_a_case_is_the_first_of_its_run_of_the_fastest_path(inputs: Path) -> None:
     cases = expand(load_sweep(inputs / "grid.yaml"))
     by_index = {c.index: c for c in cases}
@@ -470,6 +505,15 @@ def test_the_anchor_of_a_case_is_the_first_of_its_run_of_the_fastest_path(inputs
     assert all(moved[c.id] != own[c.id] for c in cases)  # every case starts, through its anchor, from the first
     moved, _ = warm_fingerprints(cases, {**fps, by_index[(1, 0)].id: "other"}, *warm_starts(cases, one)[1:])
     assert {c.index for c in cases if moved[c.id] != own[c.id]} == {(1, 0), (1, 1)}
+    # the cases moved along the last path try their anchor's plan: their result depends on the anchor's too
+    _, ref_of, anchor_of = warm_starts(cases, one)
+    plan_of = plan_starts(cases, anchor_of)
+    assert {by_index[k].index: a.index for k, a in [(c.index, plan_of[c.id]) for c in cases if c.id in plan_of]} == {
+        (i, 1): (i, 0) for i in range(3)
+    }
+    with_plans, _ = warm_fingerprints(cases, fps, ref_of, anchor_of, plan_of)
+    assert {c.index for c in cases if with_plans[c.id] != own[c.id]} == {(i, 1) for i in range(3)}
+    assert plan_starts(cases, warm_starts(cases, two)[2]).keys() == {by_index[(0, 1)].id}  # not from another structure
 
 
 @pytest.mark.parametrize("command", ["sweep", "alternatives", "hedge"])

@@ -12,7 +12,8 @@ and are solved once.
 **Fingerprints.** What a case's result depends on (:func:`fingerprint`): the resolved scenario with
 its profile file, the solver options every case gets (:func:`case_options`) and the planner
 version; with warm starts also the fingerprint of the basis its LP relaxation starts from
-(:func:`warm_fingerprint`, :func:`planner.studies.sweep.run.warm_fingerprints`). A saved case is
+(:func:`warm_fingerprint`, :func:`planner.studies.sweep.run.warm_fingerprints`) and, for a case that
+tries its anchor's plan first, the anchor's own (:func:`plan_fingerprint`). A saved case is
 reused only for the same fingerprint.
 
 **Validation.** :func:`validate_cases` loads the base and every case through the scenario loader
@@ -44,6 +45,7 @@ __all__ = [
     "expand",
     "fingerprint",
     "validate_cases",
+    "plan_fingerprint",
     "warm_fingerprint",
 ]
 
@@ -182,6 +184,11 @@ def fingerprint(scenario: Any, options: Mapping[str, Any]) -> str:
 def warm_fingerprint(own: str, first: str) -> str:
     """Fingerprint of a case (or basis) warm-started from a basis of fingerprint ``first``: it depends on both."""
     return hashlib.sha256(f"{own} warm from {first}".encode()).hexdigest()
+
+
+def plan_fingerprint(own: str, anchor: str) -> str:
+    """Fingerprint of a case that tries the plan of an anchor of fingerprint ``anchor`` first: it depends on both."""
+    return hashlib.sha256(f"{own} from the plan of {anchor}".encode()).hexdigest()
 
 
 # --------------------------------------------------------------------------- validation

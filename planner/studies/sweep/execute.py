@@ -15,9 +15,12 @@ scratch (``solve_case(..., basis_only=True)``), then, in a grid of two or more p
 *anchor* (the first case of each run of the fastest-varying path) from it, and their optimal bases
 saved beside the parts; every case starts its relaxation from its anchor's basis
 (:func:`planner.studies.sweep.run.warm_starts`; on the default 1.5-3 s instead of about 36 s from
-scratch and 13-18 s from the first case). The bases depend only on the sweep's inputs (they are part
-of each case's fingerprint), so warm starts never make a result depend on the worker count or the
-order cases finish in.
+scratch and 13-18 s from the first case). A case moved from its anchor along the last path also
+tries the anchor's plan before its rounding dive (``plan_start``: the anchor's whole units fixed, one
+LP; the anchors are solved first and return their plans, ``give_plan``;
+:func:`planner.studies.sweep.run.plan_starts`). The bases and plans depend only on the sweep's inputs
+(they are part of each case's fingerprint), so warm starts never make a result depend on the worker
+count or the order cases finish in.
 
 **Executors** (:func:`executor`). Local worker processes (``workers``, default the machine's
 cores; a ``forkserver`` pool that imports the planner once; with ``workers=1`` the cases run in
@@ -43,13 +46,14 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any
 
+import numpy as np
 import xarray as xr
 from rich.markup import escape
 
 from planner.pipeline import ModelCache, PlanRun, plan_scenario, relaxation_basis
 from planner.results.provenance import record_overrides
 from planner.scenario import ScenarioError, load_scenario
-from planner.solver.dive import Basis
+from planner.solver.dive import Basis, PlanStart, basis_arrays
 from planner.solver.highs import SolveOptions
 from planner.solver.status import Status
 from planner.studies.sweep.cases import Case, SweepError, case_id
@@ -142,6 +146,8 @@ def solve_case(
     options: dict[str, Any],
     warm_basis: Basis | None = None,
     basis_only: bool = False,
+    plan_start: PlanStart | None = None,
+    give_plan: bool = False,
 ) -> tuple[dict[str, Any], xr.Dataset | None]:
     """Solve one case of a sweep: the base scenario with ``overrides``. Runs in a worker process.
 
@@ -164,6 +170,11 @@ def solve_case(
         Only solve the case's LP relaxation (from ``warm_basis`` when given) and return its optimal
         basis in ``info["relaxation_basis"]`` (None if it has none), with no plan: the warm start of
         the cases anchored at it.
+    plan_start : planner.solver.dive.PlanStart, optional
+        The plan of the case's anchor, tried before the rounding dive (:func:`planner.studies.sweep.run.plan_starts`).
+    give_plan : bool
+        Return the case's own plan in ``info["plan_start"]`` (a :class:`~planner.solver.dive.PlanStart`,
+        its basis as arrays; absent without a plan): an anchor's, for the cases moved from it.
 
     Returns
     -------
@@ -199,6 +210,7 @@ def solve_case(
             timings={"load": loaded},
             cache=worker_models(),
             warm_basis=warm_basis,
+            plan_start=plan_start,
         )
     except ScenarioError as exc:
         info = no_plan_info(Status.ERROR, str(exc))
@@ -208,6 +220,9 @@ def solve_case(
         info = _run_info(run, loaded)
         if run.dataset is not None:
             plan = record_overrides(run.dataset, overrides)
+            x, basis = run.outcome.x, run.outcome.plan_basis
+            if give_plan and x is not None and basis is not None:
+                info["plan_start"] = PlanStart(np.asarray(x, dtype=float), basis_arrays(basis))
     info["wall_time_s"] = time.perf_counter() - t0
     return info, plan
 

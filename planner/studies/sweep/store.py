@@ -22,6 +22,12 @@ anchor (:func:`planner.studies.sweep.run.warm_starts`), is saved as ``<id>.basis
 parts (:func:`write_basis`), the warm start of the cases anchored there, with the fingerprint of the
 inputs it was solved for: a basis saved for other inputs is solved again.
 
+**Anchors' plans.** A case moved from its grid anchor along the last path tries the anchor's plan
+before the rounding dive (:func:`planner.studies.sweep.run.plan_starts`); the anchor's plan (its
+column values and its last LP's basis) is saved as ``<id>.plan.npz`` when the anchor finishes
+(:func:`write_plan`), with the anchor's fingerprint, so a resumed sweep starts those cases from the
+same plan.
+
 **Infos.** A case's outcome travels as an *info* dict (``status``, ``termination``,
 ``objective_cny``, ``bound_cny``, ``mip_gap``, ``message``, ``timings``, ``wall_time_s``):
 :func:`no_plan_info` is the info of a case without a plan, and :func:`read_parts` rebuilds the
@@ -45,7 +51,7 @@ import xarray as xr
 from planner import __version__
 from planner.results.io import read_dataset, write_bytes, write_dataset
 from planner.scenario.sweep import DEFAULT_RESULTS_DIR, Sweep
-from planner.solver.dive import Basis
+from planner.solver.dive import Basis, PlanStart
 from planner.solver.status import Status
 from planner.studies.sweep.cases import Case, SweepError
 
@@ -58,10 +64,12 @@ __all__ = [
     "parts_dir",
     "read_basis",
     "read_parts",
+    "read_plan",
     "read_record",
     "remove_temps",
     "write_basis",
     "write_part",
+    "write_plan",
 ]
 
 FINAL_STATUSES = (Status.OPTIMAL, Status.TIME_LIMIT, Status.INFEASIBLE, Status.UNBOUNDED)
@@ -104,6 +112,10 @@ def _basis_path(folder: Path, cid: str) -> Path:
     return folder / f"{cid}.basis.npz"
 
 
+def _start_path(folder: Path, cid: str) -> Path:
+    return folder / f"{cid}.plan.npz"
+
+
 # --------------------------------------------------------------------------- warm-start bases
 
 
@@ -126,6 +138,27 @@ def read_basis(folder: Path, cid: str, fp: str) -> Basis | None:
             if str(data["fingerprint"]) != fp:
                 return None
             return np.asarray(data["cols"], dtype=np.int8), np.asarray(data["rows"], dtype=np.int8)
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def write_plan(folder: Path, cid: str, start: PlanStart, fp: str) -> None:
+    """Save an anchor's plan (the start of the cases moved from it), with the anchor's fingerprint ``fp``."""
+    if start.basis is None or not isinstance(start.basis, tuple):
+        raise ValueError("an anchor's plan is saved with its basis as arrays (planner.solver.dive.basis_arrays)")
+    buffer = io.BytesIO()
+    np.savez(buffer, x=start.x, cols=start.basis[0], rows=start.basis[1], fingerprint=np.array(fp))
+    write_bytes(_start_path(folder, cid), buffer.getvalue())
+
+
+def read_plan(folder: Path, cid: str, fp: str) -> PlanStart | None:
+    """The saved plan of an anchor, or None if it is missing, unreadable or was solved for other inputs."""
+    try:
+        with np.load(_start_path(folder, cid)) as data:
+            if str(data["fingerprint"]) != fp:
+                return None
+            basis = (np.asarray(data["cols"], dtype=np.int8), np.asarray(data["rows"], dtype=np.int8))
+            return PlanStart(np.asarray(data["x"], dtype=float), basis)
     except (OSError, KeyError, ValueError):
         return None
 
