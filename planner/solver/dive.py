@@ -169,7 +169,7 @@ def set_basis(highs: highspy.Highs, basis: Basis | highspy.HighsBasis) -> bool:
     return highs.setBasis(start) == highspy.HighsStatus.kOk
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: compared and hashed by identity
 class PlanStart:
     """The plan of a scenario of the same structure, tried before the dive (:meth:`Relaxation.dive`).
 
