@@ -283,6 +283,11 @@ def check_sweep_folder(parts: Path, expected_npv: dict[str, float]) -> set[str]:
             with np.load(p) as basis:
                 assert len(basis["cols"]) > 0 and len(basis["rows"]) > 0
             continue
+        if p.name.endswith(".plan.npz"):  # an anchor's plan, the start of the cases moved from it: complete too
+            assert p.name.removesuffix(".plan.npz") in expected_npv, f"stray file {p.name}"
+            with np.load(p) as start:
+                assert len(start["x"]) == len(start["cols"]) > 0 and len(start["rows"]) > 0
+            continue
         assert p.suffix in (".nc", ".json") and p.stem in expected_npv, f"stray file {p.name}"
         if p.suffix == ".json":
             record = json.loads(p.read_text(encoding="utf-8"))  # complete JSON
@@ -361,9 +366,10 @@ def test_sweep_killed_at_random_moments_resumes_with_exactly_its_cases(
     assert sorted(runs[-1][1]) == sorted(set(ids) - runs[-1][0]), "the last run solves exactly the missing cases"
     names = sorted(p.name for p in parts.iterdir())
     # the anchors (the first case of each run of the last path, the grid's first among them): their
-    # relaxation bases are the cases' warm starts
+    # relaxation bases are the cases' warm starts, and their plans the first try of the cases moved from them
     anchors = reference["case_id"].values[..., 0].ravel().tolist()
-    expected = [".lock", *(f"{a}.basis.npz" for a in anchors), *(f"{i}.nc" for i in ids), *(f"{i}.json" for i in ids)]
+    starts = [*(f"{a}.basis.npz" for a in anchors), *(f"{a}.plan.npz" for a in anchors)]
+    expected = [".lock", *starts, *(f"{i}.nc" for i in ids), *(f"{i}.json" for i in ids)]
     assert names == sorted(expected)
     assert not temps(results, reports), "the completed run removes what killed runs left"
     xr.testing.assert_identical(comparable(read_dataset(combined)), comparable(reference))
