@@ -246,9 +246,8 @@ class Relaxation:
         # dual where it is not, as when it changes a PUE cap (the same 5,896 iterations as the dual). For
         # this first solve only: the dive's re-solves change bounds, the dual's case.
         self._restore_strategy: int | None = None
-        if self.warm and "simplex_strategy" not in {name for name, _ in options.extra}:
-            self._restore_strategy = int(self.highs.getOptionValue("simplex_strategy")[1])
-            self.highs.setOptionValue("simplex_strategy", 0)
+        if self.warm:
+            self._choose_simplex_once()
         self.lower = np.array(compiled.col_lower, dtype=float)
         self.upper = np.array(compiled.col_upper, dtype=float)
         self._row_entries: np.ndarray | None = None  #: entries of each row of A (``_repaired``, on first use)
@@ -258,6 +257,14 @@ class Relaxation:
         self.sites: frozenset[object] = frozenset(sites) if sites is not None and len(sites) > 1 else frozenset()
 
     # ------------------------------------------------------------------ LP plumbing
+    def _choose_simplex_once(self) -> None:
+        """Let HiGHS choose primal or dual simplex by the basis (``simplex_strategy`` 0) for the next solve
+        only, unless the user set ``simplex_strategy``: after another scenario's basis is set.
+        """
+        if "simplex_strategy" not in {name for name, _ in self.options.extra}:
+            self._restore_strategy = int(self.highs.getOptionValue("simplex_strategy")[1])
+            self.highs.setOptionValue("simplex_strategy", 0)
+
     def _run(self, time_limit: float) -> str:
         """Run HiGHS for at most ``time_limit`` seconds; a :class:`Status` when optimal or infeasible, else
         HiGHS's own status text.
@@ -726,9 +733,7 @@ class Relaxation:
         relaxed = self.highs.getBasis()
         self.set_bounds(cols, values, values)
         if start.basis is not None and set_basis(self.highs, start.basis):
-            if "simplex_strategy" not in {name for name, _ in self.options.extra}:
-                self._restore_strategy = int(self.highs.getOptionValue("simplex_strategy")[1])
-                self.highs.setOptionValue("simplex_strategy", 0)
+            self._choose_simplex_once()
         status, objective = self.solve_lp(deadline - time.perf_counter())
         if status == Status.OPTIMAL and objective is not None:
             if objective - bound <= gap * max(abs(objective), 1e-9):

@@ -398,12 +398,13 @@ def run_sweep(
             _solve_bases(run, list(anchors.values()), bases, basis_fingerprints, starts)
         fresh: Parts = {}
         if jobs:
+            now = [c for c in jobs if c.id not in plan_of]
             later = [c for c in jobs if c.id in plan_of]
             waves: list[tuple[Sequence[Case], Callable[[], CaseArgs]]] = [
                 (
-                    [c for c in jobs if c.id not in plan_of],
+                    now,
                     lambda: {
-                        c.id: {"warm_basis": bases.get(anchor_of[c.id].id), "give_plan": c.id in givers} for c in jobs
+                        c.id: {"warm_basis": bases.get(anchor_of[c.id].id), "give_plan": c.id in givers} for c in now
                     },
                 ),
                 (

@@ -119,48 +119,59 @@ def _start_path(folder: Path, cid: str) -> Path:
 # --------------------------------------------------------------------------- warm-start bases
 
 
+def _write_npz(path: Path, fp: str, **arrays: np.ndarray) -> None:
+    """Save ``arrays`` with the fingerprint ``fp`` of the inputs they were solved for, atomically."""
+    buffer = io.BytesIO()
+    payload: dict[str, Any] = {"fingerprint": np.array(fp), **arrays}
+    np.savez(buffer, **payload)
+    write_bytes(path, buffer.getvalue())
+
+
+def _read_npz(path: Path, fp: str, names: Sequence[str]) -> dict[str, np.ndarray] | None:
+    """The arrays ``names`` saved at ``path``, or None if the file is missing, unreadable, lacks one of
+    them, or was solved for other inputs than ``fp`` says (a changed base file or solver option: the
+    case id stays, its solution does not, and a stale start would make the cases depend on an earlier run).
+    """
+    try:
+        with np.load(path) as data:
+            if str(data["fingerprint"]) != fp:
+                return None
+            return {name: data[name] for name in names}
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def _basis_of(arrays: Mapping[str, np.ndarray]) -> Basis:
+    """A basis's column and row statuses as HiGHS takes them (``int8``)."""
+    return np.asarray(arrays["cols"], dtype=np.int8), np.asarray(arrays["rows"], dtype=np.int8)
+
+
 def write_basis(folder: Path, cid: str, basis: Basis, fp: str) -> None:
     """Save the LP relaxation basis of a structure's first case or an anchor (the warm start of the cases
     anchored there), with the fingerprint ``fp`` of the inputs it was solved for.
     """
-    buffer = io.BytesIO()
-    np.savez(buffer, cols=basis[0], rows=basis[1], fingerprint=np.array(fp))
-    write_bytes(_basis_path(folder, cid), buffer.getvalue())
+    _write_npz(_basis_path(folder, cid), fp, cols=basis[0], rows=basis[1])
 
 
 def read_basis(folder: Path, cid: str, fp: str) -> Basis | None:
-    """The saved basis of a structure's first case or an anchor, or None if it is missing, unreadable, or was solved
-    for other inputs than ``fp`` says (a changed base file or solver option: the case id stays, its
-    relaxation does not, and a stale start would make the cases depend on an earlier run).
+    """The saved basis of a structure's first case or an anchor, or None if it is missing, unreadable, or
+    was solved for other inputs than ``fp`` says.
     """
-    try:
-        with np.load(_basis_path(folder, cid)) as data:
-            if str(data["fingerprint"]) != fp:
-                return None
-            return np.asarray(data["cols"], dtype=np.int8), np.asarray(data["rows"], dtype=np.int8)
-    except (OSError, KeyError, ValueError):
-        return None
+    arrays = _read_npz(_basis_path(folder, cid), fp, ("cols", "rows"))
+    return None if arrays is None else _basis_of(arrays)
 
 
 def write_plan(folder: Path, cid: str, start: PlanStart, fp: str) -> None:
     """Save an anchor's plan (the start of the cases moved from it), with the anchor's fingerprint ``fp``."""
     if start.basis is None or not isinstance(start.basis, tuple):
         raise ValueError("an anchor's plan is saved with its basis as arrays (planner.solver.dive.basis_arrays)")
-    buffer = io.BytesIO()
-    np.savez(buffer, x=start.x, cols=start.basis[0], rows=start.basis[1], fingerprint=np.array(fp))
-    write_bytes(_start_path(folder, cid), buffer.getvalue())
+    _write_npz(_start_path(folder, cid), fp, x=start.x, cols=start.basis[0], rows=start.basis[1])
 
 
 def read_plan(folder: Path, cid: str, fp: str) -> PlanStart | None:
     """The saved plan of an anchor, or None if it is missing, unreadable or was solved for other inputs."""
-    try:
-        with np.load(_start_path(folder, cid)) as data:
-            if str(data["fingerprint"]) != fp:
-                return None
-            basis = (np.asarray(data["cols"], dtype=np.int8), np.asarray(data["rows"], dtype=np.int8))
-            return PlanStart(np.asarray(data["x"], dtype=float), basis)
-    except (OSError, KeyError, ValueError):
-        return None
+    arrays = _read_npz(_start_path(folder, cid), fp, ("x", "cols", "rows"))
+    return None if arrays is None else PlanStart(np.asarray(arrays["x"], dtype=float), _basis_of(arrays))
 
 
 # --------------------------------------------------------------------------- parts and records
