@@ -394,6 +394,40 @@ def test_failing_case_is_recorded_and_the_others_finish(
     xr.testing.assert_identical(comparable(read_dataset(tmp_path / "out" / "again.nc")), comparable(ds))
 
 
+def test_an_anchor_without_a_plan_is_not_solved_again_for_one_on_resume(
+    inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The PUE cap 1.07 is infeasible (forty air-cooled servers must stay): that anchor has no plan to give
+    # the case moved from it along the tariff. It saves an empty one, so a resume that solves that case
+    # again does not solve the anchor again first.
+    sweep = write_yaml(
+        tmp_path / "fleet_grid.yaml",
+        {
+            "name": "fleet_grid",
+            "base": str(inputs / "fleet.yaml"),
+            "grid": {"policy.pue_max": [1.07, 1.2], "power.grid.tariff.scale": [0.5, 2.0]},
+            "shadow_prices": False,
+        },
+    )
+    ds = run_sweep(sweep, workers=1, results_dir=tmp_path, progress=False)
+    assert ds["status"].to_series().to_dict() == {
+        (1.07, 0.5): "infeasible",
+        (1.07, 2.0): "infeasible",
+        (1.2, 0.5): "optimal",
+        (1.2, 2.0): "optimal",
+    }
+    parts = tmp_path / "fleet_grid"
+    by_index = {c.index: c.id for c in expand(load_sweep(sweep))}
+    plans = {i: np.load(parts / f"{by_index[(i, 0)]}.plan.npz")["x"] for i in range(2)}
+    assert len(plans[0]) == 0 and len(plans[1]) > 0  # the infeasible anchor's is empty
+    (parts / f"{by_index[(0, 1)]}.json").unlink()
+    trace = tmp_path / "trace.txt"
+    monkeypatch.setenv(TRACE_ENV, str(trace))
+    again = run_sweep(sweep, workers=1, results_dir=tmp_path, progress=False)
+    assert traced(trace) == [by_index[(0, 1)]]
+    xr.testing.assert_identical(comparable(again), comparable(ds))
+
+
 def test_changed_inputs_or_no_resume_solve_again(inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sweep = write_yaml(
         tmp_path / "one.yaml",

@@ -48,6 +48,7 @@ from planner.studies.sweep.cases import (
 from planner.studies.sweep.execute import CaseArgs, Outcome, executor, where
 from planner.studies.sweep.stack import provenance, stack
 from planner.studies.sweep.store import (
+    NO_PLAN,
     Parts,
     is_done,
     lock,
@@ -276,9 +277,8 @@ def _solve_jobs(
                 for case, info, plan in stream:
                     start = info.pop("plan_start", None)
                     if case.id in givers:  # before the part: its record is what makes the case saved
-                        plans[case.id] = start
-                        if start is not None:
-                            write_plan(run.folder, case.id, start, fingerprints[case.id])
+                        given = plans[case.id] = start if start is not None else NO_PLAN
+                        write_plan(run.folder, case.id, given, fingerprints[case.id])
                     write_part(run.folder, case, fingerprints[case.id], info, plan)
                     fresh[case.id] = (info, plan)
                     bar.advance(case, info)
@@ -371,10 +371,11 @@ def run_sweep(
         remove_temps(run.folder)
         jobs = [c for c in unique if not (resume and is_done(read_record(run.folder, c.id), fingerprints[c.id]))]
         reused = len(unique) - len(jobs)
-        # the anchors whose plans the jobs start from; one saved for other inputs, or none, is solved again
+        # the anchors whose plans the jobs start from: one solved in this run gives its own (its saved one
+        # may be of a failed solve); one saved for other inputs, or none, is solved again
         plans: dict[str, PlanStart | None] = {}
         for anchor in {plan_of[c.id].id: plan_of[c.id] for c in jobs if c.id in plan_of}.values():
-            plans[anchor.id] = read_plan(run.folder, anchor.id, fingerprints[anchor.id])
+            plans[anchor.id] = None if anchor in jobs else read_plan(run.folder, anchor.id, fingerprints[anchor.id])
             if plans[anchor.id] is None and anchor not in jobs:
                 jobs.append(anchor)
         givers = {aid for aid, start in plans.items() if start is None}

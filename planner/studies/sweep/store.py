@@ -57,6 +57,7 @@ from planner.studies.sweep.cases import Case, SweepError
 
 __all__ = [
     "FINAL_STATUSES",
+    "NO_PLAN",
     "Parts",
     "is_done",
     "lock",
@@ -159,6 +160,12 @@ def read_basis(folder: Path, cid: str, fp: str) -> Basis | None:
     """
     arrays = _read_npz(_basis_path(folder, cid), fp, ("cols", "rows"))
     return None if arrays is None else _basis_of(arrays)
+
+
+#: What an anchor without a plan (infeasible, or none found in time) saves as its plan: a start of no
+#: columns, never taken (``planner.solver.dive.Relaxation``: its cases dive), but a resume that finds it
+#: does not solve the anchor again for a plan it has not got.
+NO_PLAN = PlanStart(np.zeros(0), (np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.int8)))
 
 
 def write_plan(folder: Path, cid: str, start: PlanStart, fp: str) -> None:
