@@ -211,6 +211,7 @@ def plan_scenario(
     cache: ModelCache | None = None,
     warm_basis: object = None,
     plan_start: PlanStart | None = None,
+    load_plan: bool = True,
 ) -> PlanRun:
     """Reduce, build, solve and collect the results of a validated scenario.
 
@@ -218,7 +219,8 @@ def plan_scenario(
     allows). ``warm_basis`` starts the LP relaxation from the basis of a scenario with the same
     structure, and ``plan_start`` tries that scenario's plan before the rounding dive
     (:func:`planner.solver.solve.solve`). ``export_model`` writes the exact model handed to HiGHS to
-    that MPS file first (atomically).
+    that MPS file first (atomically). With ``load_plan`` False the plan is not written into the model's
+    variables (the Dataset does not need it): for a caller that keeps only ``PlanRun.dataset``.
     """
     options = options or SolveOptions.from_scenario(scenario)
     built = build(scenario, cache, compile=export_model is not None)
@@ -240,6 +242,7 @@ def plan_scenario(
         warm_basis=warm_basis,
         coarse=coarse_model,
         plan_start=plan_start,
+        load_plan=load_plan,
     )
     dataset = None
     if outcome.has_plan:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import itertools
 import weakref
 
+import numpy as np
 import pytest
 import xarray as xr
 from tiny import tiny, write_profile
@@ -16,7 +18,7 @@ from planner.model.data import MCNY
 from planner.model.update import structure_key, update_model
 from planner.pipeline import ModelCache
 from planner.results.dataset import to_dataset
-from planner.solver.highs import SolveOptions
+from planner.solver.highs import SolveOptions, write_values
 from planner.solver.solve import solve
 
 OPTIONS = SolveOptions(time_limit_s=60, mip_gap=1e-9)
@@ -91,3 +93,25 @@ def test_the_cache_takes_its_models_out_of_the_garbage_collector_and_frees_those
         assert dropped() is None
     finally:
         gc.unfreeze()
+
+
+def test_results_are_read_from_the_plan_when_the_variables_hold_another(profile):
+    # A sweep case does not load its plan into the re-used model's variables (``load_plan=False``):
+    # they still hold the previous case's. Its Dataset, read from the plan by column, must equal the
+    # one read from the variables with the plan loaded into them.
+    model = build_model(tiny(profile, {"demand.inference.peak_tokens_per_s": 1500, "policy.pue_max": 1.2}))
+    solve(model, OPTIONS)
+    scenario = tiny(profile, {"demand.inference.peak_tokens_per_s": 4500, "policy.pue_max": 1.2})
+    update_model(model, scenario)
+    outcome = solve(model, OPTIONS, load_plan=False)
+    held = np.array([v.value or 0.0 for v in outcome.columns])
+    assert np.abs(held - outcome.plan).max() > 1.0  # the variables hold the other case's plan
+    read = to_dataset(model, outcome)
+
+    write_values(outcome.columns, outcome.plan)
+    loaded = to_dataset(model, dataclasses.replace(outcome, columns=None, plan=None))
+    xr.testing.assert_identical(read.drop_attrs(), loaded.drop_attrs())
+    assert float(read["npv_cny"]) == pytest.approx(outcome.objective * MCNY, rel=1e-9)
+    fresh = to_dataset(model_fresh := build_model(scenario), solve(model_fresh, OPTIONS))
+    assert read["shadow_price"].notnull().sum() == 1  # the PUE cap, priced at the plan as a fresh solve does
+    xr.testing.assert_allclose(read["shadow_price"], fresh["shadow_price"], rtol=1e-6)

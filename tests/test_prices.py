@@ -56,3 +56,18 @@ def test_the_slopes_are_kept_on_the_model_for_its_later_cases() -> None:
     assert prices._index(compiled) is prices._index(compiled)
     recompiled = compile_model(m)  # new rows and columns: new forms
     assert prices._index(recompiled) is not prices._index(compiled)
+
+
+def test_a_row_priced_by_evaluation_is_evaluated_at_the_plan_not_at_what_the_variables_hold() -> None:
+    # A row holding a variable the compiled model has no column for (here ``w``, unfixed after
+    # compiling) falls back to evaluating the row. A sweep case does not load its plan into the
+    # variables, so the fallback writes it first: the slope is the plan's, not the stale values'.
+    m = _row_with_a_limit()
+    compiled = compile_model(m)
+    m.w.unfix()
+    slopes = prices._Index(compiled)
+    m.x.value, m.z.value = 9.0, 4.0  # another case's plan
+    plan = np.array([2.0, 1.0])
+    sense = compiled.rows[0].bound_type
+    assert slopes.derivative(m.row, m.p, sense, plan) == pytest.approx(-(3.0 * 2.0 + 1.0 + 4.0), rel=1e-8)
+    assert (m.x.value, m.z.value) == (2.0, 1.0)

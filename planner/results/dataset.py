@@ -50,15 +50,48 @@ class _Values:
     ~50 ms that way, and filling the hourly arrays entry by entry ~30 ms, against a sweep case's
     budget of well under 0.2 s outside the solver. Here each expression is reduced once to its
     linear form (Pyomo's ``LinearRepnVisitor``, as the compiler does) and reduced again only when
-    a parameter in it has a new value; a variable's entries are read in one pass into positions
-    found once. One instance lives on each model (:func:`_values_of`), so a model re-used for
-    many cases pays the reductions once.
+    a parameter in it has a new value. A variable's value is read from the solved plan by its column
+    (:meth:`bind`: one numpy gather per array, positions found once per model), so the plan need not be
+    loaded into the variables (a sweep case does not); a variable that is no column (in no row) holds
+    its own value, or none. One instance lives on each model (:func:`_values_of`), so a model re-used
+    for many cases pays the reductions once.
     """
 
     def __init__(self, m: pyo.ConcreteModel) -> None:
         self._linear = LinearForms(m)
+        #: id(expr) -> (variables, coefficients, constant, held constants, their state)
         self._forms: dict[int, tuple[list[Any], np.ndarray, float, list[Any], tuple[Any, ...]]] = {}
         self._grids: dict[tuple[str, tuple[int, ...]], tuple[list[Any], np.ndarray]] = {}
+        self._columns: list[Any] | None = None  #: the columns the plan is of (by identity)
+        self._column: dict[int, int] = {}  #: id(VarData) -> its column
+        self._plan = np.zeros(0)
+        #: column of each variable of a form or grid (-1: no column), for the columns bound
+        self._at: dict[int, np.ndarray] = {}
+
+    def bind(self, columns: list[Any] | None, plan: np.ndarray | None) -> None:
+        """Read variables from ``plan`` (one value per entry of ``columns``, the compiled model's); with
+        None, from the variables themselves (a plan loaded into them by its caller).
+        """
+        if columns is not None and (plan is None or len(plan) != len(columns)):
+            raise ValueError(f"a plan of {len(columns)} columns is needed, not {None if plan is None else len(plan)}")
+        if columns is not self._columns:
+            self._columns, self._at = columns, {}
+            self._column = {} if columns is None else {id(v): j for j, v in enumerate(columns)}
+        self._plan = np.zeros(0) if plan is None else np.asarray(plan, dtype=float)
+
+    def _read(self, key: int, variables: list[Any]) -> np.ndarray:
+        """The values of ``variables`` (0 for a variable without one)."""
+        if self._columns is None:
+            return np.fromiter((v.value or 0.0 for v in variables), float, count=len(variables))
+        at = self._at.get(key)
+        if at is None:
+            at = self._at[key] = np.fromiter(
+                (self._column.get(id(v), -1) for v in variables), np.int64, count=len(variables)
+            )
+        out = self._plan[at]
+        for i in np.flatnonzero(at < 0):  # no column: the variable's own value (fixed, or in no row: none)
+            out[i] = variables[i].value or 0.0
+        return out
 
     def value(self, expr: Any) -> float:
         """Value of a linear expression (a named Expression, a parameter, a variable)."""
@@ -68,13 +101,14 @@ class _Values:
         """Values of linear expressions, as one array."""
         out = np.empty(len(exprs))
         for i, expr in enumerate(exprs):
-            form = self._forms.get(id(expr))
+            key = id(expr)
+            form = self._forms.get(key)
             state: tuple[Any, ...] | None = None
             if form is not None:
                 state = constants_state(form[3])
                 if state != form[4] and not form[0]:
                     # no variables (a price): Pyomo's evaluation is cheaper than a new linear form
-                    form = self._forms[id(expr)] = (form[0], form[1], float(pyo.value(expr)), form[3], state)
+                    form = self._forms[key] = (form[0], form[1], float(pyo.value(expr)), form[3], state)
             if form is None or state != form[4]:
                 repn = self._linear.walk(expr)
                 self._linear.clear()
@@ -88,10 +122,10 @@ class _Values:
                     watched = form[3]
                 coefs = np.fromiter(repn.linear.values(), float, count=len(variables))
                 state = constants_state(watched) if state is None else state
-                form = self._forms[id(expr)] = (variables, coefs, float(repn.constant), watched, state)
+                form = self._forms[key] = (variables, coefs, float(repn.constant), watched, state)
+                self._at.pop(key, None)  # its variables may have changed
             variables, coefs, constant = form[0], form[1], form[2]
-            x = np.fromiter((v.value or 0.0 for v in variables), float, count=len(variables))
-            out[i] = constant + float(coefs @ x)
+            out[i] = constant + float(coefs @ self._read(key, variables)) if variables else constant
         return out
 
     def grid(self, var: Any, shape: tuple[int, ...], key: Any) -> np.ndarray:
@@ -104,7 +138,7 @@ class _Values:
             cached = self._grids[(var.name, shape)] = (datas, positions)
         datas, positions = cached
         out = np.zeros(shape)
-        out.flat[positions] = np.fromiter((v.value or 0.0 for v in datas), float, count=len(datas))
+        out.flat[positions] = self._read(id(datas), datas)
         return out
 
 
@@ -123,9 +157,10 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
     Parameters
     ----------
     m : ConcreteModel
-        The model, with the plan loaded into its variables (``outcome.has_plan``).
+        The solved model.
     outcome : SolveOutcome
-        What the solver returned.
+        What the solver returned (``has_plan``). Variables are read from ``outcome.plan`` by their
+        columns (``outcome.columns``) where it has them, else from the model, with the plan loaded.
     timings : dict, optional
         Seconds per pipeline stage (load, time reduction, build, ...) to record.
 
@@ -136,6 +171,7 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
     data: ModelData = m.planner_data
     labels = _labels(m)
     vals = _values_of(m)
+    vals.bind(outcome.columns, outcome.plan)
     # Arrays are collected first and made into one Dataset at the end: assigning variables one by
     # one costs an alignment and merge each (~0.1 s of a sweep case's ~0.2 s of results).
     arrays = _read(FIELDS, m, vals, labels)
@@ -149,18 +185,18 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
     arrays.update(_network(arrays, m, vals, data, labels))
     arrays.update(_network_inputs(data, labels))
     arrays.update(_npv(arrays, data, labels))
-    arrays.update(_cash(arrays, m, data, labels))
+    arrays.update(_cash(arrays, m, vals, data, labels))
     ds = xr.Dataset(
         {
             f.name: xr.Variable(
                 f.dims, np.asarray(arrays[f.name], dtype=f.dtype), attrs={"units": f.units, "long_name": f.long_name}
             )
             for f in FIELDS
-        },
-        coords=_coords(labels),
+        }
+        | _shadow_prices(outcome, labels["year"]),
+        coords=_coords(labels) | {"limit": list(LIMIT_STEPS)},
     )
     add_kpis(ds, data.scenario)
-    _add_shadow_prices(ds, outcome, labels["year"])
     _add_attrs(ds, m, outcome, timings or {})
     return ds
 
@@ -427,7 +463,7 @@ def _npv(arrays: dict[str, Any], data: ModelData, labels: dict[str, list[Any]]) 
 
 
 def _cash(
-    arrays: dict[str, Any], m: pyo.ConcreteModel, data: ModelData, labels: dict[str, list[Any]]
+    arrays: dict[str, Any], m: pyo.ConcreteModel, vals: _Values, data: ModelData, labels: dict[str, list[Any]]
 ) -> dict[str, Any]:
     """The cash view of the costs: capital spent when bought, fixed O&M when paid, by asset class and year.
 
@@ -440,47 +476,51 @@ def _cash(
     column = {y: i for i, y in enumerate(years)}
     spent = np.zeros((len(labels["asset"]), len(years)))
     fixed_om = np.zeros_like(spent)
-    for i, builds in enumerate(m.capital_builds.values()):
-        for kind in builds:
-            for fleet, v, new, capex in kind.entries(data):
-                amount = (new.value or 0.0) * float(pyo.value(capex)) * MCNY
-                spent[i, column[v]] += amount
-                if fleet.fixed_om:
-                    for y in years:
-                        if data.alive(v, fleet.life, y):
-                            fixed_om[i, column[y]] += fleet.fixed_om * amount
+    entries = [
+        (i, fleet, v, new, capex)
+        for i, builds in enumerate(m.capital_builds.values())
+        for kind in builds
+        for fleet, v, new, capex in kind.entries(data)
+    ]
+    bought = vals.values([new for *_, new, _ in entries])
+    for (i, fleet, v, _, capex), units in zip(entries, bought, strict=True):
+        amount = float(units) * float(pyo.value(capex)) * MCNY
+        spent[i, column[v]] += amount
+        if fleet.fixed_om:
+            for y in years:
+                if data.alive(v, fleet.life, y):
+                    fixed_om[i, column[y]] += fleet.fixed_om * amount
     other = np.array([k not in m.capital_builds for k in labels["component"]], dtype=bool)
     cash = spent.sum(axis=0) + fixed_om.sum(axis=0) + arrays["cost"][other].sum(axis=0)
     return {"capital_spent_cny": spent, "fixed_om_new_cny": fixed_om, "cash_flow_cny": cash}
 
 
-def _add_shadow_prices(ds: xr.Dataset, outcome: SolveOutcome, years: list[int]) -> None:
-    """The shadow price of each policy limit by year and how it was obtained."""
+def _shadow_prices(outcome: SolveOutcome, years: list[int]) -> dict[str, xr.Variable]:
+    """The shadow price of each policy limit (``LIMIT_STEPS``, the ``limit`` dim) by year, and how it was
+    obtained.
+    """
     limits = list(LIMIT_STEPS)
     values = np.full((len(limits), len(years)), np.nan)
     methods = np.full((len(limits), len(years)), "not set", dtype=object)
     for (limit, y), (value, method) in outcome.shadow_prices.items():
         values[limits.index(limit), years.index(y)] = value * MCNY
         methods[limits.index(limit), years.index(y)] = method
-    ds.coords["limit"] = limits
-    ds.update(
-        {
-            "shadow_price": xr.Variable(
-                ("limit", "year"),
-                values,
-                attrs={
-                    "units": "CNY",
-                    "long_name": "cost of tightening each limit by one step, in CNY of net present value "
-                    "(discounted to the first year; the step is named in shadow_price_method)",
-                },
-            ),
-            "shadow_price_method": xr.Variable(
-                ("limit", "year"),
-                methods.astype(str),
-                attrs={"units": "1", "long_name": "how each shadow price was obtained"},
-            ),
-        }
-    )
+    return {
+        "shadow_price": xr.Variable(
+            ("limit", "year"),
+            values,
+            attrs={
+                "units": "CNY",
+                "long_name": "cost of tightening each limit by one step, in CNY of net present value "
+                "(discounted to the first year; the step is named in shadow_price_method)",
+            },
+        ),
+        "shadow_price_method": xr.Variable(
+            ("limit", "year"),
+            methods.astype(str),
+            attrs={"units": "1", "long_name": "how each shadow price was obtained"},
+        ),
+    }
 
 
 def _add_attrs(ds: xr.Dataset, m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, float]) -> None:

@@ -32,14 +32,13 @@ def add_kpis(ds: xr.Dataset, s: Any) -> None:
     """
     w = ds["day_weight"].values  # (day,)
     figures = {**_energy_figures(ds, s, w), **_compute_figures(ds, s, w), **_network_figures(ds, w)}
-    # as Variables (no coordinates of their own to align: ~10 ms less a sweep case than DataArrays)
-    ds.update(
-        {
-            name: xr.Variable(("year",), values, attrs={"units": units, "long_name": long_name})
-            for name, (values, units, long_name) in figures.items()
-        }
-    )
-    ds["emissions_t"] = xr.Variable(
+    # as Variables (no coordinates of their own to align: ~10 ms less a sweep case than DataArrays), in
+    # one update (each merges and copies the whole Dataset: ~5 ms)
+    variables = {
+        name: xr.Variable(("year",), values, attrs={"units": units, "long_name": long_name})
+        for name, (values, units, long_name) in figures.items()
+    }
+    variables["emissions_t"] = xr.Variable(
         ("basis", "year"),
         _emissions(ds, s, w),
         attrs={
@@ -49,6 +48,7 @@ def add_kpis(ds: xr.Dataset, s: Any) -> None:
             "priced_basis": s.policy.emissions_basis,
         },
     )
+    ds.update(variables)
 
 
 def _total(ds: xr.Dataset, name: str) -> np.ndarray:

@@ -43,6 +43,7 @@ from planner.solver.highs import (
     interior_point,
     new_highs,
     rounded_plan,
+    write_values,
 )
 from planner.solver.recompile import LinearForms, constants_state, held_constants
 
@@ -110,8 +111,9 @@ class _Index:
     column and constant, so that the derivative at a plan is one dot product. A form is taken again only
     when a parameter or fixed variable it holds as a constant (``p`` among them) has a new value, as a
     sweep case that moves the limit does; a row that is not linear, or holds a variable the compiled
-    model has no column for, falls back to :func:`_slack_derivative`. The plan's values are read as
-    :func:`planner.solver.highs.load_values` writes them (integers rounded).
+    model has no column for, falls back to :func:`_slack_derivative` (with the plan written into the
+    variables first). The plan's values are read as :func:`planner.solver.highs.load_values` writes them
+    (integers rounded).
     """
 
     def __init__(self, compiled: CompiledModel) -> None:
@@ -126,6 +128,7 @@ class _Index:
         self._linear = LinearForms(compiled.model)
         #: (id(row), id(p), upper side) -> (columns, slopes, constant, held constants, their state)
         self._forms: dict[tuple[int, int, bool], tuple[np.ndarray, np.ndarray, float, list[Any], tuple[Any, ...]]] = {}
+        self._loaded: np.ndarray | None = None  #: the plan last written into the variables here
 
     def derivative(self, con: pyo.ConstraintData, param: pyo.ParamData, sense: int, x: np.ndarray) -> float:
         """d(body - bound)/dp of the row's active side at the plan ``x`` (column values, integers rounded)."""
@@ -134,7 +137,10 @@ class _Index:
         form = self._forms.get(key)
         if form is None or constants_state(form[3]) != form[4]:
             form = self._form(con, param, upper)
-            if form is None:
+            if form is None:  # Pyomo evaluates the row: the plan must be in the variables (a sweep does not load it)
+                if self._loaded is not x:
+                    write_values(self.columns, x)
+                    self._loaded = x
                 return _slack_derivative(con, param, sense)
             self._forms[key] = form
         cols, slopes, constant = form[0], form[1], form[2]
@@ -188,7 +194,7 @@ def price_limits(
     Parameters
     ----------
     compiled : CompiledModel
-        The model as solved, with the plan loaded into its variables.
+        The model as solved (the plan need not be loaded into its variables).
     x : numpy.ndarray
         The plan (column values).
     options : SolveOptions

@@ -24,7 +24,7 @@ from planner.results.dataset import to_dataset
 from planner.results.provenance import record_overrides
 from planner.scenario import Scenario
 from planner.solver.extensive import ExtensiveForm, extensive_form
-from planner.solver.highs import SolveOptions, SolveOutcome, load_values
+from planner.solver.highs import SolveOptions, SolveOutcome, load_values, rounded_plan
 from planner.solver.solve import solve
 from planner.studies.futures.solve import FIRST_STAGE_ATTR, FIRST_STAGE_UNITS_ATTR
 
@@ -87,6 +87,8 @@ def solve_hedge(
             own = dataclasses.replace(
                 outcome,
                 x=xf,
+                columns=block.columns,
+                plan=rounded_plan(block, xf),
                 objective=objective,
                 bound=None,
                 n_rows=block.shape[0],

@@ -211,6 +211,7 @@ def solve_case(
             cache=worker_models(),
             warm_basis=warm_basis,
             plan_start=plan_start,
+            load_plan=False,  # only the Dataset is kept
         )
     except ScenarioError as exc:
         info = no_plan_info(Status.ERROR, str(exc))
