@@ -24,7 +24,7 @@ from planner.results.dataset import to_dataset
 from planner.results.provenance import record_overrides
 from planner.scenario import Scenario
 from planner.solver.extensive import ExtensiveForm, extensive_form
-from planner.solver.highs import SolveOptions, SolveOutcome, load_values, rounded_plan
+from planner.solver.highs import SolveOptions, SolveOutcome, rounded_plan, write_values
 from planner.solver.solve import solve
 from planner.studies.futures.solve import FIRST_STAGE_ATTR, FIRST_STAGE_UNITS_ATTR
 
@@ -81,14 +81,15 @@ def solve_hedge(
         t2 = time.perf_counter()
         for f, (b, block) in enumerate(zip(built, form.blocks, strict=True)):
             xf = form.future_x(x, f)
-            load_values(block, xf)
+            plan = rounded_plan(block, xf)
+            write_values(block.columns, plan)
             objective = form.future_npv(x, f)
             npv[f] = objective * MCNY
             own = dataclasses.replace(
                 outcome,
                 x=xf,
                 columns=block.columns,
-                plan=rounded_plan(block, xf),
+                plan=plan,
                 objective=objective,
                 bound=None,
                 n_rows=block.shape[0],
