@@ -115,3 +115,13 @@ def test_results_are_read_from_the_plan_when_the_variables_hold_another(profile)
     fresh = to_dataset(model_fresh := build_model(scenario), solve(model_fresh, OPTIONS))
     assert read["shadow_price"].notnull().sum() == 1  # the PUE cap, priced at the plan as a fresh solve does
     xr.testing.assert_allclose(read["shadow_price"], fresh["shadow_price"], rtol=1e-6)
+
+
+def test_the_results_refuse_an_outcome_whose_plan_is_not_of_its_x(profile):
+    # An outcome copied with another x (``plan hedge`` makes one per future) keeps the old plan and columns
+    # unless it sets them too: read as it stands, the results would show the old plan.
+    model = build_model(tiny(profile))
+    outcome = solve(model, OPTIONS)
+    stale = dataclasses.replace(outcome, x=np.zeros(len(outcome.x) + 1))
+    with pytest.raises(ValueError, match="plan .* is not of its x"):
+        to_dataset(model, stale)

@@ -171,6 +171,9 @@ def to_dataset(m: pyo.ConcreteModel, outcome: SolveOutcome, timings: dict[str, f
     data: ModelData = m.planner_data
     labels = _labels(m)
     vals = _values_of(m)
+    if outcome.plan is not None and outcome.x is not None and len(outcome.plan) != len(outcome.x):
+        # a copy of an outcome with a new x keeps the old plan unless it sets plan and columns too
+        raise ValueError(f"the outcome's plan ({len(outcome.plan)} columns) is not of its x ({len(outcome.x)})")
     vals.bind(outcome.columns, outcome.plan)
     # Arrays are collected first and made into one Dataset at the end: assigning variables one by
     # one costs an alignment and merge each (~0.1 s of a sweep case's ~0.2 s of results).
