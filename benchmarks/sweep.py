@@ -101,7 +101,7 @@ def solve_cases(cases, base: Path, options: SolveOptions, mode: str, export: Pat
         if mode in ("update+warm", "update+plan") and case.id in anchors:
             bases[case.id] = run.outcome.relaxation_basis
         if case.id in {a.id for a in plan_of.values()} and run.outcome.x is not None:
-            plans[case.id] = PlanStart(run.outcome.x, run.outcome.plan_basis)
+            plans[case.id] = PlanStart(run.outcome.x, run.outcome.plan_basis, run.outcome.relaxation_duals)
         solver = _IN_HIGHS[0] - in_highs
         rows.append(
             {

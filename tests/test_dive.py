@@ -22,6 +22,7 @@ from planner.model import build_model
 from planner.pipeline import plan_scenario
 from planner.solver import dive as dive_module
 from planner.solver import solve as solve_module
+from planner.solver.bounds import dual_bound
 from planner.solver.dive import START_STEP, ConcurrentDive, PlanStart, Relaxation
 from planner.solver.highs import SolveOptions, compile_model, interior_point
 from planner.solver.solve import solve
@@ -630,3 +631,86 @@ def test_a_plan_start_outside_the_gap_or_without_a_plan_leaves_the_dive_as_it_wa
     assert with_start.objective == pytest.approx(without.objective, rel=1e-9)
     assert with_start.relaxation_bound == pytest.approx(without.relaxation_bound, rel=1e-9)
     assert np.array_equal(np.round(with_start.x[with_start.x != 0]), np.round(without.x[without.x != 0]))
+
+
+def _anchor_and_case(profile: Path, tariff: float) -> tuple[Any, Any]:
+    """The lumpy case solved as a sweep's anchor, and the model of the same case at another tariff scale."""
+    anchor = solve(build_model(tiny(profile, CASES["lumpy"])), ONE_CORE)
+    assert anchor.x is not None and anchor.relaxation_duals is not None and anchor.relaxation_bound is not None
+    compiled = compile_model(build_model(tiny(profile, {**CASES["lumpy"], "power.grid.tariff.scale": tariff})))
+    return anchor, compiled
+
+
+def _moved(anchor: Any, compiled: Any, options: SolveOptions, duals: bool = True) -> Any:
+    """``compiled`` solved as a sweep case moved from ``anchor``: its basis, its plan (and its duals)."""
+    start = PlanStart(anchor.x, anchor.plan_basis, anchor.relaxation_duals if duals else None)
+    return solve(compiled.model, options, compiled=compiled, warm_basis=anchor.relaxation_basis, plan_start=start)
+
+
+def test_a_similar_scenarios_duals_prove_its_plan_without_this_relaxation(profile: Path) -> None:
+    # A dearer tariff only raises costs: the anchor's duals bound this relaxation at the anchor's own bound
+    # (weak duality, planner/solver/bounds.py), which is within the gap of the anchor's plan here. The
+    # relaxation is not solved; the plan, its cost and its prices are those of the path that solves it.
+    anchor, compiled = _anchor_and_case(profile, 1.5)
+    fast = _moved(anchor, compiled, ONE_CORE)
+    full = _moved(anchor, compiled, ONE_CORE, duals=False)
+    assert fast.plan_source == full.plan_source == START_STEP
+    assert "dive_relaxation" not in fast.timings and "dive_relaxation" in full.timings
+    assert fast.relaxation_bound is None and fast.relaxation_solution is None and fast.dual_bound is not None
+    assert fast.bound == fast.dual_bound and fast.gap is not None and fast.gap <= ONE_CORE.mip_gap
+    assert "bound from its LP duals" in fast.termination
+    # The bound: at least the anchor's relaxation (costs only rose), at most this case's own relaxation.
+    assert full.relaxation_bound is not None
+    assert anchor.relaxation_bound * (1 - 1e-9) <= fast.dual_bound <= full.relaxation_bound * (1 + 1e-9)
+    assert fast.objective == pytest.approx(full.objective, rel=1e-9)
+    assert np.array_equal(fast.plan, full.plan)
+    _assert_feasible(compiled, fast.x)
+    assert fast.shadow_prices.keys() == full.shadow_prices.keys()
+    for key, (value, _) in full.shadow_prices.items():
+        assert fast.shadow_prices[key][0] == pytest.approx(value, rel=1e-6, abs=1e-9), key
+
+
+def test_a_plan_the_duals_do_not_prove_is_proven_by_the_relaxation_without_its_lp_again(profile: Path) -> None:
+    # A gap between the two bounds: the anchor's duals prove less than this relaxation. The start's LP,
+    # solved first, is kept; the relaxation proves it; no second LP of the start, no dive.
+    anchor, compiled = _anchor_and_case(profile, 1.5)
+    full = _moved(anchor, compiled, ONE_CORE, duals=False)
+    assert full.objective is not None and full.relaxation_bound is not None
+    lower = anchor.relaxation_bound
+    within_relaxation = (full.objective - full.relaxation_bound) / full.objective
+    within_duals = (full.objective - lower) / full.objective
+    assert within_relaxation < within_duals  # the duals' bound is the weaker here (hand check of the set-up)
+    options = dataclasses.replace(ONE_CORE, mip_gap=(within_relaxation + within_duals) / 2)
+    runs = []
+    real_start_lp = dive_module.Relaxation._start_lp
+
+    def counted(self: Relaxation, *args: Any, **kwargs: Any) -> Any:
+        runs.append(1)
+        return real_start_lp(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(dive_module.Relaxation, "_start_lp", counted)
+        slow = _moved(anchor, compiled, options)
+    assert len(runs) == 1
+    assert slow.plan_source == START_STEP and slow.dual_bound is None
+    assert slow.relaxation_bound == pytest.approx(full.relaxation_bound, rel=1e-9)
+    assert slow.objective == pytest.approx(full.objective, rel=1e-9) and np.array_equal(slow.plan, full.plan)
+    assert "dive_dive" not in slow.timings
+    for key, (value, _) in full.shadow_prices.items():  # priced from the start's basis, put back
+        assert slow.shadow_prices[key][0] == pytest.approx(value, rel=1e-6, abs=1e-9), key
+
+
+def test_a_cheaper_scenario_gets_no_bound_from_a_dearer_ones_duals(profile: Path) -> None:
+    # Power cheaper than at the anchor: the anchor's duals leave unbounded columns with negative reduced
+    # costs, so they prove nothing, and the relaxation runs as it did without them.
+    anchor, compiled = _anchor_and_case(profile, 1.5)
+    cheaper = compile_model(build_model(tiny(profile, CASES["lumpy"])))
+    dearer_anchor = _moved(anchor, compiled, ONE_CORE, duals=False)
+    assert dearer_anchor.relaxation_duals is not None
+    assert dual_bound(cheaper, dearer_anchor.relaxation_duals) == -np.inf
+    with_duals = _moved(dearer_anchor, cheaper, ONE_CORE)
+    without = _moved(dearer_anchor, cheaper, ONE_CORE, duals=False)
+    assert with_duals.dual_bound is None and "dive_relaxation" in with_duals.timings
+    assert with_duals.relaxation_bound == pytest.approx(without.relaxation_bound, rel=1e-9)
+    assert with_duals.objective == pytest.approx(without.objective, rel=1e-9)
+    assert with_duals.plan_source == without.plan_source

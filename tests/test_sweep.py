@@ -30,8 +30,10 @@ from planner.cli import cli
 from planner.results.io import read_dataset
 from planner.scenario import ScenarioError, load_scenario
 from planner.scenario.sweep import load_sweep
+from planner.solver.dive import PlanStart
 from planner.studies.sweep import TIMING_VARS, TRACE_ENV, case_id, expand, run_sweep, summary_table, validate_cases
 from planner.studies.sweep.run import plan_starts, warm_fingerprints, warm_starts
+from planner.studies.sweep.store import read_plan, write_plan
 
 TINY_NPV = {1000: 13_148_180.0, 2000: 14_196_360.0, 3000: 15_344_540.0}  # tiny optimum by peak tokens/s
 GRID = {"demand.inference.peak_tokens_per_s": [1000, 2000, 3000], "policy.pue_max": [1.2, 1.3]}
@@ -503,6 +505,17 @@ def test_a_case_moved_from_its_anchor_along_the_last_path_tries_the_anchors_plan
         (i, j): "plan of a similar scenario" if j else "rounding dive" for i in range(3) for j in range(2)
     }
     assert sorted(p.name for p in parts.glob("*.plan.npz")) == sorted(f"{by_index[(i, 0)]}.plan.npz" for i in range(3))
+    # The cap's row has no dual at the anchor, so the anchor's relaxation duals bound each moved case's at
+    # the anchor's own bound, well within 95 %: the moved cases solve no relaxation (planner/solver/bounds.py).
+    attrs = {c.index: read_dataset(parts / f"{c.id}.nc").attrs for c in cases}
+    for (i, j), a in attrs.items():
+        if j:
+            assert np.isnan(a["relaxation_bound_cny"]) and a["dual_bound_cny"] == a["bound_cny"]
+            assert a["dual_bound_cny"] == pytest.approx(attrs[(i, 0)]["relaxation_bound_cny"], rel=1e-9)
+        else:
+            assert np.isnan(a["dual_bound_cny"]) and a["relaxation_bound_cny"] == a["bound_cny"]
+    with np.load(parts / f"{by_index[(0, 0)]}.plan.npz") as saved:  # the duals go with the plan, one per row
+        assert len(saved["duals"]) == len(saved["rows"]) > 0 and np.any(saved["duals"] != 0)
     for tokens, npv in TINY_NPV.items():
         np.testing.assert_allclose(ds["npv_cny"].sel({"demand.inference.peak_tokens_per_s": tokens}), npv, rtol=1e-6)
     # The same on one worker, in this process (the plans depend on the inputs only) ...
@@ -593,3 +606,19 @@ def test_plan_validate_checks_every_case_of_a_sweep_file(inputs: Path, tmp_path:
     assert "grid.policy.pue_max: value 0.9 (item 0): must be >= 1" in result.output
     result = runner.invoke(cli, ["validate", str(inputs / "grid.yaml"), "--set", "policy.pue_max=1.2"])
     assert result.exit_code == 2 and "--set applies to a scenario file" in result.output
+
+
+def test_an_anchors_plan_is_saved_with_its_relaxation_duals_and_read_without_them_from_an_older_file(
+    tmp_path: Path,
+) -> None:
+    x, basis, duals = np.array([1.0, 2.5]), (np.array([1, 0], dtype=np.int8), np.array([1], dtype=np.int8)), np.ones(1)
+    write_plan(tmp_path, "a", PlanStart(x, basis, duals), "fp")
+    read = read_plan(tmp_path, "a", "fp")
+    assert read is not None and np.array_equal(read.x, x) and np.array_equal(read.duals, duals)
+    assert read_plan(tmp_path, "a", "other inputs") is None
+    write_plan(tmp_path, "b", PlanStart(x, basis), "fp")  # no duals (its relaxation did not run)
+    read = read_plan(tmp_path, "b", "fp")
+    assert read is not None and read.duals is None and np.array_equal(read.basis[0], basis[0])
+    np.savez(tmp_path / "c.plan.npz", fingerprint="fp", x=x, cols=basis[0], rows=basis[1])  # saved before the duals
+    read = read_plan(tmp_path, "c", "fp")
+    assert read is not None and read.duals is None and np.array_equal(read.x, x)

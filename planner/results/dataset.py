@@ -543,6 +543,7 @@ def _add_attrs(ds: xr.Dataset, m: pyo.ConcreteModel, outcome: SolveOutcome, timi
             "objective_cny": np.nan if outcome.objective is None else outcome.objective * MCNY,
             "bound_cny": np.nan if outcome.bound is None else outcome.bound * MCNY,
             "relaxation_bound_cny": np.nan if outcome.relaxation_bound is None else outcome.relaxation_bound * MCNY,
+            "dual_bound_cny": np.nan if outcome.dual_bound is None else outcome.dual_bound * MCNY,
             "dive_objective_cny": np.nan if outcome.dive_objective is None else outcome.dive_objective * MCNY,
             "first_plan_source": outcome.plan_source,  # "rounding dive" or "coarse model's rounding"
             "coarse_objective_cny": np.nan if outcome.coarse_objective is None else outcome.coarse_objective * MCNY,

@@ -70,6 +70,7 @@ from typing import Any
 import highspy
 import numpy as np
 
+from planner.solver.bounds import dual_bound
 from planner.solver.highs import OBJECTIVE_SCALE, CompiledModel, SolveOptions, Status, interior_point, new_highs
 
 __all__ = [
@@ -181,18 +182,46 @@ class PlanStart:
 
     x: np.ndarray  #: column values of that plan (its integers are taken, rounded)
     basis: Basis | highspy.HighsBasis | None = None  #: the optimal basis of its last LP (``DiveResult.plan_basis``)
+    duals: np.ndarray | None = None
+    """row duals of that scenario's LP relaxation [MCNY per unit of each row] (``SolveOutcome.relaxation_duals``): where
+    they bound this model's relaxation close enough (:func:`planner.solver.bounds.dual_bound`), the plan is
+    tried before the relaxation, which is skipped when the plan is within the gap of that bound"""
 
 
 #: ``DiveResult.steps`` name of a plan taken from a :class:`PlanStart`.
 START_STEP = "plan of a similar scenario"
 
 
+@dataclass(eq=False)
+class _StartLP:
+    """The LP of a :class:`PlanStart`'s integers fixed (:meth:`Relaxation._start_lp`)."""
+
+    cols: np.ndarray  #: the integer columns
+    values: np.ndarray  #: their fixed values
+    before: highspy.HighsBasis  #: the instance's basis before
+    objective: float | None = None  #: the LP's objective [MCNY] (None: it had no optimal plan)
+    solution: Any = None  #: its optimal solution, HiGHS's own object
+    basis: highspy.HighsBasis | None = None  #: its optimal basis
+    seconds: float = 0.0
+
+    def within(self, bound: float, gap: float) -> bool:
+        """Its plan is proven within ``gap`` [-] of the lower ``bound`` [MCNY]."""
+        return self.objective is not None and self.objective - bound <= gap * max(abs(self.objective), 1e-9)
+
+
 @dataclass
 class DiveResult:
     """What the relaxation and the dive found (money in MCNY)."""
 
-    bound: float | None = None  #: objective of the LP relaxation: a proven lower bound
-    relaxation_status: str = ""  #: ``Status.OPTIMAL``, ``Status.INFEASIBLE``, or HiGHS's status text when neither
+    bound: float | None = None
+    """a proven lower bound [MCNY]: the LP relaxation's objective, or, where the relaxation was skipped
+    (``dual_bound``), the bound from a similar scenario's duals"""
+    dual_bound: bool = False
+    """``bound`` is :func:`planner.solver.bounds.dual_bound` at a :class:`PlanStart`'s duals: the relaxation
+    did not run (no ``basis``, no ``solution``), the start's plan was within the gap of that bound"""
+    relaxation_status: str = ""
+    """``Status.OPTIMAL``, ``Status.INFEASIBLE``, or HiGHS's status text when neither (with ``dual_bound``:
+    ``Status.OPTIMAL``, the relaxation is bounded and has a plan, the start's)"""
     objective: float | None = None  #: objective of the rounded plan (None if the dive failed)
     x: np.ndarray | None = None  #: column values of the rounded plan
     steps: list[tuple[str, float, float]] = field(default_factory=list)
@@ -207,12 +236,15 @@ class DiveResult:
     plan_basis: Any = None
     """Optimal basis of the plan's LP (its integers fixed), HiGHS's own object: where a
     :class:`PlanStart` of this plan starts in a similar scenario."""
+    solution: Any = None
+    """The relaxation's optimal solution, HiGHS's own object (a copy, 0.1 ms; its vectors are converted
+    only when read: ``SolveOutcome.relaxation_duals``)."""
     started: bool = False  #: the plan is a :class:`PlanStart`'s, the dive was skipped
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def gap(self) -> float | None:
-        """Relative gap of the rounded plan to the relaxation bound [-]."""
+        """Relative gap of the rounded plan to the bound [-]."""
         if self.objective is None or self.bound is None:
             return None
         return (self.objective - self.bound) / max(abs(self.objective), 1e-9)
@@ -262,7 +294,8 @@ class Relaxation:
         only, unless the user set ``simplex_strategy``: after another scenario's basis is set.
         """
         if "simplex_strategy" not in {name for name, _ in self.options.extra}:
-            self._restore_strategy = int(self.highs.getOptionValue("simplex_strategy")[1])
+            if self._restore_strategy is None:  # not armed already (a start's LP after a warm relaxation's)
+                self._restore_strategy = int(self.highs.getOptionValue("simplex_strategy")[1])
             self.highs.setOptionValue("simplex_strategy", 0)
 
     def _run(self, time_limit: float) -> str:
@@ -639,6 +672,20 @@ class Relaxation:
             The gap within which ``start``'s plan is taken (the caller's MIP gap).
         """
         result = DiveResult()
+        tried: _StartLP | None = None  #: the start's LP, where it was solved before the relaxation
+        early = round_plan and self.warm and start is not None and start.duals is not None and accept_gap is not None
+        if early and start is not None and start.duals is not None and accept_gap is not None:
+            # The start's duals may bound this relaxation close enough to prove the start's plan without it.
+            lower = dual_bound(self.compiled, start.duals)
+            if math.isfinite(lower):
+                tried = self._start_lp(start, deadline)
+                if tried is not None:
+                    result.timings["plan_start"] = tried.seconds
+                    if tried.within(lower, accept_gap):
+                        result.bound, result.dual_bound, result.relaxation_status = lower, True, Status.OPTIMAL
+                        return self._started(result, tried)
+                    self._undo_start(tried)
+                    self._choose_simplex_once()  # the relaxation starts from another scenario's basis again
         t0 = time.perf_counter()
         status, bound = self.solve_lp(deadline - t0)
         result.timings["relaxation"] = time.perf_counter() - t0
@@ -647,17 +694,20 @@ class Relaxation:
             return result
         result.bound = bound
         result.basis = self.highs.getBasis()  # a copy, cheap; its arrays only when needed
+        result.solution = self.highs.getSolution()  # likewise (its duals: a neighbour's start, ``PlanStart``)
         if not round_plan:
             return result
         if start is not None and accept_gap is not None and bound is not None:
-            t1 = time.perf_counter()
-            objective = self._try_start(start, bound, accept_gap, deadline)
-            result.timings["plan_start"] = time.perf_counter() - t1
-            if objective is not None:
-                result.steps.append((START_STEP, objective, result.timings["plan_start"]))
-                result.objective, result.x, result.started = objective, self.values(), True
-                result.plan_basis = self.highs.getBasis()
-                return result
+            if tried is None:
+                tried = self._start_lp(start, deadline)
+                if tried is not None:
+                    result.timings["plan_start"] = tried.seconds
+                    if tried.within(bound, accept_gap):
+                        return self._started(result, tried)
+                    self._undo_start(tried)
+            elif tried.within(bound, accept_gap):  # solved before the relaxation, proven by it now
+                self._redo_start(tried)
+                return self._started(result, tried)
         t1 = time.perf_counter()
         groups = [(name, cols) for name, cols in self.groups() if only is None or name in only]
         margins = self._first_margins(groups, deadline)
@@ -719,28 +769,47 @@ class Relaxation:
         result.timings["dive"] = time.perf_counter() - t1
         return result
 
-    def _try_start(self, start: PlanStart, bound: float, gap: float, deadline: float) -> float | None:
-        """The objective of ``start``'s integers fixed here, when within ``gap`` of ``bound`` [MCNY]; else
-        None, with the bounds and basis as before (the relaxation's).
+    def _start_lp(self, start: PlanStart, deadline: float) -> _StartLP | None:
+        """``start``'s integers fixed here and the LP solved, from the start's own last basis (None: the start
+        does not fit this model). The instance is left with that LP (:meth:`_undo_start` goes back).
 
-        From the start's own last basis: where only prices moved it is still primal feasible, so HiGHS
-        chooses the simplex by the basis (``simplex_strategy`` 0), as for a warm relaxation.
+        Where only prices moved that basis is still primal feasible, so HiGHS chooses the simplex by the
+        basis (``simplex_strategy`` 0), as for a warm relaxation.
         """
         if len(start.x) != len(self.lower):
             return None
+        t0 = time.perf_counter()
         cols = np.flatnonzero(self.compiled.integer)
         values = np.clip(np.round(start.x[cols]), self.lower[cols], self.upper[cols]) + 0.0
-        relaxed = self.highs.getBasis()
+        before = self.highs.getBasis()
         self.set_bounds(cols, values, values)
         if start.basis is not None and set_basis(self.highs, start.basis):
             self._choose_simplex_once()
         status, objective = self.solve_lp(deadline - time.perf_counter())
+        lp = _StartLP(cols, values, before)
         if status == Status.OPTIMAL and objective is not None:
-            if objective - bound <= gap * max(abs(objective), 1e-9):
-                return float(objective)
-        self.reset_bounds(cols)
-        self.highs.setBasis(relaxed)
-        return None
+            lp.objective, lp.solution, lp.basis = float(objective), self.highs.getSolution(), self.highs.getBasis()
+        lp.seconds = time.perf_counter() - t0
+        return lp
+
+    def _undo_start(self, lp: _StartLP) -> None:
+        """The bounds and basis as before :meth:`_start_lp`."""
+        self.reset_bounds(lp.cols)
+        self.highs.setBasis(lp.before)
+
+    def _redo_start(self, lp: _StartLP) -> None:
+        """The start's integers fixed again, from the basis its LP ended with (no solve: its values are kept)."""
+        self.set_bounds(lp.cols, lp.values, lp.values)
+        if lp.basis is not None:
+            self.highs.setBasis(lp.basis)
+
+    def _started(self, result: DiveResult, lp: _StartLP) -> DiveResult:
+        """``result`` with the start's plan taken (the dive skipped)."""
+        assert lp.objective is not None and lp.solution is not None
+        result.steps.append((START_STEP, lp.objective, lp.seconds))
+        result.objective, result.started, result.plan_basis = lp.objective, True, lp.basis
+        result.x = np.fromiter(lp.solution.col_value, float, count=len(self.lower))
+        return result
 
     def _left(self, result: DiveResult, groups: list[tuple[str, np.ndarray]], x: np.ndarray, t1: float) -> DiveResult:
         """``result`` of a dive that stopped at its hurry: ``x`` (the last optimal LP) and the groups left."""

@@ -377,6 +377,9 @@ class SolveOutcome:
     shadow_prices: dict[tuple[str, int], tuple[float, str]] = field(default_factory=dict)
     """(limit, year) -> (marginal cost [MCNY per unit of the limit], how it was obtained)"""
     relaxation_bound: float | None = None  #: objective of the LP relaxation (a lower bound) [MCNY]
+    dual_bound: float | None = None
+    """the lower bound from a similar scenario's relaxation duals, where it proved that scenario's plan
+    (``planner.solver.dive.PlanStart``) and this relaxation was not solved (``planner.solver.bounds``) [MCNY]"""
     dive_objective: float | None = None  #: objective of the rounding dive's plan [MCNY]
     coarse_objective: float | None = None
     """objective of the plan from the coarse model (``planner.solver.coarse``), when one ran [MCNY]"""
@@ -392,12 +395,25 @@ class SolveOutcome:
     """optimal basis of the LP relaxation, HiGHS's own object: a warm start (``warm_basis``);
     ``planner.solver.dive.basis_arrays`` turns it into arrays"""
     relaxation_warm: bool = False  #: the relaxation started from a given basis
+    relaxation_solution: Any = None
+    """optimal solution of the LP relaxation, HiGHS's own object (its vectors converted only when read:
+    ``relaxation_duals``)"""
     plan_basis: Any = None
     """optimal basis of the first plan's LP with its integers fixed (the dive's last LP, or a plan
     start's), HiGHS's own object: where ``planner.solver.dive.PlanStart`` of this plan starts"""
     solver_stats: dict[str, int] = field(default_factory=dict)
     """HiGHS's MIP counters when it ran: ``mip_node_count``, ``simplex_iteration_count`` (its LP
     iterations, the dive's not included) — the same model and options give the same counts."""
+
+    @property
+    def relaxation_duals(self) -> np.ndarray | None:
+        """Row duals of the LP relaxation's optimum [MCNY per unit of each row] (None where it did not run).
+
+        What ``planner.solver.dive.PlanStart.duals`` takes for the scenarios started from this plan.
+        """
+        if self.relaxation_solution is None:
+            return None
+        return np.asarray(self.relaxation_solution.row_dual, dtype=float) / OBJECTIVE_SCALE
 
     @property
     def has_plan(self) -> bool:

@@ -185,11 +185,11 @@ def solve(
         # The dive ran first: with no plan even with the integers relaxed, the MIP has none either.
         outcome.status, outcome.termination = Status.INFEASIBLE, "Infeasible (LP relaxation)"
     elif dive is not None and dive.x is not None and dive.gap is not None and dive.gap <= options.mip_gap:
-        # The dive ran first and the relaxation proves its plan within the gap: no MIP needed.
-        outcome.status, outcome.termination = (
-            Status.OPTIMAL,
-            f"Optimal ({outcome.plan_source} within the gap of the LP relaxation)",
-        )
+        # The dive ran first and the relaxation (or a similar scenario's duals) proves its plan within the gap:
+        # no MIP needed.
+        proof = "the bound from its LP duals" if dive.dual_bound else "the LP relaxation"
+        outcome.status = Status.OPTIMAL
+        outcome.termination = f"Optimal ({outcome.plan_source} within the gap of {proof})"
         outcome.x, outcome.objective, outcome.bound, outcome.gap = dive.x, dive.objective, dive.bound, dive.gap
     else:
         # A model whose relaxation started cold by interior point gets the same for the MIP's root LP:
@@ -203,7 +203,10 @@ def solve(
         dive = concurrent.finish()
         timings["dive_wait"] = time.perf_counter() - t1
         timings.update({f"dive_{k}": v for k, v in dive.timings.items()})
-        outcome.relaxation_bound, outcome.dive_objective = dive.bound, dive.objective
+        outcome.relaxation_bound = None if dive.dual_bound else dive.bound
+        outcome.dual_bound = dive.bound if dive.dual_bound else None
+        outcome.dive_objective = dive.objective
+        outcome.relaxation_solution = dive.solution
         outcome.dive_given = concurrent.given
         outcome.dive_beside_mip = background and h is not None
         outcome.relaxation_basis = dive.basis

@@ -223,7 +223,8 @@ def solve_case(
             plan = record_overrides(run.dataset, overrides)
             x, basis = run.outcome.x, run.outcome.plan_basis
             if give_plan and x is not None and basis is not None:
-                info["plan_start"] = PlanStart(np.asarray(x, dtype=float), basis_arrays(basis))
+                duals = run.outcome.relaxation_duals
+                info["plan_start"] = PlanStart(np.asarray(x, dtype=float), basis_arrays(basis), duals)
     info["wall_time_s"] = time.perf_counter() - t0
     return info, plan
 

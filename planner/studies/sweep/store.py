@@ -128,16 +128,17 @@ def _write_npz(path: Path, fp: str, **arrays: np.ndarray) -> None:
     write_bytes(path, buffer.getvalue())
 
 
-def _read_npz(path: Path, fp: str, names: Sequence[str]) -> dict[str, np.ndarray] | None:
-    """The arrays ``names`` saved at ``path``, or None if the file is missing, unreadable, lacks one of
-    them, or was solved for other inputs than ``fp`` says (a changed base file or solver option: the
-    case id stays, its solution does not, and a stale start would make the cases depend on an earlier run).
+def _read_npz(path: Path, fp: str, names: Sequence[str], optional: Sequence[str] = ()) -> dict[str, np.ndarray] | None:
+    """The arrays ``names`` saved at ``path`` (and those of ``optional`` it holds), or None if the file is
+    missing, unreadable, lacks one of ``names``, or was solved for other inputs than ``fp`` says (a changed
+    base file or solver option: the case id stays, its solution does not, and a stale start would make the
+    cases depend on an earlier run).
     """
     try:
         with np.load(path) as data:
             if str(data["fingerprint"]) != fp:
                 return None
-            return {name: data[name] for name in names}
+            return {name: data[name] for name in [*names, *(n for n in optional if n in data.files)]}
     except (OSError, KeyError, ValueError):
         return None
 
@@ -172,13 +173,21 @@ def write_plan(folder: Path, cid: str, start: PlanStart, fp: str) -> None:
     """Save an anchor's plan (the start of the cases moved from it), with the anchor's fingerprint ``fp``."""
     if start.basis is None or not isinstance(start.basis, tuple):
         raise ValueError("an anchor's plan is saved with its basis as arrays (planner.solver.dive.basis_arrays)")
-    _write_npz(_start_path(folder, cid), fp, x=start.x, cols=start.basis[0], rows=start.basis[1])
+    duals = np.zeros(0) if start.duals is None else np.asarray(start.duals, dtype=float)
+    _write_npz(_start_path(folder, cid), fp, x=start.x, cols=start.basis[0], rows=start.basis[1], duals=duals)
 
 
 def read_plan(folder: Path, cid: str, fp: str) -> PlanStart | None:
-    """The saved plan of an anchor, or None if it is missing, unreadable or was solved for other inputs."""
-    arrays = _read_npz(_start_path(folder, cid), fp, ("x", "cols", "rows"))
-    return None if arrays is None else PlanStart(np.asarray(arrays["x"], dtype=float), _basis_of(arrays))
+    """The saved plan of an anchor, or None if it is missing, unreadable or was solved for other inputs.
+
+    Its relaxation duals (``PlanStart.duals``) are None where it had none (an empty array saved, or a plan
+    saved before they were: its cases then solve their relaxation, as they did).
+    """
+    arrays = _read_npz(_start_path(folder, cid), fp, ("x", "cols", "rows"), optional=("duals",))
+    if arrays is None:
+        return None
+    duals = np.asarray(arrays.get("duals", ()), dtype=float)
+    return PlanStart(np.asarray(arrays["x"], dtype=float), _basis_of(arrays), duals if len(duals) else None)
 
 
 # --------------------------------------------------------------------------- parts and records
