@@ -3,7 +3,7 @@
 Why: a sweep case moved from its anchor along one path (a tariff a step higher) usually keeps the
 anchor's whole units, and one LP with them fixed gives its plan (:class:`planner.solver.dive.PlanStart`).
 What proved that plan within the gap was the case's own LP relaxation, re-solved from the anchor's
-basis: on the default 2.6-6.6 s, a third to a half of such a case. The anchor's relaxation duals
+basis: on the default 3.0-5.9 s, a third of such a case. The anchor's relaxation duals
 give a bound on the case's relaxation for the price of one product with the constraint matrix.
 
 For the LP ``min c'x + c0`` s.t. ``rl <= A x <= ru``, ``l <= x <= u``, and *any* row duals ``y``
@@ -21,10 +21,10 @@ bound is ``-inf`` and the case's own relaxation runs as before.
 
 A reduced cost (or dual) smaller than :data:`DUAL_TOLERANCE` is taken as zero where the bound it meets
 is infinite: the duals are only as exact as HiGHS's dual feasibility tolerance (1e-7 on the scaled
-model, ``planner.solver.highs.OBJECTIVE_SCALE``), so at the anchor's own optimum some 2,600 columns
-without an upper bound carry reduced costs of about -1e-15 MCNY; counted as they are, the bound would be
-``-inf``. The bound is then as exact as the LP objective HiGHS reports, which the planner takes as the
-relaxation bound anyway.
+model, ``planner.solver.highs.OBJECTIVE_SCALE``): at the default's own relaxation optimum some 2,650
+columns without an upper bound carry reduced costs of the wrong sign, together 1e-11 in HiGHS's scaled
+units; counted as they are, the bound would be ``-inf``. The bound is then as exact as the LP objective
+HiGHS reports, which the planner takes as the relaxation bound anyway.
 """
 
 from __future__ import annotations

@@ -175,9 +175,11 @@ class PlanStart:
     """The plan of a scenario of the same structure, tried before the dive (:meth:`Relaxation.dive`).
 
     Its integers are fixed in this model and the LP re-solved once, from ``basis``; if that LP has a plan
-    within the requested gap of this model's relaxation, it is the plan and the dive is skipped. A sweep
-    case moved from its anchor along one path (a price) usually keeps the anchor's whole-unit builds:
-    on the default, one LP of 2.5-3.4 s from the anchor's last basis against a dive of about 8 s.
+    within the requested gap of this model's relaxation, it is the plan and the dive is skipped. With
+    ``duals`` and a warm relaxation, that LP comes first, and where the bound from the duals proves its
+    plan the relaxation is skipped too (:mod:`planner.solver.bounds`). A sweep case moved from its anchor
+    along one path (a price) usually keeps the anchor's whole-unit builds: on the default, one LP of
+    2.5-3.4 s from the anchor's last basis against a dive of about 8 s.
     """
 
     x: np.ndarray  #: column values of that plan (its integers are taken, rounded)

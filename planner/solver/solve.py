@@ -121,6 +121,9 @@ def solve(
         ``SolveOutcome.plan_basis``): its integers fixed here and the LP re-solved once after the
         relaxation; taken instead of the rounding dive when within ``options.mip_gap`` of the
         relaxation (``plan_source`` says so), else the dive runs as without it. Not with ``coarse``.
+        With its scenario's relaxation duals (``PlanStart.duals``) and ``warm_basis``, that LP comes first
+        and the relaxation is skipped when the bound from those duals already proves the plan
+        (:mod:`planner.solver.bounds`; ``SolveOutcome.dual_bound``).
     load_plan : bool
         Write the plan into the model's variables (the default). A caller that keeps only the results
         Dataset, which is read from ``SolveOutcome.plan``, can skip it (a sweep case: ~10 ms of its
