@@ -675,9 +675,9 @@ class Relaxation:
         """
         result = DiveResult()
         tried: _StartLP | None = None  #: the start's LP, where it was solved before the relaxation
-        early = round_plan and self.warm and start is not None and start.duals is not None and accept_gap is not None
-        if early and start is not None and start.duals is not None and accept_gap is not None:
-            # The start's duals may bound this relaxation close enough to prove the start's plan without it.
+        if round_plan and self.warm and start is not None and start.duals is not None and accept_gap is not None:
+            # The start's duals may bound this relaxation close enough to prove the start's plan without it
+            # (its LP then comes first; a try that fails goes back to the warm basis the relaxation starts from).
             lower = dual_bound(self.compiled, start.duals)
             if math.isfinite(lower):
                 tried = self._start_lp(start, deadline)
