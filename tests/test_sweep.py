@@ -530,6 +530,19 @@ def test_a_case_moved_from_its_anchor_along_the_last_path_tries_the_anchors_plan
     assert traced(trace) == [by_index[(1, 0)], by_index[(1, 1)]]
     assert (parts / f"{by_index[(1, 0)]}.plan.npz").exists()
     xr.testing.assert_identical(comparable(resumed), comparable(ds))
+    # A moved case's record says whether its anchor had a plan to give. One that had none because its
+    # anchor's solve failed (simulated: the anchor's record says error, the case's no plan) is solved again
+    # after the anchor; one whose anchor is final keeps its result whatever it started from.
+    records = {c.index: json.loads((parts / f"{c.id}.json").read_text()) for c in cases}
+    assert {k: r["anchor_plan"] for k, r in records.items()} == {(i, j): True if j else None for i, j in records}
+    changes = {(0, 0): {"status": "error"}, (0, 1): {"anchor_plan": False}, (2, 1): {"anchor_plan": False}}
+    for key, change in changes.items():
+        (parts / f"{by_index[key]}.json").write_text(json.dumps({**records[key], **change}))
+    trace.unlink()
+    resumed = run_sweep(sweep, workers=1, results_dir=tmp_path, progress=False)
+    assert traced(trace) == [by_index[(0, 0)], by_index[(0, 1)]]
+    assert json.loads((parts / f"{by_index[(0, 1)]}.json").read_text())["anchor_plan"] is True
+    xr.testing.assert_identical(comparable(resumed), comparable(ds))
 
 
 def test_the_anchor_of_a_case_is_the_first_of_its_run_of_the_fastest_path(inputs: Path) -> None:

@@ -272,13 +272,17 @@ def _solve_jobs(
         for jobs, args in waves:
             if not jobs:
                 continue
-            stream = run.outcomes(jobs, args())
+            wave = args()
+            stream = run.outcomes(jobs, wave)
             try:
                 for case, info, plan in stream:
                     start = info.pop("plan_start", None)
                     if case.id in givers:  # before the part: its record is what makes the case saved
                         given = plans[case.id] = start if start is not None else NO_PLAN
                         write_plan(run.folder, case.id, given, fingerprints[case.id])
+                    if "plan_start" in wave[case.id]:  # a moved case: did its anchor have a plan to give?
+                        offered = wave[case.id]["plan_start"]
+                        info["anchor_plan"] = offered is not None and len(offered.x) > 0
                     write_part(run.folder, case, fingerprints[case.id], info, plan)
                     fresh[case.id] = (info, plan)
                     bar.advance(case, info)
@@ -370,6 +374,13 @@ def run_sweep(
     with lock(run.folder):
         remove_temps(run.folder)
         jobs = [c for c in unique if not (resume and is_done(read_record(run.folder, c.id), fingerprints[c.id]))]
+        # A case moved from an anchor that had no plan to give because its solve failed (``error``, solved
+        # again now) is solved again after it: else its result would depend on that earlier failure.
+        for case in unique:
+            if case.id in plan_of and plan_of[case.id] in jobs and case not in jobs:
+                record = read_record(run.folder, case.id)
+                if record is not None and record.get("anchor_plan") is False:
+                    jobs.append(case)
         reused = len(unique) - len(jobs)
         # the anchors whose plans the jobs start from: one solved in this run gives its own (its saved one
         # may be of a failed solve); one saved for other inputs, or none, is solved again

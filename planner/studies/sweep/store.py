@@ -219,6 +219,8 @@ def write_part(folder: Path, case: Case, fp: str, info: Mapping[str, Any], plan:
         "status": str(status) if status is not None else None,
         **{k: info.get(k) for k in ("termination", "objective_cny", "bound_cny", "mip_gap", "message")},
         "relaxation_warm": bool(info.get("relaxation_warm", False)),
+        # a case moved from its anchor: whether the anchor had a plan to give (None for the other cases)
+        "anchor_plan": info.get("anchor_plan"),
         "wall_time_s": info.get("wall_time_s"),
         "timings": dict(info.get("timings") or {}),
         "planner_version": __version__,
