@@ -45,7 +45,7 @@ from planner.model.update import structure_key
 from planner.pipeline import ModelCache, plan_scenario
 from planner.scenario import load_scenario
 from planner.scenario.sweep import load_sweep
-from planner.solver.dive import PlanStart
+from planner.solver.dive import START_STEP, PlanStart
 from planner.solver.highs import SolveOptions, compile_model
 from planner.studies.sweep import TIMING_VARS, case_options, expand, run_sweep
 from planner.studies.sweep.run import plan_starts, warm_starts
@@ -162,6 +162,17 @@ def main(argv: list[str] | None = None) -> None:
                 f"outside {statistics.mean(r['outside'] for r in rows):5.2f} s (after the first case: "
                 f"median {statistics.median(later):5.3f} s, mean {statistics.mean(later):5.3f} s)"
             )
+        # Issue 19's warm case: a case that took a similar scenario's plan (its anchor's), HiGHS included.
+        for mode, rows in results.items():
+            started = [r for r in rows if r["plan_source"] == START_STEP]
+            if started:
+                walls = sorted(r["wall"] for r in started)
+                proofs = sum(1 for r in started if "dive_relaxation" not in r["stages"])
+                print(
+                    f"{mode:12s} cases that took their anchor's plan: {len(started)}, wall median"
+                    f" {statistics.median(walls):.1f} s ({walls[0]:.1f}-{walls[-1]:.1f} s);"
+                    f" {proofs} proven by the anchor's duals, without their own relaxation"
+                )
         for warm in ("update+warm", "update+plan"):
             if "rebuild" not in results or warm not in results or len(cases) < 2:
                 continue
